@@ -1,0 +1,86 @@
+"""The frames the engine passes around: their columns, in order, and how a row is fingerprinted.
+
+Dates are ``datetime64[ns]`` at midnight; amounts are int64 minor units (``*_minor``), hours and
+quantities int64 thousandths (``*_milli``); optional integers use pandas' nullable ``Int64``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: The canonical columns of a time-entry export (the default intake profile reads these).
+CANONICAL_TIME_COLUMNS = (
+    "entry_id", "date", "timekeeper_id", "timekeeper_name", "timekeeper_class", "matter_id",
+    "client_id", "hours", "rate", "amount", "task_code", "activity_code", "narrative",
+)
+
+#: The canonical columns of an expense export.
+CANONICAL_EXPENSE_COLUMNS = (
+    "entry_id", "date", "timekeeper_id", "matter_id", "client_id", "expense_code", "quantity",
+    "unit_cost", "amount", "narrative", "receipt_ref", "billable",
+)
+
+#: A checked time-entry frame, as intake returns it and the ledger stores it.
+TIME_FRAME = {
+    "entry_id": "string",
+    "source": "string",
+    "source_key": "string",
+    "timekeeper_id": "string",
+    "matter_id": "string",
+    "client_id": "string",
+    "work_date": "datetime64[ns]",
+    "hours_milli": "int64",
+    "rate_minor": "Int64",
+    "amount_minor": "Int64",
+    "currency": "string",
+    "narrative": "string",
+    "task_code": "string",
+    "activity_code": "string",
+    "billable": "bool",
+    "entered_on": "datetime64[ns]",
+    "row": "int64",  # row number in the source file, as the user sees it
+}
+
+#: A checked expense frame.
+EXPENSE_FRAME = {
+    "entry_id": "string",
+    "source": "string",
+    "source_key": "string",
+    "timekeeper_id": "string",
+    "matter_id": "string",
+    "client_id": "string",
+    "work_date": "datetime64[ns]",
+    "expense_code": "string",
+    "quantity_milli": "int64",
+    "unit_cost_minor": "int64",
+    "amount_minor": "int64",
+    "currency": "string",
+    "narrative": "string",
+    "receipt_ref": "string",
+    "billable": "bool",
+    "row": "int64",
+}
+
+#: Columns whose content decides whether a re-imported entry has changed.
+TIME_CONTENT = ("timekeeper_id", "matter_id", "work_date", "hours_milli", "rate_minor",
+                "amount_minor", "narrative", "task_code", "activity_code", "billable")
+EXPENSE_CONTENT = ("timekeeper_id", "matter_id", "work_date", "expense_code", "quantity_milli",
+                   "unit_cost_minor", "amount_minor", "narrative", "receipt_ref", "billable")
+
+
+def empty_frame(spec: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in spec.items()})
+
+
+def row_hash(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """A stable 16-hex-digit fingerprint of each row's content (same content, same hash)."""
+    if frame.empty:
+        return pd.Series([], dtype="string", index=frame.index)
+    text = frame[list(columns[:1])].iloc[:, 0].astype("string").fillna("\x00")
+    for col in columns[1:]:
+        values = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.dt.strftime("%Y-%m-%d")
+        text = text + "\x1f" + values.astype("string").fillna("\x00")
+    hashed = pd.util.hash_pandas_object(text, index=False).to_numpy()
+    return pd.Series([f"{h:016x}" for h in hashed], index=frame.index, dtype="string")

@@ -1,0 +1,1 @@
+"""The ledger: tables, connections, migrations, and the reads and writes the engine needs."""

@@ -1,0 +1,229 @@
+"""The ledger's tables (SQLAlchemy Core). Alembic migrations in ``migrations/`` build them.
+
+Conventions: money is ``BigInteger`` minor units beside a ``currency``; hours and quantities are
+``BigInteger`` thousandths (``*_milli``); business keys are the firm's own text ids (``C0001``,
+``M0001-0001``); statuses are text with a CHECK constraint (portable between SQLite and
+PostgreSQL, and readable in either).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ENTRY_STATUSES = ("WIP", "held", "billed", "written_off")
+RATE_KINDS = ("standard", "override", "approved")
+FEE_ARRANGEMENTS = ("hourly", "fixed", "capped", "retainer", "milestone", "contingency")
+ROUNDING_RULES = ("half_up", "half_even", "half_down", "down", "up")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _ts(name: str, **kw) -> sa.Column:
+    return sa.Column(name, sa.DateTime(timezone=True), **kw)
+
+
+firm = sa.Table(
+    "firm", metadata,
+    sa.Column("firm_id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("law_firm_id", sa.String(40), nullable=False, comment="tax id used as LEDES LAW_FIRM_ID"),
+    sa.Column("currency", sa.String(3), nullable=False, server_default="USD"),
+    sa.Column("rounding", sa.String(10), nullable=False, server_default="half_up"),
+    sa.Column("invoice_numbering", sa.String(10), nullable=False, server_default="firm",
+              comment="'firm' or 'office': one gapless sequence per firm or per office"),
+    sa.Column("address_1", sa.String(200)),
+    sa.Column("address_2", sa.String(200)),
+    sa.Column("city", sa.String(100)),
+    sa.Column("region", sa.String(100)),
+    sa.Column("postcode", sa.String(20)),
+    sa.Column("country", sa.String(2)),
+    _ts("created_at", nullable=False),
+    sa.CheckConstraint(_in("rounding", ROUNDING_RULES), name="rounding"),
+    sa.CheckConstraint("invoice_numbering IN ('firm', 'office')", name="numbering"),
+)
+
+offices = sa.Table(
+    "offices", metadata,
+    sa.Column("office_id", sa.String(20), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("city", sa.String(100)),
+    sa.Column("country", sa.String(2)),
+    sa.Column("currency", sa.String(3), nullable=False),
+)
+
+timekeepers = sa.Table(
+    "timekeepers", metadata,
+    sa.Column("timekeeper_id", sa.String(20), primary_key=True),
+    sa.Column("first_name", sa.String(100), nullable=False),
+    sa.Column("last_name", sa.String(100), nullable=False),
+    sa.Column("user_name", sa.String(100), unique=True,
+              comment="name used by practice-management exports, e.g. 'Jane Smith'"),
+    sa.Column("classification", sa.String(10), nullable=False,
+              comment="LEDES classification: PARTNR, ASSOC, OFCOUN, PARLGL, LGLAST, OTHER"),
+    sa.Column("office_id", sa.ForeignKey("offices.office_id"), nullable=False),
+    sa.Column("active_from", sa.Date, nullable=False),
+    sa.Column("active_to", sa.Date),
+    sa.CheckConstraint("active_to IS NULL OR active_to >= active_from", name="active_dates"),
+)
+
+clients = sa.Table(
+    "clients", metadata,
+    sa.Column("client_id", sa.String(20), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("tax_jurisdiction", sa.String(10), comment="e.g. US-NY, GB, DE; drives VAT/GST"),
+    sa.Column("payment_terms_days", sa.Integer, nullable=False, server_default="30"),
+    sa.Column("ebilling_portal", sa.String(40), comment="portal profile name, NULL = paper/email"),
+    sa.Column("guideline_set", sa.String(60), comment="billing-guideline file for this client"),
+    sa.Column("rounding", sa.String(10), comment="overrides the firm's rounding rule"),
+    sa.Column("ledes_client_id", sa.String(40), comment="the client's id for the firm in LEDES"),
+    sa.Column("billing_contact", sa.String(200)),
+    sa.Column("address_1", sa.String(200)),
+    sa.Column("address_2", sa.String(200)),
+    sa.Column("city", sa.String(100)),
+    sa.Column("region", sa.String(100)),
+    sa.Column("postcode", sa.String(20)),
+    sa.Column("country", sa.String(2)),
+    sa.Column("tax_id", sa.String(40)),
+    sa.Column("office_id", sa.ForeignKey("offices.office_id")),
+    sa.CheckConstraint(f"rounding IS NULL OR {_in('rounding', ROUNDING_RULES)}", name="rounding"),
+    sa.CheckConstraint("payment_terms_days >= 0", name="terms"),
+)
+
+matters = sa.Table(
+    "matters", metadata,
+    sa.Column("matter_id", sa.String(30), primary_key=True),
+    sa.Column("client_id", sa.ForeignKey("clients.client_id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("client_matter_id", sa.String(60), comment="the client's own matter reference"),
+    sa.Column("practice_area", sa.String(40)),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("closed_on", sa.Date),
+    sa.Column("billing_partner_id", sa.ForeignKey("timekeepers.timekeeper_id"), nullable=False,
+              index=True),
+    sa.Column("responsible_secretary", sa.String(100)),
+    sa.Column("office_id", sa.ForeignKey("offices.office_id")),
+    sa.Column("fee_arrangement", sa.String(20), nullable=False, server_default="hourly"),
+    sa.Column("fixed_fee_minor", sa.BigInteger, comment="fixed or capped amount, minor units"),
+    sa.Column("utbms_required", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="open_dates"),
+    sa.CheckConstraint(_in("fee_arrangement", FEE_ARRANGEMENTS), name="fee_arrangement"),
+)
+
+rates = sa.Table(
+    "rates", metadata,
+    sa.Column("rate_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(10), nullable=False,
+              comment="standard (firm list), override (client/matter agreed), approved (client-approved, a cap)"),
+    sa.Column("timekeeper_id", sa.ForeignKey("timekeepers.timekeeper_id")),
+    sa.Column("classification", sa.String(10)),
+    sa.Column("client_id", sa.ForeignKey("clients.client_id")),
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id")),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("rate_minor", sa.BigInteger, nullable=False),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("effective_to", sa.Date),
+    sa.CheckConstraint(_in("kind", RATE_KINDS), name="kind"),
+    sa.CheckConstraint("timekeeper_id IS NOT NULL OR classification IS NOT NULL", name="who"),
+    sa.CheckConstraint("kind = 'standard' OR client_id IS NOT NULL OR matter_id IS NOT NULL",
+                       name="scope"),
+    sa.CheckConstraint("rate_minor >= 0", name="non_negative"),
+    sa.CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="dates"),
+    sa.Index("ix_rates_lookup", "timekeeper_id", "classification", "effective_from"),
+)
+
+import_batches = sa.Table(
+    "import_batches", metadata,
+    sa.Column("batch_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("file_name", sa.String(260), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("profile", sa.String(60), nullable=False),
+    sa.Column("source", sa.String(60), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    _ts("imported_at", nullable=False),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("rows_new", sa.Integer, nullable=False),
+    sa.Column("rows_changed", sa.Integer, nullable=False),
+    sa.Column("rows_unchanged", sa.Integer, nullable=False),
+)
+
+time_entries = sa.Table(
+    "time_entries", metadata,
+    sa.Column("entry_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("source", sa.String(60), nullable=False, comment="system the entry came from"),
+    sa.Column("source_key", sa.String(100), nullable=False, comment="its id in that system"),
+    sa.Column("entry_id", sa.String(100), nullable=False, comment="id shown to users"),
+    sa.Column("timekeeper_id", sa.ForeignKey("timekeepers.timekeeper_id"), nullable=False),
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), nullable=False),
+    sa.Column("work_date", sa.Date, nullable=False),
+    sa.Column("hours_milli", sa.BigInteger, nullable=False),
+    sa.Column("rate_minor", sa.BigInteger, comment="rate as recorded by the source"),
+    sa.Column("amount_minor", sa.BigInteger, comment="amount as recorded by the source"),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("narrative", sa.Text, nullable=False, server_default=""),
+    sa.Column("task_code", sa.String(10)),
+    sa.Column("activity_code", sa.String(10)),
+    sa.Column("billable", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("status", sa.String(12), nullable=False, server_default="WIP"),
+    sa.Column("entered_on", sa.Date, comment="when the timekeeper recorded it, if known"),
+    sa.Column("row_hash", sa.String(32), nullable=False, comment="content hash, detects changes"),
+    sa.Column("batch_id", sa.ForeignKey("import_batches.batch_id")),
+    sa.UniqueConstraint("source", "source_key"),
+    sa.CheckConstraint(_in("status", ENTRY_STATUSES), name="status"),
+    sa.Index("ix_time_entries_matter_status", "matter_id", "status"),
+    sa.Index("ix_time_entries_tk_date", "timekeeper_id", "work_date"),
+)
+
+expenses = sa.Table(
+    "expenses", metadata,
+    sa.Column("expense_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("source", sa.String(60), nullable=False),
+    sa.Column("source_key", sa.String(100), nullable=False),
+    sa.Column("entry_id", sa.String(100), nullable=False),
+    sa.Column("timekeeper_id", sa.ForeignKey("timekeepers.timekeeper_id")),
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), nullable=False),
+    sa.Column("work_date", sa.Date, nullable=False),
+    sa.Column("expense_code", sa.String(10), comment="UTBMS expense code, e.g. E101"),
+    sa.Column("quantity_milli", sa.BigInteger, nullable=False),
+    sa.Column("unit_cost_minor", sa.BigInteger, nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("narrative", sa.Text, nullable=False, server_default=""),
+    sa.Column("receipt_ref", sa.String(100)),
+    sa.Column("billable", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("status", sa.String(12), nullable=False, server_default="WIP"),
+    sa.Column("row_hash", sa.String(32), nullable=False),
+    sa.Column("batch_id", sa.ForeignKey("import_batches.batch_id")),
+    sa.UniqueConstraint("source", "source_key"),
+    sa.CheckConstraint(_in("status", ENTRY_STATUSES), name="status"),
+    sa.Index("ix_expenses_matter_status", "matter_id", "status"),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("audit_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    _ts("at", nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False, comment="insert, update, delete, import"),
+    sa.Column("table_name", sa.String(40), nullable=False),
+    sa.Column("row_key", sa.String(200), nullable=False),
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
+    sa.Index("ix_audit_log_table_key", "table_name", "row_key"),
+)
