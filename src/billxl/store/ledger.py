@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +20,20 @@ import sqlalchemy as sa
 from billxl.errors import LedgerError
 from billxl.store import db
 from billxl.store import tables as t
+
+
+@contextmanager
+def _reachable(engine: sa.Engine):
+    """Say in words when the ledger's database cannot be reached at all."""
+    try:
+        yield
+    except sa.exc.OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise LedgerError(
+            f"Cannot open the ledger at {engine.url.render_as_string(hide_password=True)}: "
+            f"{reason}. Check the --ledger URL (or BILLXL_LEDGER), that the server is running, "
+            "and that the folder exists and is writable."
+        ) from None
 
 
 def current_actor() -> str:
@@ -62,7 +77,8 @@ class Ledger:
     def open(cls, url: str | os.PathLike | None = None) -> Ledger:
         """Open an existing ledger; refuses one that is missing or at another schema version."""
         engine = db.make_engine(url)
-        db.check_schema(engine)
+        with _reachable(engine):
+            db.check_schema(engine)
         return cls(engine)
 
     @classmethod
@@ -70,7 +86,8 @@ class Ledger:
                actor: str | None = None) -> Ledger:
         """Create the schema (or bring it up to date) and record the firm's settings."""
         engine = db.make_engine(url)
-        db.upgrade(engine)
+        with _reachable(engine):
+            db.upgrade(engine)
         ledger = cls(engine)
         with ledger.transaction() as conn:
             existing = conn.execute(sa.select(t.firm.c.firm_id)).first()

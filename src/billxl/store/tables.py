@@ -227,3 +227,34 @@ audit_log = sa.Table(
     sa.Column("after", sa.JSON),
     sa.Index("ix_audit_log_table_key", "table_name", "row_key"),
 )
+
+FINDING_STATUSES = ("open", "queried", "resolved", "waived")
+
+findings = sa.Table(
+    "findings", metadata,
+    sa.Column("finding_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("rule", sa.String(40), nullable=False),
+    sa.Column("severity", sa.String(8), nullable=False),
+    sa.Column("entry_kind", sa.String(8), nullable=False, comment="time or expense"),
+    sa.Column("entry_pk", sa.BigInteger, nullable=False,
+              comment="time_entries.entry_pk or expenses.expense_pk"),
+    sa.Column("entry_id", sa.String(100), nullable=False),
+    sa.Column("field", sa.String(40), nullable=False, server_default=""),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("suggestion", sa.Text),
+    sa.Column("status", sa.String(10), nullable=False, server_default="open"),
+    sa.Column("entry_hash", sa.String(32), nullable=False,
+              comment="the entry's row_hash when last seen; a waiver holds while it is unchanged"),
+    sa.Column("status_reason", sa.Text),
+    sa.Column("status_by", sa.String(100)),
+    _ts("status_at"),
+    _ts("first_seen_at", nullable=False),
+    _ts("last_seen_at", nullable=False),
+    sa.UniqueConstraint("rule", "entry_kind", "entry_pk", "field"),
+    sa.CheckConstraint(_in("status", FINDING_STATUSES), name="status"),
+    sa.CheckConstraint("entry_kind IN ('time', 'expense')", name="kind"),
+    sa.CheckConstraint("status <> 'waived' OR (status_reason IS NOT NULL AND status_by IS NOT NULL)",
+                       name="waiver_reason"),
+    sa.Index("ix_findings_status_rule", "status", "rule"),
+)

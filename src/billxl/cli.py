@@ -1,0 +1,214 @@
+"""`billxl` on the command line: thin commands over the engine, with progress and plain errors.
+
+Exit codes: 0 done; 1 done, but something needs attention (e.g. error findings); 2 the input
+could not be taken (nothing was changed); 3 the ledger refused.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from billxl.errors import BillxlError, InputError, LedgerError
+
+app = typer.Typer(
+    name="billxl",
+    help="Law-firm billing: ledger, time-entry checks, invoices, LEDES, payments, month-end packs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _State:
+    ledger_url: str | None = None
+    debug: bool = False
+
+
+state = _State()
+
+LedgerOption = Annotated[
+    str | None,
+    typer.Option("--ledger", envvar="BILLXL_LEDGER", show_envvar=True,
+                 help="Ledger database: a SQLite file path or a URL such as "
+                      "postgresql://user:pass@host/db. Default: ./billxl.db"),
+]
+
+
+@app.callback()
+def _main(
+    ledger: LedgerOption = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    state.ledger_url = ledger
+    state.debug = debug
+
+
+# --------------------------------------------------------------------------- helpers
+def _fail(error: BillxlError) -> typer.Exit:
+    if isinstance(error, InputError) and error.problems:
+        err_console.print(f"[bold red]Nothing was imported.[/] {error.summary}")
+        table = Table("File", "Sheet", "Row", "Column", "Value", "Why", show_lines=False,
+                      header_style="bold")
+        shown = error.problems[:50]
+        for p in shown:
+            table.add_row(Path(p.file).name, p.sheet or "", "" if p.row is None else str(p.row),
+                          p.column or "", "" if p.value is None else p.value, p.reason)
+        err_console.print(table)
+        if len(error.problems) > len(shown):
+            err_console.print(f"... and {len(error.problems) - len(shown)} more problems "
+                              "(use --problems FILE.csv to get every one).")
+    else:
+        err_console.print(f"[bold red]Error:[/] {error}")
+    return typer.Exit(2 if isinstance(error, InputError) else 3)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn billxl's own errors into one clear paragraph and an exit code (no traceback)."""
+    try:
+        yield
+    except BillxlError as error:
+        if state.debug:
+            raise
+        raise _fail(error) from None
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress display; yields ``update(stage, done, total)`` for the engine to call."""
+    with Progress(TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=False) as progress:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total or 1)
+            progress.update(tasks[stage], completed=done, total=total or 1)
+
+        yield update
+
+
+def _write_problems(problems, path: Path) -> None:
+    import pandas as pd
+
+    from billxl.atomic import atomic_write_csv
+
+    atomic_write_csv(pd.DataFrame([p.as_dict() for p in problems]), path)
+
+
+# --------------------------------------------------------------------------- init
+@app.command()
+def init(
+    name: Annotated[str, typer.Option(help="The firm's name, as printed on invoices.")] = "My Law Firm LLP",
+    law_firm_id: Annotated[str, typer.Option(help="The firm's tax id (LEDES LAW_FIRM_ID).")] = "00-0000000",
+    currency: Annotated[str, typer.Option(help="Base currency (ISO 4217).")] = "USD",
+    upgrade: Annotated[bool, typer.Option("--upgrade", help="Migrate an existing ledger to this version's schema.")] = False,
+) -> None:
+    """Create a new, empty ledger (or migrate an existing one with --upgrade)."""
+    from billxl.store import db
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        if upgrade:
+            engine = db.make_engine(state.ledger_url)
+            db.upgrade(engine)
+            console.print(f"Ledger at {engine.url.render_as_string(hide_password=True)} is at "
+                          f"schema revision {db.current_revision(engine)}.")
+            return
+        ledger = Ledger.create(state.ledger_url, firm={"name": name, "law_firm_id": law_firm_id,
+                                                       "currency": currency.upper()})
+        console.print(f"Created a new ledger for {name} at {ledger.display_url}.")
+
+
+# --------------------------------------------------------------------------- import
+class ImportKind(enum.StrEnum):
+    time = "time"
+    expenses = "expenses"
+    all = "all"
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[ImportKind, typer.Argument(help="What the file holds: time, expenses, or all (a mixed export).")],
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, XLSM, XLS or ODS export.", exists=False)],
+    profile: Annotated[str, typer.Option(help="Column-mapping profile: a shipped name (canonical, pm_activities) or a YAML file.")] = "canonical",
+    problems: Annotated[Path | None, typer.Option("--problems", help="Write every problem found to this CSV file.")] = None,
+) -> None:
+    """Import time entries or expenses. All or nothing: one bad row and nothing is imported."""
+    from billxl import intake
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        ledger = Ledger.open(state.ledger_url)
+        try:
+            with _progress() as update:
+                result = intake.import_file(ledger, file, kind.value, profile, progress=update)
+        except InputError as error:
+            if problems is not None and error.problems:
+                _write_problems(error.problems, problems)
+                err_console.print(f"Every problem is listed in {problems}.")
+            raise
+        console.print(result.summary())
+
+
+# --------------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    dir: Annotated[Path, typer.Option("--dir", help="Folder for the demo's ledger and files (replaced).")] = Path("demo"),
+    month: Annotated[str, typer.Option(help="The month to close, YYYY-MM.")] = "2026-10",
+    entries: Annotated[int, typer.Option(help="Time entries in the month (6,000 ≈ a 40-lawyer firm).", min=100)] = 6000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same firm.")] = 2026,
+) -> None:
+    """Build a demo firm and run its month end, end to end, with every step billxl has so far."""
+    from billxl.monthend import run_demo
+
+    with _errors(), _progress() as update:
+        result = run_demo(dir, month=month, entries=entries, seed=seed, progress=update)
+    console.print(_demo_report(result))
+
+
+def _demo_report(result) -> Table:
+    table = Table(title=f"Demo month end {result.month}: {result.firm_name}", show_header=True,
+                  header_style="bold")
+    table.add_column("Step")
+    table.add_column("Result", justify="right")
+    table.add_column("Where")
+    for step in result.steps:
+        table.add_row(step.name, step.figure, step.where)
+    return table
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("Interrupted. Work in progress was rolled back; nothing half-written was kept.")
+        sys.exit(130)
+    except Exception as error:  # a bug or an environment problem: still one paragraph
+        if state.debug:
+            raise
+        err_console.print(
+            f"[bold red]Unexpected error:[/] {type(error).__name__}: {error}\n"
+            "Nothing was changed by the step that failed. Run the same command with --debug "
+            "for the details, and report it if it looks like a billxl bug."
+        )
+        sys.exit(4)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("COLUMNS", "120")
+    main()
