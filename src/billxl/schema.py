@@ -84,3 +84,8 @@ def row_hash(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
         text = text + "\x1f" + values.astype("string").fillna("\x00")
     hashed = pd.util.hash_pandas_object(text, index=False).to_numpy()
     return pd.Series([f"{h:016x}" for h in hashed], index=frame.index, dtype="string")
+
+
+def as_dates(values) -> pd.Series:
+    """Dates as ``datetime64[ns]`` whatever came in (text, date objects, other resolutions)."""
+    return pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
