@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from billxl.errors import BillxlError, InputError, LedgerError
+from billxl.errors import BillxlError, InputError
 
 app = typer.Typer(
     name="billxl",
@@ -189,6 +189,91 @@ def _demo_report(result) -> Table:
     for step in result.steps:
         table.add_row(step.name, step.figure, step.where)
     return table
+
+
+# --------------------------------------------------------------------------- findings
+findings_app = typer.Typer(help="Review findings kept in the ledger: list, query, resolve, waive.",
+                           no_args_is_help=True)
+app.add_typer(findings_app, name="findings")
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _emit(frame, fmt: OutputFormat, columns: list[str], title: str = "") -> None:
+    """Print a frame as a rich table, JSON records or CSV, on standard output."""
+    import json
+
+    frame = frame[columns]
+    if fmt is OutputFormat.json:
+        records = [{k: (None if v is None or (not isinstance(v, str) and v != v) else
+                        (v.isoformat() if hasattr(v, "isoformat") else
+                         v.item() if hasattr(v, "item") else v))
+                    for k, v in rec.items()} for rec in frame.to_dict("records")]
+        sys.stdout.write(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+    elif fmt is OutputFormat.csv:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        table = Table(*columns, title=title or None, header_style="bold")
+        for rec in frame.itertuples(index=False):
+            table.add_row(*["" if v is None or (not isinstance(v, str) and v != v) else str(v)
+                            for v in rec])
+        console.print(table)
+
+
+@findings_app.command("list")
+def findings_list(
+    status: Annotated[str | None, typer.Option(help="open, queried, resolved or waived.")] = None,
+    rule: Annotated[str | None, typer.Option(help="A rule id, e.g. VAGUE.")] = None,
+    format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List findings with their status."""
+    from billxl.store.findings import list_findings
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        frame = list_findings(Ledger.open(state.ledger_url), status=status, rule=rule)
+    _emit(frame, format, ["finding_id", "status", "severity", "rule", "entry_id", "message",
+                          "status_reason", "status_by"], title="Findings")
+
+
+def _set_status(ids: list[int], status: str, reason: str | None) -> None:
+    from billxl.store.findings import set_status
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        n = set_status(Ledger.open(state.ledger_url), ids, status, reason=reason)
+    console.print(f"{n} finding{'s' if n != 1 else ''} marked {status}.")
+
+
+@findings_app.command("waive")
+def findings_waive(
+    ids: Annotated[list[int], typer.Argument(help="Finding ids (see 'billxl findings list').")],
+    reason: Annotated[str, typer.Option(help="Why the finding is accepted (kept in the ledger).")],
+) -> None:
+    """Accept findings as they are; they stay quiet until their entry changes."""
+    _set_status(ids, "waived", reason)
+
+
+@findings_app.command("query")
+def findings_query(
+    ids: Annotated[list[int], typer.Argument()],
+    note: Annotated[str | None, typer.Option(help="What was asked, of whom.")] = None,
+) -> None:
+    """Mark findings as asked of the lawyer (awaiting an answer)."""
+    _set_status(ids, "queried", note)
+
+
+@findings_app.command("resolve")
+def findings_resolve(
+    ids: Annotated[list[int], typer.Argument()],
+    note: Annotated[str | None, typer.Option(help="How it was resolved.")] = None,
+) -> None:
+    """Mark findings resolved (the next check reopens any that still apply)."""
+    _set_status(ids, "resolved", note)
 
 
 def main() -> None:

@@ -173,3 +173,14 @@ def set_status(ledger: Ledger, finding_ids: Iterable[int], status: str, *,
              {"status": status, "reason": reason}) for r in before.to_dict("records")],
             actor=actor)
     return len(ids)
+
+
+def list_findings(ledger: Ledger, *, status: str | None = None,
+                  rule: str | None = None) -> pd.DataFrame:
+    """Findings in the ledger, newest first, optionally by status and rule."""
+    q = sa.select(t.findings)
+    if status:
+        q = q.where(t.findings.c.status == status)
+    if rule:
+        q = q.where(t.findings.c.rule == rule.upper())
+    return ledger.read_frame(q.order_by(t.findings.c.finding_id.desc()))

@@ -1,12 +1,11 @@
 """initial ledger: firm, offices, people, clients, matters, rates, time, expenses, audit
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-23
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
