@@ -141,3 +141,30 @@ def test_resolve_url(monkeypatch, tmp_path):
     assert db.resolve_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     monkeypatch.setenv("BILLXL_LEDGER", "sqlite:///elsewhere.db")
     assert db.resolve_url(None) == "sqlite:///elsewhere.db"
+
+
+def test_a_final_invoice_cannot_change_in_the_store_itself(ledger):
+    from datetime import UTC, datetime
+
+    invoice = {"number": "2026-00001", "client_id": "C1", "matter_id": "C1-1", "currency": "USD",
+               "invoice_date": date(2026, 11, 1), "due_date": date(2026, 12, 1),
+               "description": "For services rendered", "fees_minor": 100000,
+               "expenses_minor": 2500, "discount_minor": 0, "tax_minor": 0,
+               "total_minor": 102500, "rounding": "half_up",
+               "finalized_at": datetime.now(UTC), "finalized_by": "test"}
+    with ledger.transaction() as conn:
+        pk = conn.execute(t.invoices.insert().returning(t.invoices.c.invoice_pk), invoice).scalar_one()
+        conn.execute(t.invoice_lines.insert(), {
+            "invoice_pk": pk, "line_no": 1, "line_type": "F", "work_date": date(2026, 10, 5),
+            "narrative": "Draft motion", "quantity_milli": 1000, "unit_minor": 100000,
+            "standard_amount_minor": 100000, "amount_minor": 100000})
+    for statement in (sa.update(t.invoices).values(total_minor=1),
+                      sa.delete(t.invoices),
+                      sa.update(t.invoice_lines).values(narrative="changed"),
+                      sa.delete(t.invoice_lines)):
+        with pytest.raises(sa.exc.DatabaseError, match="credit note"), ledger.transaction() as conn:
+            conn.execute(statement)
+    with pytest.raises(sa.exc.IntegrityError), ledger.transaction() as conn:
+        conn.execute(t.invoices.insert(), {**invoice, "number": "2026-00002", "total_minor": 5})
+    got = ledger.read_frame(sa.select(t.invoices))
+    assert got["total_minor"].tolist() == [102500]

@@ -258,3 +258,175 @@ findings = sa.Table(
                        name="waiver_reason"),
     sa.Index("ix_findings_status_rule", "status", "rule"),
 )
+
+# --------------------------------------------------------------------------- billing terms
+PREBILL_ACTIONS = ("bill", "hold", "no_charge", "write_off", "transfer")
+PREBILL_STATUSES = ("draft", "approved", "finalized", "superseded")
+
+matter_terms = sa.Table(
+    "matter_terms", metadata,
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), primary_key=True),
+    sa.Column("discount_percent", sa.String(12), comment="exact decimal text; negative = premium"),
+    sa.Column("discount_minor", sa.BigInteger, comment="fixed discount per invoice"),
+    sa.Column("cap_minor", sa.BigInteger, comment="capped fee: most fees billed in cap_period"),
+    sa.Column("cap_period", sa.String(10), comment="month, quarter, year or matter"),
+    sa.Column("fixed_basis", sa.String(10), comment="matter, phase or task (fixed fees)"),
+    sa.Column("min_bill_minor", sa.BigInteger,
+              comment="WIP below this is held to the next cycle"),
+    sa.CheckConstraint("cap_period IS NULL OR cap_period IN ('month','quarter','year','matter')",
+                       name="cap_period"),
+    sa.CheckConstraint("fixed_basis IS NULL OR fixed_basis IN ('matter','phase','task')",
+                       name="fixed_basis"),
+)
+
+fixed_fees = sa.Table(
+    "fixed_fees", metadata,
+    sa.Column("fixed_fee_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), nullable=False, index=True),
+    sa.Column("code", sa.String(10), comment="UTBMS phase or task code; NULL for the matter"),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.UniqueConstraint("matter_id", "code"),
+)
+
+matter_payors = sa.Table(
+    "matter_payors", metadata,
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), primary_key=True),
+    sa.Column("client_id", sa.ForeignKey("clients.client_id"), primary_key=True),
+    sa.Column("percent", sa.String(12), nullable=False, comment="exact decimal text; sums to 100"),
+)
+
+invoice_schedules = sa.Table(
+    "invoice_schedules", metadata,
+    sa.Column("schedule_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(12), nullable=False, comment="installment, retainer or milestone"),
+    sa.Column("due_on", sa.Date, comment="date the invoice is due to be raised"),
+    sa.Column("trigger", sa.String(200), comment="milestone event, e.g. 'signing'"),
+    sa.Column("triggered_on", sa.Date),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("invoice_pk", sa.BigInteger, comment="set when invoiced"),
+    sa.CheckConstraint("kind IN ('installment','retainer','milestone')", name="kind"),
+    sa.CheckConstraint("due_on IS NOT NULL OR trigger IS NOT NULL", name="when"),
+)
+
+tax_rates = sa.Table(
+    "tax_rates", metadata,
+    sa.Column("tax_rate_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("jurisdiction", sa.String(10), nullable=False),
+    sa.Column("tax_type", sa.String(10), nullable=False, comment="VAT, GST, SALES"),
+    sa.Column("applies_to", sa.String(10), nullable=False, comment="fees, expenses or both"),
+    sa.Column("percent", sa.String(12), nullable=False, comment="exact decimal text, e.g. 20"),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("effective_to", sa.Date),
+    sa.CheckConstraint("applies_to IN ('fees','expenses','both')", name="applies_to"),
+)
+
+# --------------------------------------------------------------------------- pre-bills
+prebills = sa.Table(
+    "prebills", metadata,
+    sa.Column("prebill_pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), nullable=False),
+    sa.Column("billing_partner_id", sa.ForeignKey("timekeepers.timekeeper_id"), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="draft"),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("approved_by", sa.String(100)),
+    _ts("approved_at"),
+    sa.Column("note", sa.Text),
+    sa.CheckConstraint(_in("status", PREBILL_STATUSES), name="status"),
+    sa.Index("ix_prebills_month_partner", "month", "billing_partner_id"),
+)
+
+prebill_lines = sa.Table(
+    "prebill_lines", metadata,
+    sa.Column("prebill_pk", sa.ForeignKey("prebills.prebill_pk"), primary_key=True),
+    sa.Column("entry_kind", sa.String(8), primary_key=True),
+    sa.Column("entry_pk", sa.BigInteger, primary_key=True),
+    sa.Column("worked_qty_milli", sa.BigInteger, nullable=False),
+    sa.Column("standard_rate_minor", sa.BigInteger, comment="firm standard rate (worked value)"),
+    sa.Column("worked_amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("bill_qty_milli", sa.BigInteger, nullable=False),
+    sa.Column("bill_rate_minor", sa.BigInteger, nullable=False),
+    sa.Column("bill_amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("action", sa.String(10), nullable=False, server_default="bill"),
+    sa.Column("transfer_to", sa.ForeignKey("matters.matter_id")),
+    sa.Column("reason_code", sa.String(20)),
+    sa.Column("note", sa.Text),
+    sa.CheckConstraint(_in("action", PREBILL_ACTIONS), name="action"),
+    sa.CheckConstraint("action <> 'transfer' OR transfer_to IS NOT NULL", name="transfer_to"),
+    sa.CheckConstraint("entry_kind IN ('time', 'expense')", name="kind"),
+)
+
+# --------------------------------------------------------------------------- invoices
+invoice_sequences = sa.Table(
+    "invoice_sequences", metadata,
+    sa.Column("scope", sa.String(20), primary_key=True, comment="'firm' or an office id"),
+    sa.Column("prefix", sa.String(10), nullable=False, server_default=""),
+    sa.Column("next_number", sa.BigInteger, nullable=False, server_default="1"),
+)
+
+invoices = sa.Table(
+    "invoices", metadata,
+    sa.Column("invoice_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("number", sa.String(30), nullable=False, unique=True),
+    sa.Column("kind", sa.String(12), nullable=False, server_default="invoice"),
+    sa.Column("credits_invoice_pk", sa.ForeignKey("invoices.invoice_pk"),
+              comment="the invoice a credit note corrects"),
+    sa.Column("prebill_pk", sa.ForeignKey("prebills.prebill_pk")),
+    sa.Column("schedule_id", sa.ForeignKey("invoice_schedules.schedule_id")),
+    sa.Column("client_id", sa.ForeignKey("clients.client_id"), nullable=False, index=True),
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), nullable=False, index=True),
+    sa.Column("office_id", sa.ForeignKey("offices.office_id")),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("invoice_date", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("period_start", sa.Date),
+    sa.Column("period_end", sa.Date),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("payor_percent", sa.String(12), nullable=False, server_default="100"),
+    sa.Column("fees_minor", sa.BigInteger, nullable=False),
+    sa.Column("expenses_minor", sa.BigInteger, nullable=False),
+    sa.Column("discount_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("rounding", sa.String(10), nullable=False),
+    _ts("finalized_at", nullable=False),
+    sa.Column("finalized_by", sa.String(100), nullable=False),
+    sa.CheckConstraint("kind IN ('invoice', 'credit_note')", name="kind"),
+    sa.CheckConstraint("kind = 'invoice' OR credits_invoice_pk IS NOT NULL", name="credit_ref"),
+    sa.CheckConstraint(
+        "total_minor = fees_minor + expenses_minor - discount_minor + tax_minor", name="ties_out"),
+    sa.CheckConstraint("due_date >= invoice_date", name="due_after_date"),
+)
+
+invoice_lines = sa.Table(
+    "invoice_lines", metadata,
+    sa.Column("invoice_pk", sa.ForeignKey("invoices.invoice_pk"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),
+    sa.Column("line_type", sa.String(2), nullable=False, comment="LEDES: F, E, IF, IE"),
+    sa.Column("entry_kind", sa.String(8)),
+    sa.Column("entry_pk", sa.BigInteger),
+    sa.Column("work_date", sa.Date, nullable=False),
+    sa.Column("timekeeper_id", sa.String(20)),
+    sa.Column("timekeeper_name", sa.String(200)),
+    sa.Column("classification", sa.String(10)),
+    sa.Column("narrative", sa.Text, nullable=False),
+    sa.Column("task_code", sa.String(10)),
+    sa.Column("activity_code", sa.String(10)),
+    sa.Column("expense_code", sa.String(10)),
+    sa.Column("quantity_milli", sa.BigInteger, nullable=False),
+    sa.Column("unit_minor", sa.BigInteger, nullable=False, comment="rate or unit cost"),
+    sa.Column("standard_amount_minor", sa.BigInteger, nullable=False,
+              comment="worked value at standard rates"),
+    sa.Column("adjustment_minor", sa.BigInteger, nullable=False, server_default="0",
+              comment="discount (negative) or premium on the line"),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False,
+              comment="quantity x unit, rounded once, + adjustment"),
+    sa.Column("tax_percent", sa.String(12), nullable=False, server_default="0"),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.CheckConstraint("line_type IN ('F', 'E', 'IF', 'IE')", name="line_type"),
+)
