@@ -1046,37 +1046,6 @@ def _as_frame(out: dict[str, Any], spec: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(out[name]).astype(dtype) for name, dtype in spec.items()})
 
 
-def _row_hash(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """Exactly :func:`billxl.schema.row_hash` (same text, same hash), several times faster.
-
-    Each column is rendered once per distinct value (pandas' own ``astype("string")``, dates
-    as YYYY-MM-DD, missing as NUL), the row's text is joined in one pass, and the hex digits
-    come from a single ``bytes.hex()``. A test holds the two equal on awkward values.
-    """
-    if frame.empty:
-        return pd.Series([], dtype="string", index=frame.index)
-    parts = [_hash_text(frame[name]) for name in columns]
-    text = pd.Series(["\x1f".join(row) for row in zip(*parts, strict=True)], dtype=object)
-    hashed = pd.util.hash_pandas_object(text, index=False).to_numpy()
-    hexes = np.array([hashed.astype(">u8").tobytes().hex()]).view("<U16")  # 16 digits per row
-    return pd.Series(hexes.astype(object), index=frame.index, dtype="string")
-
-
-def _hash_text(values: pd.Series) -> np.ndarray:
-    """A column as schema.row_hash writes it, as an object array of str."""
-    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_datetime64_any_dtype(values):
-        return values.to_numpy(dtype=object, na_value="\x00")
-    codes, uniques = pd.factorize(values)  # missing values get code -1
-    if pd.api.types.is_datetime64_any_dtype(values):
-        shown = pd.Series(uniques).dt.strftime("%Y-%m-%d")
-    else:
-        shown = pd.Series(uniques).astype("string")
-    rendered = np.empty(len(shown) + 1, dtype=object)  # (np.append would drop the NUL)
-    rendered[:-1] = shown.to_numpy(dtype=object, na_value="\x00")
-    rendered[-1] = "\x00"
-    return rendered[codes]  # code -1 picks the trailing NUL
-
-
 # =================================================================================== importing
 @dataclass(frozen=True)
 class KindResult:
@@ -1261,7 +1230,7 @@ def _plan(ledger, conn: sa.Connection, kind: Kind, frame: pd.DataFrame, source: 
     """Per row of ``frame``: its content hash, and the stored entry with the same key (if any)."""
     table, pk, content = _TABLES[kind]
     plan = pd.DataFrame({"source_key": frame["source_key"].to_numpy(dtype=object),
-                         "row_hash": _row_hash(frame, content).to_numpy(dtype=object)},
+                         "row_hash": schema.row_hash(frame, content).to_numpy(dtype=object)},
                         index=frame.index)
     stored = _stored_keys(ledger, conn, table, pk, source, frame["source_key"])
     if stored.empty:

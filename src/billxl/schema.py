@@ -6,6 +6,7 @@ quantities int64 thousandths (``*_milli``); optional integers use pandas' nullab
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 #: The canonical columns of a time-entry export (the default intake profile reads these).
@@ -73,17 +74,34 @@ def empty_frame(spec: dict[str, str]) -> pd.DataFrame:
 
 
 def row_hash(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """A stable 16-hex-digit fingerprint of each row's content (same content, same hash)."""
+    """A stable 16-hex-digit fingerprint of each row's content (same content, same hash).
+
+    The row's text is its columns joined by U+001F: each value as pandas renders it as a string
+    (dates as YYYY-MM-DD, missing as NUL), each column rendered once per distinct value; the
+    hash is pandas' stable 64-bit ``hash_pandas_object`` of that text.
+    """
     if frame.empty:
         return pd.Series([], dtype="string", index=frame.index)
-    text = frame[list(columns[:1])].iloc[:, 0].astype("string").fillna("\x00")
-    for col in columns[1:]:
-        values = frame[col]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            values = values.dt.strftime("%Y-%m-%d")
-        text = text + "\x1f" + values.astype("string").fillna("\x00")
+    parts = [_hash_text(frame[name]) for name in columns]
+    text = pd.Series(["\x1f".join(row) for row in zip(*parts, strict=True)], dtype=object)
     hashed = pd.util.hash_pandas_object(text, index=False).to_numpy()
-    return pd.Series([f"{h:016x}" for h in hashed], index=frame.index, dtype="string")
+    hexes = np.array([hashed.astype(">u8").tobytes().hex()]).view("<U16")  # 16 digits per row
+    return pd.Series(hexes.astype(object), index=frame.index, dtype="string")
+
+
+def _hash_text(values: pd.Series) -> np.ndarray:
+    """A column as schema.row_hash writes it, as an object array of str."""
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_datetime64_any_dtype(values):
+        return values.to_numpy(dtype=object, na_value="\x00")
+    codes, uniques = pd.factorize(values)  # missing values get code -1
+    if pd.api.types.is_datetime64_any_dtype(values):
+        shown = pd.Series(uniques).dt.strftime("%Y-%m-%d")
+    else:
+        shown = pd.Series(uniques).astype("string")
+    rendered = np.empty(len(shown) + 1, dtype=object)  # (np.append would drop the NUL)
+    rendered[:-1] = shown.to_numpy(dtype=object, na_value="\x00")
+    rendered[-1] = "\x00"
+    return rendered[codes]  # code -1 picks the trailing NUL
 
 
 def as_dates(values) -> pd.Series:
