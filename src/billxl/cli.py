@@ -191,16 +191,133 @@ def _demo_report(result) -> Table:
     return table
 
 
-# --------------------------------------------------------------------------- findings
-findings_app = typer.Typer(help="Review findings kept in the ledger: list, query, resolve, waive.",
-                           no_args_is_help=True)
-app.add_typer(findings_app, name="findings")
-
-
 class OutputFormat(enum.StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+# --------------------------------------------------------------------------- checks
+def _print_notes(notes: list[str]) -> None:
+    for note in dict.fromkeys(notes):
+        err_console.print(f"[dim]Note: {note}[/]")
+
+
+FINDING_OUTPUT = ["severity", "rule", "entry_id", "field", "message", "suggestion"]
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="A file of time entries (and/or expenses): CSV, XLSX, XLS or ODS.")],
+    guidelines: Annotated[Path | None, typer.Option(help="The client's billing-guideline file (YAML), layered over the firm defaults.")] = None,
+    period: Annotated[str | None, typer.Option(help="The billing period, YYYY-MM (work outside it is flagged).")] = None,
+    format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    profile: Annotated[str, typer.Option(help="Column-mapping profile for other layouts.")] = "canonical",
+    currency: Annotated[str, typer.Option(help="Currency of the file's amounts.")] = "USD",
+) -> None:
+    """Check a file of entries against the billing guidelines, without touching the ledger.
+
+    Exit code 0 when no finding is an error, 1 when some are, 2 when the file cannot be read.
+    """
+    from billxl import intake, rules
+    from billxl.periods import month_range
+
+    with _errors():
+        rules_for = rules.load_guidelines(guidelines)
+        window = month_range(period) if period else None
+        checked = intake.read_entries(file, "all", profile, currency=currency.upper())
+        results = []
+        if "time" in checked.frames:
+            results.append(rules.check_entries(checked.frames["time"], guidelines=rules_for,
+                                               period=window))
+        if "expenses" in checked.frames:
+            results.append(rules.check_expenses(checked.frames["expenses"], guidelines=rules_for,
+                                                period=window))
+    import pandas as pd
+
+    findings = pd.concat([r.findings for r in results], ignore_index=True)
+    _print_notes([n for r in results for n in r.notes])
+    _emit(findings, format, FINDING_OUTPUT, title=f"Findings in {file.name}")
+    errors = int((findings["severity"] == "error").sum())
+    if format is OutputFormat.table:
+        err_console.print(f"{len(findings)} finding(s), {errors} error(s) a portal would reject.")
+    raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def reconcile(
+    month: Annotated[str, typer.Option(help="The billing month, YYYY-MM.")],
+    client: Annotated[str | None, typer.Option(help="Only this client's matters.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the exceptions workbook here (.xlsx).")] = None,
+    guidelines_dir: Annotated[Path, typer.Option(help="Folder of client guideline files, named by each client's guideline set.")] = Path("guidelines"),
+) -> None:
+    """Check the ledger's WIP for the month, record findings, and write the exceptions workbook."""
+    from billxl.excel.exceptions_workbook import write_exceptions_workbook
+    from billxl.reconcile import reconcile_month
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        ledger = Ledger.open(state.ledger_url)
+        with _progress() as update:
+            update("Checking WIP against the rules", 0, 1)
+            result = reconcile_month(ledger, month, client=client, guidelines_dir=guidelines_dir)
+            update("Checking WIP against the rules", 1, 1)
+            if out is not None:
+                update("Writing the exceptions workbook", 0, 1)
+                write_exceptions_workbook(out, result.findings,
+                                          title=f"Exceptions — {month}" + (f" — {client}" if client else ""))
+                update("Writing the exceptions workbook", 1, 1)
+    _print_notes(result.notes)
+    s = result.sync
+    console.print(
+        f"Checked {result.entries_checked:,} time entries and {result.expenses_checked:,} expenses "
+        f"for {month}: {len(result.findings):,} findings to review ({result.errors:,} errors); "
+        f"{s.new:,} new, {s.reopened:,} reopened, {s.still_waived:,} still waived, "
+        f"{s.auto_resolved:,} resolved since the last run."
+        + (f" Workbook: {out}" if out else ""))
+
+
+@app.command("reconcile-sources")
+def reconcile_sources(
+    a: Annotated[Path, typer.Argument(help="A timekeeping export (the source of truth).")],
+    b: Annotated[str, typer.Argument(help="Another export, or 'ledger' for the ledger's entries.")],
+    profile_a: Annotated[str, typer.Option(help="Mapping profile for A.")] = "canonical",
+    profile_b: Annotated[str, typer.Option(help="Mapping profile for B.")] = "canonical",
+    format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Also write the differences to this CSV file.")] = None,
+) -> None:
+    """List entries missing from B, extra in B, and changed (hours, matter, date, narrative)."""
+    from billxl import intake
+    from billxl.atomic import atomic_write_csv
+    from billxl.sources import compare_sources
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        left = intake.read_entries(a, "time", profile_a).frames["time"]
+        if b == "ledger":
+            ledger = Ledger.open(state.ledger_url)
+            lo, hi = left["work_date"].min(), left["work_date"].max()
+            right = ledger.time_entries(start=lo.date(), end=hi.date()) if len(left) else \
+                ledger.time_entries()
+        else:
+            right = intake.read_entries(Path(b), "time", profile_b).frames["time"]
+    diff = compare_sources(left, right)
+    if out is not None:
+        atomic_write_csv(diff, out)
+    _emit(diff, format, ["status", "field", "entry_id_a", "entry_id_b", "timekeeper_id",
+                         "work_date", "matter_id", "value_a", "value_b", "matched_by"],
+          title=f"{a.name} vs {b}")
+    if format is OutputFormat.table:
+        counts = diff["status"].value_counts()
+        err_console.print(f"{counts.get('missing', 0)} missing from B, {counts.get('extra', 0)} "
+                          f"extra in B, {counts.get('changed', 0)} changed field(s).")
+    raise typer.Exit(1 if len(diff) else 0)
+
+
+# --------------------------------------------------------------------------- findings
+findings_app = typer.Typer(help="Review findings kept in the ledger: list, query, resolve, waive.",
+                           no_args_is_help=True)
+app.add_typer(findings_app, name="findings")
 
 
 def _emit(frame, fmt: OutputFormat, columns: list[str], title: str = "") -> None:

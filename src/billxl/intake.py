@@ -329,6 +329,39 @@ class Reference:
         return self._maps[what]
 
 
+def bare_reference(raw: RawTable, profile: Profile, *, currency: str = "USD") -> Reference:
+    """A reference that knows every timekeeper and matter the file itself names.
+
+    For checking a file without a ledger (``billxl check``): the file's ids are taken as they
+    are, a matter belongs to the client named on its row (if the file has a client column), and
+    money is in ``currency``. Checks of the file's own form (dates, hours, codes) still apply.
+    """
+    def column(header: str | None) -> list[str]:
+        where = raw.find(header) if header else []
+        return _strip_all(raw.cells[where[0]]) if where else []
+
+    tk_ids: set[str] = set()
+    matters: dict[str, str | None] = {}
+    pattern = re.compile(profile.matter_pattern) if profile.matter_pattern else None
+    for kind in profile.kinds:
+        mapped = profile.spec(kind).mapped()
+        tk_ids.update(v for v in column(mapped.get("timekeeper")) if v)
+        numbers = [_matter_number(v, pattern) for v in column(mapped.get("matter"))]
+        owners = column(mapped.get("client_id")) or [None] * len(numbers)
+        for number, owner in zip(numbers, owners, strict=True):
+            if number:
+                matters.setdefault(number, owner or None)
+    ids = sorted(tk_ids)
+    clients = sorted({c or "?" for c in matters.values()})
+    by = profile.timekeeper_lookup
+    return Reference(
+        timekeepers=pd.DataFrame({"timekeeper_id": ids, "user_name": ids if by == "user_name" else None}),
+        matters=pd.DataFrame({"matter_id": list(matters),
+                              "client_id": [c or "?" for c in matters.values()]}),
+        clients=pd.DataFrame({"client_id": clients, "currency": currency}),
+    )
+
+
 def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -1119,6 +1152,53 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class CheckedFile:
+    """A file read and checked: one frame per kind, ready for the ledger or the rules."""
+
+    raw: RawTable
+    profile: Profile
+    kinds: tuple[Kind, ...]
+    frames: dict[str, pd.DataFrame]
+    skipped: dict[str, int]  # rows of kinds not asked for, in a mixed file
+
+
+def read_entries(path: str | Path, kind: Literal["time", "expenses", "all"] = "time",
+                 profile: str | Path | Profile = "canonical", *,
+                 reference: Reference | None = None, sheet: str | None = None,
+                 currency: str = "USD", progress: Progress | None = None) -> CheckedFile:
+    """Read and check a file without writing anything; raises InputError listing every problem.
+
+    Without a ``reference`` (no ledger), the file's own timekeepers and matters are taken as
+    known (see :func:`bare_reference`) and money is in ``currency``.
+    """
+    report = progress or (lambda stage, done, total: None)
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    kinds: tuple[Kind, ...] = prof.kinds if kind == "all" else (kind,)
+    name = Path(path).name
+    report(f"Reading {name}"[:34], 0, 1)
+    raw = read_table(path, sheet=sheet or prof.sheet, header_row=prof.header_row)
+    report(f"Reading {name}"[:34], 1, 1)
+    if kind == "all" and not prof.type_column and len(kinds) > 1:
+        kinds = _kinds_present(raw, prof)
+    if reference is None:
+        reference = bare_reference(raw, prof, currency=currency)
+    frames: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for i, k in enumerate(kinds):
+        report("Checking the entries", i, len(kinds))
+        frames[k], found = check_entries(raw, prof, reference, k)
+        problems += found
+    report("Checking the entries", len(kinds), len(kinds))
+    skipped = {}
+    if prof.type_column:  # a mixed file: count the rows of the kinds not imported
+        labels, _ = row_kinds(raw, prof)
+        skipped = {k: int((labels == k).sum()) for k in prof.kinds if k not in kinds}
+    if problems:
+        raise _refused(raw, problems)
+    return CheckedFile(raw=raw, profile=prof, kinds=kinds, frames=frames, skipped=skipped)
+
+
 def import_file(ledger, path: str | Path, kind: Literal["time", "expenses", "all"] = "time",
                 profile: str | Path | Profile = "canonical", *, actor: str | None = None,
                 source: str | None = None, sheet: str | None = None,
@@ -1146,28 +1226,11 @@ def import_file(ledger, path: str | Path, kind: Literal["time", "expenses", "all
     for k in kinds:
         prof.spec(k)  # refuses a kind the profile does not read
     who = actor or current_actor()
-    name = Path(path).name
 
     with _gc_paused():
-        report(f"Reading {name}"[:34], 0, 1)
-        raw = read_table(path, sheet=sheet or prof.sheet, header_row=prof.header_row)
-        report(f"Reading {name}"[:34], 1, 1)
-        if kind == "all" and not prof.type_column and len(kinds) > 1:
-            kinds = _kinds_present(raw, prof)
-        reference = Reference.from_ledger(ledger)
-        frames: dict[str, pd.DataFrame] = {}
-        problems: list[Problem] = []
-        for i, k in enumerate(kinds):
-            report("Checking the entries", i, len(kinds))
-            frames[k], found = check_entries(raw, prof, reference, k)
-            problems += found
-        report("Checking the entries", len(kinds), len(kinds))
-        skipped = {}
-        if prof.type_column:  # a mixed file: count the rows of the kinds not imported
-            labels, _ = row_kinds(raw, prof)
-            skipped = {k: int((labels == k).sum()) for k in prof.kinds if k not in kinds}
-        if problems:
-            raise _refused(raw, problems)
+        checked = read_entries(path, kind, prof, reference=Reference.from_ledger(ledger),
+                               sheet=sheet, progress=report)
+        raw, frames, kinds, skipped = checked.raw, checked.frames, checked.kinds, checked.skipped
 
         with ledger.transaction() as conn, _big_page_cache(conn):
             report("Comparing with the ledger", 0, len(kinds))

@@ -1,0 +1,115 @@
+"""Reconciliation of a month's WIP: run the rules over the ledger, keep the findings, report them.
+
+The rules themselves are pure (``billxl.rules``); this module feeds them the ledger's WIP and
+reference data, folds their findings into the ledger's finding workflow (statuses survive
+runs; waivers hold until the entry changes) and gives back what a secretary should look at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from billxl import rules
+from billxl.periods import month_range
+from billxl.store.findings import SyncResult, sync_findings
+from billxl.store.ledger import Ledger
+
+
+@dataclass
+class ReconcileResult:
+    month: str
+    entries_checked: int
+    expenses_checked: int
+    findings: pd.DataFrame  # open and queried findings beside the entry's details
+    sync: SyncResult
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return int((self.findings["severity"] == "error").sum())
+
+
+def guidelines_for(clients: pd.DataFrame, folder: Path | None) -> dict[str, rules.Guidelines]:
+    """Each client's guidelines from ``folder/<guideline_set>.yaml`` (none without a folder)."""
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    return rules.load_client_guidelines(clients, folder)
+
+
+def _display_ids(frame: pd.DataFrame) -> pd.Series:
+    """The id users know; ``source:id`` where two sources use the same id."""
+    ids = frame["entry_id"].astype(str)
+    clash = ids.duplicated(keep=False)
+    return ids.where(~clash, frame["source"].astype(str) + ":" + ids)
+
+
+def _wip(ledger: Ledger, end: date, client: str | None, matters: pd.DataFrame):
+    entries = ledger.time_entries(status="WIP", end=end)
+    expenses = ledger.expenses(status="WIP")
+    expenses = expenses[expenses["work_date"] <= pd.Timestamp(end)]
+    owner = matters.set_index("matter_id")["client_id"]
+    entries["client_id"] = entries["matter_id"].map(owner)
+    expenses["client_id"] = expenses["matter_id"].map(owner)
+    if client:
+        entries = entries[entries["client_id"] == client]
+        expenses = expenses[expenses["client_id"] == client]
+    entries = entries.reset_index(drop=True)
+    expenses = expenses.reset_index(drop=True)
+    entries["entry_id"] = _display_ids(entries)
+    expenses["entry_id"] = _display_ids(expenses)
+    return entries, expenses
+
+
+def reconcile_month(ledger: Ledger, month: str, *, client: str | None = None,
+                    guidelines_dir: Path | None = None, actor: str | None = None) -> ReconcileResult:
+    """Check the WIP up to the month's end against every rule and record the findings."""
+    start, end = month_range(month)
+    reference = {"timekeepers": ledger.timekeepers(), "matters": ledger.matters(),
+                 "clients": ledger.clients(), "rates": ledger.rates()}
+    context = rules.Context.from_frames(reference)
+    by_client = guidelines_for(reference["clients"], guidelines_dir)
+    entries, expenses = _wip(ledger, end, client, reference["matters"])
+
+    time_result = rules.check_entries(entries, guidelines_by_client=by_client, context=context,
+                                      period=(start, end))
+    cost_result = rules.check_expenses(expenses, guidelines_by_client=by_client, context=context,
+                                       period=(start, end))
+
+    def keyed(result, frame: pd.DataFrame, kind: str, pk: str) -> pd.DataFrame:
+        f = result.findings.merge(frame[["entry_id", pk, "row_hash"]], on="entry_id", how="left")
+        return f.rename(columns={pk: "entry_pk", "row_hash": "entry_hash"}).assign(entry_kind=kind)
+
+    current = pd.concat([keyed(time_result, entries, "time", "entry_pk"),
+                         keyed(cost_result, expenses, "expense", "expense_pk")],
+                        ignore_index=True)
+    sync = sync_findings(ledger, current, {"time": entries["entry_pk"].tolist(),
+                                           "expense": expenses["expense_pk"].tolist()},
+                         actor=actor)
+    shown = sync.current[sync.current["status"].isin(["open", "queried"])]
+    details = _details(entries, expenses, reference)
+    findings = shown.merge(details, on=["entry_kind", "entry_pk"], how="left",
+                           suffixes=("", "_entry"))
+    return ReconcileResult(month=month, entries_checked=len(entries),
+                           expenses_checked=len(expenses), findings=findings, sync=sync,
+                           notes=time_result.notes + cost_result.notes)
+
+
+def _details(entries: pd.DataFrame, expenses: pd.DataFrame, reference: dict) -> pd.DataFrame:
+    """Each entry's details as the exceptions workbook shows them."""
+    tks = reference["timekeepers"]
+    names = (tks["last_name"] + ", " + tks["first_name"]).set_axis(tks["timekeeper_id"])
+    time = entries.assign(entry_kind="time").rename(columns={"entry_pk": "key"})
+    cost = expenses.assign(entry_kind="expense", hours_milli=expenses["quantity_milli"],
+                           rate_minor=expenses["unit_cost_minor"], task_code=None,
+                           activity_code=expenses["expense_code"]).rename(
+                               columns={"expense_pk": "key"})
+    cols = ["entry_kind", "key", "work_date", "timekeeper_id", "matter_id", "client_id",
+            "hours_milli", "rate_minor", "amount_minor", "currency", "task_code",
+            "activity_code", "narrative"]
+    both = pd.concat([time[cols], cost[cols]], ignore_index=True).rename(columns={"key": "entry_pk"})
+    both["timekeeper_name"] = both["timekeeper_id"].map(names).fillna("(no timekeeper)")
+    return both
