@@ -171,13 +171,30 @@ def demo(
     month: Annotated[str, typer.Option(help="The month to close, YYYY-MM.")] = "2026-10",
     entries: Annotated[int, typer.Option(help="Time entries in the month (6,000 ≈ a 40-lawyer firm).", min=100)] = 6000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same firm.")] = 2026,
+    evaluate: Annotated[bool, typer.Option("--evaluate", help="Print recall and precision of every rule against the planted problems.")] = False,
 ) -> None:
     """Build a demo firm and run its month end, end to end, with every step billxl has so far."""
     from billxl.monthend import run_demo
 
     with _errors(), _progress() as update:
-        result = run_demo(dir, month=month, entries=entries, seed=seed, progress=update)
+        result = run_demo(dir, month=month, entries=entries, seed=seed,
+                          ledger_url=state.ledger_url, progress=update)
     console.print(_demo_report(result))
+    if evaluate and result.evaluation is not None:
+        table = result.evaluation
+        shown = table.assign(
+            recall=table["recall"].map(lambda v: "-" if v != v else f"{v:.3f}"),
+            precision=[("-" if p == 0 or v != v else f"{v:.3f}")  # not planted: not scored
+                       for p, v in zip(table["planted"], table["precision"], strict=True)])
+        _emit(shown, OutputFormat.table, ["kind", "rule", "planted", "flagged", "right",
+                                          "recall", "precision"],
+              title="Rules against the planted problems")
+        planted = table[table["planted"] > 0]
+        missed = planted[(planted["recall"] < 0.98) | (planted["precision"] < 0.95)]
+        console.print(f"{len(planted) - len(missed)} of {len(planted)} planted rules meet "
+                      "recall >= 0.98 and precision >= 0.95.")
+        if len(missed):
+            raise typer.Exit(1)
 
 
 def _demo_report(result) -> Table:
@@ -185,7 +202,7 @@ def _demo_report(result) -> Table:
                   header_style="bold")
     table.add_column("Step")
     table.add_column("Result", justify="right")
-    table.add_column("Where")
+    table.add_column("Where", overflow="fold")
     for step in result.steps:
         table.add_row(step.name, step.figure, step.where)
     return table

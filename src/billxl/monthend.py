@@ -6,14 +6,22 @@ can draw bars, a notebook can print, and a test can record; nothing here knows a
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from billxl import demo as demo_firm
 from billxl import intake, money, reports
 from billxl.atomic import atomic_write_csv
+from billxl.excel.exceptions_workbook import write_exceptions_workbook
+from billxl.reconcile import reconcile_month
+from billxl.rules.evaluation import score
 from billxl.store.ledger import Ledger
+
+EXAMPLE_GUIDELINES = Path(__file__).with_name("rules") / "examples"
 
 Progress = Callable[[str, int, int], None]
 
@@ -36,6 +44,7 @@ class DemoResult:
     ledger_url: str
     steps: list[Step] = field(default_factory=list)
     paths: dict[str, Path] = field(default_factory=dict)
+    evaluation: pd.DataFrame | None = None  # recall and precision per rule vs the ground truth
 
 
 def _remove_sqlite_file(path: Path) -> None:
@@ -98,7 +107,27 @@ def run_demo(directory: Path, *, month: str = "2026-10", entries: int = 6000, se
         for currency, block in wip.groupby("currency"):
             total = money.from_minor(int(block["total_minor"].sum()), str(currency))
             result.steps.append(Step(f"WIP {currency}", f"{total:,.2f}", str(wip_path)))
-        result.steps.append(Step("Planted problems (ground truth)", f"{len(firm.ground_truth):,}",
+        guidelines = directory / "guidelines"
+        guidelines.mkdir(exist_ok=True)
+        for example in EXAMPLE_GUIDELINES.glob("*.yaml"):
+            shutil.copyfile(example, guidelines / example.name)
+
+        progress("Reconciling WIP against the rules", 0, 2)
+        checked = reconcile_month(ledger, month, guidelines_dir=guidelines, actor="demo")
+        progress("Reconciling WIP against the rules", 1, 2)
+        exceptions = write_exceptions_workbook(directory / f"exceptions_{month}.xlsx",
+                                               checked.findings, title=f"Exceptions — {month}")
+        progress("Reconciling WIP against the rules", 2, 2)
+        result.paths["exceptions"] = exceptions
+        result.steps.append(Step("Findings to review", f"{len(checked.findings):,} "
+                                 f"({checked.errors:,} errors)", str(exceptions)))
+        truth = firm.ground_truth
+        result.evaluation = pd.concat([
+            score(checked.findings[checked.findings["entry_kind"] == kind], truth[truth["kind"] == kind])
+            .assign(kind=kind) for kind in ("time", "expense")], ignore_index=True)
+        planted = result.evaluation[result.evaluation["planted"] > 0]
+        result.steps.append(Step("Planted problems found (recall)",
+                                 f"{planted['right'].sum():,} of {planted['planted'].sum():,}",
                                  str(paths["ground_truth"])))
     finally:
         ledger.dispose()
