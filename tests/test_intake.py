@@ -673,3 +673,11 @@ def test_text_numbers_refused():
                                intake._BLANK, intake._NOT_NUMBER, intake._NOT_NUMBER,
                                intake._TOO_PRECISE, intake._OK, intake._OK]
     assert parsed[-2:].tolist() == [1250500, -500]
+
+
+def test_dates_with_a_midnight_time_are_dates():
+    cells = np.array(["2026-10-05 00:00:00", "2026-10-06T00:00", "2026-10-07 09:30:00",
+                      "2026-10-08"], dtype=object)
+    days, bad, _far, _blank = intake._parse_dates(cells, ("%Y-%m-%d",))
+    assert [str(d)[:10] for d in days[~bad]] == ["2026-10-05", "2026-10-06", "2026-10-08"]
+    assert bad.tolist() == [False, False, True, False]

@@ -690,6 +690,9 @@ _NAT = np.datetime64("NaT", "D")
 _FAR_DATE = "is not a plausible date (before 1900 or after 2199)"
 
 
+_MIDNIGHT = re.compile(r"[ T]00:00(:00(\.0+)?)?$")
+
+
 def _parse_dates(cells: np.ndarray, formats: tuple[str, ...]):
     """Dates as datetime64[ns] at midnight, and masks of bad, implausible and blank cells.
 
@@ -712,7 +715,9 @@ def _dates_of(uniques: np.ndarray, formats: tuple[str, ...]):
         out[is_date] = [np.datetime64(v.date() if isinstance(v, datetime) else v, "D")
                         for v in uniques[is_date]]
     if is_text.any():
-        text = pd.Series([v.strip() for v in uniques[is_text]], dtype=object)
+        # a date saved with a midnight time ("2026-10-05 00:00:00", as spreadsheets and
+        # databases often export dates) is that date; any other time of day is not a date
+        text = pd.Series([_MIDNIGHT.sub("", v.strip()) for v in uniques[is_text]], dtype=object)
         parsed = np.full(len(text), _NAT, dtype="datetime64[D]")
         for fmt in formats:
             todo = np.isnat(parsed)

@@ -1,0 +1,175 @@
+"""The command line as a user runs it: real processes, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from billxl.store import tables as t
+from billxl.store.ledger import Ledger
+
+BILLXL = [sys.executable, "-m", "billxl.cli"]
+
+
+def run(*args, cwd: Path, ok: int | None = 0) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200", "BILLXL_USER": "test.secretary"}
+    env.pop("BILLXL_LEDGER", None)
+    done = subprocess.run([*BILLXL, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=300)
+    if ok is not None:
+        assert done.returncode == ok, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    """A small demo firm built by the CLI once for this module (ledger demo/billxl.db)."""
+    root = tmp_path_factory.mktemp("cli")
+    done = run("demo", "--entries", "600", "--dir", "demo", "--evaluate", cwd=root)
+    assert "Time entries imported" in done.stdout
+    assert "planted rules meet recall" in done.stdout
+    return root
+
+
+def copy_ledger(demo_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "ledger.db"
+    shutil.copyfile(demo_dir / "demo" / "billxl.db", target)
+    return target
+
+
+def test_demo_writes_every_output(demo_dir):
+    out = demo_dir / "demo"
+    for name in ("billxl.db", "exports/time_entries.xlsx", "exports/expenses.csv",
+                 "exports/ground_truth.csv", "exceptions_2026-10.xlsx",
+                 "wip_by_partner_2026-10.csv", "guidelines/strict-insurer.yaml"):
+        assert (out / name).exists(), name
+    ledger = Ledger.open(out / "billxl.db")
+    assert ledger.count(t.time_entries) == 600
+    assert ledger.count(t.findings) > 0
+
+
+def test_init_then_init_again_says_the_ledger_exists(tmp_path):
+    done = run("init", "--name", "Smith & Jones LLP", cwd=tmp_path)
+    assert "Created a new ledger for Smith & Jones LLP" in done.stdout
+    again = run("init", cwd=tmp_path, ok=3)
+    assert "already holds a firm" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_a_command_on_a_missing_ledger_explains_what_to_do(tmp_path):
+    done = run("findings", "list", cwd=tmp_path, ok=3)
+    assert "has not been set up" in done.stderr and "billxl init" in done.stderr
+
+
+def test_bad_import_imports_nothing_and_names_every_bad_row(demo_dir, tmp_path):
+    ledger_file = copy_ledger(demo_dir, tmp_path)
+    good = pd.read_excel(demo_dir / "demo" / "exports" / "time_entries.xlsx", dtype=str,
+                         engine="calamine").head(5)
+    bad = good.copy()
+    bad["entry_id"] = [f"NEW{i}" for i in range(5)]
+    bad.loc[0, "date"] = "2026-02-30"
+    bad.loc[1, "hours"] = "-1.5"
+    bad.loc[2, "matter_id"] = "C9999-0001"
+    bad.loc[3, "narrative"] = "=HYPERLINK(\"http://x\") call with client"  # fine: stays text
+    path = tmp_path / "october.csv"
+    bad.to_csv(path, index=False)
+    before = Ledger.open(ledger_file).count(t.time_entries)
+
+    done = run("--ledger", ledger_file, "import", "time", path, "--problems", "bad.csv",
+               cwd=tmp_path, ok=2)
+    assert "Nothing was imported" in done.stderr
+    problems = pd.read_csv(tmp_path / "bad.csv", encoding="utf-8-sig")
+    assert list(zip(problems["row"], problems["column"], strict=True)) == [
+        (2, "date"), (3, "hours"), (4, "matter_id")]
+    assert "not a date" in problems.loc[0, "reason"]
+    assert "no matter with this number" in problems.loc[2, "reason"]
+    assert Ledger.open(ledger_file).count(t.time_entries) == before
+
+    fixed = good.copy()
+    fixed["entry_id"] = [f"NEW{i}" for i in range(5)]
+    fixed.loc[3, "narrative"] = "=HYPERLINK(\"http://x\") call with client"
+    fixed.to_csv(path, index=False)
+    run("--ledger", ledger_file, "import", "time", path, cwd=tmp_path)
+    run("--ledger", ledger_file, "import", "time", path, cwd=tmp_path)  # again: nothing new
+    ledger = Ledger.open(ledger_file)
+    assert ledger.count(t.time_entries) == before + 5
+    stored = ledger.time_entries().set_index("entry_id")
+    assert stored.loc["NEW3", "narrative"] == "=HYPERLINK(\"http://x\") call with client"
+
+
+def test_check_a_bare_file_as_json_with_exit_codes(demo_dir, tmp_path):
+    export = demo_dir / "demo" / "exports" / "time_entries.xlsx"
+    done = run("check", export, "--period", "2026-10", "--format", "json", cwd=tmp_path, ok=1)
+    findings = json.loads(done.stdout)
+    assert {"rule", "severity", "entry_id", "message"} <= set(findings[0])
+    rules = {f["rule"] for f in findings}
+    assert {"FORMULA_TEXT", "INCREMENT", "VAGUE"} <= rules
+    assert "CLOSED_MATTER" not in rules  # needs the ledger: skipped, with a note
+    assert "CLOSED_MATTER skipped" in done.stderr
+
+    clean = tmp_path / "clean.csv"
+    pd.DataFrame([{"entry_id": "A1", "date": "2026-10-05", "timekeeper_id": "TK1",
+                   "timekeeper_name": "Smith, Jane", "timekeeper_class": "PARTNR",
+                   "matter_id": "M1", "client_id": "C1", "hours": "1.5", "rate": "500.00",
+                   "amount": "750.00", "task_code": "L110", "activity_code": "A101",
+                   "narrative": "Draft motion to compel production of the defendant's emails"}]
+                 ).to_csv(clean, index=False)
+    ok = run("check", clean, "--format", "json", cwd=tmp_path, ok=0)
+    assert all(f["severity"] != "error" for f in json.loads(ok.stdout))
+
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(export.read_bytes()[:5000])
+    broken = run("check", cut, cwd=tmp_path, ok=2)
+    assert "damaged" in broken.stderr or "not a spreadsheet" in broken.stderr
+
+
+def test_a_guideline_file_with_a_typo_names_the_line(tmp_path):
+    (tmp_path / "strict.yaml").write_text("increment_hours: 0.25\ndailly_max_hours: 8\n")
+    (tmp_path / "e.csv").write_text(
+        "entry_id,date,timekeeper_id,timekeeper_name,timekeeper_class,matter_id,client_id,"
+        "hours,rate,amount,task_code,activity_code,narrative\n"
+        "A1,2026-10-05,TK1,\"Smith, Jane\",PARTNR,M1,C1,1.5,500,750,,,Draft a long motion\n")
+    done = run("check", "e.csv", "--guidelines", "strict.yaml", cwd=tmp_path, ok=2)
+    assert "line 2" in done.stderr and "daily_max_hours" in done.stderr
+
+
+def test_reconcile_waive_and_reconcile_again(demo_dir, tmp_path):
+    ledger_file = copy_ledger(demo_dir, tmp_path)
+    shutil.copytree(demo_dir / "demo" / "guidelines", tmp_path / "guidelines")
+    first = run("--ledger", ledger_file, "reconcile", "--month", "2026-10", "--out", "x.xlsx",
+                cwd=tmp_path)
+    assert (tmp_path / "x.xlsx").exists() and "findings to review" in first.stdout
+    listed = json.loads(run("--ledger", ledger_file, "findings", "list", "--rule", "VAGUE",
+                            "--format", "json", cwd=tmp_path).stdout)
+    ids = [str(f["finding_id"]) for f in listed if f["status"] == "open"][:3]
+    run("--ledger", ledger_file, "findings", "waive", *ids, cwd=tmp_path, ok=2)  # no reason
+    run("--ledger", ledger_file, "findings", "waive", *ids, "--reason",
+        "client accepts these descriptions", cwd=tmp_path)
+    again = run("--ledger", ledger_file, "reconcile", "--month", "2026-10", cwd=tmp_path)
+    assert "0 new, 0 reopened, 3 still waived" in " ".join(again.stdout.split())
+    ledger = Ledger.open(ledger_file)
+    waived = ledger.read_frame(sa.select(t.findings).where(t.findings.c.status == "waived"))
+    assert sorted(waived["finding_id"].astype(str)) == sorted(ids)
+    assert set(waived["status_by"]) == {"test.secretary"}
+
+
+def test_reconcile_sources_against_the_ledger(demo_dir, tmp_path):
+    ledger_file = copy_ledger(demo_dir, tmp_path)
+    export = pd.read_excel(demo_dir / "demo" / "exports" / "time_entries.xlsx", dtype=str,
+                           engine="calamine")
+    export = export.drop(index=[0])  # the ledger has it, the export does not
+    export.loc[1, "hours"] = "9.9"
+    path = tmp_path / "a.csv"
+    export.to_csv(path, index=False)
+    done = run("--ledger", ledger_file, "reconcile-sources", path, "ledger", "--format", "json",
+               cwd=tmp_path, ok=1)
+    diff = json.loads(done.stdout)
+    assert {(d["status"], d["field"]) for d in diff} == {("extra", ""), ("changed", "hours")}
