@@ -1,0 +1,166 @@
+"""Credit notes: the only way a final invoice is corrected, and the invoice register.
+
+A credit note is an invoice of kind ``credit_note`` with negative lines, referencing the
+invoice it corrects. It credits the whole invoice, chosen lines (optionally returning their
+entries to WIP so they can be billed again, corrected), or an amount. An invoice can never be
+credited for more than its remaining total. Credit notes are numbered in their own gapless
+sequence (``CN-000001``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from billxl import money
+from billxl.billing.invoicing import LINE_COLUMNS, _totals, percent_of_array
+from billxl.errors import LedgerError
+from billxl.money import Rounding
+from billxl.periods import month_range
+from billxl.store import tables as t
+from billxl.store.ledger import Ledger, current_actor
+from billxl.store.numbering import take_numbers
+
+CREDIT_SCOPE, CREDIT_PREFIX = "credit", "CN-"
+
+
+def _invoice(ledger: Ledger, conn: sa.Connection, number: str) -> dict:
+    row = conn.execute(sa.select(t.invoices).where(t.invoices.c.number == number)).mappings().first()
+    if row is None:
+        raise LedgerError(f"There is no invoice {number} in the ledger.")
+    if row["kind"] != "invoice":
+        raise LedgerError(f"{number} is a credit note; only invoices can be credited.")
+    return dict(row)
+
+
+def _credited(ledger: Ledger, conn: sa.Connection, invoice_pk: int) -> pd.DataFrame:
+    notes = sa.select(t.invoices.c.invoice_pk).where(t.invoices.c.credits_invoice_pk == invoice_pk)
+    return ledger.read_frame(sa.select(t.invoice_lines)
+                             .where(t.invoice_lines.c.invoice_pk.in_(notes)), conn)
+
+
+def issue_credit_note(ledger: Ledger, number: str, *, reason: str,
+                      lines: list[int] | None = None, amount: Decimal | str | None = None,
+                      return_wip: bool = False, on: date | None = None,
+                      actor: str | None = None) -> dict:
+    """Credit invoice ``number`` in full, by line numbers, or by a pre-tax amount."""
+    if not (reason and reason.strip()):
+        raise LedgerError("A credit note needs a reason (it is printed on the credit note).")
+    if lines and amount is not None:
+        raise LedgerError("Credit either chosen lines or an amount, not both.")
+    if return_wip and amount is not None:
+        raise LedgerError("Only credited lines can return their entries to WIP, not an amount.")
+    actor = actor or current_actor()
+    on = on or date.today()
+    with ledger.transaction() as conn:
+        original = _invoice(ledger, conn, number)
+        rounding = Rounding(original["rounding"])
+        source = ledger.read_frame(sa.select(t.invoice_lines).where(
+            t.invoice_lines.c.invoice_pk == original["invoice_pk"]), conn, dates=["work_date"])
+        before = _credited(ledger, conn, original["invoice_pk"])
+        remaining = original["total_minor"] + int(before["amount_minor"].sum()
+                                                  + before["tax_minor"].sum())
+        if remaining <= 0:
+            raise LedgerError(f"Invoice {number} is already fully credited.")
+
+        if amount is not None:
+            pre_tax = money.to_minor(amount, original["currency"])
+            fee_tax = (source.loc[source["line_type"].isin(["F", "IF"]), "tax_percent"]
+                       .map(money.D).max() if len(source) else Decimal(0))
+            fee_tax = Decimal(0) if pd.isna(fee_tax) else fee_tax
+            tax = int(percent_of_array(np.array([pre_tax]), fee_tax, rounding)[0])
+            if pre_tax <= 0 or pre_tax + tax > remaining:
+                raise LedgerError(
+                    f"A credit of {money.format_amount(pre_tax, original['currency'])} plus tax "
+                    f"is more than what remains of invoice {number} "
+                    f"({money.format_amount(remaining, original['currency'])}).")
+            credit = pd.DataFrame([{
+                "line_type": "IF", "work_date": pd.Timestamp(on), "narrative": f"Credit: {reason}",
+                "quantity_milli": 1000, "unit_minor": -pre_tax, "standard_amount_minor": 0,
+                "adjustment_minor": 0, "amount_minor": -pre_tax, "tax_percent": str(fee_tax),
+                "tax_minor": -tax}])
+        else:
+            chosen = source if not lines else source[source["line_no"].isin(lines)]
+            unknown = sorted(set(lines or []) - set(source["line_no"]))
+            if unknown:
+                raise LedgerError(f"Invoice {number} has no line {', '.join(map(str, unknown))}.")
+            if not lines and len(before):
+                raise LedgerError(f"Invoice {number} is already partly credited; credit the "
+                                  "remaining lines or an amount instead of the whole invoice.")
+            again = chosen.merge(before[["entry_kind", "entry_pk"]].dropna(),
+                                 on=["entry_kind", "entry_pk"])
+            if len(again):
+                raise LedgerError(f"Line(s) {', '.join(map(str, again['line_no']))} of invoice "
+                                  f"{number} were credited already.")
+            credit = chosen.copy()
+            for col in ("standard_amount_minor", "adjustment_minor", "amount_minor", "tax_minor"):
+                credit[col] = -credit[col].astype("int64")
+            # quantity x unit + adjustment = amount still holds: an entry line credits its
+            # hours (negative quantity at the same rate), an invoice-level line its amount
+            entry_line = credit["line_type"].isin(["F", "E"])
+            credit["quantity_milli"] = credit["quantity_milli"].where(~entry_line,
+                                                                      -credit["quantity_milli"])
+            credit["unit_minor"] = credit["unit_minor"].where(entry_line, -credit["unit_minor"])
+        credit = credit.reset_index(drop=True)
+        credit["line_no"] = np.arange(1, len(credit) + 1)
+
+        cn_number = take_numbers(conn, CREDIT_SCOPE, 1, prefix=CREDIT_PREFIX)[0]
+        header = {k: original[k] for k in ("client_id", "matter_id", "office_id", "currency",
+                                           "period_start", "period_end", "payor_percent",
+                                           "rounding")}
+        header.update({"number": cn_number, "kind": "credit_note",
+                       "credits_invoice_pk": original["invoice_pk"], "invoice_date": on,
+                       "due_date": on, "description": f"Credit note for invoice {number}: {reason}",
+                       "finalized_at": datetime.now(UTC), "finalized_by": actor,
+                       **_totals(credit)})
+        pk = conn.execute(t.invoices.insert().returning(t.invoices.c.invoice_pk),
+                          header).scalar_one()
+        credit["invoice_pk"] = pk
+        ledger.bulk_insert(conn, t.invoice_lines,
+                           credit[["invoice_pk", *[c for c in LINE_COLUMNS if c in credit]]])
+        if return_wip:
+            for kind, table, key in (("time", t.time_entries, "entry_pk"),
+                                     ("expense", t.expenses, "expense_pk")):
+                keys = credit.loc[credit["entry_kind"] == kind, "entry_pk"].dropna()
+                if len(keys):
+                    conn.execute(sa.update(table).where(table.c[key].in_(keys.astype(int).tolist()))
+                                 .values(status="WIP"))
+        ledger.audit(conn, "credit", "invoices", cn_number,
+                     {"invoice": number, "remaining_minor": remaining},
+                     {"credit_note": cn_number, "total_minor": header["total_minor"],
+                      "reason": reason, "return_wip": return_wip}, actor=actor)
+    return header
+
+
+def list_invoices(ledger: Ledger, *, month: str | None = None,
+                  client: str | None = None) -> pd.DataFrame:
+    """The invoice register: every invoice and credit note with its balance and status.
+
+    An invoice's balance is its total less the credit notes against it (payments arrive with
+    the cash issue). A credit note's balance is zero.
+    """
+    inv = t.invoices
+    q = sa.select(inv)
+    if month:
+        start, end = month_range(month)
+        q = q.where(inv.c.invoice_date >= start, inv.c.invoice_date <= end)
+    if client:
+        q = q.where(inv.c.client_id == client)
+    frame = ledger.read_frame(q.order_by(inv.c.invoice_pk), dates=["invoice_date", "due_date"])
+    credits = ledger.read_frame(sa.select(inv.c.credits_invoice_pk, sa.func.sum(inv.c.total_minor)
+                                          .label("credited"))
+                                .where(inv.c.kind == "credit_note")
+                                .group_by(inv.c.credits_invoice_pk))
+    frame = frame.merge(credits, left_on="invoice_pk", right_on="credits_invoice_pk", how="left",
+                        suffixes=("", "_c"))
+    frame["credited"] = frame["credited"].fillna(0).astype("int64")
+    is_invoice = frame["kind"] == "invoice"
+    frame["balance_minor"] = np.where(is_invoice, frame["total_minor"] + frame["credited"], 0)
+    frame["status"] = np.select(
+        [~is_invoice, frame["balance_minor"] == 0, frame["credited"] != 0],
+        ["credit note", "credited", "part credited"], default="open")
+    return frame.drop(columns=["credits_invoice_pk_c"], errors="ignore")

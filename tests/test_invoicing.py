@@ -1,0 +1,255 @@
+"""Finalize approved pre-bills into invoices; credit notes; gapless numbers under concurrency."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from billxl.billing.credit_notes import issue_credit_note, list_invoices
+from billxl.billing.invoicing import finalize, percent_of_array, split_amounts
+from billxl.errors import LedgerError
+from billxl.money import Rounding
+from billxl.store import tables as t
+
+D = Decimal
+
+
+def ts(text):
+    return pd.Timestamp(text)
+
+
+def reference():
+    offices = pd.DataFrame([{"office_id": "NYC", "name": "New York", "currency": "USD"},
+                            {"office_id": "LDN", "name": "London", "currency": "GBP"}])
+    tks = pd.DataFrame([
+        {"timekeeper_id": "TK1", "first_name": "Jane", "last_name": "Smith",
+         "classification": "PARTNR", "office_id": "NYC", "active_from": ts("2020-01-01")},
+        {"timekeeper_id": "TK2", "first_name": "Raj", "last_name": "Patel",
+         "classification": "ASSOC", "office_id": "LDN", "active_from": ts("2020-01-01")}])
+    clients = pd.DataFrame([
+        {"client_id": "C1", "name": "Acme Corp", "currency": "USD", "tax_jurisdiction": "US-NY",
+         "payment_terms_days": 30},
+        {"client_id": "C2", "name": "Brit Ltd", "currency": "GBP", "tax_jurisdiction": "GB",
+         "payment_terms_days": 45},
+        {"client_id": "C3", "name": "Acme Insurance", "currency": "USD",
+         "tax_jurisdiction": "US-NY", "payment_terms_days": 60}])
+    matter = {"billing_partner_id": "TK1", "opened_on": ts("2026-01-01"), "office_id": "NYC",
+              "fee_arrangement": "hourly", "fixed_fee_minor": None}
+    matters = pd.DataFrame([
+        {**matter, "matter_id": "M1", "client_id": "C1", "name": "Hourly"},
+        {**matter, "matter_id": "M2", "client_id": "C2", "name": "Discounted, VAT",
+         "office_id": "LDN"},
+        {**matter, "matter_id": "M3", "client_id": "C1", "name": "Fixed fee",
+         "fee_arrangement": "fixed", "fixed_fee_minor": 500000},
+        {**matter, "matter_id": "M4", "client_id": "C1", "name": "Capped",
+         "fee_arrangement": "capped", "fixed_fee_minor": 100000},
+        {**matter, "matter_id": "M5", "client_id": "C1", "name": "Split 60/40"},
+        {**matter, "matter_id": "M6", "client_id": "C1", "name": "Transfer target"},
+    ])
+    return {"offices": offices, "timekeepers": tks, "clients": clients, "matters": matters}
+
+
+# (matter, timekeeper, hours milli, rate minor, bill amount minor, action, transfer_to, kind)
+LINES = [
+    ("M1", "TK1", 1500, 50000, 75000, "bill", None, "time"),
+    ("M1", "TK1", 1000, 50000, 50000, "write_off", None, "time"),
+    ("M1", "TK1", 500, 50000, 25000, "hold", None, "time"),
+    ("M1", "TK1", 200, 50000, 10000, "transfer", "M6", "time"),
+    ("M1", None, 1000, 2495, 2495, "bill", None, "expense"),
+    ("M2", "TK2", 1250, 33333, 41666, "bill", None, "time"),   # 1.25 x 333.33 = 416.6625
+    ("M2", "TK2", 700, 33333, 23333, "bill", None, "time"),    # 0.7 x 333.33 = 233.331
+    ("M2", None, 1000, 1999, 1999, "bill", None, "expense"),
+    ("M3", "TK1", 3000, 50000, 150000, "bill", None, "time"),
+    ("M4", "TK1", 3000, 50000, 150000, "bill", None, "time"),
+    ("M5", "TK1", 1000, 33333, 33333, "bill", None, "time"),
+    ("M5", "TK1", 100, 33333, 3333, "bill", None, "time"),
+]
+
+
+def load(ledger):
+    ledger.load_reference(reference(), actor="test")
+    now = datetime.now(UTC)
+    with ledger.transaction() as conn:
+        conn.execute(t.tax_rates.insert(), [
+            {"jurisdiction": "GB", "tax_type": "VAT", "applies_to": "both", "percent": "20",
+             "effective_from": date(2011, 1, 4)}])
+        conn.execute(t.matter_terms.insert(), [{"matter_id": "M2", "discount_percent": "10", "cap_period": None},
+                                               {"matter_id": "M4", "discount_percent": None, "cap_period": "month"}])
+        conn.execute(t.matter_payors.insert(), [{"matter_id": "M5", "client_id": "C1", "percent": "60"},
+                                                {"matter_id": "M5", "client_id": "C3", "percent": "40"}])
+        prebill_of = {}
+        for matter_id in dict.fromkeys(m for m, *_ in LINES):
+            prebill_of[matter_id] = conn.execute(t.prebills.insert().returning(t.prebills.c.prebill_pk), {
+                "month": "2026-10", "matter_id": matter_id, "billing_partner_id": "TK1",
+                "status": "approved", "created_at": now, "created_by": "test",
+                "approved_by": "JS", "approved_at": now}).scalar_one()
+        for i, (matter_id, tk, qty, rate, amount, action, to, kind) in enumerate(LINES, start=1):
+            if kind == "time":
+                pk = conn.execute(t.time_entries.insert().returning(t.time_entries.c.entry_pk), {
+                    "source": "test", "source_key": f"T{i}", "entry_id": f"T{i}",
+                    "timekeeper_id": tk, "matter_id": matter_id, "work_date": date(2026, 10, i),
+                    "hours_milli": qty, "rate_minor": rate, "amount_minor": amount,
+                    "currency": "GBP" if matter_id == "M2" else "USD", "task_code": "L110",
+                    "narrative": f"=Work item {i}", "row_hash": "x"}).scalar_one()
+            else:
+                pk = conn.execute(t.expenses.insert().returning(t.expenses.c.expense_pk), {
+                    "source": "test", "source_key": f"X{i}", "entry_id": f"X{i}",
+                    "matter_id": matter_id, "work_date": date(2026, 10, i), "expense_code": "E101",
+                    "quantity_milli": qty, "unit_cost_minor": rate, "amount_minor": amount,
+                    "currency": "GBP" if matter_id == "M2" else "USD", "narrative": "Copying",
+                    "row_hash": "x"}).scalar_one()
+            conn.execute(t.prebill_lines.insert(), {
+                "prebill_pk": prebill_of[matter_id], "entry_kind": kind, "entry_pk": pk,
+                "worked_qty_milli": qty, "standard_rate_minor": rate, "worked_amount_minor": amount,
+                "bill_qty_milli": qty, "bill_rate_minor": rate, "bill_amount_minor": amount,
+                "action": action, "transfer_to": to,
+                "reason_code": "WD-INEFF" if action == "write_off" else None})
+
+
+@pytest.fixture
+def ledger(empty_ledger):
+    load(empty_ledger)
+    return empty_ledger
+
+
+def lines_of(ledger, number):
+    inv = ledger.read_frame(sa.select(t.invoices).where(t.invoices.c.number == number)).iloc[0]
+    lines = ledger.read_frame(sa.select(t.invoice_lines).where(
+        t.invoice_lines.c.invoice_pk == int(inv["invoice_pk"])).order_by(t.invoice_lines.c.line_no))
+    return inv, lines
+
+
+def test_pure_helpers_round_once_and_split_to_the_cent():
+    assert percent_of_array([41666, 23333, 5], D("20"), Rounding.HALF_UP).tolist() == [8333, 4667, 1]
+    assert percent_of_array([100], D("7.25"), Rounding.HALF_UP).tolist() == [7]
+    parts = split_amounts([33333, 3333, 1], [D("60"), D("40")], Rounding.HALF_UP)
+    assert [p.tolist() for p in parts] == [[20000, 2000, 1], [13333, 1333, 0]]
+    assert (parts[0] + parts[1]).tolist() == [33333, 3333, 1]
+
+
+def test_finalize_makes_invoices_that_tie_out(ledger):
+    result = finalize(ledger, month="2026-10", actor="billing.sec")
+    register = list_invoices(ledger).set_index("matter_id")
+    assert len(result.invoices) == 6  # M1, M2, M3, M4 and two payors of M5
+    assert sorted(result.invoices["number"]) == [f"{n:06d}" for n in range(1, 7)]
+    assert (result.entries_billed, result.entries_written_off, result.entries_transferred) == (9, 1, 1)
+
+    inv, lines = lines_of(ledger, register.loc["M1", "number"])
+    assert (inv["fees_minor"], inv["expenses_minor"], inv["tax_minor"], inv["total_minor"]) == \
+        (75000, 2495, 0, 77495)
+    assert inv["due_date"] == date(2026, 11, 30) and inv["invoice_date"] == date(2026, 10, 31)
+    assert lines["narrative"].tolist() == ["=Work item 1", "Copying"]  # formula text kept
+
+    # 10% line discount, then 20% VAT per line, each rounded half-up once
+    inv, lines = lines_of(ledger, register.loc["M2", "number"])
+    assert lines["adjustment_minor"].tolist() == [-4167, -2333, 0]
+    assert lines["amount_minor"].tolist() == [37499, 21000, 1999]
+    assert lines["tax_minor"].tolist() == [7500, 4200, 400]
+    assert (inv["fees_minor"], inv["discount_minor"], inv["expenses_minor"], inv["tax_minor"],
+            inv["total_minor"]) == (64999, 6500, 1999, 12100, 72598)
+    assert inv["currency"] == "GBP" and inv["due_date"] == date(2026, 12, 15)
+    assert int(lines["amount_minor"].sum() + lines["tax_minor"].sum()) == inv["total_minor"]
+
+    inv, lines = lines_of(ledger, register.loc["M3", "number"])  # fixed fee: time shown at zero
+    assert lines["line_type"].tolist() == ["F", "IF"]
+    assert lines["amount_minor"].tolist() == [0, 500000]
+    assert (inv["fees_minor"], inv["discount_minor"], inv["total_minor"]) == (650000, 150000, 500000)
+
+    inv, lines = lines_of(ledger, register.loc["M4", "number"])  # cap 1,000.00 a month
+    assert lines["amount_minor"].tolist() == [150000, -50000]
+    assert inv["total_minor"] == 100000
+
+    split = list_invoices(ledger)
+    split = split[split["matter_id"] == "M5"].set_index("client_id")
+    assert split["total_minor"].to_dict() == {"C1": 22000, "C3": 14666}
+    assert split["payor_percent"].to_dict() == {"C1": "60", "C3": "40"}
+
+    statuses = ledger.time_entries().set_index("entry_id")["status"]
+    assert statuses[["T1", "T2", "T3"]].tolist() == ["billed", "written_off", "WIP"]
+    assert ledger.time_entries().set_index("entry_id").loc["T4", "matter_id"] == "M6"
+    prebills = ledger.read_frame(t.prebills)
+    assert set(prebills["status"]) == {"finalized"}
+    audit = ledger.read_frame(sa.select(t.audit_log).where(t.audit_log.c.action == "finalize"))
+    assert len(audit) == 6 and set(audit["actor"]) == {"billing.sec"}
+
+    # nothing left: a second run makes nothing, numbers do not move
+    assert finalize(ledger, month="2026-10").count == 0
+
+
+def test_a_fixed_fee_is_billed_once(ledger):
+    finalize(ledger, matter="M3")
+    with ledger.transaction() as conn:  # another month's work on the fixed-fee matter
+        now = datetime.now(UTC)
+        pb = conn.execute(t.prebills.insert().returning(t.prebills.c.prebill_pk), {
+            "month": "2026-11", "matter_id": "M3", "billing_partner_id": "TK1",
+            "status": "approved", "created_at": now, "created_by": "t"}).scalar_one()
+        pk = conn.execute(t.time_entries.insert().returning(t.time_entries.c.entry_pk), {
+            "source": "test", "source_key": "N1", "entry_id": "N1", "timekeeper_id": "TK1",
+            "matter_id": "M3", "work_date": date(2026, 11, 3), "hours_milli": 1000,
+            "currency": "USD", "narrative": "Closing", "row_hash": "x"}).scalar_one()
+        conn.execute(t.prebill_lines.insert(), {
+            "prebill_pk": pb, "entry_kind": "time", "entry_pk": pk, "worked_qty_milli": 1000,
+            "worked_amount_minor": 50000, "bill_qty_milli": 1000, "bill_rate_minor": 50000,
+            "bill_amount_minor": 50000})
+    second = finalize(ledger, month="2026-11")
+    assert second.invoices["total_minor"].tolist() == [0]
+
+
+def test_credit_notes_full_partial_and_by_amount(ledger):
+    finalize(ledger, month="2026-10")
+    register = list_invoices(ledger).set_index("matter_id")
+    m1, m2 = register.loc["M1", "number"], register.loc["M2", "number"]
+
+    with pytest.raises(sa.exc.DatabaseError, match="credit note"), ledger.transaction() as conn:
+        conn.execute(sa.update(t.invoices).where(t.invoices.c.number == m1).values(total_minor=0))
+
+    note = issue_credit_note(ledger, m1, reason="time billed to the wrong matter", lines=[1],
+                             return_wip=True, on=date(2026, 11, 5))
+    assert note["number"] == "CN-000001" and note["total_minor"] == -75000
+    assert ledger.time_entries().set_index("entry_id").loc["T1", "status"] == "WIP"
+    with pytest.raises(LedgerError, match="credited already"):
+        issue_credit_note(ledger, m1, reason="again", lines=[1])
+    with pytest.raises(LedgerError, match="already partly credited"):
+        issue_credit_note(ledger, m1, reason="all of it")
+    with pytest.raises(LedgerError, match="more than what remains"):
+        issue_credit_note(ledger, m1, reason="too much", amount="25.00")
+
+    by_amount = issue_credit_note(ledger, m2, reason="courtesy discount", amount="100.00")
+    assert (by_amount["fees_minor"], by_amount["discount_minor"], by_amount["tax_minor"],
+            by_amount["total_minor"]) == (0, 10000, -2000, -12000)
+    full = issue_credit_note(ledger, register.loc["M4", "number"], reason="billed in error")
+    assert full["total_minor"] == -100000
+
+    after = list_invoices(ledger).set_index("number")
+    assert after.loc[m1, "balance_minor"] == 2495 and after.loc[m1, "status"] == "part credited"
+    assert after.loc[m2, "balance_minor"] == 72598 - 12000
+    assert after.loc[register.loc["M4", "number"], "status"] == "credited"
+    assert after.loc["CN-000003", "status"] == "credit note"
+
+
+FINALIZE_ONE = """
+import sys
+from billxl.billing.invoicing import finalize
+from billxl.store.ledger import Ledger
+ledger = Ledger.open(sys.argv[1])
+for matter in sys.argv[2:]:
+    finalize(ledger, matter=matter, actor="proc")
+"""
+
+
+def test_two_finalize_runs_at_once_make_no_duplicate_and_no_gap(ledger, ledger_url):
+    """Two processes finalize interleaved matters at the same time on the same ledger."""
+    procs = [subprocess.Popen([sys.executable, "-c", FINALIZE_ONE, ledger_url, *matters],
+                              stderr=subprocess.PIPE, text=True)
+             for matters in (["M1", "M3", "M5"], ["M2", "M4", "M5", "M1"])]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    numbers = sorted(list_invoices(ledger)["number"])
+    assert numbers == [f"{n:06d}" for n in range(1, 7)]  # 6 invoices, none twice, no gap
