@@ -253,3 +253,37 @@ def test_two_finalize_runs_at_once_make_no_duplicate_and_no_gap(ledger, ledger_u
         assert p.returncode == 0, err
     numbers = sorted(list_invoices(ledger)["number"])
     assert numbers == [f"{n:06d}" for n in range(1, 7)]  # 6 invoices, none twice, no gap
+
+
+def test_invoice_commands(tmp_path):
+    import json
+    import os
+
+    from billxl.store.ledger import Ledger
+    from tests.conftest import FIRM
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    load(Ledger.create(url, firm=FIRM))
+
+    def billxl(*args, ok=0):
+        done = subprocess.run([sys.executable, "-m", "billxl.cli", "--ledger", url, *args],
+                              capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "COLUMNS": "200"})
+        assert done.returncode == ok, done.stderr
+        return done
+
+    assert "6 invoice(s) finalized, numbers 000001 to 000006" in billxl(
+        "invoice", "finalize", "--month", "2026-10").stdout
+    register = json.loads(billxl("invoice", "list", "--format", "json").stdout)
+    m2 = next(r for r in register if r["matter_id"] == "M2")
+    assert {k: m2[k] for k in ("currency", "fees", "discount", "expenses", "tax", "total",
+                               "balance", "status", "date", "due_date")} == {
+        "currency": "GBP", "fees": "649.99", "discount": "65.00", "expenses": "19.99",
+        "tax": "121.00", "total": "725.98", "balance": "725.98", "status": "open",
+        "date": "2026-10-31", "due_date": "2026-12-15"}
+    assert "Credit note CN-000001" in billxl("invoice", "credit", m2["number"], "--reason",
+                                             "goodwill", "--amount", "50").stdout
+    bad = billxl("invoice", "credit", "999999", "--reason", "x", ok=3)
+    assert "no invoice 999999" in bad.stderr
+    after = json.loads(billxl("invoice", "list", "--format", "json").stdout)
+    assert next(r for r in after if r["number"] == m2["number"])["balance"] == "665.98"

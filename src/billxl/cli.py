@@ -410,6 +410,93 @@ def findings_resolve(
     _set_status(ids, "resolved", note)
 
 
+# --------------------------------------------------------------------------- invoices
+invoice_app = typer.Typer(help="Final invoices and credit notes.", no_args_is_help=True)
+app.add_typer(invoice_app, name="invoice")
+
+INVOICE_AMOUNTS = ("fees", "expenses", "discount", "tax", "total", "balance")
+
+
+def _register_view(frame):
+    """The invoice register as users read it: amounts as decimal strings in their currency."""
+    from billxl import money
+
+    view = frame.rename(columns={"invoice_date": "date"}).copy()
+    for name in INVOICE_AMOUNTS:
+        view[name] = [money.format_amount(int(v), c) for v, c in
+                      zip(view[f"{name}_minor"], view["currency"], strict=True)]
+    view["date"] = view["date"].dt.date
+    view["due_date"] = view["due_date"].dt.date
+    return view
+
+
+@invoice_app.command("finalize")
+def invoice_finalize(
+    month: Annotated[str | None, typer.Option(help="Finalize the month's approved pre-bills, YYYY-MM.")] = None,
+    matter: Annotated[str | None, typer.Option(help="Finalize one matter's approved pre-bill.")] = None,
+    date_: Annotated[str | None, typer.Option("--date", help="Invoice date, YYYY-MM-DD (default: the month's last day, or today).")] = None,
+) -> None:
+    """Turn approved pre-bills into final, numbered invoices (they never change afterwards)."""
+    from datetime import date as _date
+
+    from billxl.billing.invoicing import finalize
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        on = None
+        if date_:
+            try:
+                on = _date.fromisoformat(date_)
+            except ValueError:
+                raise InputError(f"{date_!r} is not a date: write it as YYYY-MM-DD.") from None
+        result = finalize(Ledger.open(state.ledger_url), month=month, matter=matter,
+                          invoice_date=on)
+    if not result.count:
+        console.print("No approved pre-bills to finalize.")
+        return
+    numbers = sorted(result.invoices["number"])
+    console.print(f"{result.count} invoice(s) finalized, numbers {numbers[0]} to {numbers[-1]}; "
+                  f"{result.entries_billed:,} entries billed, {result.entries_written_off:,} "
+                  f"written off, {result.entries_transferred:,} transferred.")
+
+
+@invoice_app.command("list")
+def invoice_list(
+    month: Annotated[str | None, typer.Option(help="Invoices dated in this month, YYYY-MM.")] = None,
+    client: Annotated[str | None, typer.Option(help="One client's invoices.")] = None,
+    format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """The invoice register: every invoice and credit note, with its balance and status."""
+    from billxl.billing.credit_notes import list_invoices
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        frame = list_invoices(Ledger.open(state.ledger_url), month=month, client=client)
+    _emit(_register_view(frame), format,
+          ["number", "kind", "client_id", "matter_id", "date", "due_date", "currency", "fees",
+           "expenses", "discount", "tax", "total", "balance", "status"], title="Invoices")
+
+
+@invoice_app.command("credit")
+def invoice_credit(
+    number: Annotated[str, typer.Argument(help="The invoice to correct.")],
+    reason: Annotated[str, typer.Option(help="Why (printed on the credit note).")],
+    amount: Annotated[str | None, typer.Option(help="Credit this amount before tax.")] = None,
+    line: Annotated[list[int] | None, typer.Option("--line", help="Credit this line (repeat for several).")] = None,
+    return_wip: Annotated[bool, typer.Option("--return-wip", help="Put the credited lines' entries back in WIP to bill again.")] = False,
+) -> None:
+    """Issue a credit note: the whole invoice, chosen lines, or an amount."""
+    from billxl import money
+    from billxl.billing.credit_notes import issue_credit_note
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        note = issue_credit_note(Ledger.open(state.ledger_url), number, reason=reason,
+                                 lines=line, amount=amount, return_wip=return_wip)
+    console.print(f"Credit note {note['number']} for invoice {number}: "
+                  f"{money.format_amount(note['total_minor'], note['currency'])} {note['currency']}.")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
