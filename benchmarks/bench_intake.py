@@ -10,6 +10,8 @@ each of these in its own fresh subprocess, so that none inherits another's memor
   (b) bare python-calamine read of the same sheet   -- the floor for reading the file
   (c) billxl import: read + map + check + write     -- into a fresh SQLite ledger holding the
       demo firm's reference data (intake.import_file, profile 'canonical')
+  (d) bare read + bare sqlite3 executemany of the same rows into the same table -- the floor
+      for reading and writing, with no checking at all
 
 and prints seconds, rows per second and peak memory (RSS) of each, billxl's time per stage, and
 the ratios against the goals: (c)/(b) <= 1.5 and (a)/(c) >= 3.
@@ -119,7 +121,45 @@ def child_billxl(xlsx: Path, ref: Path) -> dict:
             "reimport_unchanged": again.unchanged}
 
 
-CHILDREN = {"openpyxl": child_openpyxl, "calamine": child_calamine, "billxl": child_billxl}
+def child_floor(xlsx: Path, ref: Path) -> dict:
+    """The physical floor: a bare calamine read plus a bare sqlite3 executemany of the same rows
+    into the ledger's own time_entries table (same indexes and keys), with no checking at all."""
+    import sqlite3
+
+    from python_calamine import CalamineWorkbook
+
+    from billxl.store.ledger import Ledger
+
+    saved = pickle.loads(ref.read_bytes())
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "floor.db"
+        Ledger.create(path, firm=saved["firm"], actor="bench").load_reference(
+            saved["reference"], actor="bench")
+        started = time.perf_counter()
+        rows = CalamineWorkbook.from_path(xlsx).get_sheet_by_index(0).to_python()
+        head = rows[0]
+        at = {name: head.index(name) for name in head}
+        records = [("bench", r[at["entry_id"]], r[at["entry_id"]], r[at["timekeeper_id"]],
+                    r[at["matter_id"]], str(r[at["date"]])[:10], round(r[at["hours"]] * 1000),
+                    round(r[at["rate"]] * 100), round(r[at["amount"]] * 100), "USD",
+                    r[at["narrative"]], r[at["task_code"]] or None, r[at["activity_code"]] or None,
+                    1, "WIP", "") for r in rows[1:]]
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.executemany(
+            "INSERT INTO time_entries (source, source_key, entry_id, timekeeper_id, matter_id, "
+            "work_date, hours_milli, rate_minor, amount_minor, currency, narrative, task_code, "
+            "activity_code, billable, status, row_hash) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", records)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        conn.close()
+    return {"seconds": seconds, "rows": len(records)}
+
+
+CHILDREN = {"openpyxl": child_openpyxl, "calamine": child_calamine, "billxl": child_billxl,
+            "floor": child_floor}
 
 
 def run_child(name: str, xlsx: Path, ref: Path, repeat: int) -> dict:
@@ -159,9 +199,10 @@ def main() -> None:
         return
 
     xlsx, ref = build_data(args.rows, args.seed)
-    names = ["calamine", "billxl"] + ([] if args.skip_openpyxl else ["openpyxl"])
+    names = ["calamine", "floor", "billxl"] + ([] if args.skip_openpyxl else ["openpyxl"])
     labels = {"openpyxl": "(a) pandas.read_excel, openpyxl",
               "calamine": "(b) python-calamine, bare read",
+              "floor": "(d) bare read + bare sqlite3 insert",
               "billxl": "(c) billxl import into SQLite"}
     results = {}
     for name in names:
@@ -172,7 +213,7 @@ def main() -> None:
     print(f"\n{xlsx.name}: {rows:,} time entries, {xlsx.stat().st_size / 1e6:.1f} MB, "
           f"Python {sys.version.split()[0]}\n")
     print(f"{'':36} {'seconds':>9} {'rows/s':>11} {'peak RSS MB':>12}   all runs (s)")
-    for name in ("openpyxl", "calamine", "billxl"):
+    for name in ("openpyxl", "calamine", "floor", "billxl"):
         if name in results:
             r = results[name]
             runs = ", ".join(f"{s:.2f}" for s in r["runs"])
@@ -187,6 +228,10 @@ def main() -> None:
     vs_calamine = billxl["seconds"] / results["calamine"]["seconds"]
     verdict = "meets" if vs_calamine <= GOAL_VS_CALAMINE else "MISSES"
     print(f"\n(c)/(b) = {vs_calamine:.2f}  (goal <= {GOAL_VS_CALAMINE}: {verdict} it)")
+    vs_floor = billxl["seconds"] / results["floor"]["seconds"]
+    print(f"(c)/(d) = {vs_floor:.2f}  (billxl's checking, hashing and idempotence over the bare "
+          "read-and-insert floor, which alone is "
+          f"{results['floor']['seconds'] / results['calamine']['seconds']:.2f}x the bare read)")
     if "openpyxl" in results:
         vs_openpyxl = results["openpyxl"]["seconds"] / billxl["seconds"]
         verdict = "meets" if vs_openpyxl >= GOAL_VS_OPENPYXL else "MISSES"
