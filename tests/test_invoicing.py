@@ -287,3 +287,28 @@ def test_invoice_commands(tmp_path):
     assert "no invoice 999999" in bad.stderr
     after = json.loads(billxl("invoice", "list", "--format", "json").stdout)
     assert next(r for r in after if r["number"] == m2["number"])["balance"] == "665.98"
+
+
+def test_invoice_schedules_are_invoiced_once_when_due(ledger):
+    from billxl.billing.schedules import add_item, list_items, trigger, update_item
+
+    first = add_item(ledger, "M1", kind="installment", amount="2500.00",
+                     description="Installment 1 of 3", due_on=date(2026, 10, 15))
+    later = add_item(ledger, "M1", kind="installment", amount="2500.00",
+                     description="Installment 2 of 3", due_on=date(2026, 11, 15))
+    signing = add_item(ledger, "M2", kind="milestone", amount="1000.00",
+                       description="Milestone: signing", trigger="on signing")
+    with pytest.raises(LedgerError, match="needs its trigger"):
+        add_item(ledger, "M1", kind="milestone", amount="1", description="x")
+    update_item(ledger, later, amount="2600.00")
+    trigger(ledger, signing, date(2026, 10, 20))
+
+    result = finalize(ledger, month="2026-10")
+    scheduled = result.invoices[result.invoices["schedule_id"].notna()]
+    assert sorted(scheduled["total_minor"]) == [120000, 250000]  # GBP 1,000 + 20% VAT
+    plan = list_items(ledger).set_index("schedule_id")
+    assert plan.loc[[first, signing], "status"].tolist() == ["invoiced", "invoiced"]
+    assert plan.loc[later, "status"] == "planned" and plan.loc[later, "amount_minor"] == 260000
+    with pytest.raises(LedgerError, match="has been invoiced"):
+        update_item(ledger, first, amount="1.00")
+    assert finalize(ledger, month="2026-10").count == 0  # nothing is invoiced twice

@@ -497,6 +497,90 @@ def invoice_credit(
                   f"{money.format_amount(note['total_minor'], note['currency'])} {note['currency']}.")
 
 
+# --------------------------------------------------------------------------- schedules
+schedule_app = typer.Typer(help="Invoice schedules: planned retainer, installment and milestone invoices.",
+                           no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+
+def _day(text: str | None):
+    from datetime import date as _date
+
+    if text is None:
+        return None
+    try:
+        return _date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a date: write it as YYYY-MM-DD.") from None
+
+
+@schedule_app.command("add")
+def schedule_add(
+    matter: Annotated[str, typer.Argument(help="The matter.")],
+    kind: Annotated[str, typer.Option(help="installment, retainer or milestone.")],
+    amount: Annotated[str, typer.Option(help="Amount before tax, e.g. 2500.00.")],
+    description: Annotated[str, typer.Option(help="The invoice's line, e.g. 'Installment 1 of 3'.")],
+    due: Annotated[str | None, typer.Option(help="Date it falls due, YYYY-MM-DD (installments, retainers).")] = None,
+    trigger: Annotated[str | None, typer.Option(help="The event that triggers a milestone.")] = None,
+) -> None:
+    """Plan a future invoice."""
+    from billxl.billing.schedules import add_item
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        pk = add_item(Ledger.open(state.ledger_url), matter, kind=kind, amount=amount,
+                      description=description, due_on=_day(due), trigger=trigger)
+    console.print(f"Scheduled invoice {pk} planned for {matter}.")
+
+
+@schedule_app.command("list")
+def schedule_list(
+    matter: Annotated[str | None, typer.Option(help="One matter's plan.")] = None,
+    format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """The plan: every scheduled invoice, planned or invoiced."""
+    from billxl.billing.schedules import list_items
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        frame = list_items(Ledger.open(state.ledger_url), matter)
+    _emit(frame, format, ["schedule_id", "matter_id", "kind", "due_on", "trigger", "triggered_on",
+                          "amount_minor", "description", "status", "invoice_number"],
+          title="Invoice schedule")
+
+
+@schedule_app.command("edit")
+def schedule_edit(
+    schedule_id: Annotated[int, typer.Argument()],
+    amount: Annotated[str | None, typer.Option()] = None,
+    due: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Change a planned invoice (not one already invoiced)."""
+    from billxl.billing.schedules import update_item
+    from billxl.store.ledger import Ledger
+
+    changes = {k: v for k, v in {"amount": amount, "due_on": _day(due),
+                                 "description": description}.items() if v is not None}
+    with _errors():
+        update_item(Ledger.open(state.ledger_url), schedule_id, **changes)
+    console.print(f"Scheduled invoice {schedule_id} changed.")
+
+
+@schedule_app.command("trigger")
+def schedule_trigger(
+    schedule_id: Annotated[int, typer.Argument()],
+    on: Annotated[str, typer.Option(help="When the milestone happened, YYYY-MM-DD.")],
+) -> None:
+    """Record that a milestone happened; the next finalize invoices it."""
+    from billxl.billing.schedules import trigger
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        trigger(Ledger.open(state.ledger_url), schedule_id, _day(on))
+    console.print(f"Milestone {schedule_id} triggered on {on}.")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

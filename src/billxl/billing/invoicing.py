@@ -243,9 +243,8 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
     counts = {"billed": 0, "written_off": 0, "transferred": 0}
     with ledger.transaction() as conn:
         ready = _ready_prebills(conn, month, matter)
-        if ready.empty:
-            return FinalizeResult(pd.DataFrame(), 0, 0, 0)
-        all_lines = _lines_of(ledger, conn, ready["prebill_pk"].astype(int).tolist())
+        all_lines = (_lines_of(ledger, conn, ready["prebill_pk"].astype(int).tolist())
+                     if len(ready) else pd.DataFrame(columns=list(t.prebill_lines.c.keys())))
         invoices, line_frames = [], []
         for prebill in ready.to_dict("records"):
             m = matters.loc[prebill["matter_id"]].to_dict() | {"matter_id": prebill["matter_id"]}
@@ -264,41 +263,31 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
                 continue
             start = (period[0] if period else lines["work_date"].min().date())
             end = (period[1] if period else lines["work_date"].max().date())
-            shares = payors[payors["matter_id"] == m["matter_id"]]
-            split = ([(r["client_id"], money.D(r["percent"])) for r in shares.to_dict("records")]
-                     or [(m["client_id"], Decimal(100))])
-            amounts = split_amounts(inv_lines["amount_minor"].to_numpy(dtype=np.int64),
-                                    [p for _, p in split], rounding)
-            adjustments = split_amounts(inv_lines["adjustment_minor"].to_numpy(dtype=np.int64),
-                                        [p for _, p in split], rounding)
-            for (payor, pct), amount, adjustment in zip(split, amounts, adjustments, strict=True):
-                payor_client = clients.loc[payor].to_dict()
-                part = inv_lines.copy()
-                part["amount_minor"] = amount
-                part["adjustment_minor"] = adjustment
-                if len(split) > 1:  # the payor's share of each extension
-                    part["unit_minor"] = np.where(part["line_type"].isin(["IF", "IE"]), amount,
-                                                  part["unit_minor"])
-                jurisdiction = payor_client.get("tax_jurisdiction")
-                fee_pct = tax_percent_for(tax_rates, jurisdiction, on, "fees")
-                cost_pct = tax_percent_for(tax_rates, jurisdiction, on, "expenses")
-                is_fee = part["line_type"].isin(["F", "IF"]).to_numpy()
-                part["tax_percent"] = np.where(is_fee, str(fee_pct), str(cost_pct))
-                part["tax_minor"] = np.where(
-                    is_fee, percent_of_array(part["amount_minor"].to_numpy(), fee_pct, rounding),
-                    percent_of_array(part["amount_minor"].to_numpy(), cost_pct, rounding))
-                header = {
-                    "kind": "invoice", "prebill_pk": int(prebill["prebill_pk"]),
-                    "client_id": payor, "matter_id": m["matter_id"],
-                    "office_id": None if _missing(m.get("office_id")) else m["office_id"],
-                    "currency": client["currency"],
-                    "invoice_date": on,
-                    "due_date": on + timedelta(days=int(payor_client["payment_terms_days"])),
-                    "period_start": start, "period_end": end,
-                    "description": f"For professional services rendered {start:%d %b %Y} to {end:%d %b %Y}",
-                    "payor_percent": str(pct), "rounding": rounding.value,
-                    "finalized_at": now, "finalized_by": actor, **_totals(part)}
-                invoices.append(header)
+            for header, part in _payor_invoices(
+                    inv_lines, m, clients, payors, tax_rates, rounding, on,
+                    {"prebill_pk": int(prebill["prebill_pk"]), "schedule_id": None,
+                     "period_start": start,
+                     "period_end": end,
+                     "description": "For professional services rendered "
+                                    f"{start:%d %b %Y} to {end:%d %b %Y}"}):
+                invoices.append(header | {"finalized_at": now, "finalized_by": actor})
+                line_frames.append(part)
+
+        for item in _due_schedule_items(ledger, conn, on, matter).to_dict("records"):
+            m = matters.loc[item["matter_id"]].to_dict() | {"matter_id": item["matter_id"]}
+            client = clients.loc[m["client_id"]].to_dict()
+            rounding = Rounding(client.get("rounding") or firm["rounding"])
+            line = pd.DataFrame([{
+                "line_type": "IF", "narrative": item["description"], "quantity_milli": 1000,
+                "unit_minor": int(item["amount_minor"]), "standard_amount_minor": 0,
+                "adjustment_minor": 0, "amount_minor": int(item["amount_minor"]),
+                "work_date": pd.Timestamp(on), "line_no": 1}])
+            for header, part in _payor_invoices(
+                    line, m, clients, payors, tax_rates, rounding, on,
+                    {"schedule_id": int(item["schedule_id"]), "prebill_pk": None,
+                     "period_start": on,
+                     "period_end": on, "description": item["description"]}):
+                invoices.append(header | {"finalized_at": now, "finalized_by": actor})
                 line_frames.append(part)
 
         scopes = [("firm" if firm["invoice_numbering"] == "firm" else (h["office_id"] or "firm"))
@@ -323,6 +312,11 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
                                every_line[["invoice_pk", *LINE_COLUMNS]])
 
         counts = _settle_entries(conn, all_lines)
+        for header in invoices:
+            if header.get("schedule_id"):
+                conn.execute(sa.update(t.invoice_schedules)
+                             .where(t.invoice_schedules.c.schedule_id == header["schedule_id"])
+                             .values(invoice_pk=pks[header["number"]]))
         conn.execute(sa.update(t.prebills)
                      .where(t.prebills.c.prebill_pk.in_(ready["prebill_pk"].astype(int).tolist()))
                      .values(status="finalized"))
@@ -332,6 +326,58 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
         made = invoices
     frame = pd.DataFrame(made)
     return FinalizeResult(frame, counts["billed"], counts["written_off"], counts["transferred"])
+
+
+def _payor_invoices(inv_lines: pd.DataFrame, m: dict, clients: pd.DataFrame,
+                    payors: pd.DataFrame, tax_rates: pd.DataFrame, rounding: Rounding, on: date,
+                    base: dict) -> list[tuple[dict, pd.DataFrame]]:
+    """One invoice per payor of the matter (usually one): lines split, taxed, totalled."""
+    client = clients.loc[m["client_id"]].to_dict()
+    shares = payors[payors["matter_id"] == m["matter_id"]]
+    split = ([(r["client_id"], money.D(r["percent"])) for r in shares.to_dict("records")]
+             or [(m["client_id"], Decimal(100))])
+    amounts = split_amounts(inv_lines["amount_minor"].to_numpy(dtype=np.int64),
+                            [p for _, p in split], rounding)
+    adjustments = split_amounts(inv_lines["adjustment_minor"].to_numpy(dtype=np.int64),
+                                [p for _, p in split], rounding)
+    out = []
+    for (payor, pct), amount, adjustment in zip(split, amounts, adjustments, strict=True):
+        payor_client = clients.loc[payor].to_dict()
+        part = inv_lines.copy()
+        part["amount_minor"] = amount
+        part["adjustment_minor"] = adjustment
+        if len(split) > 1:  # an invoice-level line is the payor's share outright
+            part["unit_minor"] = np.where(part["line_type"].isin(["IF", "IE"]), amount,
+                                          part["unit_minor"])
+        jurisdiction = payor_client.get("tax_jurisdiction")
+        fee_pct = tax_percent_for(tax_rates, jurisdiction, on, "fees")
+        cost_pct = tax_percent_for(tax_rates, jurisdiction, on, "expenses")
+        is_fee = part["line_type"].isin(["F", "IF"]).to_numpy()
+        part["tax_percent"] = np.where(is_fee, str(fee_pct), str(cost_pct))
+        part["tax_minor"] = np.where(
+            is_fee, percent_of_array(part["amount_minor"].to_numpy(), fee_pct, rounding),
+            percent_of_array(part["amount_minor"].to_numpy(), cost_pct, rounding))
+        header = {
+            "kind": "invoice", "client_id": payor, "matter_id": m["matter_id"],
+            "office_id": None if _missing(m.get("office_id")) else m["office_id"],
+            "currency": client["currency"], "invoice_date": on,
+            "due_date": on + timedelta(days=int(payor_client["payment_terms_days"])),
+            "payor_percent": str(pct), "rounding": rounding.value, **base, **_totals(part)}
+        out.append((header, part))
+    return out
+
+
+def _due_schedule_items(ledger: Ledger, conn: sa.Connection, on: date,
+                        matter: str | None) -> pd.DataFrame:
+    """Scheduled invoices now due: dated on or before ``on``, or triggered (milestones)."""
+    s = t.invoice_schedules
+    q = sa.select(s).where(s.c.invoice_pk.is_(None),
+                           sa.or_(s.c.due_on <= on, s.c.triggered_on <= on))
+    if matter:
+        q = q.where(s.c.matter_id == matter)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return ledger.read_frame(q.order_by(s.c.schedule_id), conn)
 
 
 def _missing(value) -> bool:
