@@ -1,0 +1,47 @@
+"""Invoices and statements as PDF: the firm's Jinja2 HTML templates, laid out by WeasyPrint.
+
+WeasyPrint is a pip package; its text layout comes from Pango, HarfBuzz and fontconfig, which
+are Debian packages (``libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0``), and the
+templates ask for the Liberation and DejaVu fonts (``fonts-liberation2 fonts-dejavu-core``).
+Page numbers ("Page x of y") and table headers repeated on each page are the print CSS's work.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from billxl.atomic import atomic_path
+from billxl.documents.settings import environment
+
+
+@lru_cache(maxsize=1)
+def _fonts():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()  # one per process: fontconfig's set-up is the slow part
+
+
+def html(context: dict, template: str) -> str:
+    """The document as HTML (what WeasyPrint lays out; handy for previewing a template)."""
+    return environment(Path(context["template_dir"])).get_template(template).render(**context)
+
+
+def write_pdf(context: dict, template: str, path: str | os.PathLike) -> Path:
+    import weasyprint  # imported here: loading Pango costs time that XLSX-only runs need not pay
+
+    document = weasyprint.HTML(string=html(context, template), base_url=context["template_dir"])
+    with atomic_path(path) as tmp:
+        document.write_pdf(tmp, font_config=_fonts())
+    return Path(path)
+
+
+def render_invoice_pdf(context: dict, path: str | os.PathLike) -> Path:
+    """Write the invoice (or credit note) of :func:`invoice_context` as a PDF, atomically."""
+    return write_pdf(context, "invoice.html", path)
+
+
+def render_statement_pdf(context: dict, path: str | os.PathLike) -> Path:
+    """Write the statement of account of :func:`statement_context` as a PDF, atomically."""
+    return write_pdf(context, "statement.html", path)

@@ -1,0 +1,132 @@
+"""Where the firm's document templates live, what they say, and the Jinja environment.
+
+The firm edits ``templates/`` (HTML, CSS and ``documents.yaml``), never code. The folder is the
+first of: the ``templates`` argument, ``$BILLXL_TEMPLATES``, a ``templates/`` folder holding
+``documents.yaml`` in the working directory, and the ``templates/`` folder of the billxl checkout.
+Everything read from it is cached per folder and process (a batch renders thousands of documents).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+from billxl.errors import BillxlError
+
+ENV_VAR = "BILLXL_TEMPLATES"
+SETTINGS_FILE = "documents.yaml"
+_CHECKOUT = Path(__file__).resolve().parents[3] / "templates"
+
+
+def template_dir(templates: str | os.PathLike | None = None) -> Path:
+    """The folder of document templates to use (see the module's docstring for the order)."""
+    candidates = [Path(templates)] if templates else []
+    if not templates and os.environ.get(ENV_VAR):
+        candidates.append(Path(os.environ[ENV_VAR]))
+    if not candidates:
+        candidates += [Path.cwd() / "templates", _CHECKOUT]
+    for folder in candidates:
+        if (folder / SETTINGS_FILE).is_file():
+            return folder.resolve()
+    tried = ", ".join(str(c) for c in candidates)
+    raise BillxlError(
+        f"No document templates found (looked for {SETTINGS_FILE} in: {tried}). Copy billxl's "
+        f"templates/ folder and point {ENV_VAR} at it."
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_settings(folder: str) -> dict[str, Any]:
+    path = Path(folder) / SETTINGS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise BillxlError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise BillxlError(f"{path} must hold a mapping of settings at the top level")
+    return data
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "remittance":
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@lru_cache(maxsize=8)
+def _settings(folder: str) -> dict[str, Any]:
+    own = _load_settings(folder)
+    shipped = _CHECKOUT / SETTINGS_FILE
+    if Path(folder) == _CHECKOUT.resolve() or not shipped.is_file():
+        return own
+    # a firm's copy made before a label was added still gets that label
+    return _merged(_load_settings(str(_CHECKOUT.resolve())), own)
+
+
+def settings(folder: Path) -> dict[str, Any]:
+    """The firm's ``documents.yaml`` (letterhead, labels, texts, bank details, layout), over
+    billxl's own for anything the firm's copy does not set."""
+    return _settings(str(folder))
+
+
+def css_string(value: Any) -> Markup:
+    """A value as a quoted CSS string (for ``content:`` in page margin boxes), safe in <style>."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    text = text.replace("<", "\\3c ").replace(">", "\\3e ")
+    return Markup(f'"{text}"')
+
+
+@lru_cache(maxsize=8)
+def _environment(folder: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+        undefined=jinja2.StrictUndefined,  # a misspelt field in a template fails loudly
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["css_string"] = css_string
+    return env
+
+
+def environment(folder: Path) -> jinja2.Environment:
+    """The Jinja environment of a template folder (HTML autoescaped, undefined names fail)."""
+    return _environment(str(folder))
+
+
+@lru_cache(maxsize=256)
+def _text_template(text: str) -> jinja2.Template:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    return env.from_string(text)
+
+
+def render_text(template: str | None, **values: Any) -> str:
+    """A short text from ``documents.yaml`` (it may use ``{{ name }}`` fields) filled in."""
+    if not template:
+        return ""
+    if "{" not in str(template):
+        return str(template).strip()
+    try:
+        return _text_template(str(template)).render(**values).strip()
+    except jinja2.TemplateError as error:
+        raise BillxlError(f"The text {template!r} in {SETTINGS_FILE} cannot be filled in: "
+                          f"{error}") from None
+
+
+@lru_cache(maxsize=1)
+def expense_codes() -> dict[str, str]:
+    """UTBMS expense codes and their names (``data/utbms/expenses.csv``)."""
+    text = (resources.files("billxl") / "data" / "utbms" / "expenses.csv").read_text("utf-8")
+    return {row["code"]: row["name"] for row in csv.DictReader(text.splitlines())}
