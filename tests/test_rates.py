@@ -68,3 +68,12 @@ def test_rates_in_another_currency_do_not_apply():
     e = entries([("TK1", "M1", "2026-10-05")]).assign(currency="GBP")
     got = resolve_rates(e, RATES, TIMEKEEPERS, MATTERS)
     assert got["billing_rate_minor"].isna().all()
+
+
+def test_any_index_gets_its_rates():
+    """Entries selected out of a bigger frame keep their index; their rates must still apply."""
+    e = entries([("TK1", "M1", "2026-03-02"), ("TK2", "M1", "2026-10-05")])
+    e.index = [40, 7]
+    got = resolve_rates(e, RATES, TIMEKEEPERS, MATTERS)
+    assert got.loc[40, "billing_rate_minor"] == 90000
+    assert got.loc[7, "billing_rate_minor"] == 45000

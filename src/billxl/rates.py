@@ -71,7 +71,7 @@ def _asof(entries: pd.DataFrame, rows: pd.DataFrame, by: list[str]) -> pd.Series
     m = pd.merge_asof(left, right, left_on="work_date", right_on="effective_from", by=by,
                       direction="backward", allow_exact_matches=True)
     in_force = m["effective_to"].isna() | (m["work_date"] <= m["effective_to"])
-    return m.set_index("_i")["rate_minor"].where(in_force).reindex(entries.index)
+    return m.set_index("_i")["rate_minor"].where(in_force.to_numpy()).reindex(entries.index)
 
 
 def _first_level(entries: pd.DataFrame, rates: pd.DataFrame, kind: str) -> tuple[pd.Series, pd.Series]:

@@ -1,0 +1,1037 @@
+"""Pre-bills: a month's WIP as draft invoices for the billing partner, and the partner's edits back.
+
+Three steps, each one function:
+
+* :func:`build_prebill_lines` (pure) turns WIP time and expenses into pre-bill lines: the worked
+  value (hours x standard rate) beside the value to bill (hours x billing rate, rounded once by
+  the client's rule), the action (``bill``; ``no_charge`` for non-billable entries; ``hold`` for
+  every line of a matter whose billable WIP is under its minimum bill amount).
+* :func:`create_prebills` writes one draft pre-bill per matter with WIP up to the month's end.
+* :func:`apply_prebill` reads a pre-bill workbook the partner edited (``excel.prebill_workbook``)
+  and applies it all or nothing: every problem is reported at once, and nothing changes while
+  any is left. Every changed field goes to the audit log with its old and new value.
+
+The re-run rule (what :func:`create_prebills` does when pre-bills already exist)
+---------------------------------------------------------------------------------
+An entry is on at most one open (draft or approved) pre-bill.
+
+* An **approved** pre-bill is left alone until it is finalized; its entries stay on it. A matter
+  with a pre-bill approved for the same month gets nothing new that month: WIP that arrived
+  after the approval waits for the next cycle.
+* A **draft** pre-bill of the same month whose entries are still exactly the matter's WIP (same
+  entries, same worked hours and values) is kept as it is: re-running changes nothing.
+* Any other draft (new WIP arrived, an entry changed or left WIP, or the draft is from an
+  earlier month) is marked ``superseded`` and rebuilt from the WIP as it is now. Edits the
+  partner already applied to lines of entries whose worked values did not change are carried
+  over to the new pre-bill (the audit log says from which line), so a refreshed pre-bill does
+  not lose the partner's work.
+
+Write-downs and write-ups
+-------------------------
+A line's *billed value* is its bill amount, or 0 when its action is ``no_charge`` or
+``write_off``. An edit that lowers it is a write-down, one that raises it a write-up; both need a
+reason code (:data:`REASON_CODES`), and so does an amount typed over the ``hours x rate``
+formula. Holding a line or transferring it to another matter is neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from billxl import money
+from billxl.errors import InputError, Problem
+from billxl.money import DEFAULT_ROUNDING, Rounding
+from billxl.periods import month_range
+from billxl.rates import resolve_rates
+from billxl.store import tables as t
+from billxl.store.ledger import Ledger, current_actor
+
+__all__ = [
+    "ACTIONS",
+    "REASON_CODES",
+    "MIN_BILL_NOTE",
+    "ApplyResult",
+    "build_prebill_lines",
+    "create_prebills",
+    "prebill_frame",
+    "write_prebill_workbooks",
+    "apply_prebill",
+    "describe",
+]
+
+#: What the partner may do with a line, and what it means (the workbook's Instructions say it).
+ACTIONS = {
+    "bill": "bill it on this pre-bill's invoice",
+    "hold": "keep it in WIP and bill it in a later cycle",
+    "no_charge": "show it on the invoice at no charge",
+    "write_off": "do not bill it, now or later (a write-down of its whole value)",
+    "transfer": "move it to another open matter (fill in 'Transfer to')",
+}
+assert tuple(ACTIONS) == t.PREBILL_ACTIONS  # one list of actions: the table's CHECK constraint
+
+#: Reason codes for write-downs (WD-), write-ups (WU-) and anything else (OTHER, with a note).
+REASON_CODES = {
+    "WD-INEFF": "write-down: more time than the task warranted (inefficiency)",
+    "WD-JUNIOR": "write-down: work done by a junior (training, learning the file)",
+    "WD-CLIENT": "write-down: client relationship",
+    "WD-DUP": "write-down: duplicated work or a duplicate entry",
+    "WD-CAP": "write-down: fee cap or estimate reached",
+    "WU-VALUE": "write-up: value premium for the result achieved",
+    "OTHER": "any other reason: say which in the Note",
+}
+
+MIN_BILL_NOTE = "below the minimum bill amount; held to the next cycle"
+NO_RATE_NOTE = "no rate found in the rate table or on the entry; rate set to 0"
+MAX_LINE_HOURS_MILLI = 24 * money.QTY_SCALE
+OPEN_STATUSES = ("draft", "approved")
+
+LINE_COLUMNS = ("matter_id", "client_id", "currency", "rounding", "work_date", "entry_kind",
+                "entry_pk", "worked_qty_milli", "standard_rate_minor", "worked_amount_minor",
+                "bill_qty_milli", "bill_rate_minor", "bill_amount_minor", "action",
+                "transfer_to", "reason_code", "note")
+#: The fields of a line the partner edits (in the workbook) and apply_prebill writes.
+EDITABLE = ("bill_qty_milli", "bill_rate_minor", "bill_amount_minor", "action", "transfer_to",
+            "reason_code", "note")
+_WORKED = ("worked_qty_milli", "standard_rate_minor", "worked_amount_minor")
+_KEY = ["prebill_pk", "entry_kind", "entry_pk"]
+_NOT_BILLED = ("no_charge", "write_off")
+_LOCK_KEY = 0x62696C6C  # 'bill': serialises pre-bill writers on PostgreSQL
+
+
+# =================================================================================== lines
+def _roundings(matter_ids: pd.Series, matters: pd.DataFrame, clients: pd.DataFrame | None,
+               firm_rounding: str) -> tuple[pd.Series, pd.Series]:
+    """Each line's client and rounding rule (the client's, else the firm's)."""
+    client = matter_ids.map(matters.set_index("matter_id")["client_id"])
+    if clients is None or "rounding" not in clients:
+        return client, pd.Series(str(Rounding(firm_rounding)), index=matter_ids.index)
+    rule = client.map(clients.set_index("client_id")["rounding"])
+    rule = rule.astype(object).where(rule.notna(), str(Rounding(firm_rounding)))
+    return client, rule
+
+
+def _extend(qty: np.ndarray, rate: np.ndarray, rounding: np.ndarray) -> np.ndarray:
+    """hours x rate per line, each rounded once by its own rule (a few rules: one pass each)."""
+    out = np.zeros(len(qty), dtype=np.int64)
+    for rule in pd.unique(rounding):
+        rows = rounding == rule
+        out[rows] = money.extend_array(qty[rows], rate[rows], Rounding(rule))
+    return out
+
+
+def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
+                        rates_resolved: pd.DataFrame, matters: pd.DataFrame,
+                        terms: pd.DataFrame | None, *, clients: pd.DataFrame | None = None,
+                        firm_rounding: str = DEFAULT_ROUNDING,
+                        through: date | None = None) -> pd.DataFrame:
+    """Pre-bill lines (columns :data:`LINE_COLUMNS`) for WIP time entries and expenses.
+
+    ``entries``/``expenses`` are ledger frames (``entry_pk``/``expense_pk``, ``matter_id``,
+    ``work_date``, hours or quantity, ``currency``, ``billable``; ``status`` if present must be
+    WIP to count). ``rates_resolved`` is :func:`billxl.rates.resolve_rates` on ``entries`` (same
+    index). ``terms`` are ``matter_terms`` rows (``min_bill_minor``). ``clients`` give each
+    client's rounding rule (else ``firm_rounding``); ``through`` drops work after that day.
+
+    Time: worked = hours x standard rate; billed = hours x billing rate (agreed, else standard);
+    where no rate row applies the entry's own recorded rate stands in. Expenses: worked and
+    billed are the recorded amount. Pure: no I/O.
+    """
+    def wip(frame: pd.DataFrame) -> pd.Series:
+        keep = pd.Series(True, index=frame.index)
+        if "status" in frame:
+            keep &= frame["status"] == "WIP"
+        if through is not None:
+            keep &= pd.to_datetime(frame["work_date"]) <= pd.Timestamp(through)
+        return keep
+
+    time = entries[wip(entries)]
+    rated = rates_resolved.loc[time.index]
+    own = time["rate_minor"].astype("Int64")
+    standard = rated["standard_rate_minor"].astype("Int64").fillna(own)
+    billing = rated["billing_rate_minor"].astype("Int64").fillna(own)
+    unrated = billing.isna()
+    hours = time["hours_milli"].to_numpy(dtype=np.int64)
+    time_lines = pd.DataFrame({
+        "matter_id": time["matter_id"].to_numpy(dtype=object),
+        "currency": time["currency"].to_numpy(dtype=object),
+        "work_date": pd.to_datetime(time["work_date"]).to_numpy(),
+        "entry_kind": "time",
+        "entry_pk": time["entry_pk"].to_numpy(dtype=np.int64),
+        "worked_qty_milli": hours,
+        "standard_rate_minor": standard.to_numpy(dtype=object, na_value=None),
+        "bill_qty_milli": hours,
+        "bill_rate_minor": billing.fillna(0).to_numpy(dtype=np.int64),
+        "billable": time["billable"].to_numpy(dtype=bool),
+        "note": np.where(unrated.to_numpy(), NO_RATE_NOTE, None),
+    })
+    cost = expenses[wip(expenses)]
+    cost_lines = pd.DataFrame({
+        "matter_id": cost["matter_id"].to_numpy(dtype=object),
+        "currency": cost["currency"].to_numpy(dtype=object),
+        "work_date": pd.to_datetime(cost["work_date"]).to_numpy(),
+        "entry_kind": "expense",
+        "entry_pk": cost["expense_pk"].to_numpy(dtype=np.int64),
+        "worked_qty_milli": cost["quantity_milli"].to_numpy(dtype=np.int64),
+        "standard_rate_minor": cost["unit_cost_minor"].to_numpy(dtype=np.int64).astype(object),
+        "worked_amount_minor": cost["amount_minor"].to_numpy(dtype=np.int64),
+        "bill_qty_milli": cost["quantity_milli"].to_numpy(dtype=np.int64),
+        "bill_rate_minor": cost["unit_cost_minor"].to_numpy(dtype=np.int64),
+        "bill_amount_minor": cost["amount_minor"].to_numpy(dtype=np.int64),
+        "billable": cost["billable"].to_numpy(dtype=bool),
+        "note": None,
+    })
+    lines = pd.concat([time_lines, cost_lines], ignore_index=True)
+    lines["client_id"], lines["rounding"] = _roundings(lines["matter_id"], matters, clients,
+                                                       firm_rounding)
+    is_time = (lines["entry_kind"] == "time").to_numpy()
+    rule = lines["rounding"].to_numpy(dtype=object)
+    std = lines["standard_rate_minor"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    worked = lines["worked_amount_minor"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    billed = lines["bill_amount_minor"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    qty = lines["bill_qty_milli"].to_numpy(dtype=np.int64)
+    rate = lines["bill_rate_minor"].to_numpy(dtype=np.int64)
+    lines["worked_amount_minor"] = np.where(is_time, _extend(qty, std, rule), worked)
+    lines["bill_amount_minor"] = np.where(is_time, _extend(qty, rate, rule), billed)
+    lines["standard_rate_minor"] = lines["standard_rate_minor"].astype("Int64")
+    lines["action"] = np.where(lines["billable"].to_numpy(), "bill", "no_charge").astype(object)
+    lines["transfer_to"] = None
+    lines["reason_code"] = None
+
+    # Minimum bill: a matter whose billable WIP (fees + expenses) is under it waits a cycle.
+    if terms is not None and len(terms) and "min_bill_minor" in terms:
+        minimum = lines["matter_id"].map(
+            terms.dropna(subset=["min_bill_minor"]).set_index("matter_id")["min_bill_minor"]
+        ).astype("Int64")
+        to_bill = lines["bill_amount_minor"].where(lines["action"] == "bill", 0)
+        total = to_bill.groupby(lines["matter_id"]).transform("sum").astype("Int64")
+        held = (total < minimum).fillna(False).to_numpy(dtype=bool)
+        lines.loc[held, "action"] = "hold"
+        lines.loc[held, "note"] = MIN_BILL_NOTE
+
+    lines = lines.sort_values(["matter_id", "entry_kind", "work_date", "entry_pk"],
+                              key=lambda s: s.map({"time": 0, "expense": 1})
+                              if s.name == "entry_kind" else s, kind="stable")
+    return lines[list(LINE_COLUMNS)].reset_index(drop=True)
+
+
+# =================================================================================== create
+def _serialise(conn: sa.Connection) -> None:
+    """One pre-bill writer at a time (SQLite's BEGIN IMMEDIATE already does this)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+
+
+def _firm_rounding(conn: sa.Connection) -> str:
+    return conn.execute(sa.select(t.firm.c.rounding)).scalar() or str(DEFAULT_ROUNDING)
+
+
+def _wip(ledger: Ledger, conn: sa.Connection, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    te, ex = t.time_entries, t.expenses
+    entries = ledger.read_frame(sa.select(te).where(te.c.status == "WIP", te.c.work_date <= end)
+                                .order_by(te.c.entry_pk), conn, dates=("work_date", "entered_on"))
+    expenses = ledger.read_frame(sa.select(ex).where(ex.c.status == "WIP", ex.c.work_date <= end)
+                                 .order_by(ex.c.expense_pk), conn, dates=("work_date",))
+    return entries, expenses
+
+
+def _open_lines(ledger: Ledger, conn: sa.Connection) -> pd.DataFrame:
+    """Every line of an open (draft or approved) pre-bill, with its pre-bill's fields."""
+    pb, pl = t.prebills, t.prebill_lines
+    query = (sa.select(pl, pb.c.month, pb.c.matter_id, pb.c.status, pb.c.created_at)
+             .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
+             .where(pb.c.status.in_(OPEN_STATUSES)))
+    return ledger.read_frame(query, conn)
+
+
+def _changed_matters(fresh: pd.DataFrame, drafts: pd.DataFrame) -> set:
+    """Matters whose draft lines no longer match their WIP (entries or worked values differ)."""
+    cols = ["matter_id", "entry_kind", "entry_pk", *_WORKED]
+    a = fresh[cols].astype({"entry_pk": "int64", "standard_rate_minor": "Int64"})
+    b = drafts[cols].astype({"entry_pk": "int64", "standard_rate_minor": "Int64"})
+    for frame in (a, b):
+        frame["entry_kind"] = frame["entry_kind"].astype(object)
+        frame["matter_id"] = frame["matter_id"].astype(object)
+        for c in ("worked_qty_milli", "worked_amount_minor"):
+            frame[c] = frame[c].astype("int64")
+    both = a.merge(b, on=cols, how="outer", indicator=True)
+    return set(both.loc[both["_merge"] != "both", "matter_id"])
+
+
+def _edited_keys(ledger: Ledger, conn: sa.Connection, pks: list[int],
+                 since: datetime | None) -> pd.DataFrame:
+    """(prebill_pk, entry_kind, entry_pk) of the lines of ``pks`` that an edit has changed."""
+    empty = pd.DataFrame({"prebill_pk": pd.Series(dtype="int64"),
+                          "entry_kind": pd.Series(dtype=object),
+                          "entry_pk": pd.Series(dtype="int64")})
+    if not pks:
+        return empty
+    al = t.audit_log
+    query = sa.select(al.c.row_key).where(al.c.table_name == "prebill_lines")
+    if since is not None:
+        query = query.where(al.c.at >= since)
+    keys = ledger.read_frame(query.distinct(), conn)["row_key"].astype(str)
+    parts = keys.str.split("/", expand=True)
+    if parts.empty or parts.shape[1] != 3:
+        return empty
+    found = pd.DataFrame({"prebill_pk": pd.to_numeric(parts[0], errors="coerce"),
+                          "entry_kind": parts[1].astype(object),
+                          "entry_pk": pd.to_numeric(parts[2], errors="coerce")}).dropna()
+    found = found.astype({"prebill_pk": "int64", "entry_pk": "int64"})
+    return found[found["prebill_pk"].isin(pks)]
+
+
+def line_key(prebill_pk, entry_kind, entry_pk) -> str:
+    """A pre-bill line's key in the audit log: 'prebill_pk/entry_kind/entry_pk'."""
+    return f"{int(prebill_pk)}/{entry_kind}/{int(entry_pk)}"
+
+
+def create_prebills(ledger: Ledger, month: str, *, partner: str | None = None,
+                    actor: str | None = None) -> pd.DataFrame:
+    """Draft pre-bills for the WIP up to the end of ``month`` (one per matter), in one transaction.
+
+    ``partner`` limits the run to that billing partner's matters. Pre-bills that already exist
+    are treated by the re-run rule in this module's docstring. Returns the pre-bills created:
+    prebill_pk, month, matter_id, billing_partner_id, currency, lines, to_bill_minor (fees and
+    expenses with action 'bill'), held (every line on hold) and replaces (the superseded
+    pre-bill, if any).
+    """
+    _start, end = month_range(month)
+    actor = actor or current_actor()
+    now = datetime.now(UTC)
+    with ledger.transaction() as conn:
+        _serialise(conn)
+        matters = ledger.read_frame(t.matters, conn, dates=("opened_on", "closed_on"))
+        clients = ledger.read_frame(t.clients, conn)
+        timekeepers = ledger.read_frame(t.timekeepers, conn)
+        rates = ledger.read_frame(t.rates, conn, dates=("effective_from", "effective_to"))
+        terms = ledger.read_frame(t.matter_terms, conn)
+        entries, expenses = _wip(ledger, conn, end)
+        open_lines = _open_lines(ledger, conn)
+        pb = t.prebills
+        open_bills = ledger.read_frame(sa.select(pb).where(pb.c.status.in_(OPEN_STATUSES)), conn)
+
+        # Entries on an approved pre-bill stay there until it is finalized.
+        approved_lines = open_lines[open_lines["status"] == "approved"]
+        taken = {k: set(approved_lines.loc[approved_lines["entry_kind"] == k, "entry_pk"]
+                        .astype("int64")) for k in ("time", "expense")}
+        entries = entries[~entries["entry_pk"].isin(taken["time"])]
+        expenses = expenses[~expenses["expense_pk"].isin(taken["expense"])]
+
+        in_scope = set(matters["matter_id"] if partner is None else
+                       matters.loc[matters["billing_partner_id"] == partner, "matter_id"])
+        # (a fresh 0..n-1 index: resolve_rates mis-aligns a filtered frame's index)
+        entries = entries[entries["matter_id"].isin(in_scope)].reset_index(drop=True)
+        expenses = expenses[expenses["matter_id"].isin(in_scope)].reset_index(drop=True)
+        resolved = resolve_rates(entries, rates, timekeepers, matters)
+        fresh = build_prebill_lines(entries, expenses, resolved, matters, terms, clients=clients,
+                                    firm_rounding=_firm_rounding(conn), through=end)
+        approved_now = set(open_bills.loc[(open_bills["status"] == "approved")
+                                          & (open_bills["month"] == month), "matter_id"])
+        fresh = fresh[~fresh["matter_id"].isin(approved_now)]
+
+        drafts = open_bills[(open_bills["status"] == "draft")
+                            & open_bills["matter_id"].isin(in_scope)]
+        draft_lines = open_lines[open_lines["prebill_pk"].isin(drafts["prebill_pk"])]
+        changed = _changed_matters(fresh, draft_lines)
+        earlier = set(drafts.loc[drafts["month"] != month, "matter_id"])
+        kept = set(drafts["matter_id"]) - changed - earlier
+        superseded = drafts[~drafts["matter_id"].isin(kept)]
+        fresh = fresh[~fresh["matter_id"].isin(kept)].reset_index(drop=True)
+
+        fresh, carried = _carry_edits(ledger, conn, fresh, draft_lines, superseded)
+        created = _insert_prebills(ledger, conn, fresh, matters, superseded, month, now, actor)
+        _supersede(ledger, conn, superseded, created, actor)
+        if carried is not None and len(carried):
+            carried = carried.merge(created[["matter_id", "prebill_pk"]], on="matter_id")
+            ledger.audit_many(conn, "update", "prebill_lines", [
+                (line_key(r["prebill_pk"], r["entry_kind"], r["entry_pk"]),
+                 r["before"], {**r["after"], "carried_from": r["carried_from"]})
+                for r in carried.to_dict("records")], actor=actor)
+    return created
+
+
+def _carry_edits(ledger: Ledger, conn: sa.Connection, fresh: pd.DataFrame,
+                 draft_lines: pd.DataFrame, superseded: pd.DataFrame):
+    """Put the partner's applied edits of superseded drafts onto the rebuilt lines."""
+    pks = superseded["prebill_pk"].astype("int64").tolist()
+    since = pd.to_datetime(superseded["created_at"], utc=True).min() if pks else None
+    edited = _edited_keys(ledger, conn, pks, None if since is None or pd.isna(since)
+                          else since.to_pydatetime())
+    if edited.empty:
+        return fresh, None
+    old = draft_lines.astype({"prebill_pk": "int64", "entry_pk": "int64"})
+    old = old.assign(entry_kind=old["entry_kind"].astype(object)).merge(
+        edited, on=_KEY)
+    cols = ["matter_id", "entry_kind", "entry_pk", *_WORKED]
+    old = old[[*cols, "prebill_pk", *EDITABLE]].rename(
+        columns={c: f"old_{c}" for c in ("prebill_pk", *EDITABLE)})
+    probe = fresh.reset_index(names="_row").astype({"standard_rate_minor": "Int64"})
+    old = old.astype({"standard_rate_minor": "Int64", "worked_qty_milli": "int64",
+                      "worked_amount_minor": "int64"})
+    probe = probe.astype({"worked_qty_milli": "int64", "worked_amount_minor": "int64"})
+    match = probe[["_row", *cols, *EDITABLE]].merge(old, on=cols, how="inner")
+    if match.empty:
+        return fresh, None
+    rows = match["_row"].to_numpy()
+    before = fresh.loc[rows, list(EDITABLE)].to_dict("records")
+    for c in EDITABLE:
+        fresh.loc[rows, c] = match[f"old_{c}"].to_numpy()
+    after = fresh.loc[rows, list(EDITABLE)].to_dict("records")
+    carried = pd.DataFrame({
+        "matter_id": match["matter_id"].to_numpy(),
+        "entry_kind": match["entry_kind"].to_numpy(),
+        "entry_pk": match["entry_pk"].to_numpy(),
+        "carried_from": [line_key(p, k, e) for p, k, e in
+                         zip(match["old_prebill_pk"], match["entry_kind"], match["entry_pk"],
+                             strict=True)],
+        "before": [_changed_only(b, a)[0] for b, a in zip(before, after, strict=True)],
+        "after": [_changed_only(b, a)[1] for b, a in zip(before, after, strict=True)],
+    })
+    return fresh, carried
+
+
+def _insert_prebills(ledger: Ledger, conn: sa.Connection, fresh: pd.DataFrame,
+                     matters: pd.DataFrame, superseded: pd.DataFrame, month: str,
+                     now: datetime, actor: str) -> pd.DataFrame:
+    columns = ["prebill_pk", "month", "matter_id", "billing_partner_id", "currency", "lines",
+               "to_bill_minor", "held", "replaces"]
+    if fresh.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    to_bill = fresh["bill_amount_minor"].where(fresh["action"] == "bill", 0)
+    per_matter = (fresh.assign(to_bill=to_bill, held=fresh["action"] == "hold")
+                  .groupby("matter_id", sort=True)
+                  .agg(currency=("currency", "first"), lines=("entry_pk", "size"),
+                       to_bill_minor=("to_bill", "sum"), held=("held", "all"))
+                  .reset_index())
+    partner_of = matters.set_index("matter_id")["billing_partner_id"]
+    replaces = superseded.set_index("matter_id")["prebill_pk"]
+    per_matter["billing_partner_id"] = per_matter["matter_id"].map(partner_of)
+    per_matter["replaces"] = per_matter["matter_id"].map(replaces).astype("Int64")
+    rows = [{"month": month, "matter_id": m, "billing_partner_id": p, "status": "draft",
+             "created_at": now, "created_by": actor,
+             "note": None if pd.isna(r) else f"replaces pre-bill {int(r)}"}
+            for m, p, r in zip(per_matter["matter_id"], per_matter["billing_partner_id"],
+                               per_matter["replaces"], strict=True)]
+    result = conn.execute(t.prebills.insert().returning(t.prebills.c.prebill_pk,
+                                                        sort_by_parameter_order=True), rows)
+    per_matter["prebill_pk"] = [int(pk) for pk in result.scalars()]
+    per_matter["month"] = month
+    lines = fresh.assign(prebill_pk=fresh["matter_id"].map(
+        per_matter.set_index("matter_id")["prebill_pk"]))
+    ledger.bulk_insert(conn, t.prebill_lines,
+                       lines[["prebill_pk", "entry_kind", "entry_pk", *_WORKED, *EDITABLE]])
+    ledger.audit_many(conn, "insert", "prebills", [
+        (str(r["prebill_pk"]), None,
+         {"month": month, "matter_id": r["matter_id"], "status": "draft",
+          "billing_partner_id": r["billing_partner_id"], "lines": int(r["lines"]),
+          "to_bill_minor": int(r["to_bill_minor"]), "currency": r["currency"],
+          "replaces": None if pd.isna(r["replaces"]) else int(r["replaces"])})
+        for r in per_matter.to_dict("records")], actor=actor)
+    return per_matter[columns]
+
+
+def _supersede(ledger: Ledger, conn: sa.Connection, superseded: pd.DataFrame,
+               created: pd.DataFrame, actor: str) -> None:
+    if superseded.empty:
+        return
+    pks = superseded["prebill_pk"].astype("int64").tolist()
+    conn.execute(sa.update(t.prebills).where(t.prebills.c.prebill_pk.in_(pks))
+                 .values(status="superseded"))
+    by = created.set_index("matter_id")["prebill_pk"] if len(created) else pd.Series(dtype=object)
+    ledger.audit_many(conn, "update", "prebills", [
+        (str(int(pk)), {"status": "draft"},
+         {"status": "superseded", "replaced_by": None if m not in by.index else int(by[m])})
+        for pk, m in zip(pks, superseded["matter_id"], strict=True)], actor=actor)
+
+
+# =================================================================================== view
+def prebill_frame(ledger: Ledger, month: str, partner: str | None = None) -> pd.DataFrame:
+    """Every line of the month's open pre-bills with what the pre-bill workbook shows.
+
+    Per line: prebill_pk, prebill_status, month, matter_id, matter_name, client_id,
+    client_name, billing_partner_id, partner_name, currency, rounding, approved_by,
+    approved_on, entry_kind, entry_pk, entry_id, entry_status, work_date, timekeeper_id,
+    timekeeper_name, narrative, task_code, activity_code, expense_code, the worked and bill
+    values, action, transfer_to, reason_code, note, findings (open and queried findings of the
+    entry, one 'RULE: message' per line of text) and finding_severity (the worst of them).
+    """
+    month_range(month)  # refuses anything that is not YYYY-MM
+    pb, pl, te, ex, fi = t.prebills, t.prebill_lines, t.time_entries, t.expenses, t.findings
+    where = [pb.c.month == month, pb.c.status.in_(OPEN_STATUSES)]
+    if partner:
+        where.append(pb.c.billing_partner_id == partner)
+    head = [pl, pb.c.month, pb.c.matter_id, pb.c.billing_partner_id,
+            pb.c.status.label("prebill_status"), pb.c.approved_by, pb.c.approved_at]
+    with ledger.engine.connect() as conn:
+        time = ledger.read_frame(
+            sa.select(*head, te.c.entry_id, te.c.status.label("entry_status"), te.c.work_date,
+                      te.c.timekeeper_id, te.c.narrative, te.c.task_code, te.c.activity_code)
+            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
+            .join(te, sa.and_(pl.c.entry_kind == "time", te.c.entry_pk == pl.c.entry_pk))
+            .where(*where), conn, dates=("work_date",))
+        cost = ledger.read_frame(
+            sa.select(*head, ex.c.entry_id, ex.c.status.label("entry_status"), ex.c.work_date,
+                      ex.c.timekeeper_id, ex.c.narrative, ex.c.expense_code)
+            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
+            .join(ex, sa.and_(pl.c.entry_kind == "expense", ex.c.expense_pk == pl.c.entry_pk))
+            .where(*where), conn, dates=("work_date",))
+        found = ledger.read_frame(
+            sa.select(fi.c.entry_kind, fi.c.entry_pk, fi.c.rule, fi.c.severity, fi.c.message)
+            .join(pl, sa.and_(pl.c.entry_kind == fi.c.entry_kind, pl.c.entry_pk == fi.c.entry_pk))
+            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
+            .where(*where, fi.c.status.in_(("open", "queried")))
+            .order_by(fi.c.entry_kind, fi.c.entry_pk, fi.c.severity, fi.c.rule), conn)
+    matters = ledger.matters()
+    clients = ledger.clients()
+    tks = ledger.timekeepers()
+    firm_rounding = ledger.firm()["rounding"]
+
+    frame = pd.concat([time.assign(expense_code=None), cost.assign(task_code=None,
+                                                                   activity_code=None)],
+                      ignore_index=True)
+    frame["entry_kind"] = frame["entry_kind"].astype(object)
+    names = (tks["last_name"] + ", " + tks["first_name"]).set_axis(tks["timekeeper_id"])
+    frame["timekeeper_name"] = frame["timekeeper_id"].map(names)
+    frame["partner_name"] = frame["billing_partner_id"].map(names)
+    m = matters.set_index("matter_id")
+    frame["matter_name"] = frame["matter_id"].map(m["name"])
+    frame["client_id"] = frame["matter_id"].map(m["client_id"])
+    c = clients.set_index("client_id")
+    frame["client_name"] = frame["client_id"].map(c["name"])
+    frame["currency"] = frame["client_id"].map(c["currency"])
+    rule = frame["client_id"].map(c["rounding"])
+    frame["rounding"] = rule.astype(object).where(rule.notna(), firm_rounding)
+    frame["approved_on"] = _utc_dates(frame["approved_at"])
+
+    if len(found):
+        found = found.assign(entry_kind=found["entry_kind"].astype(object),
+                             text=found["rule"].astype(str) + ": " + found["message"].astype(str),
+                             worst=found["severity"].map({"error": 0, "warning": 1, "info": 2})
+                             .fillna(3))
+        per_entry = found.groupby(["entry_kind", "entry_pk"]).agg(
+            findings=("text", "\n".join), worst=("worst", "min")).reset_index()
+        per_entry["finding_severity"] = per_entry["worst"].map(
+            {0: "error", 1: "warning", 2: "info"}).fillna("info")
+        frame = frame.merge(per_entry.drop(columns="worst"), on=["entry_kind", "entry_pk"],
+                            how="left")
+    else:
+        frame["findings"] = None
+        frame["finding_severity"] = None
+    order = {"time": 0, "expense": 1}
+    frame = frame.sort_values(
+        ["partner_name", "client_name", "matter_id", "entry_kind", "work_date", "entry_pk"],
+        key=lambda s: s.map(order) if s.name == "entry_kind" else s, kind="stable")
+    return frame[list(PREBILL_FRAME_COLUMNS)].reset_index(drop=True)
+
+
+PREBILL_FRAME_COLUMNS = (
+    "prebill_pk", "prebill_status", "month", "matter_id", "matter_name", "client_id",
+    "client_name", "billing_partner_id", "partner_name", "currency", "rounding", "approved_by",
+    "approved_on", "entry_kind", "entry_pk", "entry_id", "entry_status", "work_date",
+    "timekeeper_id", "timekeeper_name", "narrative", "task_code", "activity_code",
+    "expense_code", *_WORKED, *EDITABLE, "findings", "finding_severity")
+
+
+def _utc_dates(values: pd.Series) -> pd.Series:
+    """Timestamps (aware or naive UTC, as each backend returns them) as dates at midnight."""
+    stamps = pd.to_datetime(values, utc=True)
+    return stamps.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+
+
+def write_prebill_workbooks(ledger: Ledger, month: str, folder: str | Path, *,
+                            partner: str | None = None) -> dict[str, Path]:
+    """One pre-bill workbook per billing partner (``prebill_<month>_<partner>.xlsx``).
+
+    Returns {partner id: path}. The Transfer-to list offers the matters open at the month's end.
+    """
+    from billxl.excel.prebill_workbook import write_prebill_workbook
+
+    _start, end = month_range(month)
+    frame = prebill_frame(ledger, month, partner)
+    matters = ledger.matters()
+    still_open = matters[matters["closed_on"].isna() | (matters["closed_on"] > pd.Timestamp(end))]
+    written = {}
+    for partner_id, lines in frame.groupby("billing_partner_id", sort=True):
+        path = Path(folder) / f"prebill_{month}_{partner_id}.xlsx"
+        write_prebill_workbook(path, lines, partner_name=str(lines["partner_name"].iloc[0]),
+                               month=month, transfer_matters=still_open[["matter_id", "name"]])
+        written[str(partner_id)] = path
+    return written
+
+
+# =================================================================================== apply
+@dataclass
+class ApplyResult:
+    """What applying a pre-bill workbook changed. Amounts in minor units per currency."""
+
+    file: str
+    approved: list[int] = field(default_factory=list)  # approved (or re-approved) by this file
+    reopened: list[int] = field(default_factory=list)  # approval withdrawn: back to draft
+    lines_changed: int = 0
+    write_downs: dict[str, int] = field(default_factory=dict)  # positive amounts
+    write_ups: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.lines_changed or self.approved or self.reopened)
+
+
+def _blank_to_none(values: pd.Series) -> pd.Series:
+    """Text as object with None for missing or blank (one spelling of 'nothing')."""
+    out = values.astype(object)
+    missing = out.isna() | (out.map(lambda v: isinstance(v, str) and not v.strip()))
+    return out.where(~missing, None)
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Element-wise equality where two missing values are equal."""
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
+    equal = np.zeros(len(a), dtype=bool)
+    both = ~a_na & ~b_na
+    equal[both] = (a[both].astype(object).to_numpy() == b[both].astype(object).to_numpy())
+    return pd.Series(equal | (a_na & b_na))
+
+
+def _value(action: pd.Series, amount: pd.Series) -> np.ndarray:
+    """A line's billed value: its amount, or 0 when it is not billed at all."""
+    amounts = amount.astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    return np.where(action.isin(_NOT_BILLED).to_numpy(), 0, amounts)
+
+
+def _changed_only(before: dict, after: dict) -> tuple[dict, dict]:
+    keys = [k for k in after if not _equal(before.get(k), after.get(k))]
+    return ({k: _plain(before.get(k)) for k in keys}, {k: _plain(after.get(k)) for k in keys})
+
+
+def _equal(a, b) -> bool:
+    a_na = a is None or (not isinstance(a, str) and pd.isna(a))
+    b_na = b is None or (not isinstance(b, str) and pd.isna(b))
+    return (a_na and b_na) or (not a_na and not b_na and a == b)
+
+
+def _plain(value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+class _Problems:
+    """Problems of one workbook, vectorised over its rows (a Problem per flagged row)."""
+
+    def __init__(self, file: str, sheet: str):
+        self.file, self.sheet, self.items = file, sheet, []
+
+    def add(self, mask, rows: pd.Series, column: str | None, values: pd.Series | None,
+            reason) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        for i in np.flatnonzero(mask):
+            value = None if values is None else values.iloc[i]
+            shown = None if value is None or (not isinstance(value, str) and pd.isna(value)) \
+                else str(value)
+            why = reason if isinstance(reason, str) else reason(int(i))
+            row = rows.iloc[i]
+            self.items.append(Problem(self.file, None if pd.isna(row) else int(row), column,
+                                      shown, why, self.sheet))
+
+
+def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
+                  today: date | None = None) -> ApplyResult:
+    """Apply a pre-bill workbook the partner edited: checked strictly, all or nothing.
+
+    Raises InputError listing every problem (file, sheet, row, column, value, reason) when
+    anything is wrong; the ledger is then unchanged. Applying the same workbook twice changes
+    nothing the second time. ``today`` (default: the UTC date) stamps approvals signed without
+    a date.
+    """
+    from billxl.excel import prebill_workbook as wb
+
+    actor = actor or current_actor()
+    today = today or datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    frame, read_problems = wb.read_prebill_workbook(path)
+    shown = str(path)
+    found = _Problems(shown, wb.SHEET)
+    found.items.extend(read_problems)
+    lines = frame[frame["entry_kind"].isin(["time", "expense"])].reset_index(drop=True)
+    signs = frame[frame["entry_kind"] == "approval"].reset_index(drop=True)
+    tampered = bool(frame["tampered"].any())
+    lines = lines[~lines["tampered"]].reset_index(drop=True)
+    signs = signs[~signs["tampered"]].reset_index(drop=True)
+    heading = wb.HEADERS
+
+    with ledger.transaction() as conn:
+        _serialise(conn)
+        pks = sorted({int(p) for p in pd.concat([lines["prebill_pk"], signs["prebill_pk"]])})
+        pb, pl = t.prebills, t.prebill_lines
+        bills_q = sa.select(pb).where(pb.c.prebill_pk.in_(pks))
+        if conn.dialect.name == "postgresql":
+            bills_q = bills_q.with_for_update()  # finalize waits for us, and we for it
+        bills = ledger.read_frame(bills_q, conn).set_index("prebill_pk")
+        stored = ledger.read_frame(sa.select(pl).where(pl.c.prebill_pk.in_(pks)), conn)
+        stored = stored.astype({"prebill_pk": "int64", "entry_pk": "int64"})
+        stored["entry_kind"] = stored["entry_kind"].astype(object)
+        status = _entry_status(ledger, conn, stored)
+        matters = ledger.read_frame(t.matters, conn, dates=("opened_on", "closed_on"))
+        clients = ledger.read_frame(t.clients, conn)
+        firm_rounding = _firm_rounding(conn)
+
+        lines = lines.merge(stored.rename(columns={c: f"cur_{c}" for c in EDITABLE}),
+                            on=_KEY, how="left", indicator="_stored")
+        lines = lines.merge(status, on=["entry_kind", "entry_pk"], how="left")
+        lines["prebill_status"] = lines["prebill_pk"].map(bills["status"])
+        lines["pb_matter"] = lines["prebill_pk"].map(bills["matter_id"])
+        lines["pb_month"] = lines["prebill_pk"].map(bills["month"])
+        client_of = matters.set_index("matter_id")["client_id"]
+        rule = lines["pb_matter"].map(client_of).map(clients.set_index("client_id")["rounding"])
+        lines["rounding"] = rule.astype(object).where(rule.notna(), firm_rounding)
+        lines["transfer_typed"] = lines["transfer_to"]
+        lines["transfer_to"] = _ledger_spelling(lines["transfer_to"], matters["matter_id"])
+        rows = lines["row"]
+
+        unknown = (lines["_stored"] == "left_only").to_numpy()
+        found.add(unknown, rows, None, lines["entry_pk"],
+                  lambda i: f"pre-bill {int(lines['prebill_pk'].iloc[i])} has no line for this "
+                            "entry in the ledger; write a fresh workbook")
+        lines = _amounts_from_formula(lines)
+        known = ~unknown
+
+        # What changed: N (the workbook now), C (the ledger now), O (when the workbook was written)
+        new = {c: lines[c] for c in EDITABLE}
+        cur = {c: lines[f"cur_{c}"] for c in EDITABLE}
+        orig = {c: lines[f"orig_{c}"] for c in EDITABLE}
+        cur = {c: (_blank_to_none(v) if c in ("action", "transfer_to", "reason_code", "note")
+                   else v.astype("Int64")) for c, v in cur.items()}
+        same_nc = np.logical_and.reduce([_same(new[c], cur[c]).to_numpy() for c in EDITABLE])
+        same_co = np.logical_and.reduce([_same(cur[c], orig[c]).to_numpy() for c in EDITABLE])
+        edited = known & ~same_nc
+        stale = edited & ~same_co
+        found.add(stale, rows, None, None,
+                  "this line was changed in the ledger after the workbook was written "
+                  "(another copy of the workbook applied?); write a fresh workbook and edit that")
+        todo = edited & ~stale
+
+        _check_lines(found, lines, todo, matters, clients, heading)
+        delta = _value(lines["action"], lines["bill_amount_minor"]) - \
+            _value(cur["action"], cur["bill_amount_minor"])
+        # A row whose numbers are already refused cannot be judged a write-down or not.
+        numbers = {heading[k] for k in ("bill_qty_milli", "bill_rate_minor", "bill_amount_minor")}
+        unreadable = lines["row"].isin({p.row for p in read_problems if p.column in numbers})
+        _check_reasons(found, lines, todo & ~unreadable.to_numpy(), delta, cur, heading)
+
+        approvals = _approvals(signs, bills, today, found)
+        _check_prebills(found, lines, todo, approvals, bills, stored, tampered, heading)
+        found.items = _ordered(found.items, heading)
+        if found.items:
+            rows_hit = len({p.row for p in found.items if p.row is not None})
+            raise InputError(f"{shown}: nothing was applied; {len(found.items)} problem(s) in "
+                             f"{rows_hit} row(s) to fix first.", found.items)
+
+        changes = lines[todo].copy()
+        result = ApplyResult(file=shown, lines_changed=int(todo.sum()))
+        if len(changes):
+            _write_lines(ledger, conn, changes, cur, todo, actor)
+            currency = changes["currency"].to_numpy(dtype=object)
+            moved = delta[todo]
+            for cur_code in pd.unique(currency):
+                mine = moved[currency == cur_code]
+                if (mine < 0).any():
+                    result.write_downs[cur_code] = int(-mine[mine < 0].sum())
+                if (mine > 0).any():
+                    result.write_ups[cur_code] = int(mine[mine > 0].sum())
+        result.approved, result.reopened = _write_approvals(ledger, conn, approvals, now, actor)
+    return result
+
+
+def _entry_status(ledger: Ledger, conn: sa.Connection, stored: pd.DataFrame) -> pd.DataFrame:
+    te, ex, pl = t.time_entries, t.expenses, t.prebill_lines
+    pks = stored["prebill_pk"].unique().tolist()
+    time = ledger.read_frame(
+        sa.select(te.c.entry_pk, te.c.entry_id, te.c.status.label("entry_status"),
+                  te.c.matter_id.label("entry_matter"))
+        .where(te.c.entry_pk.in_(sa.select(pl.c.entry_pk).where(
+            pl.c.prebill_pk.in_(pks), pl.c.entry_kind == "time"))), conn)
+    cost = ledger.read_frame(
+        sa.select(ex.c.expense_pk.label("entry_pk"), ex.c.entry_id,
+                  ex.c.status.label("entry_status"), ex.c.matter_id.label("entry_matter"))
+        .where(ex.c.expense_pk.in_(sa.select(pl.c.entry_pk).where(
+            pl.c.prebill_pk.in_(pks), pl.c.entry_kind == "expense"))), conn)
+    both = pd.concat([time.assign(entry_kind="time"), cost.assign(entry_kind="expense")],
+                     ignore_index=True)
+    both["entry_kind"] = both["entry_kind"].astype(object)
+    return both.astype({"entry_pk": "int64"})
+
+
+def _amounts_from_formula(lines: pd.DataFrame) -> pd.DataFrame:
+    """Bill amounts the formula made are recomputed exactly; typed-over ones are kept.
+
+    A spreadsheet's ROUND(hours*rate) works in doubles and rounds ties its own way, so any
+    amount within one minor unit of the exact product (or a blank one) counts as the formula's
+    and is recomputed here with the client's rounding rule; anything else was typed over it.
+    """
+    qty = lines["bill_qty_milli"].astype("Int64")
+    rate = lines["bill_rate_minor"].astype("Int64")
+    typed = lines["bill_amount_minor"].astype("Int64")
+    ok = qty.notna() & rate.notna()
+    q = qty.fillna(0).to_numpy(dtype=np.int64)
+    r = rate.fillna(0).to_numpy(dtype=np.int64)
+    product = q * r
+    low = product // money.QTY_SCALE
+    high = -((-product) // money.QTY_SCALE)
+    exact = _extend(q, r, lines["rounding"].to_numpy(dtype=object))
+    t_val = typed.fillna(0).to_numpy(dtype=np.int64)
+    from_formula = ok.to_numpy() & (typed.isna().to_numpy() | (t_val == low) | (t_val == high))
+    lines = lines.copy()
+    lines["overwritten"] = ok.to_numpy() & ~from_formula
+    amount = typed.copy()
+    amount[from_formula] = exact[from_formula]
+    lines["bill_amount_minor"] = amount
+    return lines
+
+
+def _check_lines(found: _Problems, lines: pd.DataFrame, todo: np.ndarray, matters: pd.DataFrame,
+                 clients: pd.DataFrame, heading: dict) -> None:
+    """The ledger-side checks of each edited line: its entry, its pre-bill, its transfer."""
+    rows = lines["row"]
+    not_wip = todo & lines["entry_status"].notna().to_numpy() & \
+        ~lines["entry_status"].isin(["WIP"]).to_numpy()
+    words = {"billed": "already billed", "written_off": "already written off",
+             "held": "held elsewhere"}
+    found.add(not_wip, rows, heading["action"], lines["entry_id"],
+              lambda i: f"this entry is {words.get(lines['entry_status'].iloc[i], 'no longer WIP')}"
+                        "; its pre-bill line cannot be changed")
+
+    to = lines["transfer_typed"]
+    transfer = todo & (lines["action"] == "transfer").to_numpy() & to.notna().to_numpy()
+    known_ids = set(matters["matter_id"])
+    target = lines["transfer_to"].where(lines["transfer_to"].isin(known_ids), None)
+    info = matters.set_index("matter_id")
+    currency_of = info["client_id"].map(clients.set_index("client_id")["currency"])
+    unknown = transfer & target.isna().to_numpy()
+    found.add(unknown, rows, heading["transfer_to"], to,
+              "there is no matter with this number in the ledger")
+    known = transfer & target.notna().to_numpy()
+    month_end = (pd.to_datetime(lines["pb_month"] + "-01", errors="coerce")
+                 + pd.offsets.MonthEnd(0))
+    closed_on = target.map(info["closed_on"])
+    closed = known & closed_on.notna().to_numpy() & \
+        (closed_on <= month_end).fillna(False).to_numpy(dtype=bool)
+    found.add(closed, rows, heading["transfer_to"], to,
+              lambda i: f"this matter was closed on {closed_on.iloc[i]:%Y-%m-%d}; transfer only "
+                        "to an open matter")
+    itself = known & (target == lines["pb_matter"]).to_numpy()
+    found.add(itself, rows, heading["transfer_to"], to,
+              "this is the line's own matter; to keep the line here, choose the action 'bill'")
+    other_currency = known & ~closed & ~itself & \
+        (target.map(currency_of) != lines["currency"]).to_numpy()
+    found.add(other_currency, rows, heading["transfer_to"], to,
+              lambda i: f"this matter bills in {currency_of.get(target.iloc[i])}, but the line is "
+                        f"in {lines['currency'].iloc[i]}")
+
+
+def _ledger_spelling(typed: pd.Series, matter_ids: pd.Series) -> pd.Series:
+    """Matter numbers as the ledger spells them ('c0002-0001' -> 'C0002-0001'), else as typed."""
+    by_norm = {str(m).strip().casefold(): m for m in matter_ids}
+    codes, uniques = pd.factorize(typed)
+    spelled = np.array([by_norm.get(str(u).strip().casefold(), u) for u in uniques] + [None],
+                       dtype=object)
+    return pd.Series(spelled[codes], index=typed.index, dtype=object)
+
+
+def _check_reasons(found: _Problems, lines: pd.DataFrame, todo: np.ndarray, delta: np.ndarray,
+                   cur: dict, heading: dict) -> None:
+    """A reason code for every write-down, write-up and typed-over amount, of the right kind."""
+    rows, reason = lines["row"], lines["reason_code"]
+    missing = todo & reason.isna().to_numpy()
+    newly_unbilled = lines["action"].isin(_NOT_BILLED).to_numpy() & \
+        ~_same(lines["action"], cur["action"]).to_numpy()
+    down = missing & ((delta < 0) | newly_unbilled)
+    up = missing & (delta > 0) & ~down
+    typed = missing & lines["overwritten"].to_numpy() & ~down & ~up
+    codes = ", ".join(c for c in REASON_CODES if c.startswith("WD-")) + " or OTHER"
+    found.add(down, rows, heading["reason_code"], None,
+              f"this line is written down, which needs a reason code: pick one of {codes}")
+    found.add(up, rows, heading["reason_code"], None,
+              "this line is written up, which needs a reason code: pick WU-VALUE or OTHER")
+    found.add(typed, rows, heading["reason_code"], None,
+              "the bill amount was typed over the hours x rate formula, which needs a reason "
+              "code")
+    given = todo & reason.notna().to_numpy()
+    wrong_down = given & (delta < 0) & reason.astype(str).str.startswith("WU-").to_numpy()
+    wrong_up = given & (delta > 0) & reason.astype(str).str.startswith("WD-").to_numpy()
+    found.add(wrong_down, rows, heading["reason_code"], reason,
+              "is a write-up reason, but this line is written down")
+    found.add(wrong_up, rows, heading["reason_code"], reason,
+              "is a write-down reason, but this line is written up")
+    other = given & (reason == "OTHER").to_numpy() & lines["note"].isna().to_numpy()
+    found.add(other, rows, heading["note"], None, "the reason OTHER needs a note saying why")
+
+
+@dataclass
+class _Approvals:
+    frame: pd.DataFrame  # one row per approval block of the workbook, with N and C values
+    approve: np.ndarray  # sign (or re-sign) the pre-bill
+    reopen: np.ndarray  # the signature was cleared: back to draft
+
+
+def _approvals(signs: pd.DataFrame, bills: pd.DataFrame, today: date,
+               found: _Problems) -> _Approvals:
+    signs = signs.copy()
+    signs["status"] = signs["prebill_pk"].map(bills["status"])
+    signs["cur_by"] = _blank_to_none(signs["prebill_pk"].map(bills["approved_by"]))
+    signs["cur_on"] = _utc_dates(signs["prebill_pk"].map(bills["approved_at"]))
+    approved_now = (signs["status"] == "approved").to_numpy()
+    by = signs["approved_by"]
+    on = signs["approved_on"]
+    same_signer = approved_now & _same(by, signs["cur_by"]).to_numpy()
+    # A signature without a date keeps the date it has, or is dated today.
+    on = on.where(on.notna() | ~pd.Series(same_signer), signs["cur_on"])
+    on = on.where(on.notna() | by.isna(), pd.Timestamp(today))
+    signs["new_on"] = on.where(by.notna(), pd.NaT)
+    cur_state = pd.Series(np.where(approved_now, "approved", "draft"))
+    new_state = pd.Series(np.where(by.notna().to_numpy(), "approved", "draft"))
+    orig_state = pd.Series(np.where((signs["orig_status"] == "approved").to_numpy(),
+                                    "approved", "draft"))
+    same_nc = (_same(new_state, cur_state) & _same(by, signs["cur_by"].where(approved_now))
+               & _same(signs["new_on"], signs["cur_on"].where(approved_now))).to_numpy()
+    same_co = (_same(cur_state, orig_state)
+               & _same(signs["cur_by"].where(approved_now), signs["orig_approved_by"])
+               & _same(signs["cur_on"].where(approved_now), signs["orig_approved_on"])).to_numpy()
+    unknown = signs["status"].isna().to_numpy()
+    changed = ~same_nc & ~unknown
+    stale = changed & ~same_co
+    found.add(stale, signs["row"], None, None,
+              "this pre-bill's approval was changed in the ledger after the workbook was written; "
+              "write a fresh workbook")
+    future = changed & (signs["new_on"] > pd.Timestamp(today)).fillna(False).to_numpy(dtype=bool)
+    found.add(future, signs["row"], "Approved on", signs["approved_on"].dt.strftime("%Y-%m-%d"),
+              "the approval date is after today")
+    ok = changed & ~stale & ~future
+    return _Approvals(signs, ok & by.notna().to_numpy(), ok & by.isna().to_numpy())
+
+
+def _check_prebills(found: _Problems, lines: pd.DataFrame, todo: np.ndarray,
+                    approvals: _Approvals, bills: pd.DataFrame, stored: pd.DataFrame,
+                    tampered: bool, heading: dict) -> None:
+    """Pre-bill-level checks: it exists and is open, it is whole, and what it holds is WIP."""
+    signs = approvals.frame
+    touched = approvals.approve | approvals.reopen
+    for frame, mask in ((lines, todo), (signs, touched)):
+        state = frame["prebill_status"] if "prebill_status" in frame else frame["status"]
+        closed = mask & state.isin(["finalized", "superseded"]).to_numpy()
+        found.add(closed, frame["row"], None, frame["prebill_pk"],
+                  lambda i, s=state: (
+                      "this pre-bill has been finalized into an invoice and cannot be changed; "
+                      "correct the invoice with a credit note"
+                      if s.iloc[i] == "finalized" else
+                      "this pre-bill was replaced when the pre-bills were created again; "
+                      "write a fresh workbook and edit that"))
+    unknown = signs["status"].isna().to_numpy()
+    found.add(unknown, signs["row"], None, signs["prebill_pk"],
+              "there is no pre-bill with this number in the ledger; write a fresh workbook")
+
+    # Approving needs every entry of the pre-bill still unbilled.
+    approving = set(signs.loc[approvals.approve, "prebill_pk"].astype(int))
+    blocked = lines["prebill_pk"].isin(approving).to_numpy() & \
+        lines["entry_status"].notna().to_numpy() & (lines["entry_status"] != "WIP").to_numpy() \
+        & ~todo
+    found.add(blocked, lines["row"], heading["action"], lines["entry_id"],
+              lambda i: f"this entry is {lines['entry_status'].iloc[i].replace('_', ' ')}; "
+                        "the pre-bill holding it cannot be approved")
+
+    # Every line of an open pre-bill must be in the workbook (rows must not be deleted).
+    if not tampered:
+        open_pks = [int(p) for p in bills.index[bills["status"].isin(OPEN_STATUSES)]]
+        mine = stored[stored["prebill_pk"].isin(open_pks)]
+        seen = lines[["prebill_pk", "entry_kind", "entry_pk"]].astype(
+            {"prebill_pk": "int64", "entry_pk": "int64"})
+        missing = mine.merge(seen, on=_KEY, how="left", indicator=True)
+        missing = missing[missing["_merge"] == "left_only"]
+        for r in missing.to_dict("records"):
+            found.items.append(Problem(
+                found.file, None, None, line_key(r["prebill_pk"], r["entry_kind"], r["entry_pk"]),
+                f"the line for {r['entry_kind']} entry {int(r['entry_pk'])} of pre-bill "
+                f"{int(r['prebill_pk'])} is missing from the workbook (rows must not be "
+                "deleted); write a fresh workbook", found.sheet))
+
+
+def _ordered(problems: list[Problem], heading: dict) -> list[Problem]:
+    order = {h: i for i, h in enumerate(heading.values())}
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.row is None, p.row or 0, order.get(p.column or "", -1)))
+
+
+def _write_lines(ledger: Ledger, conn: sa.Connection, changes: pd.DataFrame, cur: dict,
+                 todo: np.ndarray, actor: str) -> None:
+    before = pd.DataFrame({c: cur[c][todo].to_numpy(dtype=object) for c in EDITABLE})
+    after = pd.DataFrame({c: changes[c].astype(object).to_numpy() for c in EDITABLE})
+    pl = t.prebill_lines
+    stmt = (pl.update().where(pl.c.prebill_pk == sa.bindparam("k_pb"),
+                              pl.c.entry_kind == sa.bindparam("k_kind"),
+                              pl.c.entry_pk == sa.bindparam("k_entry"))
+            .values({c: sa.bindparam(f"v_{c}") for c in EDITABLE}))
+    params, audits = [], []
+    for key, b, a in zip(changes[_KEY].itertuples(index=False), before.to_dict("records"),
+                         after.to_dict("records"), strict=True):
+        a = {c: _plain(v) for c, v in a.items()}
+        params.append({"k_pb": int(key[0]), "k_kind": key[1], "k_entry": int(key[2]),
+                       **{f"v_{c}": a[c] for c in EDITABLE}})
+        audits.append((line_key(*key), *_changed_only(b, a)))
+    conn.execute(stmt, params)
+    ledger.audit_many(conn, "update", "prebill_lines", audits, actor=actor)
+
+
+def _write_approvals(ledger: Ledger, conn: sa.Connection, approvals: _Approvals, now: datetime,
+                     actor: str) -> tuple[list[int], list[int]]:
+    signs = approvals.frame
+    pb = t.prebills
+    approved, reopened, audits = [], [], []
+    for r in signs[approvals.approve].to_dict("records"):
+        on = pd.Timestamp(r["new_on"]).date()
+        # Signed today: the moment of applying; another day: that day (midnight UTC).
+        at = now if on == now.date() else datetime(on.year, on.month, on.day, tzinfo=UTC)
+        conn.execute(pb.update().where(pb.c.prebill_pk == int(r["prebill_pk"]))
+                     .values(status="approved", approved_by=r["approved_by"], approved_at=at))
+        audits.append((str(int(r["prebill_pk"])),
+                       {"status": r["status"], "approved_by": r["cur_by"],
+                        "approved_on": _iso(r["cur_on"])},
+                       {"status": "approved", "approved_by": r["approved_by"],
+                        "approved_on": on.isoformat()}))
+        approved.append(int(r["prebill_pk"]))
+    for r in signs[approvals.reopen].to_dict("records"):
+        conn.execute(pb.update().where(pb.c.prebill_pk == int(r["prebill_pk"]))
+                     .values(status="draft", approved_by=None, approved_at=None))
+        audits.append((str(int(r["prebill_pk"])),
+                       {"status": "approved", "approved_by": r["cur_by"],
+                        "approved_on": _iso(r["cur_on"])},
+                       {"status": "draft", "approved_by": None, "approved_on": None}))
+        reopened.append(int(r["prebill_pk"]))
+    ledger.audit_many(conn, "update", "prebills", audits, actor=actor)
+    return approved, reopened
+
+
+def _iso(value) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def describe(result: ApplyResult) -> str:
+    """A few lines saying what an application did, for the CLI and the ribbon."""
+    if not result.changed:
+        return f"{result.file}: nothing to change (the ledger already matches the workbook)."
+    parts = [f"{result.file}: {result.lines_changed} line(s) changed"]
+    if result.approved:
+        parts.append(f"{len(result.approved)} pre-bill(s) approved")
+    if result.reopened:
+        parts.append(f"{len(result.reopened)} approval(s) withdrawn")
+    lines = [", ".join(parts) + "."]
+    for label, amounts in (("Written down", result.write_downs), ("Written up", result.write_ups)):
+        for cur_code, minor in sorted(amounts.items()):
+            lines.append(f"  {label}: {money.format_amount(minor, cur_code)} {cur_code}")
+    return "\n".join(lines)
+
