@@ -1738,6 +1738,38 @@ def _write_time_xlsx(frame: pd.DataFrame, path: Path) -> None:
         book.close()
 
 
+VAT_RATES = (("GB", "VAT", "20"), ("DE", "VAT", "19"), ("FR", "VAT", "20"), ("NL", "VAT", "21"))
+
+
+def billing_terms(demo: DemoFirm) -> dict[str, pd.DataFrame]:
+    """The demo firm's tax rates and a few matters' terms: line discounts, minimum bills, one
+    matter split between two payors. Deterministic from the firm's seed."""
+    rng = np.random.default_rng(demo.seed + 17)
+    matters = demo.reference["matters"]
+    clients = demo.reference["clients"].set_index("client_id")
+    tax = pd.DataFrame([{"jurisdiction": j, "tax_type": kind, "applies_to": "both",
+                         "percent": pct, "effective_from": pd.Timestamp("2020-01-01"),
+                         "effective_to": pd.NaT} for j, kind, pct in VAT_RATES])
+    hourly = matters[matters["fee_arrangement"] == "hourly"]
+    pick = rng.random(len(hourly))
+    discount = np.where(pick < 0.05, "5", np.where(pick < 0.10, "10", None))
+    min_bill = np.where((pick > 0.9), 50_000, None)  # 500.00: small WIP waits a month
+    terms = pd.DataFrame({"matter_id": hourly["matter_id"].to_numpy(),
+                          "discount_percent": discount, "min_bill_minor": min_bill})
+    terms = terms[terms["discount_percent"].notna() | terms["min_bill_minor"].notna()]
+    payors = []
+    currency = hourly["client_id"].map(clients["currency"])
+    for matter_id, client_id, cur in zip(hourly["matter_id"], hourly["client_id"], currency,
+                                         strict=True):
+        others = clients.index[(clients["currency"] == cur) & (clients.index != client_id)]
+        if len(others):  # the first hourly matter with a co-payor in its currency
+            payors = [{"matter_id": matter_id, "client_id": client_id, "percent": "70"},
+                      {"matter_id": matter_id, "client_id": others[0], "percent": "30"}]
+            break
+    return {"tax_rates": tax, "matter_terms": terms.reset_index(drop=True),
+            "matter_payors": pd.DataFrame(payors)}
+
+
 def load_into(ledger, demo: DemoFirm) -> None:
-    """Add the demo firm's offices, timekeepers, clients, matters and rates to a ledger."""
-    ledger.load_reference(demo.reference, actor="demo")
+    """Add the demo firm's offices, timekeepers, clients, matters, rates and billing terms."""
+    ledger.load_reference({**demo.reference, **billing_terms(demo)}, actor="demo")

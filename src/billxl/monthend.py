@@ -9,9 +9,11 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
 from billxl import demo as demo_firm
 from billxl import intake, money, reports
@@ -19,6 +21,7 @@ from billxl.atomic import atomic_write_csv
 from billxl.excel.exceptions_workbook import write_exceptions_workbook
 from billxl.reconcile import reconcile_month
 from billxl.rules.evaluation import score
+from billxl.store import tables as t
 from billxl.store.ledger import Ledger
 
 EXAMPLE_GUIDELINES = Path(__file__).with_name("rules") / "examples"
@@ -45,6 +48,92 @@ class DemoResult:
     steps: list[Step] = field(default_factory=list)
     paths: dict[str, Path] = field(default_factory=dict)
     evaluation: pd.DataFrame | None = None  # recall and precision per rule vs the ground truth
+
+
+def _partner_review(path: Path, signed_on: date) -> None:
+    """What a billing partner does with a pre-bill in the demo: write off the duplicates the
+    checks found, write down vague and block-billed time by a fifth, put internal conferences
+    at no charge, and sign every matter. Edited in the workbook itself, as a person would."""
+    from openpyxl import load_workbook
+
+    from billxl.excel.prebill_workbook import SHEET
+
+    book = load_workbook(path)
+    sheet = book[SHEET]
+    header = next(r for r in sheet.iter_rows(max_row=20) if r[0].value == "Date")
+    col = {c.value: c.column for c in header if c.value}
+    initials = "".join(w[0] for w in str(sheet.cell(2, 1).value or "").split()[-2:]) or "BP"
+    for row in range(header[0].row + 1, sheet.max_row + 1):
+        kind = sheet.cell(row, col["entry_kind"]).value
+
+        def put(name, value, row=row):
+            sheet.cell(row, col[name]).value = value
+
+        if kind == "approval":
+            put("Narrative", initials.upper())
+            put("Worked value", datetime.combine(signed_on, datetime.min.time()))
+            continue
+        found = str(sheet.cell(row, col["Open findings"]).value or "")
+        hours = sheet.cell(row, col["Bill hours"]).value
+        if "DUPLICATE" in found:
+            put("Action", "write_off")
+            put("Reason", "WD-DUP")
+        elif "INTERNAL_CONFERENCE" in found:
+            put("Action", "no_charge")
+            put("Reason", "WD-CLIENT")
+        elif kind == "time" and ("VAGUE" in found or "BLOCK_BILLING" in found) and hours:
+            put("Bill hours", round(float(hours) * 0.8, 1))
+            put("Reason", "WD-INEFF")
+    book.save(path)
+
+
+def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoResult,
+                    progress: Progress) -> None:
+    """Pre-bills -> the partners' edits and approval -> final invoices -> documents."""
+    from billxl.billing import prebill
+    from billxl.billing.invoicing import finalize
+    from billxl.documents import render_invoices
+    from billxl.periods import month_range
+
+    start, end = month_range(month)
+    progress("Pre-bills for each partner", 0, 1)
+    created = prebill.create_prebills(ledger, month, actor="demo")
+    books = prebill.write_prebill_workbooks(ledger, month, directory / "prebills")
+    progress("Pre-bills for each partner", 1, 1)
+    result.steps.append(Step("Pre-bills (one workbook per partner)",
+                             f"{len(created):,} matters, {len(books)} partners",
+                             str(directory / "prebills")))
+    signed_on = min(end + timedelta(days=3), date.today())
+    written_down = 0
+    for i, (_partner, path) in enumerate(sorted(books.items())):
+        progress("Partners' edits and approval", i, len(books))
+        _partner_review(path, signed_on)
+        applied = prebill.apply_prebill(ledger, path, actor="demo")
+        written_down += applied.lines_changed
+    progress("Partners' edits and approval", len(books), len(books))
+    result.steps.append(Step("Partner edits applied", f"{written_down:,} lines changed",
+                             "audit log"))
+
+    progress("Finalizing invoices", 0, 1)
+    final = finalize(ledger, month=month, invoice_date=end, actor="demo")
+    progress("Finalizing invoices", 1, 1)
+    if final.count:
+        numbers = sorted(final.invoices["number"])
+        result.steps.append(Step("Invoices finalized", f"{final.count:,} ({numbers[0]} to "
+                                 f"{numbers[-1]})", ledger.display_url))
+        for currency, block in final.invoices.groupby("currency"):
+            total = money.from_minor(int(block["total_minor"].sum()), str(currency))
+            result.steps.append(Step(f"Invoiced {currency}", f"{total:,.2f}", ""))
+        docs = directory / "invoices"
+        render_invoices(ledger, [], docs)  # creates the folder even for an empty month
+        pks = ledger.read_frame(sa.select(t.invoices.c.invoice_pk).where(
+            t.invoices.c.number.in_(numbers)))["invoice_pk"].tolist()
+        paths = render_invoices(ledger, pks, docs, workers=2,
+                                progress=lambda done, total: progress(
+                                    "Rendering invoice documents", done, total))
+        result.steps.append(Step("Invoice documents (PDF and XLSX)", f"{len(paths):,} files",
+                                 str(docs)))
+        result.paths["invoices"] = docs
 
 
 def _remove_sqlite_file(path: Path) -> None:
@@ -129,6 +218,7 @@ def run_demo(directory: Path, *, month: str = "2026-10", entries: int = 6000, se
         result.steps.append(Step("Planted problems found (recall)",
                                  f"{planted['right'].sum():,} of {planted['planted'].sum():,}",
                                  str(paths["ground_truth"])))
+        _bill_the_month(ledger, directory, month, result, progress)
     finally:
         ledger.dispose()
     return result

@@ -215,12 +215,13 @@ class Ledger:
         return len(frame)
 
     def load_reference(self, frames: dict[str, pd.DataFrame], *, actor: str | None = None) -> None:
-        """Add offices, timekeepers, clients, matters and rates in one transaction.
+        """Add reference data (offices, people, clients, matters, rates, terms) in one transaction.
 
         ``frames`` maps table names to frames whose columns are the table's. The tables are
         written in dependency order; the audit log records one row per table loaded.
         """
-        order = ["offices", "timekeepers", "clients", "matters", "rates"]
+        order = ["offices", "timekeepers", "clients", "matters", "rates", "tax_rates",
+                 "matter_terms", "matter_payors", "fixed_fees"]
         unknown = set(frames) - set(order)
         if unknown:
             raise LedgerError(f"load_reference does not load {sorted(unknown)}")
