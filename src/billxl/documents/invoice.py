@@ -393,6 +393,10 @@ def invoice_context(invoice: dict, lines: pd.DataFrame, *, firm: dict, client: d
                                    original_number=original_number,
                                    original_date=fmt.date(invoice.get("credits_invoice_date")))
         if is_credit else "",
+        # a split-billed matter: this payor's invoice shows its share of every line
+        "split_share": render_text(texts_conf.get("split_share"),
+                                   percent=_text(invoice.get("payor_percent")))
+        if (_text(invoice.get("payor_percent")) or "100") not in ("100", "100.00") else "",
     }
     pay = totals["total_due"].minor > 0
     return {
