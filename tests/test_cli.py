@@ -39,6 +39,21 @@ def demo_dir(tmp_path_factory) -> Path:
     return root
 
 
+def wip_ledger(demo_dir: Path, tmp_path: Path) -> Path:
+    """A ledger holding the demo month's entries as WIP (before anything is billed)."""
+    from billxl import demo, intake
+
+    target = tmp_path / "wip.db"
+    firm = demo.build_firm(entries=600)
+    ledger = Ledger.create(target, firm=firm.firm)
+    demo.load_into(ledger, firm)
+    exports = demo_dir / "demo" / "exports"
+    intake.import_file(ledger, exports / "time_entries.xlsx", "time")
+    intake.import_file(ledger, exports / "expenses.csv", "expenses")
+    ledger.dispose()
+    return target
+
+
 def copy_ledger(demo_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "ledger.db"
     shutil.copyfile(demo_dir / "demo" / "billxl.db", target)
@@ -85,7 +100,7 @@ def test_bad_import_imports_nothing_and_names_every_bad_row(demo_dir, tmp_path):
 
     done = run("--ledger", ledger_file, "import", "time", path, "--problems", "bad.csv",
                cwd=tmp_path, ok=2)
-    assert "Nothing was imported" in done.stderr
+    assert "Nothing was changed" in done.stderr
     problems = pd.read_csv(tmp_path / "bad.csv", encoding="utf-8-sig")
     assert list(zip(problems["row"], problems["column"], strict=True)) == [
         (2, "date"), (3, "hours"), (4, "matter_id")]
@@ -142,7 +157,7 @@ def test_a_guideline_file_with_a_typo_names_the_line(tmp_path):
 
 
 def test_reconcile_waive_and_reconcile_again(demo_dir, tmp_path):
-    ledger_file = copy_ledger(demo_dir, tmp_path)
+    ledger_file = wip_ledger(demo_dir, tmp_path)
     shutil.copytree(demo_dir / "demo" / "guidelines", tmp_path / "guidelines")
     first = run("--ledger", ledger_file, "reconcile", "--month", "2026-10", "--out", "x.xlsx",
                 cwd=tmp_path)
@@ -173,3 +188,31 @@ def test_reconcile_sources_against_the_ledger(demo_dir, tmp_path):
                cwd=tmp_path, ok=1)
     diff = json.loads(done.stdout)
     assert {(d["status"], d["field"]) for d in diff} == {("extra", ""), ("changed", "hours")}
+
+
+def test_prebill_workbooks_and_apply(demo_dir, tmp_path):
+    import openpyxl
+
+    ledger_file = wip_ledger(demo_dir, tmp_path)
+    made = run("--ledger", ledger_file, "prebill", "--month", "2026-10", "--out", "pb",
+               cwd=tmp_path)
+    assert "workbook(s) in pb" in made.stdout
+    book_path = sorted((tmp_path / "pb").glob("prebill_2026-10_*.xlsx"))[0]
+    unchanged = run("--ledger", ledger_file, "prebill", "apply", book_path, cwd=tmp_path)
+    assert "nothing to change" in unchanged.stdout
+
+    book = openpyxl.load_workbook(book_path)
+    sheet = book["Pre-bill"]
+    header = next(r for r in sheet.iter_rows(max_row=20) if r[0].value == "Date")
+    col = {c.value: c.column for c in header if c.value}
+    line = next(r for r in range(header[0].row + 1, sheet.max_row + 1)
+                if sheet.cell(r, col["entry_kind"]).value == "time")
+    sheet.cell(line, col["Bill hours"]).value = 0.1  # a write-down with no reason
+    sheet.cell(line, col["Action"]).value = "frobnicate"
+    book.save(tmp_path / "edited.xlsx")
+    refused = run("--ledger", ledger_file, "prebill", "apply", "edited.xlsx", "--problems",
+                  "p.csv", cwd=tmp_path, ok=2)
+    assert "Action" in refused.stderr
+    problems = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
+    assert set(problems["row"]) == {line}
+    assert {"Action"} <= set(problems["column"])

@@ -110,3 +110,13 @@ def test_partner_edits_are_in_the_audit_log_with_their_originals(month):
     write_offs = frame(ledger, t.prebill_lines)
     assert (write_offs.loc[write_offs["action"] == "write_off", "reason_code"] == "WD-DUP").all()
     assert pd.Series(frame(ledger, t.prebills)["status"]).isin(["finalized"]).all()
+
+
+def test_findings_on_billed_entries_leave_the_review_list(month):
+    _, ledger, _ = month
+    findings = frame(ledger, t.findings)
+    entries = frame(ledger, t.time_entries).set_index("entry_pk")["status"]
+    on_time = findings[findings["entry_kind"] == "time"]
+    settled = on_time["entry_pk"].map(entries).isin(["billed", "written_off"])
+    assert settled.any()
+    assert (on_time.loc[settled, "status"] == "resolved").all()

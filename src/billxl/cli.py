@@ -59,7 +59,7 @@ def _main(
 # --------------------------------------------------------------------------- helpers
 def _fail(error: BillxlError) -> typer.Exit:
     if isinstance(error, InputError) and error.problems:
-        err_console.print(f"[bold red]Nothing was imported.[/] {error.summary}")
+        err_console.print(f"[bold red]Nothing was changed.[/] {error.summary}")
         table = Table("File", "Sheet", "Row", "Column", "Value", "Why", show_lines=False,
                       header_style="bold")
         shown = error.problems[:50]
@@ -408,6 +408,59 @@ def findings_resolve(
 ) -> None:
     """Mark findings resolved (the next check reopens any that still apply)."""
     _set_status(ids, "resolved", note)
+
+
+# --------------------------------------------------------------------------- pre-bills
+prebill_app = typer.Typer(help="Pre-bills: review workbooks for the billing partners, and their edits.")
+app.add_typer(prebill_app, name="prebill")
+
+
+@prebill_app.callback(invoke_without_command=True)
+def prebill_make(
+    ctx: typer.Context,
+    month: Annotated[str | None, typer.Option(help="The billing month, YYYY-MM.")] = None,
+    partner: Annotated[str | None, typer.Option(help="Only this billing partner's matters.")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the workbooks (one per partner).")] = Path("prebills"),
+) -> None:
+    """Draft the month's pre-bills and write one review workbook per billing partner."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if month is None:
+        raise typer.BadParameter("say which month: --month YYYY-MM", param_hint="--month")
+    from billxl.billing import prebill
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        ledger = Ledger.open(state.ledger_url)
+        with _progress() as update:
+            update("Drafting pre-bills", 0, 1)
+            created = prebill.create_prebills(ledger, month, partner=partner)
+            update("Drafting pre-bills", 1, 1)
+            update("Writing the partners' workbooks", 0, 1)
+            books = prebill.write_prebill_workbooks(ledger, month, out, partner=partner)
+            update("Writing the partners' workbooks", 1, 1)
+    console.print(f"{len(created)} pre-bill(s) drafted; {len(books)} workbook(s) in {out}:")
+    for who, path in sorted(books.items()):
+        console.print(f"  {who}: {path}")
+
+
+@prebill_app.command("apply")
+def prebill_apply(
+    file: Annotated[Path, typer.Argument(help="A pre-bill workbook the partner edited.")],
+    problems: Annotated[Path | None, typer.Option("--problems", help="Write every problem found to this CSV file.")] = None,
+) -> None:
+    """Apply a partner's edits and approvals. Checked strictly: nothing is applied if anything is wrong."""
+    from billxl.billing import prebill
+    from billxl.store.ledger import Ledger
+
+    with _errors():
+        try:
+            result = prebill.apply_prebill(Ledger.open(state.ledger_url), file)
+        except InputError as error:
+            if problems is not None and error.problems:
+                _write_problems(error.problems, problems)
+            raise
+    console.print(prebill.describe(result))
 
 
 # --------------------------------------------------------------------------- invoices

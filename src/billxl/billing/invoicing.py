@@ -400,6 +400,19 @@ def _fees_billed_since(conn: sa.Connection, matter_id: str, since: date) -> int:
     return int(total or 0)
 
 
+def _close_findings(conn: sa.Connection, kind: str, entry_pks: list[int]) -> None:
+    """Findings on entries now billed or written off leave the review list: the partner
+    decided on them when approving the pre-bill."""
+    f = t.findings
+    for start in range(0, len(entry_pks), 30_000):
+        conn.execute(sa.update(f).where(f.c.entry_kind == kind,
+                                        f.c.entry_pk.in_(entry_pks[start:start + 30_000]),
+                                        f.c.status.in_(["open", "queried"]))
+                     .values(status="resolved", status_by="finalize",
+                             status_reason="the entry was billed or written off on finalize",
+                             status_at=datetime.now(UTC)))
+
+
 def _settle_entries(conn: sa.Connection, lines: pd.DataFrame) -> dict[str, int]:
     """Entries' new status after finalizing: billed, written off, or moved to another matter."""
     counts = {"billed": 0, "written_off": 0, "transferred": 0}
@@ -413,6 +426,8 @@ def _settle_entries(conn: sa.Connection, lines: pd.DataFrame) -> dict[str, int]:
                 conn.execute(sa.update(table).where(table.c[pk].in_(keys[start:start + 30_000]))
                              .values(status=status))
             counts["written_off" if status == "written_off" else "billed"] += len(keys)
+        settled = mine.loc[mine["action"].isin(["bill", "no_charge", "write_off"]), "entry_pk"]
+        _close_findings(conn, kind, settled.astype(int).tolist())
         moves = mine[mine["action"] == "transfer"]
         if len(moves):
             conn.execute(sa.update(table).where(table.c[pk] == sa.bindparam("b_pk"))
