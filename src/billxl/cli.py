@@ -634,6 +634,14 @@ def schedule_trigger(
     console.print(f"Milestone {schedule_id} triggered on {on}.")
 
 
+# --------------------------------------------------------------------------- cash
+from billxl.cash_cli import ar_app, payments_app, trust_app  # noqa: E402  (sub-apps, no cycle)
+
+app.add_typer(payments_app, name="payments")
+app.add_typer(ar_app, name="ar")
+app.add_typer(trust_app, name="trust")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

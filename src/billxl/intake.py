@@ -229,9 +229,10 @@ class Profile(_Strict):
 
 
 def profile_names() -> list[str]:
-    """The profiles shipped with billxl."""
+    """The time and expense profiles shipped with billxl (receipt profiles are payments')."""
     folder = resources.files("billxl") / "profiles"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.name[:-5] for p in folder.iterdir()
+                  if p.name.endswith(".yaml") and not p.name.startswith("receipts_"))
 
 
 def load_profile(name_or_path: str | Path) -> Profile:

@@ -134,6 +134,40 @@ def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoRes
         result.steps.append(Step("Invoice documents (PDF and XLSX)", f"{len(paths):,} files",
                                  str(docs)))
         result.paths["invoices"] = docs
+        _collect_cash(ledger, directory, end, result, progress)
+
+
+def _collect_cash(ledger: Ledger, directory: Path, billed_to: date, result: DemoResult,
+                  progress: Progress) -> None:
+    """The next month's receipts (full, partial, over, unmatched), one bounced, and the aging."""
+    import calendar
+
+    from billxl import ar, payments
+
+    first = billed_to + timedelta(days=1)
+    as_of = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    progress("Posting the next month's receipts", 0, 1)
+    receipts, bounced = payments.demo_receipts(payments.invoice_balances(ledger),
+                                               f"{first:%Y-%m}", seed=first.year * 100 + first.month)
+    path = atomic_write_csv(receipts, directory / "exports" / f"receipts_{first:%Y-%m}.csv")
+    posted = payments.post_receipts(ledger, path, actor="demo")
+    payments.reverse_receipt(ledger, bounced, reason="returned unpaid by the bank (NSF)",
+                             on=as_of, actor="demo")
+    progress("Posting the next month's receipts", 1, 1)
+    summary = posted.summary_dict()
+    result.steps.append(Step("Receipts posted (one then bounced)",
+                             f"{summary['posted']:,} ({summary['unmatched']:,} unmatched)", str(path)))
+    table = ar.aging(ledger, as_of)
+    aging = ar.write_aging(table, directory / f"aging_{as_of}.xlsx", title=f"AR aging at {as_of}")
+    result.paths["aging"] = aging
+    for currency, block in table.groupby("currency"):
+        owed = money.from_minor(int(block["total"].sum()), str(currency))
+        result.steps.append(Step(f"Owed at {as_of} ({currency})", f"{owed:,.2f}", str(aging)))
+    biggest = table.sort_values("total", ascending=False).iloc[0]["client_id"]
+    statement = ar.write_statement(ledger, biggest, as_of,
+                                   directory / f"statement_{biggest}_{as_of}.pdf")
+    result.steps.append(Step("Statement of account (largest debtor)", str(biggest),
+                             str(statement)))
 
 
 def _remove_sqlite_file(path: Path) -> None:

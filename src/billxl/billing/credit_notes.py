@@ -140,8 +140,8 @@ def list_invoices(ledger: Ledger, *, month: str | None = None,
                   client: str | None = None) -> pd.DataFrame:
     """The invoice register: every invoice and credit note with its balance and status.
 
-    An invoice's balance is its total less the credit notes against it (payments arrive with
-    the cash issue). A credit note's balance is zero.
+    An invoice's balance is its total less the credit notes against it, the payments allocated
+    to it and the short payments written off. A credit note's balance is zero.
     """
     inv = t.invoices
     q = sa.select(inv)
@@ -158,9 +158,20 @@ def list_invoices(ledger: Ledger, *, month: str | None = None,
     frame = frame.merge(credits, left_on="invoice_pk", right_on="credits_invoice_pk", how="left",
                         suffixes=("", "_c"))
     frame["credited"] = frame["credited"].fillna(0).astype("int64")
+    from billxl.payments import invoice_balances  # payments build on invoices, not the reverse
+
+    cash = invoice_balances(ledger)[["invoice_pk", "paid_minor", "written_off_minor"]]
+    frame = frame.merge(cash, on="invoice_pk", how="left")
+    for col in ("paid_minor", "written_off_minor"):
+        frame[col] = frame[col].fillna(0).astype("int64")
     is_invoice = frame["kind"] == "invoice"
-    frame["balance_minor"] = np.where(is_invoice, frame["total_minor"] + frame["credited"], 0)
+    frame["balance_minor"] = np.where(is_invoice, frame["total_minor"] + frame["credited"]
+                                      - frame["paid_minor"] - frame["written_off_minor"], 0)
+    paid, off = frame["paid_minor"] > 0, frame["written_off_minor"] > 0
+    settled = frame["balance_minor"] == 0
     frame["status"] = np.select(
-        [~is_invoice, frame["balance_minor"] == 0, frame["credited"] != 0],
-        ["credit note", "credited", "part credited"], default="open")
+        [~is_invoice, frame["balance_minor"] < 0, settled & paid, settled & off, settled,
+         paid, frame["credited"] != 0],
+        ["credit note", "credit balance", "paid", "written off", "credited", "part paid",
+         "part credited"], default="open")
     return frame.drop(columns=["credits_invoice_pk_c"], errors="ignore")

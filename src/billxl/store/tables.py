@@ -429,3 +429,220 @@ invoice_lines = sa.Table(
     sa.Column("tax_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.CheckConstraint("line_type IN ('F', 'E', 'IF', 'IE')", name="line_type"),
 )
+
+
+# =========================================================================== cash (issue 6)
+# Receipts, what they paid, write-offs, refunds, trust money and the collections worklist.
+# The journals (allocations, write_offs, refunds, trust_entries) are append-only: a reversal
+# is a new row of the opposite sign, so every balance can be recomputed from them as of a date.
+ALLOCATION_POLICIES = ("oldest", "pro_rata")
+RECEIPT_STATUSES = ("posted", "unmatched", "reversed")
+TRUST_KINDS = ("deposit", "application", "refund")
+
+cash_terms = sa.Table(
+    "cash_terms", metadata,
+    sa.Column("client_id", sa.ForeignKey("clients.client_id"), primary_key=True),
+    sa.Column("allocation_policy", sa.String(10), nullable=False, server_default="oldest",
+              comment="a receipt naming no invoice pays the oldest first, or all pro rata"),
+    sa.Column("expenses_first", sa.Boolean, nullable=False, server_default=sa.true(),
+              comment="pay the expenses of every open invoice before any fees"),
+    sa.Column("short_pay_tolerance_minor", sa.BigInteger, nullable=False, server_default="0",
+              comment="a payment short by up to this much settles in full (the rest written off)"),
+    sa.CheckConstraint(_in("allocation_policy", ALLOCATION_POLICIES), name="policy"),
+    sa.CheckConstraint("short_pay_tolerance_minor >= 0", name="tolerance"),
+)
+
+receipts = sa.Table(
+    "receipts", metadata,
+    sa.Column("receipt_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("source", sa.String(60), nullable=False, comment="the file layout's source name"),
+    sa.Column("source_key", sa.String(100), nullable=False,
+              comment="natural key within the source: posting twice is refused by the store"),
+    sa.Column("receipt_id", sa.String(100), nullable=False, comment="id shown to users"),
+    sa.Column("received_on", sa.Date, nullable=False),
+    sa.Column("client_id", sa.ForeignKey("clients.client_id"), index=True,
+              comment="NULL while the payer is not identified"),
+    sa.Column("payer", sa.String(200), nullable=False, server_default=""),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("method", sa.String(20), nullable=False, server_default=""),
+    sa.Column("reference", sa.String(200), nullable=False, server_default=""),
+    sa.Column("remittance", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(10), nullable=False, server_default="posted"),
+    sa.Column("matched_by", sa.String(10), comment="named, exact, oldest, pro_rata, account, manual"),
+    sa.Column("unmatched_reason", sa.String(200)),
+    sa.Column("unapplied_minor", sa.BigInteger, nullable=False,
+              comment="cash neither applied to invoices nor refunded (a credit on account)"),
+    sa.Column("row_hash", sa.String(32), nullable=False, comment="content hash, detects changes"),
+    sa.Column("batch_id", sa.ForeignKey("import_batches.batch_id"), index=True),
+    _ts("posted_at", nullable=False),
+    sa.Column("posted_by", sa.String(100), nullable=False),
+    sa.Column("reversed_on", sa.Date),
+    sa.Column("reversal_reason", sa.String(200)),
+    sa.UniqueConstraint("source", "source_key"),
+    sa.CheckConstraint("amount_minor > 0", name="positive"),
+    sa.CheckConstraint(_in("status", RECEIPT_STATUSES), name="status"),
+    sa.CheckConstraint("unapplied_minor >= 0 AND unapplied_minor <= amount_minor", name="unapplied"),
+    sa.CheckConstraint("status <> 'posted' OR client_id IS NOT NULL", name="identified"),
+    sa.CheckConstraint("status <> 'reversed' OR (unapplied_minor = 0 AND reversed_on IS NOT NULL "
+                       "AND reversal_reason IS NOT NULL)", name="reversal"),
+)
+
+trust_entries = sa.Table(
+    "trust_entries", metadata,
+    sa.Column("trust_entry_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.ForeignKey("clients.client_id"), nullable=False),
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("entry_date", sa.Date, nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False, comment="+ deposit, - application or refund"),
+    sa.Column("reference", sa.String(100), nullable=False, server_default=""),
+    sa.Column("authorisation", sa.String(100), comment="the client's authority to apply the money"),
+    sa.Column("invoice_pk", sa.ForeignKey("invoices.invoice_pk"), comment="the invoice paid"),
+    sa.Column("reason", sa.Text),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.CheckConstraint(_in("kind", TRUST_KINDS), name="kind"),
+    sa.CheckConstraint("(kind = 'deposit' AND amount_minor > 0) OR "
+                       "(kind <> 'deposit' AND amount_minor < 0)", name="sign"),
+    sa.CheckConstraint("kind <> 'application' OR (invoice_pk IS NOT NULL AND "
+                       "authorisation IS NOT NULL AND authorisation <> '')", name="authorised"),
+    sa.Index("ix_trust_entries_matter_currency", "matter_id", "currency"),
+)
+
+allocations = sa.Table(
+    "allocations", metadata,
+    sa.Column("allocation_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              primary_key=True, autoincrement=True),
+    sa.Column("receipt_pk", sa.ForeignKey("receipts.receipt_pk"), index=True),
+    sa.Column("trust_entry_pk", sa.ForeignKey("trust_entries.trust_entry_pk")),
+    sa.Column("invoice_pk", sa.ForeignKey("invoices.invoice_pk"), nullable=False, index=True),
+    sa.Column("applied_on", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False, comment="apply, or reverse (returned, NSF)"),
+    sa.Column("rule", sa.String(10), nullable=False,
+              comment="named, exact, oldest, pro_rata, manual, trust, reversal"),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("expenses_minor", sa.BigInteger, nullable=False, server_default="0",
+              comment="of the amount, what went to the invoice's expenses (and their tax)"),
+    sa.Column("batch_id", sa.ForeignKey("import_batches.batch_id")),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.CheckConstraint("(receipt_pk IS NULL AND trust_entry_pk IS NOT NULL) OR "
+                       "(receipt_pk IS NOT NULL AND trust_entry_pk IS NULL)", name="one_source"),
+    sa.CheckConstraint("(kind = 'apply' AND amount_minor > 0) OR "
+                       "(kind = 'reverse' AND amount_minor < 0)", name="sign"),
+    sa.CheckConstraint("(amount_minor > 0 AND expenses_minor >= 0 AND expenses_minor <= amount_minor)"
+                       " OR (amount_minor < 0 AND expenses_minor <= 0 AND "
+                       "expenses_minor >= amount_minor)", name="expenses_within"),
+)
+
+write_offs = sa.Table(
+    "write_offs", metadata,
+    sa.Column("write_off_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              primary_key=True, autoincrement=True),
+    sa.Column("invoice_pk", sa.ForeignKey("invoices.invoice_pk"), nullable=False, index=True),
+    sa.Column("receipt_pk", sa.ForeignKey("receipts.receipt_pk"),
+              comment="the short payment that caused it, if any"),
+    sa.Column("written_on", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False, comment="write_off, or reverse"),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.CheckConstraint("(kind = 'write_off' AND amount_minor > 0) OR "
+                       "(kind = 'reverse' AND amount_minor < 0)", name="sign"),
+    sa.CheckConstraint("reason <> ''", name="reason"),
+)
+
+refunds = sa.Table(
+    "refunds", metadata,
+    sa.Column("refund_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("receipt_pk", sa.ForeignKey("receipts.receipt_pk"), nullable=False, index=True,
+              comment="the receipt whose unapplied cash is paid back"),
+    sa.Column("client_id", sa.ForeignKey("clients.client_id")),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("refunded_on", sa.Date, nullable=False),
+    sa.Column("reference", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.CheckConstraint("amount_minor > 0", name="positive"),
+)
+
+retainers = sa.Table(
+    "retainers", metadata,
+    sa.Column("matter_id", sa.ForeignKey("matters.matter_id"), primary_key=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("minimum_minor", sa.BigInteger, nullable=False,
+              comment="evergreen: below this trust balance the client is asked to top up"),
+    sa.Column("target_minor", sa.BigInteger, nullable=False, comment="top up to this balance"),
+    _ts("set_at", nullable=False),
+    sa.Column("set_by", sa.String(100), nullable=False),
+    sa.CheckConstraint("minimum_minor >= 0 AND target_minor >= minimum_minor", name="levels"),
+)
+
+collection_notes = sa.Table(
+    "collection_notes", metadata,
+    sa.Column("note_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("client_id", sa.ForeignKey("clients.client_id"), nullable=False, index=True),
+    sa.Column("invoice_pk", sa.ForeignKey("invoices.invoice_pk")),
+    sa.Column("contacted_on", sa.Date, nullable=False),
+    sa.Column("promised_on", sa.Date, comment="the date the client promised to pay"),
+    sa.Column("promised_minor", sa.BigInteger, comment="the amount promised"),
+    sa.Column("note", sa.Text, nullable=False),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.CheckConstraint("promised_minor IS NULL OR promised_minor > 0", name="promise"),
+)
+# ======================================================================= end of cash (issue 6)
+
+
+# ==================================================================== LEDES submissions (issue 5)
+# Each LEDES file sent to a client's e-billing portal, and its status over time (append-only
+# history in submission_events; submissions.status is the latest, for listing). A resubmission
+# of an invoice to the same portal is a new version; the rejected one is marked resubmitted.
+SUBMISSION_STATUSES = ("submitted", "accepted", "rejected", "appealed", "resubmitted", "paid")
+LEDES_FORMATS = ("1998B", "98BI", "XML21")
+
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("submission_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              primary_key=True, autoincrement=True),
+    sa.Column("invoice_pk", sa.ForeignKey("invoices.invoice_pk"), nullable=False, index=True),
+    sa.Column("portal", sa.String(40), nullable=False, comment="portal profile name"),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1",
+              comment="1, then one more for each resubmission of the invoice to the portal"),
+    sa.Column("file_name", sa.String(260), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="submitted",
+              comment="the latest status in submission_events"),
+    _ts("submitted_at", nullable=False),
+    sa.Column("submitted_by", sa.String(100), nullable=False),
+    _ts("status_at", nullable=False),
+    sa.UniqueConstraint("invoice_pk", "portal", "version"),
+    sa.CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
+    sa.CheckConstraint(_in("format", LEDES_FORMATS), name="format"),
+    sa.CheckConstraint("version >= 1", name="version"),
+)
+
+submission_events = sa.Table(
+    "submission_events", metadata,
+    sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("submission_id", sa.ForeignKey("submissions.submission_id"), nullable=False,
+              index=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("reason", sa.Text, comment="why the portal rejected it (reasons separated by '; ')"),
+    _ts("at", nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
+    sa.CheckConstraint("status <> 'rejected' OR reason IS NOT NULL", name="reason"),
+)
+# ============================================================= end of LEDES submissions (issue 5)

@@ -1,0 +1,439 @@
+"""Accounts receivable: aging, debtor days and lockup, the collections worklist, statements.
+
+Everything is computed as of a date from the ledger's journals (invoices and credit notes,
+allocations, write-offs, receipts and refunds), so an aging run for last month's end gives
+last month's figures even after later receipts were posted.
+
+Aging buckets, by the number of days since the basis date (the due date, or the invoice date):
+``current`` (0 days or not yet reached), ``1_30``, ``31_60``, ``61_90``, ``91_120``,
+``over_120``. Only balances owed count in the buckets; a negative balance (an invoice credited
+after it was paid) and, per client, cash received but not applied are shown as ``credits``, and
+``net = total - credits``. Amounts never add across currencies: every row is one currency.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from billxl import money
+from billxl.errors import BillxlError, LedgerError
+from billxl.payments import invoice_balances
+from billxl.store import tables as t
+
+__all__ = ["BUCKETS", "BUCKET_LABELS", "age_items", "aging_table", "aging", "unapplied_as_of",
+           "dso", "worklist", "add_note", "collection_notes", "write_aging", "statement_context",
+           "write_statement"]
+
+BUCKETS = ("current", "1_30", "31_60", "61_90", "91_120", "over_120")
+BUCKET_LABELS = {"current": "Current", "1_30": "1-30", "31_60": "31-60", "61_90": "61-90",
+                 "91_120": "91-120", "over_120": "Over 120"}
+_EDGES = np.array([0, 30, 60, 90, 120])  # upper bounds of current, 1-30, ... (inclusive)
+BASES = ("due", "invoice")
+GROUPINGS = {
+    "client": ["client_id", "client"],
+    "matter": ["matter_id", "matter", "client_id"],
+    "partner": ["partner_id", "partner"],
+    "office": ["office_id", "office"],
+}
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise BillxlError(f"{value!r} is not a date: write it as YYYY-MM-DD.") from None
+
+
+def age_items(balances: pd.DataFrame, as_of: date, basis: str = "due") -> pd.DataFrame:
+    """The invoices with something owed on ``as_of``, each with its age and bucket. Pure.
+
+    ``balances`` is :func:`billxl.payments.invoice_balances` as of the same date. Adds
+    ``days`` (since the due date or the invoice date) and ``bucket``.
+    """
+    if basis not in BASES:
+        raise BillxlError(f"Age by what? {basis!r} is not one of: {', '.join(BASES)}.")
+    cutoff = pd.Timestamp(_as_date(as_of))
+    items = balances[(balances["invoice_date"] <= cutoff) & (balances["balance_minor"] > 0)].copy()
+    since = items["due_date" if basis == "due" else "invoice_date"]
+    items["days"] = (cutoff - since).dt.days.astype("int64")
+    items["bucket"] = np.array(BUCKETS)[np.searchsorted(_EDGES, items["days"].to_numpy(),
+                                                        side="left")]
+    return items.reset_index(drop=True)
+
+
+def _describe(ledger, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the names aging groups by: client, matter, billing partner, office."""
+    clients = ledger.read_frame(sa.select(t.clients.c.client_id, t.clients.c.name.label("client"),
+                                          t.clients.c.office_id.label("client_office")))
+    matters = ledger.read_frame(sa.select(t.matters.c.matter_id, t.matters.c.name.label("matter"),
+                                          t.matters.c.billing_partner_id.label("partner_id"),
+                                          t.matters.c.office_id.label("matter_office")))
+    people = ledger.read_frame(sa.select(t.timekeepers.c.timekeeper_id.label("partner_id"),
+                                         (t.timekeepers.c.last_name + ", "
+                                          + t.timekeepers.c.first_name).label("partner")))
+    offices = ledger.read_frame(sa.select(t.offices.c.office_id, t.offices.c.name.label("office")))
+    out = (frame.merge(clients, on="client_id", how="left")
+           .merge(matters, on="matter_id", how="left").merge(people, on="partner_id", how="left"))
+    # an invoice's office, else its matter's, else its client's
+    office = out["office_id"] if "office_id" in out else pd.Series(None, index=out.index)
+    out["office_id"] = office.fillna(out["matter_office"]).fillna(out["client_office"])
+    out = out.merge(offices, on="office_id", how="left")
+    for col in ("office_id", "office", "partner_id", "partner"):
+        out[col] = out[col].fillna("")
+    return out.drop(columns=["matter_office", "client_office"])
+
+
+def aging_table(items: pd.DataFrame, by: str = "client",
+                credits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Buckets per group and currency (minor units), largest total first. Pure.
+
+    ``items``: :func:`age_items` with the group's columns (see ``GROUPINGS``). ``credits``:
+    rows of the same group columns and ``currency`` with ``credits_minor`` (positive).
+    """
+    if by not in GROUPINGS:
+        raise BillxlError(f"Age by what? {by!r} is not one of: {', '.join(GROUPINGS)}.")
+    keys = [*GROUPINGS[by], "currency"]
+    if items.empty:
+        table = pd.DataFrame(columns=keys)
+    else:
+        table = (items.pivot_table(index=keys, columns="bucket", values="balance_minor",
+                                   aggfunc="sum", fill_value=0, observed=True)
+                 .reset_index())
+        table.columns.name = None
+    for b in BUCKETS:
+        table[b] = table[b].astype("int64") if b in table else 0
+    table["total"] = table[list(BUCKETS)].sum(axis=1).astype("int64")
+    if credits is not None and len(credits):
+        table = table.merge(credits.groupby(keys, as_index=False)["credits_minor"].sum(),
+                            on=keys, how="outer")
+    table["credits"] = (table["credits_minor"] if "credits_minor" in table else
+                        pd.Series(0, index=table.index)).fillna(0).astype("int64")
+    for col in (*BUCKETS, "total"):
+        table[col] = table[col].fillna(0).astype("int64")
+    table["net"] = table["total"] - table["credits"]
+    table = table.sort_values(["currency", "total", keys[0]], ascending=[True, False, True],
+                              ignore_index=True)
+    return table[[*keys, *BUCKETS, "total", "credits", "net"]]
+
+
+def unapplied_as_of(ledger, as_of: date, conn: sa.Connection | None = None) -> pd.DataFrame:
+    """Per receipt received by ``as_of`` and not reversed by then: its cash still unapplied."""
+    if conn is None:
+        with ledger.engine.connect() as c:
+            return unapplied_as_of(ledger, as_of, c)
+    rc, al, rf = t.receipts.c, t.allocations.c, t.refunds.c
+    rec = ledger.read_frame(sa.select(rc.receipt_pk, rc.receipt_id, rc.client_id, rc.currency,
+                                      rc.amount_minor, rc.status, rc.reversed_on)
+                            .where(rc.received_on <= as_of), conn, dates=("reversed_on",))
+    live = ~((rec["status"] == "reversed") & (rec["reversed_on"] <= pd.Timestamp(as_of)))
+    rec = rec[live.to_numpy(dtype=bool)].reset_index(drop=True)
+    used = []
+    for query in (sa.select(al.receipt_pk, sa.func.sum(al.amount_minor).label("m"))
+                  .where(al.receipt_pk.is_not(None), al.applied_on <= as_of).group_by(al.receipt_pk),
+                  sa.select(rf.receipt_pk, sa.func.sum(rf.amount_minor).label("m"))
+                  .where(rf.refunded_on <= as_of).group_by(rf.receipt_pk)):
+        sums = ledger.read_frame(query, conn).set_index("receipt_pk")["m"]
+        used.append(rec["receipt_pk"].map(sums).fillna(0).astype("int64"))
+    rec["unapplied_minor"] = (rec["amount_minor"].astype("int64") - used[0] - used[1])
+    return rec[rec["unapplied_minor"] != 0].reset_index(drop=True)
+
+
+def aging(ledger, as_of: Any, *, by: str = "client", basis: str = "due") -> pd.DataFrame:
+    """The AR aging as of a date, by client, matter, billing partner or office (minor units)."""
+    as_of = _as_date(as_of)
+    with ledger.engine.connect() as conn:
+        balances = invoice_balances(ledger, conn, as_of=as_of)
+        unapplied = unapplied_as_of(ledger, as_of, conn) if by == "client" else None
+    items = _describe(ledger, age_items(balances, as_of, basis))
+    owed_back = balances[balances["balance_minor"] < 0]
+    credits = _describe(ledger, owed_back).assign(credits_minor=-owed_back["balance_minor"]
+                                                  .to_numpy()) if len(owed_back) else None
+    if unapplied is not None and len(unapplied):
+        known = unapplied[unapplied["client_id"].notna()]
+        names = ledger.read_frame(sa.select(t.clients.c.client_id, t.clients.c.name.label("client")))
+        cash = known.merge(names, on="client_id", how="left").rename(
+            columns={"unapplied_minor": "credits_minor"})
+        credits = pd.concat([c for c in (credits, cash) if c is not None], ignore_index=True)
+    return aging_table(items, by, credits)
+
+
+# =================================================================================== DSO, lockup
+def _days(numerator: int, per_day: Decimal) -> Decimal | None:
+    if per_day <= 0:
+        return None
+    return (Decimal(int(numerator)) / per_day).quantize(Decimal("0.1"))
+
+
+def dso(ledger, as_of: Any, *, days: int = 365) -> pd.DataFrame:
+    """Debtor days (DSO), WIP days and lockup per currency, as of a date.
+
+    Debtor days = AR owed on ``as_of`` / (amount billed in the ``days`` before it / ``days``):
+    how many days of billing are waiting to be paid. WIP days = unbilled time and expenses
+    recorded by ``as_of`` (valued at their recorded amounts) over the same daily billing.
+    Lockup = the two added: the days from doing the work to having the cash.
+    """
+    as_of = _as_date(as_of)
+    start = as_of - timedelta(days=days)
+    inv = t.invoices.c
+    with ledger.engine.connect() as conn:
+        balances = invoice_balances(ledger, conn, as_of=as_of)
+        billed = ledger.read_frame(sa.select(inv.currency, sa.func.sum(inv.total_minor).label("b"))
+                                   .where(inv.invoice_date > start, inv.invoice_date <= as_of)
+                                   .group_by(inv.currency), conn)
+        wip = []
+        for table in (t.time_entries, t.expenses):
+            wip.append(ledger.read_frame(
+                sa.select(table.c.currency, sa.func.sum(sa.func.coalesce(table.c.amount_minor, 0))
+                          .label("w"))
+                .where(table.c.status == "WIP", table.c.billable.is_(True),
+                       table.c.work_date <= as_of).group_by(table.c.currency), conn))
+    owed = balances.groupby("currency")["balance_minor"].sum()
+    billed_by = billed.set_index("currency")["b"]
+    wip_by = pd.concat(wip).groupby("currency")["w"].sum() if any(len(w) for w in wip) \
+        else pd.Series(dtype="int64")
+    rows = []
+    for cur in sorted(set(owed.index) | set(billed_by.index) | set(wip_by.index)):
+        ar_minor, billed_minor = int(owed.get(cur, 0)), int(billed_by.get(cur, 0))
+        wip_minor = int(wip_by.get(cur, 0))
+        per_day = Decimal(billed_minor) / days
+        debtor, wip_days = _days(ar_minor, per_day), _days(wip_minor, per_day)
+        rows.append({"currency": cur, "ar_minor": ar_minor, "billed_minor": billed_minor,
+                     "window_days": days, "debtor_days": debtor, "wip_minor": wip_minor,
+                     "wip_days": wip_days,
+                     "lockup_days": None if debtor is None else debtor + wip_days})
+    return pd.DataFrame(rows, columns=["currency", "ar_minor", "billed_minor", "window_days",
+                                       "debtor_days", "wip_minor", "wip_days", "lockup_days"])
+
+
+# =================================================================================== collections
+def add_note(ledger, client: str, note: str, *, invoice: str | None = None,
+             contacted_on: date | None = None, promised_on: date | None = None,
+             promised_amount: Any = None, actor: str | None = None) -> dict:
+    """Record a collections contact: what was said, and any promise to pay (date, amount)."""
+    from billxl.store.ledger import current_actor
+
+    if not (note and note.strip()):
+        raise LedgerError("A collections note needs some text.")
+    actor = actor or current_actor()
+    with ledger.transaction() as conn:
+        currency = conn.execute(sa.select(t.clients.c.currency)
+                                .where(t.clients.c.client_id == client)).scalar()
+        if currency is None:
+            raise LedgerError(f"There is no client {client} in the ledger.")
+        invoice_pk = None
+        if invoice:
+            found = conn.execute(sa.select(t.invoices.c.invoice_pk, t.invoices.c.client_id,
+                                           t.invoices.c.currency)
+                                 .where(t.invoices.c.number == invoice)).first()
+            if found is None:
+                raise LedgerError(f"There is no invoice {invoice} in the ledger.")
+            if found.client_id != client:
+                raise LedgerError(f"Invoice {invoice} is client {found.client_id}'s, not {client}'s.")
+            invoice_pk, currency = int(found.invoice_pk), found.currency
+        promised_minor = None
+        if promised_amount is not None:
+            promised_minor = money.to_minor(money.D(promised_amount), currency)
+            if promised_minor <= 0:
+                raise LedgerError("A promised amount must be more than 0.")
+        row = {"client_id": client, "invoice_pk": invoice_pk,
+               "contacted_on": _as_date(contacted_on or date.today()),
+               "promised_on": _as_date(promised_on) if promised_on else None,
+               "promised_minor": promised_minor, "note": note.strip(),
+               "created_at": datetime.now(UTC), "created_by": actor}
+        pk = conn.execute(t.collection_notes.insert().returning(t.collection_notes.c.note_pk),
+                          row).scalar_one()
+        shown = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
+        ledger.audit(conn, "insert", "collection_notes", str(pk), None, shown, actor=actor)
+    return {"note_pk": int(pk), **row}
+
+
+def collection_notes(ledger, client: str | None = None) -> pd.DataFrame:
+    """Collections notes, newest first (with the invoice number when a note names one)."""
+    cn = t.collection_notes.c
+    query = (sa.select(t.collection_notes, t.invoices.c.number.label("invoice"))
+             .select_from(t.collection_notes.outerjoin(
+                 t.invoices, t.invoices.c.invoice_pk == cn.invoice_pk))
+             .order_by(cn.contacted_on.desc(), cn.note_pk.desc()))
+    if client:
+        query = query.where(cn.client_id == client)
+    return ledger.read_frame(query, dates=("contacted_on", "promised_on"))
+
+
+def worklist(ledger, as_of: Any, *, include_current: bool = False) -> pd.DataFrame:
+    """Who to chase, largest and oldest first, with the last contact and any promise.
+
+    One row per client and currency with money overdue on ``as_of`` (or anything open, with
+    ``include_current``): ``open_minor``, ``overdue_minor``, ``oldest_days`` (past due),
+    ``oldest_invoice``, ``invoices``; ``amount_days`` (overdue money x days overdue, the order
+    of the list: a large debt and an old one both rise); from the notes kept in the ledger,
+    ``last_contact``, ``last_note``, ``promised_on``, ``promised_minor`` and ``promise``
+    (``due`` or ``broken``: the date passed and money is still overdue).
+    """
+    as_of = _as_date(as_of)
+    items = age_items(invoice_balances(ledger, as_of=as_of), as_of, "due")
+    if items.empty:
+        return pd.DataFrame(columns=["client_id", "client", "currency", "open_minor",
+                                     "overdue_minor", "oldest_days", "oldest_invoice", "invoices",
+                                     "amount_days", "last_contact", "last_note", "promised_on",
+                                     "promised_minor", "promise"])
+    overdue = items["days"].clip(lower=0)
+    items = items.assign(overdue_minor=np.where(overdue > 0, items["balance_minor"], 0),
+                         amount_days=items["balance_minor"].astype(object) * overdue.astype(object))
+    oldest = items.sort_values(["days", "invoice_date", "number"], ascending=[False, True, True]) \
+        .drop_duplicates(["client_id", "currency"])[["client_id", "currency", "number"]]
+    table = (items.groupby(["client_id", "currency"], as_index=False)
+             .agg(open_minor=("balance_minor", "sum"), overdue_minor=("overdue_minor", "sum"),
+                  oldest_days=("days", "max"), invoices=("invoice_pk", "size"),
+                  amount_days=("amount_days", "sum"))
+             .merge(oldest.rename(columns={"number": "oldest_invoice"}),
+                    on=["client_id", "currency"]))
+    table["oldest_days"] = table["oldest_days"].clip(lower=0)
+    if not include_current:
+        table = table[table["overdue_minor"] > 0]
+    names = ledger.read_frame(sa.select(t.clients.c.client_id, t.clients.c.name.label("client")))
+    table = table.merge(names, on="client_id", how="left")
+    notes = collection_notes(ledger)
+    notes = notes[notes["contacted_on"] <= pd.Timestamp(as_of)]
+    latest = notes.drop_duplicates("client_id")[["client_id", "contacted_on", "note"]]
+    promises = notes[notes["promised_on"].notna()].drop_duplicates("client_id")[
+        ["client_id", "promised_on", "promised_minor"]]
+    table = (table.merge(latest.rename(columns={"contacted_on": "last_contact", "note": "last_note"}),
+                         on="client_id", how="left")
+             .merge(promises, on="client_id", how="left"))
+    table["promise"] = np.where(table["promised_on"].isna(), None,
+                                np.where(table["promised_on"] >= pd.Timestamp(as_of), "due",
+                                         np.where(table["overdue_minor"] > 0, "broken", "kept")))
+    table["amount_days"] = table["amount_days"].map(int)
+    table = table.sort_values(["amount_days", "overdue_minor", "client_id"],
+                              ascending=[False, False, True], ignore_index=True)
+    return table[["client_id", "client", "currency", "open_minor", "overdue_minor", "oldest_days",
+                  "oldest_invoice", "invoices", "amount_days", "last_contact", "last_note",
+                  "promised_on", "promised_minor", "promise"]]
+
+
+# =================================================================================== output
+def write_aging(table: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
+    """The aging as CSV (decimal strings) or XLSX (numbers with the currency's decimals)."""
+    from billxl.atomic import atomic_path, atomic_write_csv
+
+    path = Path(path)
+    money_cols = [*BUCKETS, "total", "credits", "net"]
+    keys = [c for c in table.columns if c not in money_cols]
+    if path.suffix.lower() == ".csv":
+        view = table.copy()
+        for col in money_cols:
+            view[col] = [money.format_amount(int(v), c) for v, c in
+                         zip(view[col], view["currency"], strict=True)]
+        return atomic_write_csv(view.rename(columns=BUCKET_LABELS), path)
+    if path.suffix.lower() != ".xlsx":
+        raise BillxlError(f"Write the aging as .xlsx or .csv, not {path.suffix or 'no suffix'}.")
+    import xlsxwriter
+
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
+                                              "strings_to_numbers": False,
+                                              "strings_to_urls": False})
+        ws = book.add_worksheet("Aging")
+        bold = book.add_format({"bold": True, "font_size": 12})
+        head = book.add_format({"bold": True, "bg_color": "#1F3864", "font_color": "#FFFFFF",
+                                "border": 1, "text_wrap": True, "valign": "top"})
+        head_right = book.add_format({"bold": True, "bg_color": "#1F3864",
+                                      "font_color": "#FFFFFF", "border": 1, "align": "right"})
+        text = book.add_format({"border": 1})
+        formats: dict[int, Any] = {}
+        ws.write_string(0, 0, title or "Accounts receivable aging", bold)
+        columns = [*keys, *money_cols]
+        for j, col in enumerate(columns):
+            label = BUCKET_LABELS.get(col, col.replace("_", " ").title())
+            ws.write_string(2, j, label, head_right if col in money_cols else head)
+        for i, rec in enumerate(table.to_dict("records"), start=3):
+            digits = money.minor_digits(rec["currency"])
+            if digits not in formats:
+                formats[digits] = book.add_format({"num_format": "#,##0" + (
+                    "." + "0" * digits if digits else ""), "border": 1})
+            for j, col in enumerate(columns):
+                value = rec[col]
+                if col in money_cols:  # Excel holds numbers as doubles: exact to the cent here
+                    ws.write_number(i, j, float(money.from_minor(int(value), rec["currency"])),
+                                    formats[digits])
+                else:
+                    ws.write_string(i, j, "" if value is None or value != value else str(value),
+                                    text)
+        # a total per currency under the groups (amounts never add across currencies)
+        strong = book.add_format({"bold": True, "top": 2, "border": 1})
+        last = 3 + len(table)
+        for n, (cur, part) in enumerate(table.groupby("currency", sort=True)):
+            row = last + n
+            digits = money.minor_digits(cur)
+            total_fmt = book.add_format({"bold": True, "top": 2, "border": 1, "num_format": "#,##0"
+                                         + ("." + "0" * digits if digits else "")})
+            ws.write_string(row, 0, f"Total {cur}", strong)
+            for j in range(1, len(keys)):
+                ws.write_string(row, j, cur if keys[j] == "currency" else "", strong)
+            for j, col in enumerate(money_cols, start=len(keys)):
+                ws.write_number(row, j, float(money.from_minor(int(part[col].sum()), cur)),
+                                total_fmt)
+        widths = [max(len(str(c)), 10) for c in columns]
+        for j, width in enumerate(widths):
+            ws.set_column(j, j, min(width + 4, 40))
+        ws.freeze_panes(3, len(keys))
+        ws.set_landscape()  # printed: one page wide, the header on every page
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(2)
+        book.close()
+    return path
+
+
+def statement_context(ledger, client: str, as_of: Any, *, templates: Any = None) -> dict:
+    """The statement of account of a client as of a date, for ``billxl.documents``.
+
+    Payments are the allocations applied by ``as_of`` and the write-offs written by then (both
+    reduce what is owed; the statement prints them together as paid).
+    """
+    from billxl.documents import statement_context as context_of
+
+    as_of = _as_date(as_of)
+    with ledger.engine.connect() as conn:
+        firm = dict(conn.execute(sa.select(t.firm)).mappings().one())
+        row = conn.execute(sa.select(t.clients).where(t.clients.c.client_id == client)
+                           ).mappings().first()
+        if row is None:
+            raise LedgerError(f"There is no client {client} in the ledger.")
+        invoices = ledger.read_frame(
+            sa.select(t.invoices, t.matters.c.name.label("matter_name"))
+            .join(t.matters, t.matters.c.matter_id == t.invoices.c.matter_id)
+            .where(t.invoices.c.client_id == client), conn, dates=("invoice_date", "due_date"))
+        pks = invoices["invoice_pk"].astype("int64").tolist()
+        al, wo = t.allocations.c, t.write_offs.c
+        paid = ledger.read_frame(sa.select(al.invoice_pk, al.amount_minor, al.applied_on)
+                                 .where(al.invoice_pk.in_(pks)), conn, dates=("applied_on",))
+        written = ledger.read_frame(sa.select(wo.invoice_pk, wo.amount_minor,
+                                              wo.written_on.label("applied_on"))
+                                    .where(wo.invoice_pk.in_(pks)), conn, dates=("applied_on",))
+    payments = pd.concat([paid, written], ignore_index=True)
+    return context_of(dict(row), firm, invoices, as_of, payments, templates=templates)
+
+
+def write_statement(ledger, client: str, as_of: Any, path: str | Path, *,
+                    templates: Any = None) -> Path:
+    """A client's statement of account as PDF or XLSX (by the file's suffix)."""
+    from billxl.documents import render_statement_pdf, render_statement_xlsx
+
+    path = Path(path)
+    context = statement_context(ledger, client, as_of, templates=templates)
+    if path.suffix.lower() == ".pdf":
+        return render_statement_pdf(context, path)
+    if path.suffix.lower() == ".xlsx":
+        return render_statement_xlsx(context, path)
+    raise BillxlError(f"Write the statement as .pdf or .xlsx, not {path.suffix or 'no suffix'}.")

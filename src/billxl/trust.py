@@ -1,0 +1,255 @@
+"""Trust (client) money: a ledger per client and matter, and evergreen retainers.
+
+Deposits, applications to invoices (each with the client's authorisation reference) and
+refunds are rows of ``trust_entries``; none is ever edited or deleted (the store refuses). A
+matter's trust balance, in its currency, is the sum of its entries, taken in the order they
+were recorded, and it can never go below zero: the store itself refuses an entry that would
+take it there (a trigger on SQLite and PostgreSQL, which on PostgreSQL also serialises two
+transactions drawing on the same matter), and the functions here say so in words first.
+
+An application to an invoice is also an allocation (``rule = 'trust'``) written in the same
+transaction, so the invoice's balance falls by exactly what left trust.
+
+An evergreen retainer (``retainers``) keeps a matter's trust balance at or above a minimum:
+when it falls below, :func:`top_up_requests` asks the client for enough to bring it back to
+the target.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from billxl import money
+from billxl.errors import LedgerError
+from billxl.payments import _day, _money_in, invoice_balances, lock_cash
+from billxl.store import tables as t
+
+__all__ = ["deposit", "apply_to_invoice", "refund", "set_retainer", "balances",
+           "top_up_requests", "trust_ledger"]
+
+
+def _matter(conn: sa.Connection, matter: str) -> dict:
+    row = conn.execute(sa.select(t.matters.c.matter_id, t.matters.c.client_id, t.clients.c.currency)
+                       .join(t.clients, t.clients.c.client_id == t.matters.c.client_id)
+                       .where(t.matters.c.matter_id == matter)).mappings().first()
+    if row is None:
+        raise LedgerError(f"There is no matter {matter} in the ledger.")
+    return dict(row)
+
+
+def _balance(conn: sa.Connection, matter: str, currency: str) -> int:
+    te = t.trust_entries.c
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(te.amount_minor), 0))
+                            .where(te.matter_id == matter, te.currency == currency)).scalar())
+
+
+def _record(ledger, conn: sa.Connection, row: dict, actor: str) -> int:
+    """Insert one trust entry; the store's refusal (a negative balance) becomes a LedgerError."""
+    try:
+        pk = conn.execute(t.trust_entries.insert().returning(t.trust_entries.c.trust_entry_pk),
+                          {**row, "created_at": datetime.now(UTC), "created_by": actor}
+                          ).scalar_one()
+    except sa.exc.IntegrityError as error:
+        raise LedgerError(f"The ledger refused the trust entry: {str(error.orig).splitlines()[0]}."
+                          ) from None
+    ledger.audit(conn, "insert", "trust_entries", str(pk), None,
+                 {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()},
+                 actor=actor)
+    return int(pk)
+
+
+def _result(conn: sa.Connection, matter: dict, pk: int, kind: str, minor: int) -> dict:
+    cur = matter["currency"]
+    balance = _balance(conn, matter["matter_id"], cur)
+    wanted = _top_up(conn, matter["matter_id"], balance)
+    return {"trust_entry_pk": pk, "kind": kind, "matter_id": matter["matter_id"],
+            "client_id": matter["client_id"], "currency": cur, "amount_minor": minor,
+            "balance_minor": balance, "top_up_minor": wanted}
+
+
+def _top_up(conn: sa.Connection, matter: str, balance: int) -> int:
+    row = conn.execute(sa.select(t.retainers.c.minimum_minor, t.retainers.c.target_minor)
+                       .where(t.retainers.c.matter_id == matter)).first()
+    if row is None or balance >= row.minimum_minor:
+        return 0
+    return int(row.target_minor) - balance
+
+
+def deposit(ledger, matter: str, amount: Any, *, reference: str, on: date | None = None,
+            actor: str | None = None) -> dict:
+    """Money received into trust for a matter (a retainer, a top-up, funds held)."""
+    from billxl.store.ledger import current_actor
+
+    actor = actor or current_actor()
+    with ledger.transaction() as conn:
+        m = _matter(conn, matter)
+        minor = _money_in(amount, m["currency"], "The deposit")
+        row = {"client_id": m["client_id"], "matter_id": matter, "currency": m["currency"],
+               "kind": "deposit", "entry_date": _day(on, None, "The deposit date"),
+               "amount_minor": minor, "reference": (reference or "").strip()[:100]}
+        pk = _record(ledger, conn, row, actor)
+        return _result(conn, m, pk, "deposit", minor)
+
+
+def apply_to_invoice(ledger, matter: str, invoice: str, amount: Any = None, *,
+                     authorisation: str, on: date | None = None,
+                     actor: str | None = None) -> dict:
+    """Pay an invoice from the matter's trust money, on the client's authorisation.
+
+    Without an amount, pays as much of the invoice as the trust balance allows. The invoice
+    must be the same client's and in the same currency.
+    """
+    from billxl.store.ledger import current_actor
+
+    if not (authorisation and authorisation.strip()):
+        raise LedgerError("Applying trust money needs the client's authorisation reference.")
+    actor = actor or current_actor()
+    with ledger.transaction() as conn:
+        lock_cash(conn)
+        m = _matter(conn, matter)
+        cur = m["currency"]
+        found = invoice_balances(ledger, conn, client=None)
+        found = found[found["number"] == invoice]
+        if found.empty:
+            raise LedgerError(f"There is no invoice {invoice} in the ledger.")
+        inv = found.iloc[0]
+        if inv["client_id"] != m["client_id"]:
+            raise LedgerError(f"Invoice {invoice} is client {inv['client_id']}'s; the trust money "
+                              f"of matter {matter} is client {m['client_id']}'s.")
+        if inv["currency"] != cur:
+            raise LedgerError(f"Invoice {invoice} is in {inv['currency']}; the trust money of "
+                              f"matter {matter} is in {cur}.")
+        held, owed = _balance(conn, matter, cur), int(inv["balance_minor"])
+        minor = min(held, owed) if amount is None else _money_in(amount, cur, "The amount")
+        if minor <= 0:
+            raise LedgerError(f"Nothing to apply: matter {matter} holds "
+                              f"{money.format_amount(held, cur)} {cur} in trust and invoice "
+                              f"{invoice} owes {money.format_amount(owed, cur)}.")
+        if minor > owed:
+            raise LedgerError(f"Invoice {invoice} owes {money.format_amount(owed, cur)} {cur}; "
+                              f"{money.format_amount(minor, cur)} is more than that.")
+        if minor > held:
+            raise LedgerError(f"Matter {matter} holds {money.format_amount(held, cur)} {cur} in "
+                              f"trust; {money.format_amount(minor, cur)} would take it below zero.")
+        on = _day(on, inv["invoice_date"].date(), "The date applied")
+        pk = _record(ledger, conn, {
+            "client_id": m["client_id"], "matter_id": matter, "currency": cur,
+            "kind": "application", "entry_date": on, "amount_minor": -minor,
+            "reference": invoice, "authorisation": authorisation.strip()[:100],
+            "invoice_pk": int(inv["invoice_pk"])}, actor)
+        conn.execute(t.allocations.insert(), {
+            "trust_entry_pk": pk, "invoice_pk": int(inv["invoice_pk"]), "applied_on": on,
+            "kind": "apply", "rule": "trust", "amount_minor": minor,
+            "expenses_minor": min(minor, int(inv["expenses_open_minor"])),
+            "created_at": datetime.now(UTC), "created_by": actor})
+        out = _result(conn, m, pk, "application", minor)
+    return out | {"invoice": invoice, "invoice_balance_minor": owed - minor}
+
+
+def refund(ledger, matter: str, amount: Any, *, reference: str, reason: str,
+           on: date | None = None, actor: str | None = None) -> dict:
+    """Pay trust money back to the client."""
+    from billxl.store.ledger import current_actor
+
+    if not (reference and reference.strip()) or not (reason and reason.strip()):
+        raise LedgerError("A trust refund needs a reference (the payment out) and a reason.")
+    actor = actor or current_actor()
+    with ledger.transaction() as conn:
+        m = _matter(conn, matter)
+        cur = m["currency"]
+        minor = _money_in(amount, cur, "The refund")
+        held = _balance(conn, matter, cur)
+        if minor > held:
+            raise LedgerError(f"Matter {matter} holds {money.format_amount(held, cur)} {cur} in "
+                              f"trust; a refund of {money.format_amount(minor, cur)} would take it "
+                              "below zero.")
+        pk = _record(ledger, conn, {
+            "client_id": m["client_id"], "matter_id": matter, "currency": cur, "kind": "refund",
+            "entry_date": _day(on, None, "The refund date"), "amount_minor": -minor,
+            "reference": reference.strip()[:100], "reason": reason.strip()}, actor)
+        return _result(conn, m, pk, "refund", minor)
+
+
+def set_retainer(ledger, matter: str, *, minimum: Any, target: Any = None,
+                 actor: str | None = None) -> dict:
+    """Make a matter's retainer evergreen: keep at least ``minimum``, top up to ``target``."""
+    from billxl.store.ledger import current_actor, jsonable_row
+
+    actor = actor or current_actor()
+    with ledger.transaction() as conn:
+        m = _matter(conn, matter)
+        cur = m["currency"]
+        low = money.to_minor(money.D(minimum), cur)
+        high = low if target is None else money.to_minor(money.D(target), cur)
+        if low < 0 or high < low:
+            raise LedgerError("A retainer's minimum must be 0 or more, and its target at least "
+                              "the minimum.")
+        before = conn.execute(sa.select(t.retainers).where(t.retainers.c.matter_id == matter)
+                              ).mappings().first()
+        row = {"matter_id": matter, "currency": cur, "minimum_minor": low, "target_minor": high,
+               "set_at": datetime.now(UTC), "set_by": actor}
+        if before:
+            conn.execute(t.retainers.update().where(t.retainers.c.matter_id == matter), row)
+        else:
+            conn.execute(t.retainers.insert(), row)
+        ledger.audit(conn, "update" if before else "insert", "retainers", matter,
+                     jsonable_row(dict(before)) if before else None, jsonable_row(row), actor=actor)
+        balance = _balance(conn, matter, cur)
+        return {**row, "balance_minor": balance, "top_up_minor": _top_up(conn, matter, balance)}
+
+
+def balances(ledger, *, client: str | None = None, matter: str | None = None,
+             as_of: date | None = None) -> pd.DataFrame:
+    """Trust balance per client, matter and currency, with the retainer and any top-up due.
+
+    Matters with a retainer but no entries yet are listed too (balance 0).
+    """
+    te, rt = t.trust_entries.c, t.retainers.c
+    query = (sa.select(te.client_id, te.matter_id, te.currency,
+                       sa.func.sum(te.amount_minor).label("balance_minor"),
+                       sa.func.sum(sa.case((te.amount_minor > 0, te.amount_minor), else_=0))
+                       .label("deposited_minor"),
+                       sa.func.max(te.entry_date).label("last_entry"))
+             .group_by(te.client_id, te.matter_id, te.currency))
+    if as_of is not None:
+        query = query.where(te.entry_date <= as_of)
+    frame = ledger.read_frame(query, dates=("last_entry",))
+    retainers = ledger.read_frame(
+        sa.select(rt.matter_id, rt.currency, rt.minimum_minor, rt.target_minor,
+                  t.matters.c.client_id).join(t.matters, t.matters.c.matter_id == rt.matter_id))
+    frame = frame.merge(retainers, on=["client_id", "matter_id", "currency"], how="outer")
+    for col in ("balance_minor", "deposited_minor"):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    evergreen = frame["minimum_minor"].notna()
+    frame["minimum_minor"] = frame["minimum_minor"].astype("Int64")
+    frame["target_minor"] = frame["target_minor"].astype("Int64")
+    below = evergreen & (frame["balance_minor"] < frame["minimum_minor"].fillna(0))
+    frame["below_minimum"] = below.to_numpy(dtype=bool)
+    frame["top_up_minor"] = np.where(below, frame["target_minor"].fillna(0).astype("int64")
+                                     - frame["balance_minor"], 0).astype("int64")
+    if client:
+        frame = frame[frame["client_id"] == client]
+    if matter:
+        frame = frame[frame["matter_id"] == matter]
+    return frame.sort_values(["client_id", "matter_id", "currency"], ignore_index=True)
+
+
+def top_up_requests(ledger) -> pd.DataFrame:
+    """Evergreen retainers below their minimum: what to ask each client for."""
+    frame = balances(ledger)
+    return frame[frame["below_minimum"]].reset_index(drop=True)
+
+
+def trust_ledger(ledger, matter: str) -> pd.DataFrame:
+    """A matter's trust entries in the order recorded, with the running balance."""
+    te = t.trust_entries.c
+    frame = ledger.read_frame(sa.select(t.trust_entries).where(te.matter_id == matter)
+                              .order_by(te.trust_entry_pk), dates=("entry_date",))
+    frame["balance_minor"] = frame.groupby("currency")["amount_minor"].cumsum().astype("int64") \
+        if len(frame) else pd.Series(dtype="int64")
+    return frame
