@@ -636,6 +636,9 @@ def schedule_trigger(
 
 # --------------------------------------------------------------------------- cash
 from billxl.cash_cli import ar_app, payments_app, trust_app  # noqa: E402  (sub-apps, no cycle)
+from billxl.ledes.cli import ledes_app  # noqa: E402
+
+app.add_typer(ledes_app, name="ledes")
 
 app.add_typer(payments_app, name="payments")
 app.add_typer(ar_app, name="ar")

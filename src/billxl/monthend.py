@@ -134,7 +134,23 @@ def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoRes
         result.steps.append(Step("Invoice documents (PDF and XLSX)", f"{len(paths):,} files",
                                  str(docs)))
         result.paths["invoices"] = docs
+        _submit_to_portals(ledger, directory, month, result, progress)
         _collect_cash(ledger, directory, end, result, progress)
+
+
+def _submit_to_portals(ledger: Ledger, directory: Path, month: str, result: DemoResult,
+                       progress: Progress) -> None:
+    """LEDES files for the clients who bill through e-billing portals, each recorded as a
+    submission; an invoice the portal would reject is refused, with its reasons."""
+    from billxl.ledes import export_for_portals
+
+    progress("LEDES for e-billing clients", 0, 1)
+    files = export_for_portals(ledger, month, directory / "ledes", actor="demo")
+    progress("LEDES for e-billing clients", 1, 1)
+    refused = getattr(files, "refused", [])
+    result.steps.append(Step("LEDES files submitted", f"{len(files):,} "
+                             f"({len(refused):,} held back: the portal would reject them)",
+                             str(directory / "ledes")))
 
 
 def _collect_cash(ledger: Ledger, directory: Path, billed_to: date, result: DemoResult,
