@@ -182,6 +182,21 @@ def test_finalize_makes_invoices_that_tie_out(ledger):
     assert finalize(ledger, month="2026-10").count == 0
 
 
+def test_a_clients_own_rounding_rule_and_the_firms_side_by_side(ledger):
+    """One client rounds down, the others keep the firm's rule (half-up): discounts and tax of
+    each invoice are rounded by its own client's rule."""
+    with ledger.transaction() as conn:
+        conn.execute(sa.update(t.clients).where(t.clients.c.client_id == "C2")
+                     .values(rounding="down"))
+    finalize(ledger, month="2026-10")
+    register = list_invoices(ledger).set_index("matter_id")
+    inv, lines = lines_of(ledger, register.loc["M2", "number"])
+    assert inv["rounding"] == "down"
+    assert lines["adjustment_minor"].tolist() == [-4166, -2333, 0]  # 10% of 416.66, 233.33
+    assert lines["tax_minor"].tolist() == [7500, 4200, 399]  # 20% of 19.99 = 3.998
+    assert lines_of(ledger, register.loc["M1", "number"])[0]["rounding"] == "half_up"
+
+
 def test_a_fixed_fee_is_billed_once(ledger):
     finalize(ledger, matter="M3")
     with ledger.transaction() as conn:  # another month's work on the fixed-fee matter

@@ -23,6 +23,8 @@ finalize run at the same time waits for the first and then finds nothing left to
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -108,6 +110,70 @@ def cap_period_start(period: str | None, on: date, opened_on: date) -> date:
 
 
 # --------------------------------------------------------------------------- finalize
+# How finalize goes about it: the lines of every pre-bill are worked out together, a column at a
+# time (amounts, discounts, order, tax, totals); only invoice-level lines and split billing are
+# decided matter by matter, and few matters have them. A 'unit' is what one invoice per payor is
+# made from: an approved pre-bill, or a scheduled invoice that is due.
+
+AGREED_FEE = ("fixed", "retainer", "milestone")  # time is shown, the fee is the agreed amount
+FEE_LIKE = ("F", "IF")  # lines taxed at the fees rate; the others at the expenses rate
+TOTAL_COLUMNS = ["fees_minor", "expenses_minor", "discount_minor", "tax_minor", "total_minor"]
+IN_LIST_BOUND = 30_000  # rows per IN (...) list, under every driver's parameter limit
+
+
+@dataclass
+class _Book:
+    """The reference data a finalize run needs, read once: matters, clients and their terms."""
+
+    firm_rounding: str
+    matters: dict[str, dict]  # matter_id -> its row
+    clients: dict[str, dict]  # client_id -> its row
+    terms: dict[str, dict]  # matter_id -> the matter_terms it states (missing ones left out)
+    payors: dict[str, list[tuple[str, Decimal]]]  # split-billed matter -> (client, percent)...
+    fixed_fees: dict[str, list[dict]]  # matter_id -> its fixed_fees rows
+    people: pd.DataFrame  # timekeeper_name, classification; indexed by timekeeper_id
+    tax_rates: pd.DataFrame
+
+    @classmethod
+    def read(cls, ledger: Ledger, firm: dict) -> _Book:
+        # Rows as the driver returns them: amounts stay ints and a missing value is None.
+        with ledger.engine.connect() as conn:
+            def rows(table: sa.Table) -> list[dict]:
+                return [dict(r) for r in conn.execute(sa.select(table)).mappings()]
+
+            matters = {r["matter_id"]: r for r in rows(t.matters)}
+            clients = {r["client_id"]: r for r in rows(t.clients)}
+            terms = {r["matter_id"]: {k: v for k, v in r.items() if not _missing(v)}
+                     for r in rows(t.matter_terms)}
+            payors: dict[str, list[tuple[str, Decimal]]] = {}
+            for r in rows(t.matter_payors):  # in table order: the last payor takes remainders
+                payors.setdefault(r["matter_id"], []).append((r["client_id"],
+                                                              money.D(r["percent"])))
+            fixed_fees: dict[str, list[dict]] = {}
+            for r in rows(t.fixed_fees):
+                fixed_fees.setdefault(r["matter_id"], []).append(r)
+        tks = ledger.timekeepers()
+        people = pd.DataFrame({"timekeeper_name": tks["last_name"] + ", " + tks["first_name"],
+                               "classification": tks["classification"]}).set_axis(
+            tks["timekeeper_id"])
+        return cls(firm["rounding"], matters, clients, terms, payors, fixed_fees, people,
+                   ledger.read_frame(t.tax_rates))
+
+    def rounding(self, matter_id: str) -> Rounding:
+        """The matter's client's rounding rule, or the firm's."""
+        client = self.clients[self.matters[matter_id]["client_id"]]
+        return Rounding(client["rounding"] or self.firm_rounding)
+
+
+@dataclass
+class _Unit:
+    """What one invoice per payor is made from: an approved pre-bill or a due scheduled item."""
+
+    matter_id: str
+    rounding: Rounding
+    base: dict  # header fields it sets: prebill_pk or schedule_id, period, description
+
+
 def _ready_prebills(conn: sa.Connection, month: str | None, matter: str | None) -> pd.DataFrame:
     """Approved pre-bills, locked (PostgreSQL) so a concurrent run cannot take them too."""
     q = sa.select(t.prebills).where(t.prebills.c.status == "approved")
@@ -122,8 +188,14 @@ def _ready_prebills(conn: sa.Connection, month: str | None, matter: str | None) 
 
 
 def _lines_of(ledger: Ledger, conn: sa.Connection, prebill_pks: list[int]) -> pd.DataFrame:
+    """Every line of the pre-bills, with its entry's details; refused if an entry is no longer WIP."""
     pl, te, ex = t.prebill_lines, t.time_entries, t.expenses
-    lines = ledger.read_frame(sa.select(pl).where(pl.c.prebill_pk.in_(prebill_pks)), conn)
+    # only the columns finalize uses: a month's lines are read in one go
+    lines = ledger.read_frame(
+        sa.select(pl.c.prebill_pk, pl.c.entry_kind, pl.c.entry_pk, pl.c.worked_amount_minor,
+                  pl.c.bill_qty_milli, pl.c.bill_rate_minor, pl.c.bill_amount_minor,
+                  pl.c.action, pl.c.transfer_to)
+        .where(pl.c.prebill_pk.in_(prebill_pks)), conn)
     time = ledger.read_frame(
         sa.select(te.c.entry_pk, te.c.work_date, te.c.timekeeper_id, te.c.narrative,
                   te.c.task_code, te.c.activity_code, te.c.status)
@@ -149,73 +221,256 @@ def _lines_of(ledger: Ledger, conn: sa.Connection, prebill_pks: list[int]) -> pd
     return merged
 
 
-def _invoice_lines(lines: pd.DataFrame, matter: dict, terms: dict, people: pd.DataFrame,
-                   rounding: Rounding, fixed: pd.DataFrame, billed_before: int,
-                   on: date, fixed_already: set[str]) -> pd.DataFrame:
-    """The lines of one matter's invoice (before tax and payor split)."""
-    billed = lines[lines["action"].isin(["bill", "no_charge"])].copy()
-    billed["line_type"] = np.where(billed["entry_kind"] == "time", "F", "E")
-    billed["quantity_milli"] = billed["bill_qty_milli"]
-    billed["unit_minor"] = billed["bill_rate_minor"]
-    extended = billed["bill_amount_minor"].astype("int64").to_numpy()
-    extended = np.where(billed["action"] == "no_charge", 0, extended)
-    billed["standard_amount_minor"] = billed["worked_amount_minor"]
-    adjustment = np.zeros(len(billed), dtype=np.int64)
-    is_fee = (billed["line_type"] == "F").to_numpy()
-    arrangement = matter["fee_arrangement"]
-    if arrangement in ("fixed", "retainer", "milestone"):
-        adjustment[is_fee] = -extended[is_fee]  # time is shown, the fee is the agreed amount
-    elif terms.get("discount_percent"):
-        pct = money.D(terms["discount_percent"])
-        adjustment[is_fee] = -percent_of_array(extended[is_fee], pct, rounding)
-    billed["adjustment_minor"] = adjustment
-    billed["amount_minor"] = extended + adjustment
-    billed = billed.merge(people, on="timekeeper_id", how="left")
-    billed = billed.sort_values(["line_type", "work_date", "timekeeper_name", "entry_pk"],
-                                key=lambda s: s.map({"F": 0, "E": 1}) if s.name == "line_type" else s)
+def _prebill_units(ready: pd.DataFrame, all_lines: pd.DataFrame, book: _Book,
+                   period: tuple[date, date] | None) -> list[_Unit]:
+    """One unit per approved pre-bill, in pre-bill order; without a month, an invoice's period
+    runs from its pre-bill's first to its last work date."""
+    spans = (all_lines.groupby("prebill_pk")["work_date"].agg(["min", "max"])
+             if not period and len(all_lines) else pd.DataFrame(columns=["min", "max"]))
+    units = []
+    for prebill_pk, matter_id in zip(ready["prebill_pk"].astype(int), ready["matter_id"],
+                                     strict=True):
+        if period:
+            start, end = period
+        else:
+            first, last = (spans.loc[prebill_pk] if prebill_pk in spans.index
+                           else (pd.NaT, pd.NaT))
+            start, end = first.date(), last.date()
+        units.append(_Unit(matter_id, book.rounding(matter_id), {
+            "prebill_pk": prebill_pk, "schedule_id": None, "period_start": start,
+            "period_end": end, "description": "For professional services rendered "
+                                              f"{start:%d %b %Y} to {end:%d %b %Y}"}))
+    return units
 
-    extra = []
-    # A fixed fee is billed once: for the matter, or for each phase/task once work on it starts.
-    if arrangement == "fixed" and len(fixed):
-        worked_codes = set(billed["task_code"].dropna())
-        for fee in fixed.to_dict("records"):
-            code = fee.get("code")
-            due = _missing(code) or code in worked_codes
-            if due and fee["description"] not in fixed_already:
-                extra.append(("IF", fee["description"], int(fee["amount_minor"])))
-    elif (arrangement == "fixed" and not _missing(matter.get("fixed_fee_minor"))
-          and "Fixed fee as agreed" not in fixed_already):
-        extra.append(("IF", "Fixed fee as agreed", int(matter["fixed_fee_minor"])))
-    if arrangement == "capped" and not _missing(matter.get("fixed_fee_minor")):
-        over = cap_writedown(int(billed.loc[billed["line_type"] == "F", "amount_minor"].sum()),
-                             billed_before, int(matter["fixed_fee_minor"]))
-        if over:
-            extra.append(("IF", "Fee cap adjustment (fees over the agreed cap)", -over))
-    if terms.get("discount_minor"):
-        extra.append(("IF", "Discount as agreed", -int(terms["discount_minor"])))
-    if extra:
-        last_day = on
-        billed = pd.concat([billed, pd.DataFrame([{
-            "line_type": kind, "narrative": text, "quantity_milli": 1000, "unit_minor": amount,
-            "standard_amount_minor": 0, "adjustment_minor": 0, "amount_minor": amount,
-            "work_date": pd.Timestamp(last_day)} for kind, text, amount in extra])],
-            ignore_index=True)
-    billed["line_no"] = np.arange(1, len(billed) + 1)
-    return billed
+
+def _row_groups(*keys: np.ndarray) -> dict[tuple, np.ndarray]:
+    """Row positions by the distinct values of ``keys`` (a handful: percentages, roundings)."""
+    frame = pd.DataFrame({i: key for i, key in enumerate(keys)})
+    return frame.groupby(list(frame.columns), sort=False).indices
+
+
+def _entry_lines(all_lines: pd.DataFrame, ready: pd.DataFrame, units: list[_Unit],
+                 book: _Book) -> pd.DataFrame:
+    """Every billed entry of every pre-bill as an invoice line, before tax and payor split.
+
+    ``amount = bill amount`` (nothing for no charge) ``+ adjustment``: the agreed fee takes the
+    place of the time on fixed, retainer and milestone matters; otherwise the matter's
+    ``discount_percent`` comes off each fee line. Lines are numbered within their pre-bill: fees
+    before expenses, then by date, timekeeper and entry.
+    """
+    billed = all_lines[all_lines["action"].isin(["bill", "no_charge"])]
+    unit_of = pd.Series(np.arange(len(ready)), index=ready["prebill_pk"].astype("int64"))
+    unit = unit_of.reindex(billed["prebill_pk"].astype("int64")).to_numpy()
+    # per-unit facts, then one value per line by indexing with the line's unit
+    arrangement = np.array([book.matters[u.matter_id]["fee_arrangement"] for u in units],
+                           dtype=object)[unit]
+    discount = np.array([book.terms.get(u.matter_id, {}).get("discount_percent") or None
+                         for u in units], dtype=object)[unit]
+    rule = np.array([u.rounding.value for u in units], dtype=object)[unit]
+
+    is_fee = (billed["entry_kind"] == "time").to_numpy()
+    extended = np.where((billed["action"] == "no_charge").to_numpy(), 0,
+                        billed["bill_amount_minor"].to_numpy(dtype=np.int64))
+    adjustment = np.zeros(len(billed), dtype=np.int64)
+    agreed = is_fee & np.isin(arrangement, AGREED_FEE)
+    adjustment[agreed] = -extended[agreed]
+    discounted = np.flatnonzero(is_fee & ~agreed & pd.notna(discount))
+    for (percent, rounding), rows in _row_groups(discount[discounted],
+                                                 rule[discounted]).items():
+        at = discounted[rows]
+        adjustment[at] = -percent_of_array(extended[at], money.D(percent), Rounding(rounding))
+
+    who = book.people.reindex(billed["timekeeper_id"])
+    lines = pd.DataFrame({
+        "unit": unit, "line_type": np.where(is_fee, "F", "E"),
+        "entry_kind": billed["entry_kind"].to_numpy(),
+        "entry_pk": billed["entry_pk"].astype("Int64").to_numpy(),
+        "work_date": billed["work_date"].to_numpy(),
+        "timekeeper_id": billed["timekeeper_id"].to_numpy(),
+        "timekeeper_name": who["timekeeper_name"].to_numpy(),
+        "classification": who["classification"].to_numpy(),
+        **{c: billed[c].to_numpy() for c in ("narrative", "task_code", "activity_code",
+                                              "expense_code")},
+        "quantity_milli": billed["bill_qty_milli"].to_numpy(dtype=np.int64),
+        "unit_minor": billed["bill_rate_minor"].to_numpy(dtype=np.int64),
+        "standard_amount_minor": billed["worked_amount_minor"].to_numpy(dtype=np.int64),
+        "adjustment_minor": adjustment, "amount_minor": extended + adjustment,
+        "fees_first": np.where(is_fee, 0, 1)})
+    lines = lines.sort_values(["unit", "fees_first", "work_date", "timekeeper_name",
+                               "entry_pk"], ignore_index=True).drop(columns="fees_first")
+    lines["line_no"] = lines.groupby("unit").cumcount().to_numpy() + 1
+    return lines
+
+
+def _level_lines(rows: list[tuple[int, int, str, int]], on: date) -> pd.DataFrame:
+    """Invoice-level ``IF`` lines, one per (unit, line_no, narrative, amount), dated ``on``."""
+    unit, line_no, narrative, amount = list(zip(*rows, strict=True)) or [(), (), (), ()]
+    amount = np.asarray(amount, dtype=np.int64)
+    return pd.DataFrame({
+        "unit": np.asarray(unit, dtype=np.int64), "line_type": "IF",
+        "work_date": np.full(len(rows), np.datetime64(on, "ns")),
+        "narrative": np.asarray(narrative, dtype=object),
+        "quantity_milli": np.full(len(rows), 1000, dtype=np.int64), "unit_minor": amount,
+        "standard_amount_minor": np.zeros(len(rows), dtype=np.int64),
+        "adjustment_minor": np.zeros(len(rows), dtype=np.int64), "amount_minor": amount,
+        "line_no": np.asarray(line_no, dtype=np.int64)})
+
+
+def _invoice_level_lines(conn: sa.Connection, entries: pd.DataFrame, units: list[_Unit],
+                         book: _Book, on: date) -> pd.DataFrame:
+    """What a pre-bill's invoice has beyond its entries: a fixed fee (billed once: for the
+    matter, or for each phase or task once work on it starts), a fee-cap write-down, a fixed
+    discount. After the entry lines, in that order."""
+    def arrangement(u: int) -> str:
+        return book.matters[units[u].matter_id]["fee_arrangement"]
+
+    def amount(u: int) -> int | None:
+        value = book.matters[units[u].matter_id]["fixed_fee_minor"]
+        return None if _missing(value) else int(value)
+
+    def terms(u: int) -> dict:
+        return book.terms.get(units[u].matter_id, {})
+
+    chosen = [u for u in range(len(units))
+              if arrangement(u) in ("fixed", "capped") or terms(u).get("discount_minor")]
+    fixed = {u for u in chosen if arrangement(u) == "fixed"}
+    capped = [u for u in chosen if arrangement(u) == "capped" and amount(u) is not None]
+    already = _fixed_fees_billed(conn, {units[u].matter_id for u in fixed})
+    billed_before = _fees_billed_since(conn, {
+        units[u].matter_id: cap_period_start(terms(u).get("cap_period"), on,
+                                             book.matters[units[u].matter_id]["opened_on"])
+        for u in capped})
+    entry_count = entries.groupby("unit").size()
+    fees = entries[entries["line_type"] == "F"].groupby("unit")["amount_minor"].sum()
+    by_phase = [u for u in fixed if book.fixed_fees.get(units[u].matter_id)]
+    worked = (entries[entries["unit"].isin(by_phase)].groupby("unit")["task_code"]
+              .agg(lambda codes: set(codes.dropna())))
+
+    rows = []
+    for u in chosen:
+        matter_id = units[u].matter_id
+        extra = []
+        if u in fixed and book.fixed_fees.get(matter_id):
+            worked_codes = worked.get(u, set())
+            for fee in book.fixed_fees[matter_id]:
+                code = fee["code"]
+                due = _missing(code) or code in worked_codes
+                if due and fee["description"] not in already.get(matter_id, set()):
+                    extra.append((fee["description"], int(fee["amount_minor"])))
+        elif (u in fixed and amount(u) is not None
+              and "Fixed fee as agreed" not in already.get(matter_id, set())):
+            extra.append(("Fixed fee as agreed", amount(u)))
+        if arrangement(u) == "capped" and amount(u) is not None:
+            over = cap_writedown(int(fees.get(u, 0)), billed_before[matter_id], amount(u))
+            if over:
+                extra.append(("Fee cap adjustment (fees over the agreed cap)", -over))
+        if terms(u).get("discount_minor"):
+            extra.append(("Discount as agreed", -int(terms(u)["discount_minor"])))
+        after = int(entry_count.get(u, 0))
+        rows += [(u, after + i, text, value) for i, (text, value) in enumerate(extra, start=1)]
+    return _level_lines(rows, on)
+
+
+def _totals_by(lines: pd.DataFrame, invoice: np.ndarray) -> pd.DataFrame:
+    """Each invoice's figures from its lines (the sums in the module docstring), one row per
+    distinct ``invoice`` value, sorted; exact int64 sums."""
+    kind = lines["line_type"].to_numpy(dtype=object)
+    amount = lines["amount_minor"].to_numpy(dtype=np.int64)
+    adjustment = lines["adjustment_minor"].to_numpy(dtype=np.int64)
+    fee, level = kind == "F", kind == "IF"
+    sums = pd.DataFrame({
+        "fees_minor": np.where(fee, amount - adjustment, np.where(level & (amount > 0), amount, 0)),
+        "expenses_minor": np.where(fee | level, 0, amount),
+        "discount_minor": np.where(fee, -adjustment, np.where(level & (amount < 0), -amount, 0)),
+        "tax_minor": lines["tax_minor"].to_numpy(dtype=np.int64)}).groupby(invoice).sum()
+    sums["total_minor"] = (sums["fees_minor"] + sums["expenses_minor"] - sums["discount_minor"]
+                           + sums["tax_minor"])
+    return sums[TOTAL_COLUMNS]
 
 
 def _totals(lines: pd.DataFrame) -> dict[str, int]:
-    amount = lines["amount_minor"].astype("int64")
-    fee_like = lines["line_type"].isin(["F", "IF"])
-    gross_fees = (np.where(lines["line_type"] == "F", amount - lines["adjustment_minor"], 0).sum()
-                  + amount[(lines["line_type"] == "IF") & (amount > 0)].sum())
-    discounts = (-lines.loc[lines["line_type"] == "F", "adjustment_minor"].sum()
-                 - amount[(lines["line_type"] == "IF") & (amount < 0)].sum())
-    expenses = amount[~fee_like].sum()
-    tax = lines["tax_minor"].astype("int64").sum()
-    return {"fees_minor": int(gross_fees), "expenses_minor": int(expenses),
-            "discount_minor": int(discounts), "tax_minor": int(tax),
-            "total_minor": int(gross_fees + expenses - discounts + tax)}
+    """One invoice's figures from its lines: fees, expenses, discount, tax, total."""
+    sums = _totals_by(lines, np.zeros(len(lines), dtype=np.int64))
+    return {c: int(sums[c].iloc[0]) if len(sums) else 0 for c in TOTAL_COLUMNS}
+
+
+def _payor_invoices(lines: pd.DataFrame, units: list[_Unit], book: _Book,
+                    on: date) -> tuple[list[dict], pd.DataFrame]:
+    """One invoice per payor of each unit that has lines (usually one payor): lines split,
+    taxed, totalled.
+
+    ``lines`` are sorted by unit. Returns the invoice headers (without numbers) and all their
+    lines, in header order, with ``invoice`` the header's position.
+    """
+    unit = lines["unit"].to_numpy()
+    present = np.unique(unit)  # a unit without a line makes no invoice
+    starts = np.searchsorted(unit, present, side="left")
+    ends = np.searchsorted(unit, present, side="right")
+    payees: list[tuple[int, str, Decimal]] = []  # (unit, payor, percent) of each invoice
+    invoice_of_unit = np.full(len(units), -1, dtype=np.int64)
+    split_parts = []
+    for u, start, end in zip(present.tolist(), starts, ends, strict=True):
+        matter_id = units[u].matter_id
+        split = book.payors.get(matter_id)
+        if not split:
+            invoice_of_unit[u] = len(payees)
+            payees.append((u, book.matters[matter_id]["client_id"], Decimal(100)))
+            continue
+        block = lines.iloc[start:end]
+        percents = [p for _, p in split]
+        amounts = split_amounts(block["amount_minor"].to_numpy(dtype=np.int64), percents,
+                                units[u].rounding)
+        adjustments = split_amounts(block["adjustment_minor"].to_numpy(dtype=np.int64),
+                                    percents, units[u].rounding)
+        for (payor, percent), amount, adjustment in zip(split, amounts, adjustments,
+                                                        strict=True):
+            part = block.assign(amount_minor=amount, adjustment_minor=adjustment,
+                                invoice=len(payees))
+            if len(split) > 1:  # an invoice-level line is the payor's share outright
+                part["unit_minor"] = np.where(part["line_type"].isin(["IF", "IE"]), amount,
+                                              part["unit_minor"])
+            split_parts.append(part)
+            payees.append((u, payor, percent))
+    single = lines[invoice_of_unit[unit] >= 0]
+    single = single.assign(invoice=invoice_of_unit[single["unit"].to_numpy()])
+    lines = pd.concat([single, *split_parts], ignore_index=True)
+    lines = lines.iloc[np.argsort(lines["invoice"].to_numpy(), kind="stable")]
+    lines = lines.reset_index(drop=True)
+
+    # tax: the payor's jurisdiction's rates on the invoice date, looked up once per jurisdiction
+    rates: dict[str | None, tuple[Decimal, Decimal]] = {}
+    for _, payor, _ in payees:
+        jurisdiction = book.clients[payor]["tax_jurisdiction"]
+        if jurisdiction not in rates:
+            rates[jurisdiction] = (tax_percent_for(book.tax_rates, jurisdiction, on, "fees"),
+                                   tax_percent_for(book.tax_rates, jurisdiction, on, "expenses"))
+    percent_of_text = {str(p): p for pair in rates.values() for p in pair}
+    taxed_at = [rates[book.clients[payor]["tax_jurisdiction"]] for _, payor, _ in payees]
+    fee_text = np.array([str(fees) for fees, _ in taxed_at], dtype=object)
+    cost_text = np.array([str(costs) for _, costs in taxed_at], dtype=object)
+    rule = np.array([units[u].rounding.value for u, _, _ in payees], dtype=object)
+    invoice = lines["invoice"].to_numpy()
+    percent = np.where(lines["line_type"].isin(FEE_LIKE).to_numpy(), fee_text[invoice],
+                       cost_text[invoice])
+    amount = lines["amount_minor"].to_numpy(dtype=np.int64)
+    tax = np.zeros(len(lines), dtype=np.int64)
+    for (text, rounding), rows in _row_groups(percent, rule[invoice]).items():
+        tax[rows] = percent_of_array(amount[rows], percent_of_text[text], Rounding(rounding))
+    lines["tax_percent"] = percent
+    lines["tax_minor"] = tax
+
+    totals = _totals_by(lines, invoice).to_dict("records")
+    headers = []
+    for (u, payor, share), sums in zip(payees, totals, strict=True):
+        matter = book.matters[units[u].matter_id]
+        headers.append({
+            "kind": "invoice", "client_id": payor, "matter_id": units[u].matter_id,
+            "office_id": None if _missing(matter["office_id"]) else matter["office_id"],
+            "currency": book.clients[matter["client_id"]]["currency"], "invoice_date": on,
+            "due_date": on + timedelta(days=int(book.clients[payor]["payment_terms_days"])),
+            "payor_percent": str(share), "rounding": units[u].rounding.value,
+            **units[u].base, **{k: int(v) for k, v in sums.items()}})
+    return headers, lines
 
 
 def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = None,
@@ -228,88 +483,50 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
     on = invoice_date or (period[1] if period else date.today())
     now = datetime.now(UTC)
     firm = ledger.firm()
-    matters = ledger.matters().set_index("matter_id")
-    clients = ledger.clients().set_index("client_id")
-    tks = ledger.timekeepers()
-    people = pd.DataFrame({"timekeeper_id": tks["timekeeper_id"],
-                           "timekeeper_name": tks["last_name"] + ", " + tks["first_name"],
-                           "classification": tks["classification"]})
-    terms = ledger.read_frame(t.matter_terms).set_index("matter_id")
-    payors = ledger.read_frame(t.matter_payors)
-    fixed_fees = ledger.read_frame(t.fixed_fees)
-    tax_rates = ledger.read_frame(t.tax_rates)
+    book = _Book.read(ledger, firm)
 
-    made: list[dict] = []
-    counts = {"billed": 0, "written_off": 0, "transferred": 0}
     with ledger.transaction() as conn:
         ready = _ready_prebills(conn, month, matter)
         all_lines = (_lines_of(ledger, conn, ready["prebill_pk"].astype(int).tolist())
                      if len(ready) else pd.DataFrame(columns=list(t.prebill_lines.c.keys())))
-        invoices, line_frames = [], []
-        for prebill in ready.to_dict("records"):
-            m = matters.loc[prebill["matter_id"]].to_dict() | {"matter_id": prebill["matter_id"]}
-            client = clients.loc[m["client_id"]].to_dict()
-            rounding = Rounding(client.get("rounding") or firm["rounding"])
-            lines = all_lines[all_lines["prebill_pk"] == prebill["prebill_pk"]]
-            matter_terms = terms.loc[m["matter_id"]].to_dict() if m["matter_id"] in terms.index else {}
-            matter_terms = {k: v for k, v in matter_terms.items() if not _missing(v)}
-            billed_before = _fees_billed_since(
-                conn, m["matter_id"],
-                cap_period_start(matter_terms.get("cap_period"), on, m["opened_on"].date()))
-            inv_lines = _invoice_lines(lines, m, matter_terms, people, rounding,
-                                       fixed_fees[fixed_fees["matter_id"] == m["matter_id"]],
-                                       billed_before, on, _fixed_fees_billed(conn, m["matter_id"]))
-            if inv_lines.empty:
-                continue
-            start = (period[0] if period else lines["work_date"].min().date())
-            end = (period[1] if period else lines["work_date"].max().date())
-            for header, part in _payor_invoices(
-                    inv_lines, m, clients, payors, tax_rates, rounding, on,
-                    {"prebill_pk": int(prebill["prebill_pk"]), "schedule_id": None,
-                     "period_start": start,
-                     "period_end": end,
-                     "description": "For professional services rendered "
-                                    f"{start:%d %b %Y} to {end:%d %b %Y}"}):
-                invoices.append(header | {"finalized_at": now, "finalized_by": actor})
-                line_frames.append(part)
-
+        units = _prebill_units(ready, all_lines, book, period)
+        parts = []
+        if len(ready):
+            entries = _entry_lines(all_lines, ready, units, book)
+            parts += [entries, _invoice_level_lines(conn, entries, units, book, on)]
+        scheduled = []
         for item in _due_schedule_items(ledger, conn, on, matter).to_dict("records"):
-            m = matters.loc[item["matter_id"]].to_dict() | {"matter_id": item["matter_id"]}
-            client = clients.loc[m["client_id"]].to_dict()
-            rounding = Rounding(client.get("rounding") or firm["rounding"])
-            line = pd.DataFrame([{
-                "line_type": "IF", "narrative": item["description"], "quantity_milli": 1000,
-                "unit_minor": int(item["amount_minor"]), "standard_amount_minor": 0,
-                "adjustment_minor": 0, "amount_minor": int(item["amount_minor"]),
-                "work_date": pd.Timestamp(on), "line_no": 1}])
-            for header, part in _payor_invoices(
-                    line, m, clients, payors, tax_rates, rounding, on,
-                    {"schedule_id": int(item["schedule_id"]), "prebill_pk": None,
-                     "period_start": on,
-                     "period_end": on, "description": item["description"]}):
-                invoices.append(header | {"finalized_at": now, "finalized_by": actor})
-                line_frames.append(part)
+            scheduled.append((len(units), 1, item["description"], int(item["amount_minor"])))
+            units.append(_Unit(item["matter_id"], book.rounding(item["matter_id"]), {
+                "schedule_id": int(item["schedule_id"]), "prebill_pk": None,
+                "period_start": on, "period_end": on, "description": item["description"]}))
+        parts.append(_level_lines(scheduled, on))
+        lines = pd.concat(parts, ignore_index=True)
+        lines = lines.iloc[np.lexsort((lines["line_no"].to_numpy(),
+                                       lines["unit"].to_numpy()))].reset_index(drop=True)
+        invoices, lines = _payor_invoices(lines, units, book, on)
+        for header in invoices:
+            header.update(finalized_at=now, finalized_by=actor)
 
         scopes = [("firm" if firm["invoice_numbering"] == "firm" else (h["office_id"] or "firm"))
                   for h in invoices]
-        numbers: dict[str, list[str]] = {}
-        for scope in dict.fromkeys(scopes):
-            prefix = "" if scope == "firm" else f"{scope}-"
-            numbers[scope] = take_numbers(conn, scope, scopes.count(scope), prefix=prefix)
+        numbers = {scope: iter(take_numbers(conn, scope, count,
+                                            prefix="" if scope == "firm" else f"{scope}-"))
+                   for scope, count in Counter(scopes).items()}
         for header, scope in zip(invoices, scopes, strict=True):
-            header["number"] = numbers[scope].pop(0)
+            header["number"] = next(numbers[scope])
         if invoices:
             conn.execute(t.invoices.insert(), invoices)
-        pks = dict(conn.execute(sa.select(t.invoices.c.number, t.invoices.c.invoice_pk)
-                                .where(t.invoices.c.number.in_([h["number"] for h in invoices])))
-                   .all())
-        for header, part in zip(invoices, line_frames, strict=True):
-            part["invoice_pk"] = pks[header["number"]]
-        if line_frames:
-            every_line = pd.concat(line_frames, ignore_index=True)
-            every_line["narrative"] = every_line["narrative"].fillna("")
-            ledger.bulk_insert(conn, t.invoice_lines,
-                               every_line[["invoice_pk", *LINE_COLUMNS]])
+        issued = [h["number"] for h in invoices]
+        pks = {}
+        for chunk in _in_chunks(issued):
+            pks.update(conn.execute(sa.select(t.invoices.c.number, t.invoices.c.invoice_pk)
+                                    .where(t.invoices.c.number.in_(chunk))).all())
+        if len(lines):
+            lines["invoice_pk"] = np.array([pks[n] for n in issued],
+                                           dtype=np.int64)[lines["invoice"].to_numpy()]
+            lines["narrative"] = lines["narrative"].fillna("")
+            ledger.bulk_insert(conn, t.invoice_lines, lines[["invoice_pk", *LINE_COLUMNS]])
 
         counts = _settle_entries(conn, all_lines)
         for header in invoices:
@@ -323,48 +540,8 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
         ledger.audit_many(conn, "finalize", "invoices", [
             (h["number"], None, {k: (v.isoformat() if isinstance(v, date | datetime) else v)
                                  for k, v in h.items()}) for h in invoices], actor=actor)
-        made = invoices
-    frame = pd.DataFrame(made)
-    return FinalizeResult(frame, counts["billed"], counts["written_off"], counts["transferred"])
-
-
-def _payor_invoices(inv_lines: pd.DataFrame, m: dict, clients: pd.DataFrame,
-                    payors: pd.DataFrame, tax_rates: pd.DataFrame, rounding: Rounding, on: date,
-                    base: dict) -> list[tuple[dict, pd.DataFrame]]:
-    """One invoice per payor of the matter (usually one): lines split, taxed, totalled."""
-    client = clients.loc[m["client_id"]].to_dict()
-    shares = payors[payors["matter_id"] == m["matter_id"]]
-    split = ([(r["client_id"], money.D(r["percent"])) for r in shares.to_dict("records")]
-             or [(m["client_id"], Decimal(100))])
-    amounts = split_amounts(inv_lines["amount_minor"].to_numpy(dtype=np.int64),
-                            [p for _, p in split], rounding)
-    adjustments = split_amounts(inv_lines["adjustment_minor"].to_numpy(dtype=np.int64),
-                                [p for _, p in split], rounding)
-    out = []
-    for (payor, pct), amount, adjustment in zip(split, amounts, adjustments, strict=True):
-        payor_client = clients.loc[payor].to_dict()
-        part = inv_lines.copy()
-        part["amount_minor"] = amount
-        part["adjustment_minor"] = adjustment
-        if len(split) > 1:  # an invoice-level line is the payor's share outright
-            part["unit_minor"] = np.where(part["line_type"].isin(["IF", "IE"]), amount,
-                                          part["unit_minor"])
-        jurisdiction = payor_client.get("tax_jurisdiction")
-        fee_pct = tax_percent_for(tax_rates, jurisdiction, on, "fees")
-        cost_pct = tax_percent_for(tax_rates, jurisdiction, on, "expenses")
-        is_fee = part["line_type"].isin(["F", "IF"]).to_numpy()
-        part["tax_percent"] = np.where(is_fee, str(fee_pct), str(cost_pct))
-        part["tax_minor"] = np.where(
-            is_fee, percent_of_array(part["amount_minor"].to_numpy(), fee_pct, rounding),
-            percent_of_array(part["amount_minor"].to_numpy(), cost_pct, rounding))
-        header = {
-            "kind": "invoice", "client_id": payor, "matter_id": m["matter_id"],
-            "office_id": None if _missing(m.get("office_id")) else m["office_id"],
-            "currency": client["currency"], "invoice_date": on,
-            "due_date": on + timedelta(days=int(payor_client["payment_terms_days"])),
-            "payor_percent": str(pct), "rounding": rounding.value, **base, **_totals(part)}
-        out.append((header, part))
-    return out
+    return FinalizeResult(pd.DataFrame(invoices), counts["billed"], counts["written_off"],
+                          counts["transferred"])
 
 
 def _due_schedule_items(ledger: Ledger, conn: sa.Connection, on: date,
@@ -384,20 +561,41 @@ def _missing(value) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value))
 
 
-def _fixed_fees_billed(conn: sa.Connection, matter_id: str) -> set[str]:
-    """Descriptions of fixed-fee lines already invoiced on the matter (each is billed once)."""
+def _in_chunks(values: Iterable) -> list[list]:
+    """``values`` in lists short enough for one IN (...) each."""
+    values = list(values)
+    return [values[i:i + IN_LIST_BOUND] for i in range(0, len(values), IN_LIST_BOUND)]
+
+
+def _fixed_fees_billed(conn: sa.Connection, matter_ids: set[str]) -> dict[str, set[str]]:
+    """Descriptions of the fixed-fee lines already invoiced on each matter (each is billed
+    once), for all the matters in one query."""
     il, inv = t.invoice_lines, t.invoices
-    rows = conn.execute(sa.select(il.c.narrative).join(inv, inv.c.invoice_pk == il.c.invoice_pk)
-                        .where(inv.c.matter_id == matter_id, inv.c.kind == "invoice",
-                               il.c.line_type == "IF", il.c.amount_minor > 0)).scalars()
-    return set(rows)
+    billed: dict[str, set[str]] = {}
+    for chunk in _in_chunks(matter_ids):
+        rows = conn.execute(sa.select(inv.c.matter_id, il.c.narrative)
+                            .join(inv, inv.c.invoice_pk == il.c.invoice_pk)
+                            .where(inv.c.matter_id.in_(chunk), inv.c.kind == "invoice",
+                                   il.c.line_type == "IF", il.c.amount_minor > 0))
+        for matter_id, narrative in rows:
+            billed.setdefault(matter_id, set()).add(narrative)
+    return billed
 
 
-def _fees_billed_since(conn: sa.Connection, matter_id: str, since: date) -> int:
+def _fees_billed_since(conn: sa.Connection, since: dict[str, date]) -> dict[str, int]:
+    """Fees net of discounts invoiced on each matter on or after its date (fee caps), for all
+    the matters in one query."""
     inv = t.invoices
-    total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(inv.c.fees_minor - inv.c.discount_minor), 0))
-                         .where(inv.c.matter_id == matter_id, inv.c.invoice_date >= since)).scalar()
-    return int(total or 0)
+    billed = dict.fromkeys(since, 0)
+    for chunk in _in_chunks(since):
+        rows = conn.execute(sa.select(inv.c.matter_id, inv.c.invoice_date,
+                                      sa.func.sum(inv.c.fees_minor - inv.c.discount_minor))
+                            .where(inv.c.matter_id.in_(chunk))
+                            .group_by(inv.c.matter_id, inv.c.invoice_date))
+        for matter_id, day, amount in rows:
+            if day >= since[matter_id]:
+                billed[matter_id] += int(amount)
+    return billed
 
 
 def _close_findings(conn: sa.Connection, kind: str, entry_pks: list[int]) -> None:
