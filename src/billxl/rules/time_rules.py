@@ -278,13 +278,8 @@ def late_time(b: Batch):
       unknown="matter dates unknown",
       description="Work dated before the matter opened or after it closed.")
 def closed_matter(b: Batch):
-    matters = b.context.matters
-    opened = _dates(lookup(b.frame["matter_id"], matters, "matter_id", "opened_on"))
-    closed = _dates(lookup(b.frame["matter_id"], matters, "matter_id", "closed_on"))
-    day = b.day
-    early = (day < opened).fillna(False).to_numpy()
-    late = (day > closed).fillna(False).to_numpy()
-    bad = early | late
+    opened, closed, late, bad = _outside_window(b, b.context.matters, "matter_id",
+                                                "opened_on", "closed_on")
     if not bad.any():
         return None
     sub = b.frame[bad]
@@ -302,13 +297,8 @@ def closed_matter(b: Batch):
       kinds=("time", "expense"), unknown="timekeepers' active dates unknown",
       description="Work dated when the timekeeper was not active (before joining or after leaving).")
 def inactive_timekeeper(b: Batch):
-    tk = b.context.timekeepers
-    start = _dates(lookup(b.frame["timekeeper_id"], tk, "timekeeper_id", "active_from"))
-    end = _dates(lookup(b.frame["timekeeper_id"], tk, "timekeeper_id", "active_to"))
-    day = b.day
-    early = (day < start).fillna(False).to_numpy()
-    late = (day > end).fillna(False).to_numpy()
-    bad = early | late
+    start, end, late, bad = _outside_window(b, b.context.timekeepers, "timekeeper_id",
+                                            "active_from", "active_to")
     if not bad.any():
         return None
     sub = b.frame[bad]
@@ -325,6 +315,17 @@ def inactive_timekeeper(b: Batch):
 
 def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
+
+
+def _outside_window(b: Batch, table: pd.DataFrame, key: str, first: str, last: str):
+    """Each entry's work date against the window [first, last] of its row in ``table``
+    (a matter's open period, a timekeeper's active dates; a blank end means still open).
+    Returns the window's start and end, which entries are after the end, and which are out."""
+    start = _dates(lookup(b.frame[key], table, key, first))
+    end = _dates(lookup(b.frame[key], table, key, last))
+    early = (b.day < start).fillna(False).to_numpy()
+    late = (b.day > end).fillna(False).to_numpy()
+    return start, end, late, early | late
 
 
 # =================================================================================== rates
