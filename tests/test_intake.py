@@ -21,7 +21,7 @@ import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billxl import intake, schema
+from billxl import cells, intake, schema
 from billxl.errors import InputError
 from billxl.store import tables as t
 
@@ -648,8 +648,8 @@ decimals = st.decimals(min_value=Decimal("-99999999.999"), max_value=Decimal("99
 @given(st.lists(decimals, min_size=1, max_size=20), st.booleans())
 def test_text_numbers_parse_exactly(values, thousands):
     texts = [f"{v:,f}" if thousands else f"{v:f}" for v in values]
-    parsed, status = intake._scaled_text(np.array(texts, dtype=str), 3)
-    assert status.tolist() == [intake._OK] * len(values)
+    parsed, status = cells.scaled_text(np.array(texts, dtype=str), 3)
+    assert status.tolist() == [cells.OK] * len(values)
     assert parsed.tolist() == [int(v * 1000) for v in values]
 
 
@@ -658,26 +658,26 @@ def test_text_numbers_parse_exactly(values, thousands):
 def test_workbook_doubles_snap_to_the_grid(millis):
     # what Excel stores for a number typed with up to 3 decimals: the nearest double
     doubles = np.array([float(Decimal(m) / 1000) for m in millis])
-    parsed, status = intake._scaled_floats(doubles, 3)
-    assert status.tolist() == [intake._OK] * len(millis) and parsed.tolist() == millis
+    parsed, status = cells.scaled_floats(doubles, 3)
+    assert status.tolist() == [cells.OK] * len(millis) and parsed.tolist() == millis
     # a fourth decimal is refused (below 10**8 thousandths the 1e-9 tolerance is < 0.1)
     moderate = doubles[np.abs(doubles) < 1e5]
-    _, off_status = intake._scaled_floats(moderate + 0.0004, 3)
-    assert set(off_status.tolist()) <= {intake._TOO_PRECISE}
+    _, off_status = cells.scaled_floats(moderate + 0.0004, 3)
+    assert set(off_status.tolist()) <= {cells.TOO_PRECISE}
 
 
 def test_text_numbers_refused():
     texts = np.array(["1,25", "1.2345", "abc", "", "--1", "1e3", "12,345.6789", "$1,250.50", " -0.5 "])
-    parsed, status = intake._scaled_text(texts, 3)
-    assert status.tolist() == [intake._NOT_NUMBER, intake._TOO_PRECISE, intake._NOT_NUMBER,
-                               intake._BLANK, intake._NOT_NUMBER, intake._NOT_NUMBER,
-                               intake._TOO_PRECISE, intake._OK, intake._OK]
+    parsed, status = cells.scaled_text(texts, 3)
+    assert status.tolist() == [cells.NOT_NUMBER, cells.TOO_PRECISE, cells.NOT_NUMBER,
+                               cells.BLANK, cells.NOT_NUMBER, cells.NOT_NUMBER,
+                               cells.TOO_PRECISE, cells.OK, cells.OK]
     assert parsed[-2:].tolist() == [1250500, -500]
 
 
 def test_dates_with_a_midnight_time_are_dates():
-    cells = np.array(["2026-10-05 00:00:00", "2026-10-06T00:00", "2026-10-07 09:30:00",
-                      "2026-10-08"], dtype=object)
-    days, bad, _far, _blank = intake._parse_dates(cells, ("%Y-%m-%d",))
+    column = np.array(["2026-10-05 00:00:00", "2026-10-06T00:00", "2026-10-07 09:30:00",
+                       "2026-10-08"], dtype=object)
+    days, bad, _far, _blank = cells.parse_dates(column, ("%Y-%m-%d",))
     assert [str(d)[:10] for d in days[~bad]] == ["2026-10-05", "2026-10-06", "2026-10-08"]
     assert bad.tolist() == [False, False, True, False]

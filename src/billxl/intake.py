@@ -35,7 +35,7 @@ import io
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +48,27 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from billxl import money, schema
+from billxl.cells import (
+    BLANK,
+    FAR_DATE,
+    NOT_NUMBER,
+    OK,
+    TOO_LARGE,
+    TOO_PRECISE,
+    blank_cells,
+    blanks,
+    by_uniques,
+    cell_text,
+    cell_texts,
+    format_words,
+    norm,
+    norm_all,
+    parse_dates,
+    scaled_numbers,
+    strip_all,
+    stripped_text,
+    too_precise_money,
+)
 from billxl.errors import InputError, Problem
 from billxl.store import tables as t
 
@@ -61,6 +82,8 @@ __all__ = [
     "load_profile",
     "profile_names",
     "read_table",
+    "ProblemCollector",
+    "refusal",
     "row_kinds",
     "check_entries",
     "import_file",
@@ -73,7 +96,6 @@ Progress = Callable[[str, int, int], None]
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _ZIP_MAGIC = b"PK\x03\x04"  # xlsx, xlsm, xlsb, ods
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # xls
-_BIGGEST = 10**12  # currency units or hours: anything larger is a typo, and int64-safe
 _CODE = re.compile(r"^[A-Z]\d{3}$")  # UTBMS task, activity, expense codes: L110, A101, E101
 _WRITE_CHUNK = 50_000  # rows per bulk insert, so that progress moves on big files
 _SQLITE_CACHE_KIB = 512 * 1024  # page cache for an import on SQLite (used only as needed)
@@ -318,10 +340,10 @@ class Reference:
         tk, mt, cl = self.timekeepers, self.matters, self.clients
         users = tk.dropna(subset=["user_name"]) if "user_name" in tk else tk.iloc[:0]
         self._maps = {
-            "timekeeper_id": dict(zip(_norm_all(tk["timekeeper_id"]), tk["timekeeper_id"], strict=True)),
-            "user_name": dict(zip(_norm_all(users["user_name"]), users["timekeeper_id"], strict=True)),
-            "matter": dict(zip(_norm_all(mt["matter_id"]), mt["matter_id"], strict=True)),
-            "client": dict(zip(_norm_all(cl["client_id"]), cl["client_id"], strict=True)),
+            "timekeeper_id": dict(zip(norm_all(tk["timekeeper_id"]), tk["timekeeper_id"], strict=True)),
+            "user_name": dict(zip(norm_all(users["user_name"]), users["timekeeper_id"], strict=True)),
+            "matter": dict(zip(norm_all(mt["matter_id"]), mt["matter_id"], strict=True)),
+            "client": dict(zip(norm_all(cl["client_id"]), cl["client_id"], strict=True)),
             "matter_client": dict(zip(mt["matter_id"], mt["client_id"], strict=True)),
             "client_currency": dict(zip(cl["client_id"], cl["currency"], strict=True)),
         }
@@ -339,7 +361,7 @@ def bare_reference(raw: RawTable, profile: Profile, *, currency: str = "USD") ->
     """
     def column(header: str | None) -> list[str]:
         where = raw.find(header) if header else []
-        return _strip_all(raw.cells[where[0]]) if where else []
+        return strip_all(raw.cells[where[0]]) if where else []
 
     tk_ids: set[str] = set()
     matters: dict[str, str | None] = {}
@@ -363,14 +385,6 @@ def bare_reference(raw: RawTable, profile: Profile, *, currency: str = "USD") ->
     )
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def _norm_all(values) -> list[str]:
-    return [_norm(str(v)) for v in values]
-
-
 # =================================================================================== reading
 @dataclass(frozen=True, eq=False)
 class RawTable:
@@ -390,14 +404,14 @@ class RawTable:
         return len(self.rows)
 
     def problem(self, row: int | None, column: str | None, value: Any, reason: str) -> Problem:
-        shown = None if value is None else _cell_text(value)
+        shown = None if value is None else cell_text(value)
         return Problem(file=self.file, row=row, column=column, value=shown, reason=reason,
                        sheet=self.sheet)
 
     def find(self, header: str) -> list[int]:
         """Positions of the columns whose header is ``header`` (case and blanks ignored)."""
-        wanted = _norm(header)
-        return [i for i, c in enumerate(self.columns) if _norm(c) == wanted]
+        wanted = norm(header)
+        return [i for i, c in enumerate(self.columns) if norm(c) == wanted]
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, header_row: int = 1) -> RawTable:
@@ -463,7 +477,7 @@ def _read_workbook(data: bytes, shown: str, digest: str, sheet: str | None,
         block = np.array([list(r) + [""] * (width - len(r)) for r in grid], dtype=object)
     if block.ndim != 2:
         block = block.reshape(len(grid), -1)
-    header = tuple(_cell_text(c).strip() for c in block[header_row - 1])
+    header = tuple(cell_text(c).strip() for c in block[header_row - 1])
     body = block[header_row:]
     rows = np.arange(header_row + 1, header_row + 1 + len(body), dtype=np.int64)
     return RawTable(file=shown, sheet=sheet_name, columns=header,
@@ -541,205 +555,8 @@ def _csv_error(shown: str, message: str, header_row: int) -> InputError:
     return InputError(f"{shown} cannot be read as a table.", [Problem(shown, row, None, None, reason)])
 
 
-# =================================================================================== cells
-def _cell_text(value: Any) -> str:
-    """A cell as the user would read it: 12.0 -> '12', a date -> '2026-10-05', None -> ''."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _by_uniques(cells: np.ndarray, convert: Callable[[np.ndarray], tuple]) -> tuple:
-    """Apply ``convert`` to the distinct cells only, then spread the results back to every row.
-
-    Exports repeat the same timekeeper, matter, date and code thousands of times; working on
-    the distinct values makes the lookups cost almost nothing.
-    """
-    codes, uniques = pd.factorize(cells)  # (the NA-sentinel path is the faster one)
-    uniques = np.asarray(uniques, dtype=object)
-    if len(codes) and codes.min() < 0:  # None/NaN cells (not from calamine or our CSV reader)
-        uniques = np.append(uniques, None)
-        codes = np.where(codes < 0, len(uniques) - 1, codes)
-    results = convert(uniques)
-    return tuple(np.asarray(r)[codes] for r in results)
-
-
-def _texts(uniques: np.ndarray) -> np.ndarray:
-    return np.array([_cell_text(v) for v in uniques], dtype=object)
-
-
-def _stripped_text(cells: np.ndarray, *, distinct: bool = False) -> np.ndarray:
-    """Cells as stripped text, '' for blank (object array).
-
-    ``distinct``: the column's values are (nearly) all different, as entry ids are; then the
-    whole column is stripped at once instead of going through its distinct values.
-    """
-    if distinct and pd.api.types.infer_dtype(cells, skipna=False) == "string":
-        return np.strings.strip(cells.astype(np.dtypes.StringDType())).astype(object)
-    return _by_uniques(cells, lambda u: (np.array([s.strip() for s in _texts(u)], dtype=object),))[0]
-
-
-def _strip_all(uniques: np.ndarray) -> list[str]:
-    return [s.strip() for s in _texts(uniques)]
-
-
-def _blanks(texts: list[str]) -> np.ndarray:
-    return np.array([not s for s in texts], dtype=bool)
-
-
-def _blank_cells(cells: np.ndarray) -> np.ndarray:
-    # calamine gives '' for an empty cell, and pandas reads CSV with keep_default_na=False
-    return cells == ""
-
-
-# Number parsing. Status codes, one per cell:
-_OK, _BLANK, _NOT_NUMBER, _TOO_PRECISE, _TOO_LARGE = range(5)
-
-
-def _scaled_numbers(cells: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cells as exact integers in units of 10**-digits, and a status per cell.
-
-    Workbook numbers (doubles) count only if they sit on the grid (within 1e-9 relative: the
-    double nearest to 1.25 is 1.25000000000000000 and passes; 1.2345 for 3 digits does not);
-    text is parsed exactly, digit by digit.
-    """
-    n = len(cells)
-    values = np.zeros(n, dtype=np.int64)
-    status = np.full(n, _OK, dtype=np.int8)
-    inferred = pd.api.types.infer_dtype(cells, skipna=False)
-    if inferred in ("floating", "integer", "mixed-integer-float"):  # the usual workbook column
-        return _scaled_floats(np.asarray(cells, dtype=np.float64), digits)
-    if inferred == "string":
-        return _by_uniques(cells, lambda u: _scaled_text(u.astype(str), digits))  # type: ignore[return-value]
-    # Mixed: numbers with blank (or text) cells among them. Split by type, then vectorise.
-    is_number = np.fromiter((type(v) in (float, int) for v in cells), dtype=bool, count=n)
-    is_text = np.fromiter((isinstance(v, str) for v in cells), dtype=bool, count=n)
-    if is_number.any():
-        values[is_number], status[is_number] = _scaled_floats(
-            np.asarray(cells[is_number], dtype=np.float64), digits)
-    if is_text.any():
-        values[is_text], status[is_text] = _by_uniques(
-            cells[is_text], lambda u: _scaled_text(u.astype(str), digits))
-    other = ~(is_number | is_text)
-    status[other] = np.where(pd.isna(cells[other]), _BLANK, _NOT_NUMBER)
-    return values, status
-
-
-def _scaled_floats(numbers: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
-    scaled = numbers * 10**digits
-    grid = np.rint(scaled)
-    status = np.full(len(numbers), _OK, dtype=np.int8)
-    off_grid = np.abs(scaled - grid) > 1e-9 * np.maximum(np.abs(grid), 1.0)
-    status[off_grid] = _TOO_PRECISE
-    status[~np.isfinite(numbers) | (np.abs(numbers) >= _BIGGEST)] = _TOO_LARGE
-    values = np.where(status == _OK, grid, 0).astype(np.int64)
-    return values, status
-
-
-def _scaled_text(text: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact parse of numbers written as text ('1,250.50', '-3', '.5', '$12'), vectorised."""
-    s = np.strings.strip(text)
-    blank = s == ""
-    negative = np.strings.startswith(s, "-")
-    signed = negative | np.strings.startswith(s, "+")
-    s = np.where(signed, np.strings.slice(s, 1, None), s)
-    s = np.strings.lstrip(np.strings.lstrip(s, "$€£"), " ")
-    # thousands separators only in groups of three ('1,250.50'); '1,25' is not a number here
-    comma = np.strings.find(s, ",") >= 0
-    grouped = np.ones(len(s), dtype=bool)
-    if comma.any():
-        grouped[comma] = pd.Series(s[comma], dtype=object).str.fullmatch(
-            r"\d{1,3}(?:,\d{3})+(?:\.\d*)?").to_numpy(dtype=bool)
-        s = np.strings.replace(s, ",", "")
-    whole, _, fraction = np.strings.partition(s, ".")
-    ascii_digits = "0123456789"
-    is_number = (grouped & ~blank & ((whole != "") | (fraction != ""))
-                 & (np.strings.strip(whole, ascii_digits) == "")
-                 & (np.strings.strip(fraction, ascii_digits) == ""))
-    fraction = np.strings.rstrip(fraction, "0")  # '1.2500' is 1.25
-    too_precise = is_number & (np.strings.str_len(fraction) > digits)
-    too_large = is_number & (np.strings.str_len(np.strings.lstrip(whole, "0")) > 12)
-    ok = is_number & ~too_precise & ~too_large
-    whole_int = np.where(ok & (whole != ""), whole, "0").astype(np.int64)
-    frac_int = (np.where(ok & (fraction != ""), np.strings.ljust(fraction, digits, "0"), "0")
-                .astype(np.int64)) if digits else np.zeros(len(s), dtype=np.int64)
-    values = (whole_int * 10**digits + frac_int) * np.where(negative, -1, 1)
-    status = np.select([blank, ~is_number, too_precise, too_large],
-                       [_BLANK, _NOT_NUMBER, _TOO_PRECISE, _TOO_LARGE], _OK).astype(np.int8)
-    return np.where(ok, values, 0).astype(np.int64), status
-
-
-def _format_words(fmt: str) -> str:
-    return (fmt.replace("%Y", "YYYY").replace("%y", "YY").replace("%m", "MM")
-            .replace("%d", "DD").replace("%b", "Mon").replace("%B", "Month"))
-
-
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # serial 1 = 1900-01-01 (with Excel's leap bug)
-#: Dates outside these years are typos (and would not fit pandas' nanosecond timestamps).
-_FIRST_DAY, _LAST_DAY = np.datetime64("1900-01-01", "D"), np.datetime64("2199-12-31", "D")
-_NAT = np.datetime64("NaT", "D")
-_FAR_DATE = "is not a plausible date (before 1900 or after 2199)"
-
-
-_MIDNIGHT = re.compile(r"[ T]00:00(:00(\.0+)?)?$")
-
-
-def _parse_dates(cells: np.ndarray, formats: tuple[str, ...]):
-    """Dates as datetime64[ns] at midnight, and masks of bad, implausible and blank cells.
-
-    Workbook date cells arrive as date/datetime objects, text cells as text (parsed with the
-    profile's formats, tried in order); a bare number is taken as an Excel date serial. The
-    work happens on the column's distinct values: a month has about thirty.
-    """
-    days, bad, far, blank = _by_uniques(cells, lambda u: _dates_of(u, formats))
-    return days.astype("datetime64[ns]"), bad, far, blank
-
-
-def _dates_of(uniques: np.ndarray, formats: tuple[str, ...]):
-    out = np.full(len(uniques), _NAT, dtype="datetime64[D]")
-    is_date = np.array([isinstance(v, date) for v in uniques], dtype=bool)
-    is_text = np.array([isinstance(v, str) and bool(v.strip()) for v in uniques], dtype=bool)
-    is_number = np.array([type(v) in (int, float) for v in uniques], dtype=bool)
-    blank = np.array([v is None or (isinstance(v, str) and not v.strip()) for v in uniques],
-                     dtype=bool)
-    if is_date.any():  # datetime is a date too; its time of day is dropped
-        out[is_date] = [np.datetime64(v.date() if isinstance(v, datetime) else v, "D")
-                        for v in uniques[is_date]]
-    if is_text.any():
-        # a date saved with a midnight time ("2026-10-05 00:00:00", as spreadsheets and
-        # databases often export dates) is that date; any other time of day is not a date
-        text = pd.Series([_MIDNIGHT.sub("", v.strip()) for v in uniques[is_text]], dtype=object)
-        parsed = np.full(len(text), _NAT, dtype="datetime64[D]")
-        for fmt in formats:
-            todo = np.isnat(parsed)
-            if not todo.any():
-                break
-            found = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-            parsed[todo] = found.to_numpy().astype("datetime64[D]")
-        out[is_text] = parsed
-    if is_number.any():  # an Excel date serial in a cell without a date format
-        serial = np.asarray(uniques[is_number], dtype=np.float64)
-        plausible = (serial >= 1) & (serial < 110_000)  # up to the year 2201
-        days = _EXCEL_EPOCH + np.floor(np.where(plausible, serial, 0)).astype("timedelta64[D]")
-        out[is_number] = np.where(plausible, days, _NAT)
-    far = ~np.isnat(out) & ((out < _FIRST_DAY) | (out > _LAST_DAY))
-    out[far] = _NAT
-    bad = np.isnat(out) & ~blank & ~far
-    return out, bad, far, blank
-
-
 # =================================================================================== checking
-class _Found:
+class ProblemCollector:
     """Collects problems for one check of one file, vectorised over the rows."""
 
     def __init__(self, raw: RawTable, rows: np.ndarray):
@@ -768,9 +585,9 @@ def row_kinds(raw: RawTable, profile: Profile) -> tuple[np.ndarray, list[Problem
     positions = [i for h in mapped for i in raw.find(h)]
     # A row is blank when every mapped cell is; look at the other columns only for the rows
     # whose first mapped cell is blank (a handful of trailing rows, usually).
-    candidates = np.flatnonzero(_blank_cells(raw.cells[positions[0]])) if positions else np.arange(n)
+    candidates = np.flatnonzero(blank_cells(raw.cells[positions[0]])) if positions else np.arange(n)
     for i in positions[1:]:
-        candidates = candidates[_blank_cells(raw.cells[i][candidates])]
+        candidates = candidates[blank_cells(raw.cells[i][candidates])]
     blank = np.zeros(n, dtype=bool)
     blank[candidates] = True
     labels = np.full(n, "*", dtype="<U8")
@@ -781,11 +598,11 @@ def row_kinds(raw: RawTable, profile: Profile) -> tuple[np.ndarray, list[Problem
             return labels, problems  # reported as a missing column by check_entries
         cells = raw.cells[where[0]]
         kind_of = {v.casefold(): k for k in profile.kinds for v in profile.spec(k).types}
-        labels = _by_uniques(cells, lambda u: (np.array(
-            [kind_of.get(s.casefold(), "?") for s in _strip_all(u)], dtype="<U8"),))[0]
+        labels = by_uniques(cells, lambda u: (np.array(
+            [kind_of.get(s.casefold(), "?") for s in strip_all(u)], dtype="<U8"),))[0]
         unknown = (labels == "?") & ~blank
         known = [v for k in profile.kinds for v in profile.spec(k).types]
-        found = _Found(raw, raw.rows)
+        found = ProblemCollector(raw, raw.rows)
         found.add(unknown, raw.columns[where[0]], cells,
                   f"is not a type this profile knows; expected one of: {', '.join(known)}")
         problems = found.items
@@ -827,7 +644,7 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
     keep = (labels == kind) | (labels == "*")
     everything = bool(keep.all())
     rows = raw.rows if everything else raw.rows[keep]
-    found = _Found(raw, rows)
+    found = ProblemCollector(raw, rows)
     header = {f: raw.columns[raw.find(h)[0]] if raw.find(h) else h for f, h in spec.mapped().items()}
 
     def cells(name: str) -> np.ndarray | None:
@@ -842,7 +659,7 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
 
     # -- entry id: present, and once only in this file
     ids_cells = cells("entry_id")
-    ids = _stripped_text(ids_cells, distinct=True)
+    ids = stripped_text(ids_cells, distinct=True)
     found.add(ids == "", header["entry_id"], None, "the entry ID is missing")
     id_series = pd.Series(ids, dtype=object)
     repeated = (id_series.duplicated(keep=False) & (id_series != "")).to_numpy()
@@ -857,11 +674,11 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
 
     # -- dates
     date_cells = cells("date")
-    work_date, bad, far, blank = _parse_dates(date_cells, profile.date_formats)
-    formats = " or ".join(_format_words(f) for f in profile.date_formats)
+    work_date, bad, far, blank = parse_dates(date_cells, profile.date_formats)
+    formats = " or ".join(format_words(f) for f in profile.date_formats)
     found.add(blank, header["date"], None, "the date is missing")
     found.add(bad, header["date"], date_cells, f"is not a date (expected {formats})")
-    found.add(far, header["date"], date_cells, _FAR_DATE)
+    found.add(far, header["date"], date_cells, FAR_DATE)
     out["work_date"] = work_date
 
     # -- timekeeper (by id or by user name)
@@ -870,7 +687,7 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         out["timekeeper_id"] = np.full(n, None, dtype=object)
     else:
         tk_map = reference.lookup(profile.timekeeper_lookup)
-        tk_blank, tk_ids, tk_known = _by_uniques(tk_cells, lambda u: _lookup(_strip_all(u), tk_map))
+        tk_blank, tk_ids, tk_known = by_uniques(tk_cells, lambda u: _lookup(strip_all(u), tk_map))
         unknown = ~tk_known & ~tk_blank
         if kind == "time":
             found.add(tk_blank, header["timekeeper"], None, "the timekeeper is missing")
@@ -888,20 +705,20 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
     client_currency = reference.lookup("client_currency")
 
     def find_matters(u: np.ndarray):
-        texts = _strip_all(u)
+        texts = strip_all(u)
         numbers = [_matter_number(s, pattern) for s in texts]
-        ids = [matter_map.get(_norm(m)) if m else None for m in numbers]
+        ids = [matter_map.get(norm(m)) if m else None for m in numbers]
         owner = [matter_client.get(m) for m in ids]
         cur = [client_currency.get(c) for c in owner]
-        return (_blanks(texts), np.array([m is not None for m in numbers], dtype=bool),
+        return (blanks(texts), np.array([m is not None for m in numbers], dtype=bool),
                 np.array([m is not None for m in ids], dtype=bool),
                 np.array(ids, dtype=object), np.array(owner, dtype=object),
                 np.array(cur, dtype=object),
                 np.array([money.minor_digits(c) if c else 2 for c in cur], dtype=np.int64),
-                np.array([_norm(c) if c else "" for c in owner], dtype=object))
+                np.array([norm(c) if c else "" for c in owner], dtype=object))
 
     (matter_blank, has_number, matter_known, matter_ids, clients, currency, digits,
-     client_norm) = _by_uniques(matter_cells, find_matters)
+     client_norm) = by_uniques(matter_cells, find_matters)
     no_number = ~has_number & ~matter_blank
     found.add(matter_blank, header["matter"], None, "the matter is missing")
     found.add(no_number, header["matter"], matter_cells, "no matter number found in this cell")
@@ -911,8 +728,8 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
 
     client_cells = cells("client_id")
     if client_cells is not None:
-        given_blank, given_norm = _by_uniques(client_cells, lambda u: (
-            _blanks(texts := _strip_all(u)), np.array([_norm(s) for s in texts], dtype=object)))
+        given_blank, given_norm = by_uniques(client_cells, lambda u: (
+            blanks(texts := strip_all(u)), np.array([norm(s) for s in texts], dtype=object)))
         mismatch = ~given_blank & matter_known & (given_norm != client_norm)
         found.add(mismatch, header["client_id"], client_cells,
                   lambda i: f"matter {matter_ids[i]} belongs to client {clients[i]}, not to this client")
@@ -922,38 +739,38 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
     def quantity(name: str, label: str, required: bool) -> tuple[np.ndarray, np.ndarray]:
         qty_cells = cells(name)
         if qty_cells is None:
-            return np.zeros(n, dtype=np.int64), np.full(n, _BLANK, dtype=np.int8)
-        values, status = _scaled_numbers(qty_cells, 3)
+            return np.zeros(n, dtype=np.int64), np.full(n, BLANK, dtype=np.int8)
+        values, status = scaled_numbers(qty_cells, 3)
         col = header[name]
         if required:
-            found.add(status == _BLANK, col, None, f"the {label} missing")
-        found.add(status == _NOT_NUMBER, col, qty_cells, "is not a number")
-        found.add(status == _TOO_PRECISE, col, qty_cells, "has more than 3 decimal places")
-        found.add(status == _TOO_LARGE, col, qty_cells, "is too large")
+            found.add(status == BLANK, col, None, f"the {label} missing")
+        found.add(status == NOT_NUMBER, col, qty_cells, "is not a number")
+        found.add(status == TOO_PRECISE, col, qty_cells, "has more than 3 decimal places")
+        found.add(status == TOO_LARGE, col, qty_cells, "is too large")
         return values, status
 
     def amount(name: str, label: str, *, negative_ok: bool) -> tuple[np.ndarray, np.ndarray]:
         amount_cells = cells(name)
         if amount_cells is None:
             return np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
-        milli, status = _scaled_numbers(amount_cells, 3)
+        milli, status = scaled_numbers(amount_cells, 3)
         step = 10 ** (3 - digits)
         on_grid = milli % step == 0
-        status = np.where((status == _OK) & ~on_grid, _TOO_PRECISE, status)
+        status = np.where((status == OK) & ~on_grid, TOO_PRECISE, status)
         col = header[name]
-        found.add(status == _NOT_NUMBER, col, amount_cells, "is not an amount")
-        found.add(status == _TOO_PRECISE, col, amount_cells,
-                  lambda i: _too_precise_money(int(digits[i]), currency[i]))
-        found.add(status == _TOO_LARGE, col, amount_cells, "is too large")
+        found.add(status == NOT_NUMBER, col, amount_cells, "is not an amount")
+        found.add(status == TOO_PRECISE, col, amount_cells,
+                  lambda i: too_precise_money(int(digits[i]), currency[i]))
+        found.add(status == TOO_LARGE, col, amount_cells, "is too large")
         if not negative_ok:
-            found.add((status == _OK) & (milli < 0), col, amount_cells,
+            found.add((status == OK) & (milli < 0), col, amount_cells,
                       f"the {label} cannot be negative")
-        return np.where(status == _OK, milli // step, 0), status == _BLANK
+        return np.where(status == OK, milli // step, 0), status == BLANK
 
     if kind == "time":
         hours, status = quantity("hours", "hours are", True)
         hours_cells = cells("hours")
-        parsed = status == _OK
+        parsed = status == OK
         found.add(parsed & (hours <= 0), header["hours"], hours_cells, "the hours must be more than 0")
         found.add(parsed & (hours > 24 * money.QTY_SCALE), header["hours"], hours_cells,
                   "is more than 24 hours in one entry")
@@ -966,11 +783,11 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         out["amount_minor"][total_blank] = pd.NA
     else:
         qty, status = quantity("quantity", "quantity is", False)
-        qty_blank = status == _BLANK
+        qty_blank = status == BLANK
         qty = np.where(qty_blank, money.QTY_SCALE, qty)  # no quantity: one item
         qty_cells = cells("quantity")
         if qty_cells is not None:
-            found.add((status == _OK) & (qty <= 0), header["quantity"], qty_cells,
+            found.add((status == OK) & (qty <= 0), header["quantity"], qty_cells,
                       "the quantity must be more than 0")
         unit, unit_blank = amount("unit_cost", "unit cost", negative_ok=True)
         total, total_blank = amount("amount", "amount", negative_ok=True)
@@ -993,7 +810,7 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         if code_cells is None:
             out[name] = np.full(n, None, dtype=object)
             continue
-        codes, bad_code = _by_uniques(code_cells, lambda u: _codes(_strip_all(u)))
+        codes, bad_code = by_uniques(code_cells, lambda u: _codes(strip_all(u)))
         found.add(bad_code, header[name], code_cells,
                   f"is not a UTBMS {word} code (one letter and three digits, e.g. {example})")
         out[name] = codes
@@ -1005,10 +822,10 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
     elif pd.api.types.infer_dtype(narrative_cells, skipna=False) == "string":
         out["narrative"] = narrative_cells
     else:  # numbers or dates typed into the narrative column: as the cell shows them
-        out["narrative"] = _by_uniques(narrative_cells, lambda u: (_texts(u),))[0]
+        out["narrative"] = by_uniques(narrative_cells, lambda u: (cell_texts(u),))[0]
     if kind == "expenses":
         receipt_cells = cells("receipt_ref")
-        receipts = np.full(n, "", dtype=object) if receipt_cells is None else _stripped_text(receipt_cells)
+        receipts = np.full(n, "", dtype=object) if receipt_cells is None else stripped_text(receipt_cells)
         out["receipt_ref"] = np.where(receipts == "", None, receipts)
 
     # -- billable (or its inverse, non_billable); blank means billable
@@ -1019,8 +836,8 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
     else:
         yes = {v.casefold() for v in profile.yes_values}
         no = {v.casefold() for v in profile.no_values}
-        flag_blank, value, bad_flag = _by_uniques(
-            flag_cells, lambda u: (_blanks(texts := _strip_all(u)), *_flags(texts, yes, no)))
+        flag_blank, value, bad_flag = by_uniques(
+            flag_cells, lambda u: (blanks(texts := strip_all(u)), *_flags(texts, yes, no)))
         found.add(bad_flag, header[flag], flag_cells,
                   f"should be {profile.yes_values[0].title()} or {profile.no_values[0].title()}")
         value = value.astype(bool)
@@ -1032,9 +849,9 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         if entered_cells is None:
             out["entered_on"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
         else:
-            entered, bad, far, _ = _parse_dates(entered_cells, profile.date_formats)
+            entered, bad, far, _ = parse_dates(entered_cells, profile.date_formats)
             found.add(bad, header["entered_on"], entered_cells, f"is not a date (expected {formats})")
-            found.add(far, header["entered_on"], entered_cells, _FAR_DATE)
+            found.add(far, header["entered_on"], entered_cells, FAR_DATE)
             out["entered_on"] = entered
 
     out["row"] = rows
@@ -1044,8 +861,8 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
 
 
 def _lookup(texts: list[str], mapping: Mapping[str, str]):
-    ids = [mapping.get(_norm(s)) if s else None for s in texts]
-    return _blanks(texts), np.array(ids, dtype=object), np.array([i is not None for i in ids], dtype=bool)
+    ids = [mapping.get(norm(s)) if s else None for s in texts]
+    return blanks(texts), np.array(ids, dtype=object), np.array([i is not None for i in ids], dtype=bool)
 
 
 def _matter_number(text: str, pattern: re.Pattern | None) -> str | None:
@@ -1072,13 +889,6 @@ def _flags(texts: list[str], yes: set[str], no: set[str]):
     value = np.array([f in yes for f in folded], dtype=bool)
     bad = np.array([bool(f) and f not in yes and f not in no for f in folded], dtype=bool)
     return value, bad
-
-
-def _too_precise_money(digits: int, currency: Any) -> str:
-    cur = currency if isinstance(currency, str) else "money"
-    if digits == 0:
-        return f"must be a whole number ({cur} has no smaller unit)"
-    return f"has more than {digits} decimal places ({cur} amounts go to {10 ** -digits:.{digits}f})"
 
 
 def _as_frame(out: dict[str, Any], spec: dict[str, str]) -> pd.DataFrame:
@@ -1201,7 +1011,7 @@ def read_entries(path: str | Path, kind: Literal["time", "expenses", "all"] = "t
         labels, _ = row_kinds(raw, prof)
         skipped = {k: int((labels == k).sum()) for k in prof.kinds if k not in kinds}
     if problems:
-        raise _refused(raw, problems)
+        raise refusal(raw, problems)
     return CheckedFile(raw=raw, profile=prof, kinds=kinds, frames=frames, skipped=skipped)
 
 
@@ -1244,7 +1054,7 @@ def import_file(ledger, path: str | Path, kind: Literal["time", "expenses", "all
             report("Comparing with the ledger", len(kinds), len(kinds))
             locked = [p for k in kinds for p in _locked_problems(raw, prof, k, frames[k], plans[k])]
             if locked:
-                raise _refused(raw, locked)
+                raise refusal(raw, locked)
             results = {}
             for k in kinds:
                 results[k] = _write(ledger, conn, k, frames[k], plans[k], raw, prof, who, report)
@@ -1281,7 +1091,8 @@ def _big_page_cache(conn: sa.Connection) -> Iterator[None]:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def _refused(raw: RawTable, problems: list[Problem]) -> InputError:
+def refusal(raw: RawTable, problems: list[Problem]) -> InputError:
+    """The error that refuses a file: every problem once, in row and then column order."""
     unique = list(dict.fromkeys(problems))  # a mixed file checks shared columns twice
     order = {c: i for i, c in enumerate(raw.columns)}
     unique.sort(key=lambda p: (p.row or 0, order.get(p.column or "", -1)))

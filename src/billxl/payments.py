@@ -57,6 +57,22 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from billxl import intake, money, schema
+from billxl.cells import (
+    BLANK,
+    FAR_DATE,
+    NOT_NUMBER,
+    OK,
+    TOO_LARGE,
+    TOO_PRECISE,
+    blank_cells,
+    format_words,
+    norm,
+    norm_all,
+    parse_dates,
+    scaled_numbers,
+    stripped_text,
+    too_precise_money,
+)
 from billxl.errors import InputError, LedgerError, Problem
 from billxl.store import tables as t
 
@@ -248,7 +264,7 @@ def read_receipts(path: str | Path, profile: str | Path | ReceiptProfile = "cano
     raw = intake.read_table(path, sheet=sheet or prof.sheet, header_row=prof.header_row)
     frame, problems, skipped = check_receipts(raw, prof, reference)
     if problems:
-        raise intake._refused(raw, problems)
+        raise intake.refusal(raw, problems)
     return CheckedReceipts(raw=raw, profile=prof, frame=frame, skipped=skipped)
 
 
@@ -279,17 +295,17 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
     # rows whose every mapped cell is blank are not receipts (trailing rows of a sheet)
     blank = np.ones(len(raw), dtype=bool)
     for i in positions.values():
-        blank &= intake._blank_cells(raw.cells[i])
-    amount_milli, amount_status = intake._scaled_numbers(all_cells("amount"), 3)
+        blank &= blank_cells(raw.cells[i])
+    amount_milli, amount_status = scaled_numbers(all_cells("amount"), 3)
     keep = ~blank
     if profile.credits_only:  # payments out (or blank credit cells) are not receipts
-        positive = (amount_status == intake._OK) & (amount_milli > 0)
-        unreadable = (amount_status != intake._OK) & (amount_status != intake._BLANK)
+        positive = (amount_status == OK) & (amount_milli > 0)
+        unreadable = (amount_status != OK) & (amount_status != BLANK)
         keep &= positive | unreadable  # an unreadable credit cell is reported, not skipped
     skipped = int((~blank & ~keep).sum())
     rows = raw.rows[keep]
     n = len(rows)
-    found = intake._Found(raw, rows)
+    found = intake.ProblemCollector(raw, rows)
 
     def cells(name: str) -> np.ndarray | None:
         column = all_cells(name)
@@ -299,7 +315,7 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
         column = cells(name)
         if column is None:
             return np.full(n, "", dtype=object)
-        return intake._stripped_text(column)
+        return stripped_text(column)
 
     out: dict[str, Any] = {"row": rows}
     for name, limit in _LIMITS.items():
@@ -312,19 +328,19 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
 
     # -- date
     date_cells = cells("date")
-    received, bad, far, no_date = intake._parse_dates(date_cells, profile.date_formats)
-    formats = " or ".join(intake._format_words(f) for f in profile.date_formats)
+    received, bad, far, no_date = parse_dates(date_cells, profile.date_formats)
+    formats = " or ".join(format_words(f) for f in profile.date_formats)
     found.add(no_date, header["date"], None, "the date is missing")
     found.add(bad, header["date"], date_cells, f"is not a date (expected {formats})")
-    found.add(far, header["date"], date_cells, intake._FAR_DATE)
+    found.add(far, header["date"], date_cells, FAR_DATE)
     out["received_on"] = received
 
     # -- client: by id, else by the payer's name (exactly one client of that name, or none)
     clients = reference.clients
-    known_ids = dict(zip(intake._norm_all(clients["client_id"]), clients["client_id"], strict=True))
+    known_ids = dict(zip(norm_all(clients["client_id"]), clients["client_id"], strict=True))
     given = text("client_id")
     codes, uniques = pd.factorize(given)
-    client = np.array([known_ids.get(intake._norm(v)) if v else None for v in uniques] + [None],
+    client = np.array([known_ids.get(norm(v)) if v else None for v in uniques] + [None],
                       dtype=object)[codes]
     found.add((given != "") & pd.isna(client), header.get("client_id", "client_id"),
               cells("client_id"), "no client with this ID in the ledger")
@@ -356,16 +372,16 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
     codes, uniques = pd.factorize(pd.Series(currency, dtype=object))
     digits = np.array([money.minor_digits(c) for c in uniques] + [2], dtype=np.int64)[codes]
     step = 10 ** (3 - digits)
-    status = np.where((status == intake._OK) & (milli % step != 0), intake._TOO_PRECISE, status)
+    status = np.where((status == OK) & (milli % step != 0), TOO_PRECISE, status)
     amount_cells, where = cells("amount"), header["amount"]
-    found.add(status == intake._BLANK, where, None, "the amount is missing")
-    found.add(status == intake._NOT_NUMBER, where, amount_cells, "is not an amount")
-    found.add(status == intake._TOO_PRECISE, where, amount_cells,
-              lambda i: intake._too_precise_money(int(digits[i]), currency[i]))
-    found.add(status == intake._TOO_LARGE, where, amount_cells, "is too large")
-    found.add((status == intake._OK) & (milli <= 0), where, amount_cells,
+    found.add(status == BLANK, where, None, "the amount is missing")
+    found.add(status == NOT_NUMBER, where, amount_cells, "is not an amount")
+    found.add(status == TOO_PRECISE, where, amount_cells,
+              lambda i: too_precise_money(int(digits[i]), currency[i]))
+    found.add(status == TOO_LARGE, where, amount_cells, "is too large")
+    found.add((status == OK) & (milli <= 0), where, amount_cells,
               "a receipt must be more than 0 (a returned payment is a reversal)")
-    out["amount_minor"] = np.where(status == intake._OK, milli // step, 0)
+    out["amount_minor"] = np.where(status == OK, milli // step, 0)
     out["method"] = np.where(out["method"] == "", profile.default_method,
                              np.char.lower(out["method"].astype(str)).astype(object))
 
@@ -1180,7 +1196,7 @@ def post_receipts(ledger, path: str | Path, profile: str | Path | ReceiptProfile
         changed = seen[seen["row_hash"] != seen["stored_hash"]]
         if len(changed):
             column = prof.columns.receipt_id or prof.columns.date
-            raise intake._refused(checked.raw, [
+            raise intake.refusal(checked.raw, [
                 checked.raw.problem(int(row), column, key,
                                     "this receipt was posted before with different details; "
                                     "correct it by reversing the posted one first")

@@ -43,17 +43,17 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from billxl import money
 from billxl.atomic import atomic_path
 from billxl.billing.prebill import ACTIONS, MAX_LINE_HOURS_MILLI, REASON_CODES
-from billxl.errors import InputError, Problem
-from billxl.intake import (
-    _BLANK,
-    _NOT_NUMBER,
-    _OK,
-    _TOO_LARGE,
-    _TOO_PRECISE,
-    _cell_text,
-    _parse_dates,
-    _scaled_numbers,
+from billxl.cells import (
+    BLANK,
+    NOT_NUMBER,
+    OK,
+    TOO_LARGE,
+    TOO_PRECISE,
+    cell_text,
+    parse_dates,
+    scaled_numbers,
 )
+from billxl.errors import InputError, Problem
 
 __all__ = ["SHEET", "HEADERS", "write_prebill_workbook", "read_prebill_workbook", "line_check"]
 
@@ -732,7 +732,7 @@ def _grid(path: str | Path) -> tuple[np.ndarray, str]:
 def _header(block: np.ndarray, shown: str) -> tuple[int, dict[str, int]]:
     """The header row (the one holding the hidden 'check' header) and each column's position."""
     for i in range(min(len(block), 50)):
-        texts = [_cell_text(v).strip() for v in block[i]]
+        texts = [cell_text(v).strip() for v in block[i]]
         if "check" in texts and "prebill_pk" in texts:
             wanted = {c.key: c.header for c in COLUMNS} | {k: k for k in KEY_COLUMNS}
             where = {key: texts.index(h) for key, h in wanted.items() if h in texts}
@@ -749,7 +749,7 @@ def _header(block: np.ndarray, shown: str) -> tuple[int, dict[str, int]]:
 
 
 def _texts(cells: np.ndarray) -> np.ndarray:
-    return np.array([_cell_text(v).strip() for v in cells], dtype=object)
+    return np.array([cell_text(v).strip() for v in cells], dtype=object)
 
 
 def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
@@ -772,7 +772,7 @@ def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]
 
     def add(mask, column: str | None, cells, reason) -> None:
         for i in np.flatnonzero(mask):
-            value = None if cells is None else _cell_text(cells[i]).strip() or None
+            value = None if cells is None else cell_text(cells[i]).strip() or None
             why = reason if isinstance(reason, str) else reason(int(i))
             problems.append(Problem(shown, int(rows[i]), column, value, why, SHEET))
 
@@ -782,14 +782,14 @@ def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]
     n = len(body)
 
     # -- the hidden keys: numbers, originals as written, and the check over them
-    pk_val, pk_status = _scaled_numbers(body[:, col["prebill_pk"]], 0)
-    entry_val, entry_status = _scaled_numbers(body[:, col["entry_pk"]], 0)
+    pk_val, pk_status = scaled_numbers(body[:, col["prebill_pk"]], 0)
+    entry_val, entry_status = scaled_numbers(body[:, col["entry_pk"]], 0)
     original_text = _texts(body[:, col["original"]])
     check_text = _texts(body[:, col["check"]])
     originals: list[dict] = []
     tampered = np.zeros(n, dtype=bool)
     for i in range(n):
-        ok = pk_status[i] == _OK and entry_status[i] == _OK
+        ok = pk_status[i] == OK and entry_status[i] == OK
         try:
             orig = json.loads(original_text[i]) if ok else {}
         except ValueError:
@@ -819,34 +819,34 @@ def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]
 
     # -- numbers: hours to the thousandth, money to the currency's minor unit
     qty_cells = body[:, col["bill_qty_milli"]]
-    qty, qty_status = _scaled_numbers(qty_cells, 3)
+    qty, qty_status = scaled_numbers(qty_cells, 3)
     header = HEADERS["bill_qty_milli"]
-    add(is_line & (qty_status == _BLANK), header, None, "the bill hours are missing")
-    add(is_line & (qty_status == _NOT_NUMBER), header, qty_cells, "is not a number")
-    add(is_line & (qty_status == _TOO_PRECISE), header, qty_cells,
+    add(is_line & (qty_status == BLANK), header, None, "the bill hours are missing")
+    add(is_line & (qty_status == NOT_NUMBER), header, qty_cells, "is not a number")
+    add(is_line & (qty_status == TOO_PRECISE), header, qty_cells,
         "has more than 3 decimal places")
-    add(is_line & (qty_status == _TOO_LARGE), header, qty_cells, "is too large")
-    good_qty = is_line & (qty_status == _OK)
+    add(is_line & (qty_status == TOO_LARGE), header, qty_cells, "is too large")
+    good_qty = is_line & (qty_status == OK)
     add(good_qty & (qty < 0), header, qty_cells, "the hours cannot be negative")
     add(good_qty & (kinds == "time") & (qty > MAX_LINE_HOURS_MILLI), header, qty_cells,
         "is more than 24 hours on one line")
 
     def amounts(key: str, label: str, blank_ok: bool) -> tuple[np.ndarray, np.ndarray]:
         cells = body[:, col[key]]
-        milli, status = _scaled_numbers(cells, 3)
+        milli, status = scaled_numbers(cells, 3)
         step = 10 ** (3 - digits)
-        status = np.where((status == _OK) & (milli % step != 0), _TOO_PRECISE, status)
+        status = np.where((status == OK) & (milli % step != 0), TOO_PRECISE, status)
         head = HEADERS[key]
         if not blank_ok:
-            add(is_line & (status == _BLANK), head, None, f"the {label} is missing")
-        add(is_line & (status == _NOT_NUMBER), head, cells, "is not an amount")
-        add(is_line & (status == _TOO_PRECISE), head, cells,
+            add(is_line & (status == BLANK), head, None, f"the {label} is missing")
+        add(is_line & (status == NOT_NUMBER), head, cells, "is not an amount")
+        add(is_line & (status == TOO_PRECISE), head, cells,
             lambda i: f"has more decimal places than {currency[i]} has "
                       f"({digits[i]})")
-        add(is_line & (status == _TOO_LARGE), head, cells, "is too large")
-        add(is_line & (status == _OK) & (milli < 0), head, cells,
+        add(is_line & (status == TOO_LARGE), head, cells, "is too large")
+        add(is_line & (status == OK) & (milli < 0), head, cells,
             f"the {label} cannot be negative")
-        return np.where(status == _OK, milli // step, 0), status
+        return np.where(status == OK, milli // step, 0), status
 
     rate, rate_status = amounts("bill_rate_minor", "bill rate", False)
     amount, amount_status = amounts("bill_amount_minor", "bill amount", True)
@@ -872,13 +872,13 @@ def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]
                        for r in _texts(reason_cells)], dtype=object)
     add(is_line & (reason != "") & ~np.isin(reason, list(REASON_CODES)), HEADERS["reason_code"],
         reason_cells, f"is not a reason code; pick one of: {', '.join(REASON_CODES)}")
-    note = np.array([_cell_text(v).strip() for v in body[:, col["note"]]], dtype=object)
+    note = np.array([cell_text(v).strip() for v in body[:, col["note"]]], dtype=object)
 
     # -- approvals: a name (or initials) and a date
     by_cells = body[:, col[APPROVED_BY_AT]]
     by = _texts(by_cells)
     on_cells = body[:, col[APPROVED_ON_AT]]
-    on_days, on_bad, on_far, _on_blank = _parse_dates(on_cells, ("%Y-%m-%d",))
+    on_days, on_bad, on_far, _on_blank = parse_dates(on_cells, ("%Y-%m-%d",))
     add(is_sign & (on_bad | on_far), "Approved on", on_cells,
         "is not a date; type it as YYYY-MM-DD (e.g. 2026-11-03)")
     # (a date left from an approval whose name was cleared is a withdrawal, not a mistake)
@@ -889,7 +889,7 @@ def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]
         "is too long (at most 100 characters)")
 
     def number_or_na(values: np.ndarray, status: np.ndarray) -> pd.Series:
-        return pd.Series(values, dtype="Int64").where(status == _OK, pd.NA)
+        return pd.Series(values, dtype="Int64").where(status == OK, pd.NA)
 
     def none_if_blank(values: np.ndarray) -> np.ndarray:
         return np.where(values == "", None, values).astype(object)
