@@ -168,3 +168,39 @@ def test_ar_commands(tmp_path):
     assert {r["currency"] for r in dso} == {"USD", "GBP"}
     bad = billxl(url, "ar", "aging", "--as-of", "31/10/2026", ok=2)
     assert "YYYY-MM-DD" in bad.stderr
+
+
+def _credit_ledger(ledger, tmp_path):
+    """C3 overpays (290.00 left on account); C1 has an invoice credited after it was paid."""
+    from billxl.billing.credit_notes import issue_credit_note
+
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-15", "500.00", client_id="C1", remittance="000002"),
+        receipt("R2", "2026-10-20", "3040.00", client_id="C3")]))
+    issue_credit_note(ledger, "000002", reason="billed twice", on=date(2026, 10, 25))
+    return ledger
+
+
+def test_aging_totals_are_the_same_under_every_grouping(ledger, tmp_path):
+    _credit_ledger(ledger, tmp_path)
+    totals = {}
+    for by in ar.GROUPINGS:
+        table = ar.aging(ledger, AS_OF, by=by)
+        totals[by] = table.groupby("currency")[["total", "credits", "net"]].sum().to_dict("index")
+    assert totals["client"]["USD"]["credits"] == 29000 + 50000  # cash on account + credited
+    for by in ("matter", "partner", "office"):
+        assert totals[by] == totals["client"], by
+    # the cash on account sits with the client's latest invoice: C3's matter, partner and office
+    partner = ar.aging(ledger, AS_OF, by="partner").set_index(["partner", "currency"])
+    assert partner.loc[("Smith, Jane", "USD"), "credits"] == 29000 + 50000
+
+
+def test_a_statement_asks_for_what_the_aging_says_is_owed(ledger, tmp_path):
+    _credit_ledger(ledger, tmp_path)
+    aging = ar.aging(ledger, AS_OF).set_index("client_id")
+    for client in ("C1", "C3"):
+        context = ar.statement_context(ledger, client, AS_OF)
+        assert context["totals"]["net_due"].minor == aging.loc[client, "net"], client
+    c3 = ar.statement_context(ledger, "C3", AS_OF)
+    assert c3["totals"]["on_account"].minor == 29000 and c3["has_credit"]
+    assert not c3["payment"]["due"]  # the firm holds more than the client owes

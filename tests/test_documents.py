@@ -296,7 +296,7 @@ def test_statement_aging_adds_up_to_the_open_total(tmp_path):
     items = open_items(statement_invoices(), as_of, statement_payments())
     assert list(items["number"]) == ["INV-1", "INV-2", "INV-3", "INV-4", "INV-5"]
     assert dict(zip(items["number"], items["bucket"], strict=True)) == {
-        "INV-1": "120_plus", "INV-2": "61_90", "INV-3": "31_60", "INV-4": "1_30",
+        "INV-1": "over_120", "INV-2": "61_90", "INV-3": "31_60", "INV-4": "1_30",
         "INV-5": "current"}
     balances = dict(zip(items["number"], items["balance_minor"], strict=True))
     assert balances == {"INV-1": 120000, "INV-2": 30000, "INV-3": 150000, "INV-4": 99999,

@@ -24,148 +24,68 @@ import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import BillxlError, LedgerError
+from billxl.figures import aging as aging_figure
+from billxl.figures import balances, credit
+from billxl.figures.aging import BUCKET_LABELS, BUCKETS
+from billxl.figures.dates import as_date
 from billxl.payments import invoice_balances
+from billxl.reference import Reference
+from billxl.store import reads
 from billxl.store import tables as t
 
 __all__ = ["BUCKETS", "BUCKET_LABELS", "age_items", "aging_table", "aging", "unapplied_as_of",
            "dso", "worklist", "add_note", "collection_notes", "write_aging", "statement_context",
            "write_statement"]
 
-BUCKETS = ("current", "1_30", "31_60", "61_90", "91_120", "over_120")
-BUCKET_LABELS = {"current": "Current", "1_30": "1-30", "31_60": "31-60", "61_90": "61-90",
-                 "91_120": "91-120", "over_120": "Over 120"}
-_EDGES = np.array([0, 30, 60, 90, 120])  # upper bounds of current, 1-30, ... (inclusive)
-BASES = ("due", "invoice")
-GROUPINGS = {
-    "client": ["client_id", "client"],
-    "matter": ["matter_id", "matter", "client_id"],
-    "partner": ["partner_id", "partner"],
-    "office": ["office_id", "office"],
-}
+BASES = aging_figure.BASES
+GROUPINGS = aging_figure.GROUPINGS
+age_items = aging_figure.age_items
+aging_table = aging_figure.aging_table
 
 
 def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise BillxlError(f"{value!r} is not a date: write it as YYYY-MM-DD.") from None
+    return as_date(value)
 
 
-def age_items(balances: pd.DataFrame, as_of: date, basis: str = "due") -> pd.DataFrame:
-    """The invoices with something owed on ``as_of``, each with its age and bucket. Pure.
-
-    ``balances`` is :func:`billxl.payments.invoice_balances` as of the same date. Adds
-    ``days`` (since the due date or the invoice date) and ``bucket``.
-    """
-    if basis not in BASES:
-        raise BillxlError(f"Age by what? {basis!r} is not one of: {', '.join(BASES)}.")
-    cutoff = pd.Timestamp(_as_date(as_of))
-    items = balances[(balances["invoice_date"] <= cutoff) & (balances["balance_minor"] > 0)].copy()
-    since = items["due_date" if basis == "due" else "invoice_date"]
-    items["days"] = (cutoff - since).dt.days.astype("int64")
-    items["bucket"] = np.array(BUCKETS)[np.searchsorted(_EDGES, items["days"].to_numpy(),
-                                                        side="left")]
-    return items.reset_index(drop=True)
+def _receivables(ledger, as_of: date, conn: sa.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every invoice's balance and every receipt's unapplied cash as of a date."""
+    j = reads.cash_journals(conn, as_of=as_of)
+    owed = balances.invoice_balances(j.invoices, j.allocations, j.write_offs, j.expense_parts,
+                                     as_of=as_of)
+    return owed, credit.unapplied(j.receipts, j.allocations, j.refunds, as_of=as_of)
 
 
-def _describe(ledger, frame: pd.DataFrame) -> pd.DataFrame:
+def _describe(reference: Reference, frame: pd.DataFrame) -> pd.DataFrame:
     """Add the names aging groups by: client, matter, billing partner, office."""
-    clients = ledger.read_frame(sa.select(t.clients.c.client_id, t.clients.c.name.label("client"),
-                                          t.clients.c.office_id.label("client_office")))
-    matters = ledger.read_frame(sa.select(t.matters.c.matter_id, t.matters.c.name.label("matter"),
-                                          t.matters.c.billing_partner_id.label("partner_id"),
-                                          t.matters.c.office_id.label("matter_office")))
-    people = ledger.read_frame(sa.select(t.timekeepers.c.timekeeper_id.label("partner_id"),
-                                         (t.timekeepers.c.last_name + ", "
-                                          + t.timekeepers.c.first_name).label("partner")))
-    offices = ledger.read_frame(sa.select(t.offices.c.office_id, t.offices.c.name.label("office")))
-    out = (frame.merge(clients, on="client_id", how="left")
-           .merge(matters, on="matter_id", how="left").merge(people, on="partner_id", how="left"))
-    # an invoice's office, else its matter's, else its client's
-    office = out["office_id"] if "office_id" in out else pd.Series(None, index=out.index)
-    out["office_id"] = office.fillna(out["matter_office"]).fillna(out["client_office"])
-    out = out.merge(offices, on="office_id", how="left")
-    for col in ("office_id", "office", "partner_id", "partner"):
-        out[col] = out[col].fillna("")
-    return out.drop(columns=["matter_office", "client_office"])
-
-
-def aging_table(items: pd.DataFrame, by: str = "client",
-                credits: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Buckets per group and currency (minor units), largest total first. Pure.
-
-    ``items``: :func:`age_items` with the group's columns (see ``GROUPINGS``). ``credits``:
-    rows of the same group columns and ``currency`` with ``credits_minor`` (positive).
-    """
-    if by not in GROUPINGS:
-        raise BillxlError(f"Age by what? {by!r} is not one of: {', '.join(GROUPINGS)}.")
-    keys = [*GROUPINGS[by], "currency"]
-    if items.empty:
-        table = pd.DataFrame(columns=keys)
-    else:
-        table = (items.pivot_table(index=keys, columns="bucket", values="balance_minor",
-                                   aggfunc="sum", fill_value=0, observed=True)
-                 .reset_index())
-        table.columns.name = None
-    for b in BUCKETS:
-        table[b] = table[b].astype("int64") if b in table else 0
-    table["total"] = table[list(BUCKETS)].sum(axis=1).astype("int64")
-    if credits is not None and len(credits):
-        table = table.merge(credits.groupby(keys, as_index=False)["credits_minor"].sum(),
-                            on=keys, how="outer")
-    table["credits"] = (table["credits_minor"] if "credits_minor" in table else
-                        pd.Series(0, index=table.index)).fillna(0).astype("int64")
-    for col in (*BUCKETS, "total"):
-        table[col] = table[col].fillna(0).astype("int64")
-    table["net"] = table["total"] - table["credits"]
-    table = table.sort_values(["currency", "total", keys[0]], ascending=[True, False, True],
-                              ignore_index=True)
-    return table[[*keys, *BUCKETS, "total", "credits", "net"]]
+    names = reference.display_names(reference.timekeepers["timekeeper_id"])
+    partners = pd.Series(names.to_numpy(), index=reference.timekeepers["timekeeper_id"].to_numpy())
+    return aging_figure.describe(frame, reference.clients, reference.matters, partners,
+                                 reference.offices)
 
 
 def unapplied_as_of(ledger, as_of: date, conn: sa.Connection | None = None) -> pd.DataFrame:
-    """Per receipt received by ``as_of`` and not reversed by then: its cash still unapplied."""
+    """Per receipt received by ``as_of`` and not reversed by then: its cash still unapplied
+    (:func:`billxl.figures.credit.unapplied`)."""
     if conn is None:
         with ledger.engine.connect() as c:
             return unapplied_as_of(ledger, as_of, c)
-    rc, al, rf = t.receipts.c, t.allocations.c, t.refunds.c
-    rec = ledger.read_frame(sa.select(rc.receipt_pk, rc.receipt_id, rc.client_id, rc.currency,
-                                      rc.amount_minor, rc.status, rc.reversed_on)
-                            .where(rc.received_on <= as_of), conn, dates=("reversed_on",))
-    live = ~((rec["status"] == "reversed") & (rec["reversed_on"] <= pd.Timestamp(as_of)))
-    rec = rec[live.to_numpy(dtype=bool)].reset_index(drop=True)
-    used = []
-    for query in (sa.select(al.receipt_pk, sa.func.sum(al.amount_minor).label("m"))
-                  .where(al.receipt_pk.is_not(None), al.applied_on <= as_of).group_by(al.receipt_pk),
-                  sa.select(rf.receipt_pk, sa.func.sum(rf.amount_minor).label("m"))
-                  .where(rf.refunded_on <= as_of).group_by(rf.receipt_pk)):
-        sums = ledger.read_frame(query, conn).set_index("receipt_pk")["m"]
-        used.append(rec["receipt_pk"].map(sums).fillna(0).astype("int64"))
-    rec["unapplied_minor"] = (rec["amount_minor"].astype("int64") - used[0] - used[1])
-    return rec[rec["unapplied_minor"] != 0].reset_index(drop=True)
+    j = reads.cash_journals(conn, as_of=as_of)
+    return credit.unapplied(j.receipts, j.allocations, j.refunds, as_of=as_of)
 
 
 def aging(ledger, as_of: Any, *, by: str = "client", basis: str = "due") -> pd.DataFrame:
-    """The AR aging as of a date, by client, matter, billing partner or office (minor units)."""
+    """The AR aging as of a date, by client, matter, billing partner or office (minor units).
+
+    :mod:`billxl.figures.aging` defines it; the credits (negative balances and cash on
+    account) are placed under every grouping, so the totals are the same whatever ``by`` is.
+    """
     as_of = _as_date(as_of)
     with ledger.engine.connect() as conn:
-        balances = invoice_balances(ledger, conn, as_of=as_of)
-        unapplied = unapplied_as_of(ledger, as_of, conn) if by == "client" else None
-    items = _describe(ledger, age_items(balances, as_of, basis))
-    owed_back = balances[balances["balance_minor"] < 0]
-    credits = _describe(ledger, owed_back).assign(credits_minor=-owed_back["balance_minor"]
-                                                  .to_numpy()) if len(owed_back) else None
-    if unapplied is not None and len(unapplied):
-        known = unapplied[unapplied["client_id"].notna()]
-        names = ledger.read_frame(sa.select(t.clients.c.client_id, t.clients.c.name.label("client")))
-        cash = known.merge(names, on="client_id", how="left").rename(
-            columns={"unapplied_minor": "credits_minor"})
-        credits = pd.concat([c for c in (credits, cash) if c is not None], ignore_index=True)
-    return aging_table(items, by, credits)
+        owed, cash = _receivables(ledger, as_of, conn)
+        reference = Reference.from_ledger(ledger, conn)
+    items = _describe(reference, age_items(owed, as_of, basis))
+    held = aging_figure.credits(owed, cash)
+    return aging_table(items, by, _describe(reference, held) if len(held) else None)
 
 
 # =================================================================================== DSO, lockup
@@ -399,30 +319,34 @@ def statement_context(ledger, client: str, as_of: Any, *, templates: Any = None)
     """The statement of account of a client as of a date, for ``billxl.documents``.
 
     Payments are the allocations applied by ``as_of`` and the write-offs written by then (both
-    reduce what is owed; the statement prints them together as paid).
+    reduce what is owed; the statement prints them together as paid). The client's credit on
+    account (:mod:`billxl.figures.credit`, in the statement's currency) is shown and taken off:
+    the statement asks for the net amount due.
     """
     from billxl.documents import statement_context as context_of
 
     as_of = _as_date(as_of)
     with ledger.engine.connect() as conn:
-        firm = dict(conn.execute(sa.select(t.firm)).mappings().one())
-        row = conn.execute(sa.select(t.clients).where(t.clients.c.client_id == client)
-                           ).mappings().first()
-        if row is None:
-            raise LedgerError(f"There is no client {client} in the ledger.")
-        invoices = ledger.read_frame(
-            sa.select(t.invoices, t.matters.c.name.label("matter_name"))
-            .join(t.matters, t.matters.c.matter_id == t.invoices.c.matter_id)
-            .where(t.invoices.c.client_id == client), conn, dates=("invoice_date", "due_date"))
-        pks = invoices["invoice_pk"].astype("int64").tolist()
-        al, wo = t.allocations.c, t.write_offs.c
-        paid = ledger.read_frame(sa.select(al.invoice_pk, al.amount_minor, al.applied_on)
-                                 .where(al.invoice_pk.in_(pks)), conn, dates=("applied_on",))
-        written = ledger.read_frame(sa.select(wo.invoice_pk, wo.amount_minor,
-                                              wo.written_on.label("applied_on"))
-                                    .where(wo.invoice_pk.in_(pks)), conn, dates=("applied_on",))
-    payments = pd.concat([paid, written], ignore_index=True)
-    return context_of(dict(row), firm, invoices, as_of, payments, templates=templates)
+        reference = Reference.from_ledger(ledger, conn)
+        j = reads.cash_journals(conn, as_of=as_of, client=client)
+    try:
+        row = reference.client(client)
+    except KeyError:
+        raise LedgerError(f"There is no client {client} in the ledger.") from None
+    matter_names = reference.matters.set_index("matter_id")["name"]
+    invoices = j.invoices.assign(matter_name=j.invoices["matter_id"].map(matter_names))
+    written = j.write_offs.rename(columns={"written_on": "applied_on"})
+    mine = j.allocations["invoice_pk"].isin(invoices["invoice_pk"])
+    payments = pd.concat([j.allocations.loc[mine, ["invoice_pk", "amount_minor", "applied_on"]],
+                          written.loc[written["invoice_pk"].isin(invoices["invoice_pk"]),
+                                      ["invoice_pk", "amount_minor", "applied_on"]]],
+                         ignore_index=True)
+    currency = (sorted(set(invoices["currency"].dropna()))[:1] or [row.get("currency")])[0]
+    held = credit.credit_on_account(credit.unapplied(j.receipts, j.allocations, j.refunds,
+                                                     as_of=as_of))
+    held = held[(held["client_id"] == client) & (held["currency"] == currency)]
+    return context_of(dict(row), dict(reference.firm), invoices, as_of, payments,
+                      templates=templates, on_account_minor=int(held["credit_minor"].sum()))
 
 
 def write_statement(ledger, client: str, as_of: Any, path: str | Path, *,

@@ -74,6 +74,9 @@ from billxl.cells import (
     too_precise_money,
 )
 from billxl.errors import InputError, LedgerError, Problem
+from billxl.figures import balances
+from billxl.reference import Reference
+from billxl.store import reads
 from billxl.store import tables as t
 
 __all__ = [
@@ -232,16 +235,8 @@ def load_receipt_profile(name_or_path: str | Path) -> ReceiptProfile:
 
 
 # =================================================================================== reading
-@dataclass(frozen=True)
-class CashReference:
-    """What checking a receipt file needs from the ledger: the clients and the firm's currency."""
-
-    clients: pd.DataFrame  # client_id, name, currency
-    firm_currency: str = "USD"
-
-    @classmethod
-    def from_ledger(cls, ledger) -> CashReference:
-        return cls(ledger.clients()[["client_id", "name", "currency"]], ledger.firm()["currency"])
+#: What checking a receipt file needs (the clients, the firm's currency): the one Reference.
+CashReference = Reference
 
 
 def _name_key(texts: pd.Series) -> pd.Series:
@@ -422,69 +417,21 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
 # =================================================================================== balances
 def invoice_balances(ledger, conn: sa.Connection | None = None, *, as_of: date | None = None,
                      client: str | None = None) -> pd.DataFrame:
-    """Every invoice (not credit notes) with what has happened to it, as of a date.
+    """Every invoice (not credit notes) with its balance as of a date.
 
-    Columns: the invoice's ``invoice_pk, number, client_id, matter_id, office_id, currency,
-    invoice_date, due_date, total_minor``; ``credited_minor`` (credit notes, negative),
-    ``paid_minor`` (allocations from receipts and trust, net of reversals),
-    ``written_off_minor``; ``balance_minor = total + credited - paid - written_off``;
-    ``expenses_open_minor``: the part of the balance that is expenses and their tax (what an
-    expenses-first payment pays before fees). Credit notes dated, allocations applied and
-    write-offs written after ``as_of`` are left out (invoices dated after it too).
-
-    ``billing.credit_notes.list_invoices`` can merge ``paid_minor``, ``written_off_minor`` and
-    ``balance_minor`` from here on ``invoice_pk`` to show payments in the register.
+    The figure is :func:`billxl.figures.balances.invoice_balances` (its docstring gives the
+    formula) over the ledger's journals read in ``conn`` (or a new connection): columns
+    ``invoice_pk, number, client_id, matter_id, office_id, currency, invoice_date, due_date``,
+    the invoice's totals, ``credited_minor`` (negative), ``paid_minor``,
+    ``written_off_minor``, ``balance_minor``, ``expenses_open_minor`` and ``fees_open_minor``.
     """
     if conn is None:
         with ledger.engine.connect() as c:
             return invoice_balances(ledger, c, as_of=as_of, client=client)
-    inv, al, wo, il = t.invoices, t.allocations, t.write_offs, t.invoice_lines
-    # Separate GROUP BY queries merged here: SQLite plans the same joined as subqueries
-    # poorly (nested loops over materialised views), and each of these is one index-free scan.
-    head = sa.select(inv.c.invoice_pk, inv.c.number, inv.c.kind, inv.c.credits_invoice_pk,
-                     inv.c.client_id, inv.c.matter_id, inv.c.office_id, inv.c.currency,
-                     inv.c.invoice_date, inv.c.due_date, inv.c.total_minor)
-    paid = sa.select(al.c.invoice_pk, sa.func.sum(al.c.amount_minor).label("paid_minor"),
-                     sa.func.sum(al.c.expenses_minor).label("paid_expenses")
-                     ).group_by(al.c.invoice_pk)
-    written = sa.select(wo.c.invoice_pk, sa.func.sum(wo.c.amount_minor).label("written_off_minor")
-                        ).group_by(wo.c.invoice_pk)
-    expense_lines = (sa.select(il.c.invoice_pk,
-                               sa.func.sum(il.c.amount_minor + il.c.tax_minor).label("expense_part"))
-                     .where(il.c.line_type.in_(["E", "IE"])).group_by(il.c.invoice_pk))
-    if as_of is not None:
-        head = head.where(inv.c.invoice_date <= as_of)
-        paid = paid.where(al.c.applied_on <= as_of)
-        written = written.where(wo.c.written_on <= as_of)
-    if client is not None:
-        head = head.where(inv.c.client_id == client)
-    every = ledger.read_frame(head.order_by(inv.c.invoice_pk), conn,
-                              dates=("invoice_date", "due_date"))
-    notes = every[every["kind"] == "credit_note"].astype({"credits_invoice_pk": "int64"})
-    frame = every[every["kind"] == "invoice"].drop(columns=["kind", "credits_invoice_pk"])
-    frame = frame.reset_index(drop=True)
-    frame["total_minor"] = frame["total_minor"].astype("int64")
-    credited = notes.groupby("credits_invoice_pk")["total_minor"].sum()
-    frame["credited_minor"] = frame["invoice_pk"].map(credited).fillna(0).astype("int64")
-    for query, columns in ((paid, ("paid_minor", "paid_expenses")),
-                           (written, ("written_off_minor",))):
-        sums = ledger.read_frame(query, conn).set_index("invoice_pk")
-        for col in columns:
-            frame[col] = frame["invoice_pk"].map(sums[col]).fillna(0).astype("int64")
-    parts = ledger.read_frame(expense_lines, conn).set_index("invoice_pk")["expense_part"]
-    # a credit note's expense lines count against the invoice it credits
-    owner = pd.concat([pd.Series(frame["invoice_pk"].to_numpy(), index=frame["invoice_pk"]),
-                       pd.Series(notes["credits_invoice_pk"].to_numpy(),
-                                 index=notes["invoice_pk"])])
-    parts = parts[parts.index.isin(owner.index)]
-    parts = parts.groupby(owner.loc[parts.index].to_numpy()).sum()
-    frame["expense_part"] = frame["invoice_pk"].map(parts).fillna(0).astype("int64")
-    frame["balance_minor"] = (frame["total_minor"] + frame["credited_minor"] - frame["paid_minor"]
-                              - frame["written_off_minor"])
-    # credit notes and write-offs come out of fees first: the expenses stay owed until paid
-    open_expenses = (frame["expense_part"] - frame["paid_expenses"]).clip(lower=0)
-    frame["expenses_open_minor"] = np.minimum(open_expenses, frame["balance_minor"].clip(lower=0))
-    return frame.drop(columns=["paid_expenses", "expense_part"])
+    journals = reads.cash_journals(conn, as_of=as_of, client=client, with_cash=False)
+    return balances.invoice_balances(journals.invoices, journals.allocations,
+                                     journals.write_offs, journals.expense_parts,
+                                     as_of=as_of, client=client)
 
 
 def cash_terms(ledger, conn: sa.Connection | None = None) -> pd.DataFrame:
@@ -1179,7 +1126,7 @@ def post_receipts(ledger, path: str | Path, profile: str | Path | ReceiptProfile
     who = actor or current_actor()
     name = Path(path).name
     report(f"Reading {name}"[:34], 0, 1)
-    checked = read_receipts(path, prof, reference=CashReference.from_ledger(ledger), sheet=sheet)
+    checked = read_receipts(path, prof, reference=Reference.from_ledger(ledger), sheet=sheet)
     frame = checked.frame
     report(f"Reading {name}"[:34], 1, 1)
 

@@ -107,3 +107,143 @@ def _hash_text(values: pd.Series) -> np.ndarray:
 def as_dates(values) -> pd.Series:
     """Dates as ``datetime64[ns]`` whatever came in (text, date objects, other resolutions)."""
     return pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
+
+
+# ----------------------------------------------------------------------------- journals
+# The frames ``store/reads.py`` returns and ``billxl.figures`` computes from.
+
+#: Invoices and credit notes (a credit note's totals are negative).
+INVOICE_FRAME = {
+    "invoice_pk": "int64",
+    "number": "string",
+    "kind": "string",  # invoice or credit_note
+    "credits_invoice_pk": "Int64",  # the invoice a credit note corrects
+    "client_id": "string",
+    "matter_id": "string",
+    "office_id": "string",
+    "currency": "string",
+    "invoice_date": "datetime64[ns]",
+    "due_date": "datetime64[ns]",
+    "fees_minor": "int64",
+    "expenses_minor": "int64",
+    "discount_minor": "int64",
+    "tax_minor": "int64",
+    "total_minor": "int64",
+}
+
+#: Money applied to an invoice: from a receipt or from trust; a reversal is negative.
+ALLOCATION_FRAME = {
+    "invoice_pk": "int64",
+    "receipt_pk": "Int64",
+    "trust_entry_pk": "Int64",
+    "applied_on": "datetime64[ns]",
+    "amount_minor": "int64",
+    "expenses_minor": "int64",
+}
+
+#: Post-bill write-offs of an invoice's balance; a reversal is negative.
+WRITE_OFF_FRAME = {
+    "invoice_pk": "int64",
+    "written_on": "datetime64[ns]",
+    "amount_minor": "int64",
+    "reason": "string",
+}
+
+#: Per invoice or credit note: the amount of its expense lines with their tax.
+EXPENSE_PART_FRAME = {"invoice_pk": "int64", "expense_part_minor": "int64"}
+
+#: Cash received.
+RECEIPT_FRAME = {
+    "receipt_pk": "int64",
+    "receipt_id": "string",
+    "client_id": "string",  # missing while the payer is not identified
+    "currency": "string",
+    "received_on": "datetime64[ns]",
+    "amount_minor": "int64",
+    "status": "string",  # posted, unmatched or reversed
+    "reversed_on": "datetime64[ns]",
+}
+
+#: Unapplied cash paid back.
+REFUND_FRAME = {
+    "receipt_pk": "int64",
+    "client_id": "string",
+    "currency": "string",
+    "refunded_on": "datetime64[ns]",
+    "amount_minor": "int64",
+}
+
+#: Trust money per matter: + deposit, - application or refund.
+TRUST_FRAME = {
+    "trust_entry_pk": "int64",
+    "client_id": "string",
+    "matter_id": "string",
+    "currency": "string",
+    "kind": "string",
+    "entry_date": "datetime64[ns]",
+    "amount_minor": "int64",
+    "invoice_pk": "Int64",
+}
+
+#: Evergreen retainer levels.
+RETAINER_FRAME = {
+    "matter_id": "string",
+    "client_id": "string",
+    "currency": "string",
+    "minimum_minor": "int64",
+    "target_minor": "int64",
+}
+
+#: Recorded work, time: with ``closed_on``, the day it was billed or written off.
+WORK_TIME_FRAME = {
+    "entry_pk": "int64",
+    "entry_id": "string",
+    "timekeeper_id": "string",
+    "matter_id": "string",
+    "work_date": "datetime64[ns]",
+    "hours_milli": "int64",
+    "rate_minor": "Int64",
+    "amount_minor": "Int64",
+    "currency": "string",
+    "billable": "bool",
+    "status": "string",
+    "closed_on": "datetime64[ns]",
+}
+
+#: Recorded work, expenses.
+WORK_EXPENSE_FRAME = {
+    "entry_pk": "int64",  # the expense's expense_pk
+    "entry_id": "string",
+    "timekeeper_id": "string",
+    "matter_id": "string",
+    "work_date": "datetime64[ns]",
+    "quantity_milli": "int64",
+    "unit_cost_minor": "int64",
+    "amount_minor": "int64",
+    "currency": "string",
+    "billable": "bool",
+    "status": "string",
+    "closed_on": "datetime64[ns]",
+}
+
+
+def typed(columns: dict[str, object], spec: dict[str, str]) -> pd.DataFrame:
+    """A frame with exactly the columns of ``spec``, in order, each of its declared dtype.
+
+    ``columns`` maps names to sequences of values as a database driver returns them (dates as
+    ``date`` objects or ISO text, booleans as bool or 0/1, missing as None). A name of ``spec``
+    absent from ``columns`` comes back empty (all missing) so that a frame always has its layout.
+    """
+    n = len(next(iter(columns.values()))) if columns else 0
+    out = {}
+    for name, dtype in spec.items():
+        values = columns.get(name)
+        if values is None:
+            values = [None] * n
+        if dtype.startswith("datetime64"):
+            out[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype(dtype)
+        elif dtype == "bool":
+            out[name] = pd.Series(values, dtype=object).fillna(False).astype(bool)
+        else:
+            out[name] = pd.Series(values, dtype=object if dtype != "string" else None).astype(dtype)
+    return pd.DataFrame(out, columns=list(spec))

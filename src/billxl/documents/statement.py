@@ -14,35 +14,34 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from billxl.documents.formatting import Formats, to_date
 from billxl.documents.invoice import bank_details, letterhead, party
 from billxl.documents.settings import render_text, settings, template_dir
 from billxl.errors import BillxlError
+from billxl.figures import aging, balances
 
-#: (key, label key, lowest and highest days past due, inclusive)
-BUCKETS = (
-    ("current", "current", None, 0),
-    ("1_30", "bucket_1_30", 1, 30),
-    ("31_60", "bucket_31_60", 31, 60),
-    ("61_90", "bucket_61_90", 61, 90),
-    ("91_120", "bucket_91_120", 91, 120),
-    ("120_plus", "bucket_120_plus", 121, None),
-)
+#: (key, label key): the buckets of :mod:`billxl.figures.aging`, with their label keys
+BUCKETS = tuple((key, "current" if key == "current" else
+                 f"bucket_{key.replace('over_120', '120_plus')}") for key in aging.BUCKETS)
 
 _PAYMENT_DATE_COLUMNS = ("applied_on", "date", "paid_on", "received_on")
 
 
 def _dates(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series).dt.normalize()
+    return pd.to_datetime(series).dt.normalize().astype("datetime64[ns]")
 
 
 def open_items(invoices: pd.DataFrame, as_of: date,
                payments: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per open item with ``original_minor``, ``paid_minor``, ``credited_minor``,
-    ``balance_minor``, ``days_overdue`` and ``bucket``, sorted by date and number."""
+    ``balance_minor``, ``days_overdue`` and ``bucket``, sorted by date and number.
+
+    The balance is :func:`billxl.figures.balances.invoice_balances` (``paid`` here is every
+    payment given: allocations and write-offs alike; ``credited`` is shown positive). A credit
+    note whose invoice is not among those given stands as an item of its own.
+    """
     cutoff = pd.Timestamp(as_of)
     inv = invoices.copy()
     if "kind" not in inv.columns:
@@ -52,48 +51,59 @@ def open_items(invoices: pd.DataFrame, as_of: date,
     inv["invoice_date"] = _dates(inv["invoice_date"])
     inv["due_date"] = _dates(inv["due_date"])
     inv = inv[inv["invoice_date"] <= cutoff]
-
-    paid = pd.Series(dtype="int64")
-    if payments is not None and not payments.empty:
-        pay = payments
-        when = next((c for c in _PAYMENT_DATE_COLUMNS if c in pay.columns), None)
-        if when is not None:
-            pay = pay[_dates(pay[when]) <= cutoff]
-        paid = pay.groupby("invoice_pk")["amount_minor"].sum().astype("int64")
-
     is_credit = inv["kind"].eq("credit_note")
-    credits = inv[is_credit]
     known = set(inv.loc[~is_credit, "invoice_pk"])
-    applied = credits[credits["credits_invoice_pk"].isin(known)]
-    credited = (-applied.groupby("credits_invoice_pk")["total_minor"].sum()).astype("int64")
-    items = pd.concat([inv[~is_credit], credits[~credits["credits_invoice_pk"].isin(known)]])
-
-    items = items.assign(
-        original_minor=items["total_minor"].astype("int64"),
-        paid_minor=items["invoice_pk"].map(paid).fillna(0).astype("int64"),
-        credited_minor=items["invoice_pk"].map(credited).fillna(0).astype("int64"),
-    )
-    items["balance_minor"] = (items["original_minor"] - items["paid_minor"]
-                              - items["credited_minor"])
+    orphan = is_credit & ~inv["credits_invoice_pk"].isin(known)
+    journal = inv[~orphan].assign(**{c: 0 for c in ("fees_minor", "expenses_minor",
+                                                    "discount_minor", "tax_minor")
+                                     if c not in inv.columns})
+    for col in ("client_id", "office_id"):
+        if col not in journal.columns:
+            journal[col] = None
+    journal = journal.astype({"invoice_pk": "int64", "total_minor": "int64",
+                              "credits_invoice_pk": "Int64"})
+    paid = pd.DataFrame({"invoice_pk": pd.Series(dtype="int64"),
+                         "applied_on": pd.Series(dtype="datetime64[ns]"),
+                         "amount_minor": pd.Series(dtype="int64"),
+                         "expenses_minor": pd.Series(dtype="int64")})
+    if payments is not None and not payments.empty:
+        when = next((c for c in _PAYMENT_DATE_COLUMNS if c in payments.columns), None)
+        paid = pd.DataFrame({
+            "invoice_pk": payments["invoice_pk"].astype("int64").to_numpy(),
+            "applied_on": (_dates(payments[when]) if when else
+                           pd.Series(cutoff, index=payments.index)).to_numpy(),
+            "amount_minor": payments["amount_minor"].astype("int64").to_numpy(),
+            "expenses_minor": 0})
+    nothing = paid.iloc[0:0].rename(columns={"applied_on": "written_on"})
+    owed = balances.invoice_balances(journal, paid, nothing, as_of=as_of)
+    items = owed.assign(original_minor=owed["total_minor"], credited_minor=-owed["credited_minor"])
+    stray = inv[orphan].assign(original_minor=inv.loc[orphan, "total_minor"].astype("int64"),
+                               paid_minor=0, credited_minor=0,
+                               balance_minor=inv.loc[orphan, "total_minor"].astype("int64"))
+    extra = [c for c in inv.columns if c not in items.columns]  # e.g. matter_name, kind
+    items = items.merge(inv[["invoice_pk", *extra]], on="invoice_pk", how="left")
+    items = pd.concat([items, stray[[c for c in stray.columns if c in items.columns]]],
+                      ignore_index=True)
     items = items[items["balance_minor"] != 0].copy()
+    for col in ("original_minor", "paid_minor", "credited_minor", "balance_minor"):
+        items[col] = items[col].astype("int64")
     items["days_overdue"] = (cutoff - items["due_date"]).dt.days.astype("int64")
-    days = items["days_overdue"].to_numpy()
-    edges = np.array([0, 30, 60, 90, 120])
-    items["bucket"] = np.array([b[0] for b in BUCKETS])[np.searchsorted(edges, days,
-                                                                        side="left")]
+    items["bucket"] = aging.bucket_of(items["days_overdue"].to_numpy())
     return items.sort_values(["invoice_date", "number"], kind="stable").reset_index(drop=True)
 
 
 def statement_context(client: dict, firm: dict, invoices: pd.DataFrame, as_of: date,
                       payments: pd.DataFrame | None = None, *, remittance: dict | None = None,
-                      templates: Any = None) -> dict:
+                      templates: Any = None, on_account_minor: int = 0) -> dict:
     """Everything the statement templates need.
 
     ``invoices``: the client's rows of the ``invoices`` table (``invoice_pk, number, kind,
     credits_invoice_pk, matter_id, currency, invoice_date, due_date, total_minor``; a
     ``matter_name`` column is printed when present). ``payments``: amounts applied to invoices
     (``invoice_pk, amount_minor`` and optionally the date applied, ``applied_on``/``date``);
-    those after ``as_of`` are left out.
+    those after ``as_of`` are left out. ``on_account_minor``: cash the client has paid and
+    the firm has not applied to any invoice (:mod:`billxl.figures.credit`); the statement shows
+    it and asks for the net amount due, ``total outstanding - credit on account``.
     """
     folder = template_dir(templates)
     conf = settings(folder)
@@ -141,8 +151,10 @@ def statement_context(client: dict, firm: dict, invoices: pd.DataFrame, as_of: d
         })
     by_bucket = items.groupby("bucket")["balance_minor"].sum() if len(items) else pd.Series()
     aging = [{"key": key, "label": str(labels.get(label_key, key)),
-              "amount": amt(int(by_bucket.get(key, 0)))} for key, label_key, _lo, _hi in BUCKETS]
+              "amount": amt(int(by_bucket.get(key, 0)))} for key, label_key in BUCKETS]
     total = int(items["balance_minor"].sum()) if len(items) else 0
+    on_account = int(on_account_minor)
+    net_due = total - on_account
     overdue = int(items.loc[items["days_overdue"] > 0, "balance_minor"].sum()) if len(items) else 0
     head = letterhead(firm, conf)
     who = party(client, conf, firm)
@@ -166,7 +178,10 @@ def statement_context(client: dict, firm: dict, invoices: pd.DataFrame, as_of: d
             "credited": amt(int(items["credited_minor"].sum()) if len(items) else 0),
             "balance": amt(total),
             "overdue": amt(overdue),
+            "on_account": amt(on_account),
+            "net_due": amt(net_due),
         },
+        "has_credit": on_account != 0,
         "texts": {
             "intro": render_text(texts.get("statement_intro"), as_of=fmt.date(as_of),
                                  client_number=who["id"]),
@@ -174,9 +189,10 @@ def statement_context(client: dict, firm: dict, invoices: pd.DataFrame, as_of: d
             "remittance_intro": render_text(texts.get("remittance_intro")),
         },
         "payment": {
-            "due": total > 0,
+            "due": net_due > 0,
+            "amount": amt(net_due),
             "intro": render_text(texts.get("remittance_intro")),
-            "details": bank_details(cur, conf, head["name"], remittance) if total > 0 else [],
+            "details": bank_details(cur, conf, head["name"], remittance) if net_due > 0 else [],
             "reference": who["id"],
         },
         "xlsx": dict(conf.get("xlsx") or {}),

@@ -556,13 +556,25 @@ def _statement_sheet(book: xlsxwriter.Workbook, c: dict) -> None:
         else:
             s.amount(row, col, totals[key], "total_money")
     s.name("Outstanding", row, BAL)
+    outstanding = row
+    if c.get("has_credit"):
+        row += 1
+        s.merged_text(row, NUM, MATTER, labels.get("credit_on_account", "Credit on account"),
+                      "total_label_right")
+        s.amount(row, BAL, totals["on_account"], "money")
+        row += 1
+        s.merged_text(row, NUM, MATTER, labels.get("net_due", "Net amount due"),
+                      "total_label_right")
+        s.formula(row, BAL, f"={_cell(outstanding, BAL)}-{_cell(row - 1, BAL)}",
+                  totals["net_due"].value, "total_money")
+    s.name("NetDue", row, BAL)
     row += 2
 
     s.merged_text(row, NUM, BAL, labels["aging"], "section")
     row += 1
     days, bal = _range(first, last, DAYS, True), _range(first, last, BAL, True)
     bounds = {"current": ("<=0", None), "1_30": (">=1", "<=30"), "31_60": (">=31", "<=60"),
-              "61_90": (">=61", "<=90"), "91_120": (">=91", "<=120"), "120_plus": (">120", None)}
+              "61_90": (">=61", "<=90"), "91_120": (">=91", "<=120"), "over_120": (">120", None)}
     aging_first = row
     for bucket in c["aging"]:
         s.merged_text(row, NUM, DATE, bucket["label"])
@@ -580,7 +592,7 @@ def _statement_sheet(book: xlsxwriter.Workbook, c: dict) -> None:
     row += 2
 
     if c["payment"]["due"]:
-        row = _remittance(s, row, c, NUM, DUE, BAL, totals["balance"])
+        row = _remittance(s, row, c, NUM, DUE, BAL, totals["net_due"])
     if c["texts"]["footer"]:
         s.merged_text(row, NUM, BAL, c["texts"]["footer"], "muted")
     s.ws.print_area(0, 0, row, BAL)

@@ -1,0 +1,205 @@
+"""Named reads of the ledger's journals: each returns a frame laid out as ``schema.py`` declares.
+
+The figures (``billxl.figures``) are computed from these frames and nothing else, so every
+surface (the command line, the read-only view behind the worksheet functions, the notebooks)
+reads the same rows and applies the same definition. A read takes an open connection, so that a
+command reads everything it needs in one transaction; ``as_of`` leaves out what happened after
+that day (a journal row dated later), which is how a figure is reproduced for a past date.
+
+The journals are append-only (a reversal is a new row of the opposite sign), so a read never
+needs anything but dates to give the ledger as it stood on a day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import sqlalchemy as sa
+
+from billxl import schema
+from billxl.store import tables as t
+
+
+def frame(conn: sa.Connection, query: sa.Select, spec: dict[str, str]) -> pd.DataFrame:
+    """Run ``query`` and return its rows with the columns and dtypes of ``spec``."""
+    result = conn.execute(query)
+    rows = result.fetchall()
+    names = list(result.keys())
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    raw = dict(zip(names, columns, strict=True))
+    return schema.typed(raw, spec)
+
+
+def invoices(conn: sa.Connection, *, as_of: date | None = None,
+             client: str | None = None) -> pd.DataFrame:
+    """Invoices and credit notes (``schema.INVOICE_FRAME``) dated on or before ``as_of``."""
+    inv = t.invoices.c
+    query = sa.select(*(inv[name] for name in schema.INVOICE_FRAME)).order_by(inv.invoice_pk)
+    if as_of is not None:
+        query = query.where(inv.invoice_date <= as_of)
+    if client is not None:
+        query = query.where(inv.client_id == client)
+    return frame(conn, query, schema.INVOICE_FRAME)
+
+
+def allocations(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
+    """Money applied to invoices, from receipts and from trust (``schema.ALLOCATION_FRAME``)."""
+    al = t.allocations.c
+    query = sa.select(*(al[name] for name in schema.ALLOCATION_FRAME)).order_by(al.allocation_pk)
+    if as_of is not None:
+        query = query.where(al.applied_on <= as_of)
+    return frame(conn, query, schema.ALLOCATION_FRAME)
+
+
+def write_offs(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
+    """Invoice balances written off after billing (``schema.WRITE_OFF_FRAME``)."""
+    wo = t.write_offs.c
+    query = sa.select(*(wo[name] for name in schema.WRITE_OFF_FRAME)).order_by(wo.write_off_pk)
+    if as_of is not None:
+        query = query.where(wo.written_on <= as_of)
+    return frame(conn, query, schema.WRITE_OFF_FRAME)
+
+
+def expense_parts(conn: sa.Connection) -> pd.DataFrame:
+    """Per invoice or credit note: its expense lines with their tax (``schema.EXPENSE_PART_FRAME``).
+
+    Invoice lines never change once final, so this needs no date.
+    """
+    il = t.invoice_lines.c
+    query = (sa.select(il.invoice_pk,
+                       sa.func.sum(il.amount_minor + il.tax_minor).label("expense_part_minor"))
+             .where(il.line_type.in_(["E", "IE"])).group_by(il.invoice_pk))
+    return frame(conn, query, schema.EXPENSE_PART_FRAME)
+
+
+def receipts(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
+    """Cash received (``schema.RECEIPT_FRAME``), received on or before ``as_of``."""
+    rc = t.receipts.c
+    query = sa.select(*(rc[name] for name in schema.RECEIPT_FRAME)).order_by(rc.receipt_pk)
+    if as_of is not None:
+        query = query.where(rc.received_on <= as_of)
+    return frame(conn, query, schema.RECEIPT_FRAME)
+
+
+def refunds(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
+    """Unapplied cash paid back to clients (``schema.REFUND_FRAME``)."""
+    rf = t.refunds.c
+    query = sa.select(*(rf[name] for name in schema.REFUND_FRAME)).order_by(rf.refund_pk)
+    if as_of is not None:
+        query = query.where(rf.refunded_on <= as_of)
+    return frame(conn, query, schema.REFUND_FRAME)
+
+
+def trust_entries(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
+    """Trust deposits, applications and refunds (``schema.TRUST_FRAME``)."""
+    te = t.trust_entries.c
+    query = sa.select(*(te[name] for name in schema.TRUST_FRAME)).order_by(te.trust_entry_pk)
+    if as_of is not None:
+        query = query.where(te.entry_date <= as_of)
+    return frame(conn, query, schema.TRUST_FRAME)
+
+
+def retainers(conn: sa.Connection) -> pd.DataFrame:
+    """Evergreen retainer levels per matter (``schema.RETAINER_FRAME``)."""
+    rt = t.retainers.c
+    query = (sa.select(rt.matter_id, t.matters.c.client_id, rt.currency, rt.minimum_minor,
+                       rt.target_minor)
+             .join(t.matters, t.matters.c.matter_id == rt.matter_id))
+    return frame(conn, query, schema.RETAINER_FRAME)
+
+
+def _closing_dates(conn: sa.Connection, kind: str) -> pd.DataFrame:
+    """For each entry of ``kind`` that left WIP: the day it left (``entry_pk, closed_on``).
+
+    Billed: the date of the (latest) invoice that bills it. Written off on a pre-bill: the date
+    of the invoice that pre-bill became, else the day the pre-bill was approved.
+    """
+    il, inv, pl, pb = t.invoice_lines.c, t.invoices.c, t.prebill_lines.c, t.prebills.c
+    billed = (sa.select(il.entry_pk, sa.func.max(inv.invoice_date).label("closed_on"))
+              .join(t.invoices, inv.invoice_pk == il.invoice_pk)
+              .where(il.entry_kind == kind, inv.kind == "invoice").group_by(il.entry_pk))
+    invoiced = (sa.select(inv.prebill_pk, sa.func.min(inv.invoice_date).label("on"))
+                .where(inv.prebill_pk.is_not(None)).group_by(inv.prebill_pk).subquery())
+    written = (sa.select(pl.entry_pk, sa.func.max(sa.func.coalesce(
+                   invoiced.c.on, sa.cast(pb.approved_at, sa.Date))).label("closed_on"))
+               .join(t.prebills, pb.prebill_pk == pl.prebill_pk)
+               .outerjoin(invoiced, invoiced.c.prebill_pk == pl.prebill_pk)
+               .where(pl.entry_kind == kind, pl.action == "write_off").group_by(pl.entry_pk))
+    spec = {"entry_pk": "int64", "closed_on": "datetime64[ns]"}
+    both = pd.concat([frame(conn, billed, spec), frame(conn, written, spec)], ignore_index=True)
+    return both.groupby("entry_pk", as_index=False)["closed_on"].max()
+
+
+def work(conn: sa.Connection, *, through: date | None = None,
+         open_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Time entries and expenses (``schema.WORK_TIME_FRAME`` / ``WORK_EXPENSE_FRAME``).
+
+    Each carries ``closed_on``: the day it was billed or written off (missing while it is
+    WIP), so that WIP can be taken as of any date. ``through`` leaves out work dated later;
+    ``open_only`` reads only what is WIP now (the pre-bill's and a worksheet's question).
+    """
+    out = []
+    for table, kind, spec in ((t.time_entries, "time", schema.WORK_TIME_FRAME),
+                              (t.expenses, "expense", schema.WORK_EXPENSE_FRAME)):
+        pk = "entry_pk" if kind == "time" else "expense_pk"
+        names = [n for n in spec if n not in ("entry_pk", "closed_on")]
+        query = sa.select(table.c[pk].label("entry_pk"), *(table.c[n] for n in names))
+        if through is not None:
+            query = query.where(table.c.work_date <= through)
+        if open_only:
+            query = query.where(table.c.status == "WIP")
+        rows = frame(conn, query.order_by(table.c[pk]),
+                     {k: v for k, v in spec.items() if k != "closed_on"})
+        if open_only or rows.empty:
+            rows["closed_on"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
+        else:
+            closed = _closing_dates(conn, kind).set_index("entry_pk")["closed_on"]
+            rows["closed_on"] = rows["entry_pk"].map(closed).astype("datetime64[ns]")
+            # an entry back in WIP (a credit note returned it) is open whatever billed it once
+            rows.loc[rows["status"] == "WIP", "closed_on"] = pd.NaT
+        out.append(rows[list(spec)])
+    return out[0], out[1]
+
+
+@dataclass(frozen=True)
+class CashJournals:
+    """What every receivables figure is computed from: invoices and what happened to them."""
+
+    invoices: pd.DataFrame
+    allocations: pd.DataFrame
+    write_offs: pd.DataFrame
+    expense_parts: pd.DataFrame
+    receipts: pd.DataFrame
+    refunds: pd.DataFrame
+
+
+def cash_journals(conn: sa.Connection, *, as_of: date | None = None,
+                  client: str | None = None, with_cash: bool = True) -> CashJournals:
+    """The journals of :class:`CashJournals`, as of a date (``client`` narrows the invoices).
+
+    ``with_cash=False`` skips receipts and refunds (empty frames) for the balances alone.
+    """
+    empty = schema.empty_frame
+    return CashJournals(
+        invoices=invoices(conn, as_of=as_of, client=client),
+        allocations=allocations(conn, as_of=as_of),
+        write_offs=write_offs(conn, as_of=as_of),
+        expense_parts=expense_parts(conn),
+        receipts=receipts(conn, as_of=as_of) if with_cash else empty(schema.RECEIPT_FRAME),
+        refunds=refunds(conn, as_of=as_of) if with_cash else empty(schema.REFUND_FRAME),
+    )
+
+
+def newest_change(conn: sa.Connection) -> int:
+    """A cheap fingerprint of the ledger's state: the newest audit id (0 for none).
+
+    Every billxl write leaves an audit row in the same transaction, so each write moves it;
+    the look-up is one step down the primary key's index, whatever the ledger's size.
+    """
+    return int(conn.execute(sa.select(sa.func.max(t.audit_log.c.audit_id))).scalar() or 0)
+
+
+__all__ = ["CashJournals", "allocations", "cash_journals", "expense_parts", "frame", "invoices", "newest_change", "receipts",
+           "refunds", "retainers", "trust_entries", "work", "write_offs"]
