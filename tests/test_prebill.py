@@ -17,6 +17,7 @@ from billxl.errors import InputError
 from billxl.excel import prebill_workbook as wb
 from billxl.rates import resolve_rates
 from billxl.reconcile import reconcile_month
+from billxl.reference import Reference
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
 from tests.office import convert, recalculated
@@ -65,8 +66,9 @@ def test_lines_bill_at_the_agreed_rate_keep_the_worked_value_and_hold_small_matt
     terms = pd.DataFrame({"matter_id": ["M3", "M1"], "min_bill_minor": [100000, None]})
 
     resolved = resolve_rates(entries, rates, timekeepers, matters)
-    lines = prebill.build_prebill_lines(entries, expenses, resolved, matters, terms,
-                                        clients=clients, through=date(2026, 10, 31))
+    reference = Reference(matters=matters, clients=clients, terms=terms)
+    lines = prebill.build_prebill_lines(entries, expenses, resolved, reference,
+                                        through=date(2026, 10, 31))
     got = [(r["matter_id"], r["entry_kind"], r["entry_pk"], r["worked_qty_milli"],
             None if pd.isna(r["standard_rate_minor"]) else r["standard_rate_minor"],
             r["worked_amount_minor"], r["bill_qty_milli"], r["bill_rate_minor"],
@@ -82,11 +84,18 @@ def test_lines_bill_at_the_agreed_rate_keep_the_worked_value_and_hold_small_matt
         ("M3", "expense", 12, 1000, 10000, 10000, 1000, 10000, 10000, "hold", held),
     ]
     assert lines["reason_code"].isna().all() and lines["transfer_to"].isna().all()
-    # the same tie under the firm's default rule rounds half up
+    # the same tie under the library's default rule rounds half up (no firm rule given) ...
     clients.loc[1, "rounding"] = None
-    again = prebill.build_prebill_lines(entries, expenses, resolved, matters, terms,
-                                        clients=clients, through=date(2026, 10, 31))
+    reference = Reference(matters=matters, clients=clients, terms=terms)
+    again = prebill.build_prebill_lines(entries, expenses, resolved, reference,
+                                        through=date(2026, 10, 31))
     assert again.loc[again["entry_pk"] == 3, "bill_amount_minor"].item() == 5003
+    # ... and by the firm's rule when the firm has one and the client none
+    reference = Reference(firm={"rounding": "half_even"}, matters=matters, clients=clients,
+                          terms=terms)
+    firm_rule = prebill.build_prebill_lines(entries, expenses, resolved, reference,
+                                            through=date(2026, 10, 31))
+    assert firm_rule.loc[firm_rule["entry_pk"] == 3, "bill_amount_minor"].item() == 5002
 
 
 # =================================================================================== a demo ledger

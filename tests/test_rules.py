@@ -196,6 +196,18 @@ def test_amount_mismatch_uses_the_clients_rounding_rule():
     assert ids(without_ledger, "AMOUNT_MISMATCH") == ["T3"]
 
 
+def test_amount_mismatch_uses_the_firms_rounding_rule_when_the_client_has_none():
+    # 0.5 h x 300.01 = 150.005: the firm rounds half-even (150.00); C1 states no rule of its own
+    clients = CLIENTS.assign(rounding=[None, "half_even"])
+    reference = Context(firm={"rounding": "half_even"}, timekeepers=TIMEKEEPERS,
+                        matters=MATTERS, clients=clients, rates=RATES)
+    rows = entries(entry("T1", hours="0.5", rate="300.01", amount="150.00"),
+                   entry("T2", hours="0.5", rate="300.01", amount="150.01"))
+    result = check_entries(rows, context=reference)
+    assert found(result, "AMOUNT_MISMATCH") == [
+        ("T2", "Amount 150.01 is not hours 0.5 x rate 300.01 = 150.00")]
+
+
 # ================================================================================= narratives
 def test_block_billing_flags_several_tasks_in_one_entry():
     result = check_entries(entries(

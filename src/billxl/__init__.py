@@ -17,25 +17,55 @@ _EXPORTS = {
     "from_minor": "billxl.money", "extend": "billxl.money", "extend_array": "billxl.money",
     "BillxlError": "billxl.errors", "InputError": "billxl.errors",
     "LedgerError": "billxl.errors", "Problem": "billxl.errors",
-    # the ledger
-    "Ledger": "billxl.store.ledger",
+    "format_amount": "billxl.money", "month_range": "billxl.periods",
+    "atomic_write_csv": "billxl.atomic",
+    # the ledger and the firm's reference data
+    "Ledger": "billxl.store.ledger", "Reference": "billxl.reference",
     # intake and review
+    "upgrade_ledger": "billxl.store.db", "ledger_configured": "billxl.store.db",
     "import_file": "billxl.intake", "read_entries": "billxl.intake",
     "check_entries": "billxl.rules", "check_expenses": "billxl.rules",
     "load_guidelines": "billxl.rules", "reconcile_month": "billxl.reconcile",
     "compare_sources": "billxl.sources",
+    "list_findings": "billxl.store.findings",
+    "set_finding_status": ("billxl.store.findings", "set_status"),
+    "write_exceptions_workbook": "billxl.excel.exceptions_workbook",
     # rates
     "resolve_rates": "billxl.rates", "RateBook": "billxl.rates",
     # billing
     "create_prebills": "billxl.billing.prebill", "apply_prebill": "billxl.billing.prebill",
     "finalize": "billxl.billing.invoicing", "issue_credit_note": "billxl.billing.credit_notes",
     "list_invoices": "billxl.billing.credit_notes", "render_invoices": "billxl.documents",
+    "write_prebill_workbooks": "billxl.billing.prebill",
+    "describe_prebill": ("billxl.billing.prebill", "describe"),
+    "add_scheduled_invoice": ("billxl.billing.schedules", "add_item"),
+    "list_scheduled_invoices": ("billxl.billing.schedules", "list_items"),
+    "update_scheduled_invoice": ("billxl.billing.schedules", "update_item"),
+    "trigger_scheduled_invoice": ("billxl.billing.schedules", "trigger"),
     # e-billing
     "export_invoices": "billxl.ledes", "validate_ledes": ("billxl.ledes", "validate"),
     "parse_ledes": ("billxl.ledes", "parse"),
+    "record_submission": "billxl.ledes.submissions",
+    "set_submission_status": ("billxl.ledes.submissions", "set_status"),
+    "submission_history": ("billxl.ledes.submissions", "history"),
+    "list_submissions": "billxl.ledes.submissions",
+    "submissions_pending_by_age": ("billxl.ledes.submissions", "pending_by_age"),
+    "rejections_by_reason": "billxl.ledes.submissions",
+    "rejections_by_client": "billxl.ledes.submissions",
     # cash
     "post_receipts": "billxl.payments", "invoice_balances": "billxl.payments",
     "aging": "billxl.ar",
+    "reverse_receipt": "billxl.payments", "refund_credit": "billxl.payments",
+    "unapplied_cash": "billxl.payments", "apply_receipt": "billxl.payments",
+    "write_off": "billxl.payments", "set_cash_terms": "billxl.payments",
+    "AGING_BUCKETS": ("billxl.ar", "BUCKETS"), "AGING_BUCKET_LABELS": ("billxl.ar", "BUCKET_LABELS"),
+    "write_aging": "billxl.ar", "dso": "billxl.ar", "worklist": "billxl.ar",
+    "add_collection_note": ("billxl.ar", "add_note"), "write_statement": "billxl.ar",
+    # trust money
+    "deposit_trust": ("billxl.trust", "deposit"),
+    "apply_trust_to_invoice": ("billxl.trust", "apply_to_invoice"),
+    "refund_trust": ("billxl.trust", "refund"), "set_retainer": "billxl.trust",
+    "trust_balances": ("billxl.trust", "balances"),
     # the demo firm and the month end
     "build_firm": "billxl.demo", "run_demo": "billxl.monthend",
 }

@@ -15,6 +15,7 @@ import pandas as pd
 
 from billxl import rules
 from billxl.periods import month_range
+from billxl.reference import Reference
 from billxl.store.findings import SyncResult, sync_findings
 from billxl.store.ledger import Ledger
 
@@ -68,16 +69,15 @@ def reconcile_month(ledger: Ledger, month: str, *, client: str | None = None,
                     guidelines_dir: Path | None = None, actor: str | None = None) -> ReconcileResult:
     """Check the WIP up to the month's end against every rule and record the findings."""
     start, end = month_range(month)
-    reference = {"timekeepers": ledger.timekeepers(), "matters": ledger.matters(),
-                 "clients": ledger.clients(), "rates": ledger.rates()}
-    context = rules.Context.from_frames(reference)
-    by_client = guidelines_for(reference["clients"], guidelines_dir)
-    entries, expenses = _wip(ledger, end, client, reference["matters"])
+    reference = Reference.from_ledger(ledger)
+    reference.guidelines = guidelines_for(reference.clients, guidelines_dir)
+    by_client = reference.guidelines
+    entries, expenses = _wip(ledger, end, client, reference.matters)
 
-    time_result = rules.check_entries(entries, guidelines_by_client=by_client, context=context,
+    time_result = rules.check_entries(entries, guidelines_by_client=by_client, context=reference,
                                       period=(start, end))
-    cost_result = rules.check_expenses(expenses, guidelines_by_client=by_client, context=context,
-                                       period=(start, end))
+    cost_result = rules.check_expenses(expenses, guidelines_by_client=by_client,
+                                       context=reference, period=(start, end))
 
     def keyed(result, frame: pd.DataFrame, kind: str, pk: str) -> pd.DataFrame:
         f = result.findings.merge(frame[["entry_id", pk, "row_hash"]], on="entry_id", how="left")
@@ -98,10 +98,9 @@ def reconcile_month(ledger: Ledger, month: str, *, client: str | None = None,
                            notes=time_result.notes + cost_result.notes)
 
 
-def _details(entries: pd.DataFrame, expenses: pd.DataFrame, reference: dict) -> pd.DataFrame:
+def _details(entries: pd.DataFrame, expenses: pd.DataFrame,
+             reference: Reference) -> pd.DataFrame:
     """Each entry's details as the exceptions workbook shows them."""
-    tks = reference["timekeepers"]
-    names = (tks["last_name"] + ", " + tks["first_name"]).set_axis(tks["timekeeper_id"])
     time = entries.assign(entry_kind="time").rename(columns={"entry_pk": "key"})
     cost = expenses.assign(entry_kind="expense", hours_milli=expenses["quantity_milli"],
                            rate_minor=expenses["unit_cost_minor"], task_code=None,
@@ -111,5 +110,6 @@ def _details(entries: pd.DataFrame, expenses: pd.DataFrame, reference: dict) -> 
             "hours_milli", "rate_minor", "amount_minor", "currency", "task_code",
             "activity_code", "narrative"]
     both = pd.concat([time[cols], cost[cols]], ignore_index=True).rename(columns={"key": "entry_pk"})
-    both["timekeeper_name"] = both["timekeeper_id"].map(names).fillna("(no timekeeper)")
+    both["timekeeper_name"] = reference.display_names(both["timekeeper_id"]).fillna(
+        "(no timekeeper)")
     return both

@@ -37,9 +37,11 @@ from billxl import money
 from billxl.errors import LedgerError
 from billxl.money import Rounding
 from billxl.periods import month_range
+from billxl.reference import Reference
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger, current_actor
 from billxl.store.numbering import take_numbers
+from billxl.store.reference import load_reference
 
 LINE_COLUMNS = ["line_no", "line_type", "entry_kind", "entry_pk", "work_date", "timekeeper_id",
                 "timekeeper_name", "classification", "narrative", "task_code", "activity_code",
@@ -121,48 +123,9 @@ TOTAL_COLUMNS = ["fees_minor", "expenses_minor", "discount_minor", "tax_minor", 
 IN_LIST_BOUND = 30_000  # rows per IN (...) list, under every driver's parameter limit
 
 
-@dataclass
-class _Book:
-    """The reference data a finalize run needs, read once: matters, clients and their terms."""
-
-    firm_rounding: str
-    matters: dict[str, dict]  # matter_id -> its row
-    clients: dict[str, dict]  # client_id -> its row
-    terms: dict[str, dict]  # matter_id -> the matter_terms it states (missing ones left out)
-    payors: dict[str, list[tuple[str, Decimal]]]  # split-billed matter -> (client, percent)...
-    fixed_fees: dict[str, list[dict]]  # matter_id -> its fixed_fees rows
-    people: pd.DataFrame  # timekeeper_name, classification; indexed by timekeeper_id
-    tax_rates: pd.DataFrame
-
-    @classmethod
-    def read(cls, ledger: Ledger, firm: dict) -> _Book:
-        # Rows as the driver returns them: amounts stay ints and a missing value is None.
-        with ledger.engine.connect() as conn:
-            def rows(table: sa.Table) -> list[dict]:
-                return [dict(r) for r in conn.execute(sa.select(table)).mappings()]
-
-            matters = {r["matter_id"]: r for r in rows(t.matters)}
-            clients = {r["client_id"]: r for r in rows(t.clients)}
-            terms = {r["matter_id"]: {k: v for k, v in r.items() if not _missing(v)}
-                     for r in rows(t.matter_terms)}
-            payors: dict[str, list[tuple[str, Decimal]]] = {}
-            for r in rows(t.matter_payors):  # in table order: the last payor takes remainders
-                payors.setdefault(r["matter_id"], []).append((r["client_id"],
-                                                              money.D(r["percent"])))
-            fixed_fees: dict[str, list[dict]] = {}
-            for r in rows(t.fixed_fees):
-                fixed_fees.setdefault(r["matter_id"], []).append(r)
-        tks = ledger.timekeepers()
-        people = pd.DataFrame({"timekeeper_name": tks["last_name"] + ", " + tks["first_name"],
-                               "classification": tks["classification"]}).set_axis(
-            tks["timekeeper_id"])
-        return cls(firm["rounding"], matters, clients, terms, payors, fixed_fees, people,
-                   ledger.read_frame(t.tax_rates))
-
-    def rounding(self, matter_id: str) -> Rounding:
-        """The matter's client's rounding rule, or the firm's."""
-        client = self.clients[self.matters[matter_id]["client_id"]]
-        return Rounding(client["rounding"] or self.firm_rounding)
+def _rounding(reference: Reference, matter_id: str) -> Rounding:
+    """The rounding rule of the matter's client (the client's, else the firm's)."""
+    return reference.rounding_of(reference.matter(matter_id)["client_id"])
 
 
 @dataclass
@@ -221,7 +184,7 @@ def _lines_of(ledger: Ledger, conn: sa.Connection, prebill_pks: list[int]) -> pd
     return merged
 
 
-def _prebill_units(ready: pd.DataFrame, all_lines: pd.DataFrame, book: _Book,
+def _prebill_units(ready: pd.DataFrame, all_lines: pd.DataFrame, reference: Reference,
                    period: tuple[date, date] | None) -> list[_Unit]:
     """One unit per approved pre-bill, in pre-bill order; without a month, an invoice's period
     runs from its pre-bill's first to its last work date."""
@@ -236,7 +199,7 @@ def _prebill_units(ready: pd.DataFrame, all_lines: pd.DataFrame, book: _Book,
             first, last = (spans.loc[prebill_pk] if prebill_pk in spans.index
                            else (pd.NaT, pd.NaT))
             start, end = first.date(), last.date()
-        units.append(_Unit(matter_id, book.rounding(matter_id), {
+        units.append(_Unit(matter_id, _rounding(reference, matter_id), {
             "prebill_pk": prebill_pk, "schedule_id": None, "period_start": start,
             "period_end": end, "description": "For professional services rendered "
                                               f"{start:%d %b %Y} to {end:%d %b %Y}"}))
@@ -250,7 +213,7 @@ def _row_groups(*keys: np.ndarray) -> dict[tuple, np.ndarray]:
 
 
 def _entry_lines(all_lines: pd.DataFrame, ready: pd.DataFrame, units: list[_Unit],
-                 book: _Book) -> pd.DataFrame:
+                 reference: Reference) -> pd.DataFrame:
     """Every billed entry of every pre-bill as an invoice line, before tax and payor split.
 
     ``amount = bill amount`` (nothing for no charge) ``+ adjustment``: the agreed fee takes the
@@ -262,9 +225,9 @@ def _entry_lines(all_lines: pd.DataFrame, ready: pd.DataFrame, units: list[_Unit
     unit_of = pd.Series(np.arange(len(ready)), index=ready["prebill_pk"].astype("int64"))
     unit = unit_of.reindex(billed["prebill_pk"].astype("int64")).to_numpy()
     # per-unit facts, then one value per line by indexing with the line's unit
-    arrangement = np.array([book.matters[u.matter_id]["fee_arrangement"] for u in units],
+    arrangement = np.array([reference.matter(u.matter_id)["fee_arrangement"] for u in units],
                            dtype=object)[unit]
-    discount = np.array([book.terms.get(u.matter_id, {}).get("discount_percent") or None
+    discount = np.array([reference.terms_of(u.matter_id).get("discount_percent") or None
                          for u in units], dtype=object)[unit]
     rule = np.array([u.rounding.value for u in units], dtype=object)[unit]
 
@@ -280,15 +243,15 @@ def _entry_lines(all_lines: pd.DataFrame, ready: pd.DataFrame, units: list[_Unit
         at = discounted[rows]
         adjustment[at] = -percent_of_array(extended[at], money.D(percent), Rounding(rounding))
 
-    who = book.people.reindex(billed["timekeeper_id"])
+    classification = reference.timekeepers.set_index("timekeeper_id")["classification"]
     lines = pd.DataFrame({
         "unit": unit, "line_type": np.where(is_fee, "F", "E"),
         "entry_kind": billed["entry_kind"].to_numpy(),
         "entry_pk": billed["entry_pk"].astype("Int64").to_numpy(),
         "work_date": billed["work_date"].to_numpy(),
         "timekeeper_id": billed["timekeeper_id"].to_numpy(),
-        "timekeeper_name": who["timekeeper_name"].to_numpy(),
-        "classification": who["classification"].to_numpy(),
+        "timekeeper_name": reference.display_names(billed["timekeeper_id"]).to_numpy(),
+        "classification": billed["timekeeper_id"].map(classification).to_numpy(),
         **{c: billed[c].to_numpy() for c in ("narrative", "task_code", "activity_code",
                                               "expense_code")},
         "quantity_milli": billed["bill_qty_milli"].to_numpy(dtype=np.int64),
@@ -317,19 +280,19 @@ def _level_lines(rows: list[tuple[int, int, str, int]], on: date) -> pd.DataFram
 
 
 def _invoice_level_lines(conn: sa.Connection, entries: pd.DataFrame, units: list[_Unit],
-                         book: _Book, on: date) -> pd.DataFrame:
+                         reference: Reference, on: date) -> pd.DataFrame:
     """What a pre-bill's invoice has beyond its entries: a fixed fee (billed once: for the
     matter, or for each phase or task once work on it starts), a fee-cap write-down, a fixed
     discount. After the entry lines, in that order."""
     def arrangement(u: int) -> str:
-        return book.matters[units[u].matter_id]["fee_arrangement"]
+        return reference.matter(units[u].matter_id)["fee_arrangement"]
 
     def amount(u: int) -> int | None:
-        value = book.matters[units[u].matter_id]["fixed_fee_minor"]
+        value = reference.matter(units[u].matter_id)["fixed_fee_minor"]
         return None if _missing(value) else int(value)
 
     def terms(u: int) -> dict:
-        return book.terms.get(units[u].matter_id, {})
+        return reference.terms_of(units[u].matter_id)
 
     chosen = [u for u in range(len(units))
               if arrangement(u) in ("fixed", "capped") or terms(u).get("discount_minor")]
@@ -338,11 +301,11 @@ def _invoice_level_lines(conn: sa.Connection, entries: pd.DataFrame, units: list
     already = _fixed_fees_billed(conn, {units[u].matter_id for u in fixed})
     billed_before = _fees_billed_since(conn, {
         units[u].matter_id: cap_period_start(terms(u).get("cap_period"), on,
-                                             book.matters[units[u].matter_id]["opened_on"])
+                                             reference.matter(units[u].matter_id)["opened_on"])
         for u in capped})
     entry_count = entries.groupby("unit").size()
     fees = entries[entries["line_type"] == "F"].groupby("unit")["amount_minor"].sum()
-    by_phase = [u for u in fixed if book.fixed_fees.get(units[u].matter_id)]
+    by_phase = [u for u in fixed if reference.fixed_fees_of(units[u].matter_id)]
     worked = (entries[entries["unit"].isin(by_phase)].groupby("unit")["task_code"]
               .agg(lambda codes: set(codes.dropna())))
 
@@ -350,9 +313,9 @@ def _invoice_level_lines(conn: sa.Connection, entries: pd.DataFrame, units: list
     for u in chosen:
         matter_id = units[u].matter_id
         extra = []
-        if u in fixed and book.fixed_fees.get(matter_id):
+        if u in fixed and reference.fixed_fees_of(matter_id):
             worked_codes = worked.get(u, set())
-            for fee in book.fixed_fees[matter_id]:
+            for fee in reference.fixed_fees_of(matter_id):
                 code = fee["code"]
                 due = _missing(code) or code in worked_codes
                 if due and fee["description"] not in already.get(matter_id, set()):
@@ -394,7 +357,7 @@ def _totals(lines: pd.DataFrame) -> dict[str, int]:
     return {c: int(sums[c].iloc[0]) if len(sums) else 0 for c in TOTAL_COLUMNS}
 
 
-def _payor_invoices(lines: pd.DataFrame, units: list[_Unit], book: _Book,
+def _payor_invoices(lines: pd.DataFrame, units: list[_Unit], reference: Reference,
                     on: date) -> tuple[list[dict], pd.DataFrame]:
     """One invoice per payor of each unit that has lines (usually one payor): lines split,
     taxed, totalled.
@@ -411,10 +374,10 @@ def _payor_invoices(lines: pd.DataFrame, units: list[_Unit], book: _Book,
     split_parts = []
     for u, start, end in zip(present.tolist(), starts, ends, strict=True):
         matter_id = units[u].matter_id
-        split = book.payors.get(matter_id)
+        split = reference.payors_of(matter_id)
         if not split:
             invoice_of_unit[u] = len(payees)
-            payees.append((u, book.matters[matter_id]["client_id"], Decimal(100)))
+            payees.append((u, reference.matter(matter_id)["client_id"], Decimal(100)))
             continue
         block = lines.iloc[start:end]
         percents = [p for _, p in split]
@@ -440,12 +403,13 @@ def _payor_invoices(lines: pd.DataFrame, units: list[_Unit], book: _Book,
     # tax: the payor's jurisdiction's rates on the invoice date, looked up once per jurisdiction
     rates: dict[str | None, tuple[Decimal, Decimal]] = {}
     for _, payor, _ in payees:
-        jurisdiction = book.clients[payor]["tax_jurisdiction"]
+        jurisdiction = reference.client(payor)["tax_jurisdiction"]
         if jurisdiction not in rates:
-            rates[jurisdiction] = (tax_percent_for(book.tax_rates, jurisdiction, on, "fees"),
-                                   tax_percent_for(book.tax_rates, jurisdiction, on, "expenses"))
+            rates[jurisdiction] = (tax_percent_for(reference.tax_rates, jurisdiction, on, "fees"),
+                                   tax_percent_for(reference.tax_rates, jurisdiction, on,
+                                                   "expenses"))
     percent_of_text = {str(p): p for pair in rates.values() for p in pair}
-    taxed_at = [rates[book.clients[payor]["tax_jurisdiction"]] for _, payor, _ in payees]
+    taxed_at = [rates[reference.client(payor)["tax_jurisdiction"]] for _, payor, _ in payees]
     fee_text = np.array([str(fees) for fees, _ in taxed_at], dtype=object)
     cost_text = np.array([str(costs) for _, costs in taxed_at], dtype=object)
     rule = np.array([units[u].rounding.value for u, _, _ in payees], dtype=object)
@@ -462,12 +426,12 @@ def _payor_invoices(lines: pd.DataFrame, units: list[_Unit], book: _Book,
     totals = _totals_by(lines, invoice).to_dict("records")
     headers = []
     for (u, payor, share), sums in zip(payees, totals, strict=True):
-        matter = book.matters[units[u].matter_id]
+        matter = reference.matter(units[u].matter_id)
         headers.append({
             "kind": "invoice", "client_id": payor, "matter_id": units[u].matter_id,
             "office_id": None if _missing(matter["office_id"]) else matter["office_id"],
-            "currency": book.clients[matter["client_id"]]["currency"], "invoice_date": on,
-            "due_date": on + timedelta(days=int(book.clients[payor]["payment_terms_days"])),
+            "currency": reference.client(matter["client_id"])["currency"], "invoice_date": on,
+            "due_date": on + timedelta(days=int(reference.client(payor)["payment_terms_days"])),
             "payor_percent": str(share), "rounding": units[u].rounding.value,
             **units[u].base, **{k: int(v) for k, v in sums.items()}})
     return headers, lines
@@ -482,29 +446,29 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
     period = month_range(month) if month else None
     on = invoice_date or (period[1] if period else date.today())
     now = datetime.now(UTC)
-    firm = ledger.firm()
-    book = _Book.read(ledger, firm)
+    reference = load_reference(ledger)
+    firm = reference.firm
 
     with ledger.transaction() as conn:
         ready = _ready_prebills(conn, month, matter)
         all_lines = (_lines_of(ledger, conn, ready["prebill_pk"].astype(int).tolist())
                      if len(ready) else pd.DataFrame(columns=list(t.prebill_lines.c.keys())))
-        units = _prebill_units(ready, all_lines, book, period)
+        units = _prebill_units(ready, all_lines, reference, period)
         parts = []
         if len(ready):
-            entries = _entry_lines(all_lines, ready, units, book)
-            parts += [entries, _invoice_level_lines(conn, entries, units, book, on)]
+            entries = _entry_lines(all_lines, ready, units, reference)
+            parts += [entries, _invoice_level_lines(conn, entries, units, reference, on)]
         scheduled = []
         for item in _due_schedule_items(ledger, conn, on, matter).to_dict("records"):
             scheduled.append((len(units), 1, item["description"], int(item["amount_minor"])))
-            units.append(_Unit(item["matter_id"], book.rounding(item["matter_id"]), {
+            units.append(_Unit(item["matter_id"], _rounding(reference, item["matter_id"]), {
                 "schedule_id": int(item["schedule_id"]), "prebill_pk": None,
                 "period_start": on, "period_end": on, "description": item["description"]}))
         parts.append(_level_lines(scheduled, on))
         lines = pd.concat(parts, ignore_index=True)
         lines = lines.iloc[np.lexsort((lines["line_no"].to_numpy(),
                                        lines["unit"].to_numpy()))].reset_index(drop=True)
-        invoices, lines = _payor_invoices(lines, units, book, on)
+        invoices, lines = _payor_invoices(lines, units, reference, on)
         for header in invoices:
             header.update(finalized_at=now, finalized_by=actor)
 

@@ -46,11 +46,13 @@ import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import InputError, Problem
-from billxl.money import DEFAULT_ROUNDING, Rounding
+from billxl.money import Rounding
 from billxl.periods import month_range
 from billxl.rates import resolve_rates
+from billxl.reference import Reference
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger, current_actor
+from billxl.store.reference import load_reference
 
 __all__ = [
     "ACTIONS",
@@ -105,17 +107,6 @@ _LOCK_KEY = 0x62696C6C  # 'bill': serialises pre-bill writers on PostgreSQL
 
 
 # =================================================================================== lines
-def _roundings(matter_ids: pd.Series, matters: pd.DataFrame, clients: pd.DataFrame | None,
-               firm_rounding: str) -> tuple[pd.Series, pd.Series]:
-    """Each line's client and rounding rule (the client's, else the firm's)."""
-    client = matter_ids.map(matters.set_index("matter_id")["client_id"])
-    if clients is None or "rounding" not in clients:
-        return client, pd.Series(str(Rounding(firm_rounding)), index=matter_ids.index)
-    rule = client.map(clients.set_index("client_id")["rounding"])
-    rule = rule.astype(object).where(rule.notna(), str(Rounding(firm_rounding)))
-    return client, rule
-
-
 def _extend(qty: np.ndarray, rate: np.ndarray, rounding: np.ndarray) -> np.ndarray:
     """hours x rate per line, each rounded once by its own rule (a few rules: one pass each)."""
     out = np.zeros(len(qty), dtype=np.int64)
@@ -126,17 +117,16 @@ def _extend(qty: np.ndarray, rate: np.ndarray, rounding: np.ndarray) -> np.ndarr
 
 
 def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
-                        rates_resolved: pd.DataFrame, matters: pd.DataFrame,
-                        terms: pd.DataFrame | None, *, clients: pd.DataFrame | None = None,
-                        firm_rounding: str = DEFAULT_ROUNDING,
+                        rates_resolved: pd.DataFrame, reference: Reference, *,
                         through: date | None = None) -> pd.DataFrame:
     """Pre-bill lines (columns :data:`LINE_COLUMNS`) for WIP time entries and expenses.
 
     ``entries``/``expenses`` are ledger frames (``entry_pk``/``expense_pk``, ``matter_id``,
     ``work_date``, hours or quantity, ``currency``, ``billable``; ``status`` if present must be
     WIP to count). ``rates_resolved`` is :func:`billxl.rates.resolve_rates` on ``entries`` (same
-    index). ``terms`` are ``matter_terms`` rows (``min_bill_minor``). ``clients`` give each
-    client's rounding rule (else ``firm_rounding``); ``through`` drops work after that day.
+    index). ``reference`` gives each matter's client, its rounding rule
+    (:meth:`~billxl.reference.Reference.rounding_of`) and its terms (``min_bill_minor``);
+    ``through`` drops work after that day.
 
     Time: worked = hours x standard rate; billed = hours x billing rate (agreed, else standard);
     where no rate row applies the entry's own recorded rate stands in. Expenses: worked and
@@ -187,8 +177,9 @@ def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
         "note": None,
     })
     lines = pd.concat([time_lines, cost_lines], ignore_index=True)
-    lines["client_id"], lines["rounding"] = _roundings(lines["matter_id"], matters, clients,
-                                                       firm_rounding)
+    lines["client_id"] = lines["matter_id"].map(
+        reference.matters.set_index("matter_id")["client_id"])
+    lines["rounding"] = reference.roundings(lines["client_id"])
     is_time = (lines["entry_kind"] == "time").to_numpy()
     rule = lines["rounding"].to_numpy(dtype=object)
     std = lines["standard_rate_minor"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
@@ -204,6 +195,7 @@ def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
     lines["reason_code"] = None
 
     # Minimum bill: a matter whose billable WIP (fees + expenses) is under it waits a cycle.
+    terms = reference.terms
     if terms is not None and len(terms) and "min_bill_minor" in terms:
         minimum = lines["matter_id"].map(
             terms.dropna(subset=["min_bill_minor"]).set_index("matter_id")["min_bill_minor"]
@@ -225,10 +217,6 @@ def _serialise(conn: sa.Connection) -> None:
     """One pre-bill writer at a time (SQLite's BEGIN IMMEDIATE already does this)."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
-
-
-def _firm_rounding(conn: sa.Connection) -> str:
-    return conn.execute(sa.select(t.firm.c.rounding)).scalar() or str(DEFAULT_ROUNDING)
 
 
 def _wip(ledger: Ledger, conn: sa.Connection, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -306,11 +294,8 @@ def create_prebills(ledger: Ledger, month: str, *, partner: str | None = None,
     now = datetime.now(UTC)
     with ledger.transaction() as conn:
         _serialise(conn)
-        matters = ledger.read_frame(t.matters, conn, dates=("opened_on", "closed_on"))
-        clients = ledger.read_frame(t.clients, conn)
-        timekeepers = ledger.read_frame(t.timekeepers, conn)
-        rates = ledger.read_frame(t.rates, conn, dates=("effective_from", "effective_to"))
-        terms = ledger.read_frame(t.matter_terms, conn)
+        reference = load_reference(ledger, conn)
+        matters = reference.matters
         entries, expenses = _wip(ledger, conn, end)
         open_lines = _open_lines(ledger, conn)
         pb = t.prebills
@@ -328,9 +313,8 @@ def create_prebills(ledger: Ledger, month: str, *, partner: str | None = None,
         # (a fresh 0..n-1 index: resolve_rates mis-aligns a filtered frame's index)
         entries = entries[entries["matter_id"].isin(in_scope)].reset_index(drop=True)
         expenses = expenses[expenses["matter_id"].isin(in_scope)].reset_index(drop=True)
-        resolved = resolve_rates(entries, rates, timekeepers, matters)
-        fresh = build_prebill_lines(entries, expenses, resolved, matters, terms, clients=clients,
-                                    firm_rounding=_firm_rounding(conn), through=end)
+        resolved = resolve_rates(entries, reference.rates, reference.timekeepers, matters)
+        fresh = build_prebill_lines(entries, expenses, resolved, reference, through=end)
         approved_now = set(open_bills.loc[(open_bills["status"] == "approved")
                                           & (open_bills["month"] == month), "matter_id"])
         fresh = fresh[~fresh["matter_id"].isin(approved_now)]
@@ -487,26 +471,21 @@ def prebill_frame(ledger: Ledger, month: str, partner: str | None = None) -> pd.
             .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
             .where(*where, fi.c.status.in_(("open", "queried")))
             .order_by(fi.c.entry_kind, fi.c.entry_pk, fi.c.severity, fi.c.rule), conn)
-    matters = ledger.matters()
-    clients = ledger.clients()
-    tks = ledger.timekeepers()
-    firm_rounding = ledger.firm()["rounding"]
+    reference = load_reference(ledger)
 
     frame = pd.concat([time.assign(expense_code=None), cost.assign(task_code=None,
                                                                    activity_code=None)],
                       ignore_index=True)
     frame["entry_kind"] = frame["entry_kind"].astype(object)
-    names = (tks["last_name"] + ", " + tks["first_name"]).set_axis(tks["timekeeper_id"])
-    frame["timekeeper_name"] = frame["timekeeper_id"].map(names)
-    frame["partner_name"] = frame["billing_partner_id"].map(names)
-    m = matters.set_index("matter_id")
+    frame["timekeeper_name"] = reference.display_names(frame["timekeeper_id"])
+    frame["partner_name"] = reference.display_names(frame["billing_partner_id"])
+    m = reference.matters.set_index("matter_id")
     frame["matter_name"] = frame["matter_id"].map(m["name"])
     frame["client_id"] = frame["matter_id"].map(m["client_id"])
-    c = clients.set_index("client_id")
+    c = reference.clients.set_index("client_id")
     frame["client_name"] = frame["client_id"].map(c["name"])
     frame["currency"] = frame["client_id"].map(c["currency"])
-    rule = frame["client_id"].map(c["rounding"])
-    frame["rounding"] = rule.astype(object).where(rule.notna(), firm_rounding)
+    frame["rounding"] = reference.roundings(frame["client_id"])
     frame["approved_on"] = _utc_dates(frame["approved_at"])
 
     if len(found):
@@ -678,9 +657,8 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
         stored = stored.astype({"prebill_pk": "int64", "entry_pk": "int64"})
         stored["entry_kind"] = stored["entry_kind"].astype(object)
         status = _entry_status(ledger, conn, stored)
-        matters = ledger.read_frame(t.matters, conn, dates=("opened_on", "closed_on"))
-        clients = ledger.read_frame(t.clients, conn)
-        firm_rounding = _firm_rounding(conn)
+        reference = load_reference(ledger, conn)
+        matters, clients = reference.matters, reference.clients
 
         lines = lines.merge(stored.rename(columns={c: f"cur_{c}" for c in EDITABLE}),
                             on=_KEY, how="left", indicator="_stored")
@@ -689,8 +667,7 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
         lines["pb_matter"] = lines["prebill_pk"].map(bills["matter_id"])
         lines["pb_month"] = lines["prebill_pk"].map(bills["month"])
         client_of = matters.set_index("matter_id")["client_id"]
-        rule = lines["pb_matter"].map(client_of).map(clients.set_index("client_id")["rounding"])
-        lines["rounding"] = rule.astype(object).where(rule.notna(), firm_rounding)
+        lines["rounding"] = reference.roundings(lines["pb_matter"].map(client_of))
         lines["transfer_typed"] = lines["transfer_to"]
         lines["transfer_to"] = _ledger_spelling(lines["transfer_to"], matters["matter_id"])
         rows = lines["row"]

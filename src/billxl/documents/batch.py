@@ -24,6 +24,7 @@ from billxl.documents.pdf import render_invoice_pdf
 from billxl.documents.settings import environment, template_dir
 from billxl.documents.xlsx import render_invoice_xlsx
 from billxl.errors import BillxlError, LedgerError
+from billxl.reference import display_name
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
 
@@ -55,16 +56,16 @@ def load_invoice(ledger: Ledger, invoice_pk: int) -> tuple[dict, pd.DataFrame, d
             raise LedgerError(f"There is no invoice with key {invoice_pk} in the ledger at "
                               f"{ledger.display_url}.")
         invoice = _row(head)
-        names = sa.func.coalesce(
-            t.invoice_lines.c.timekeeper_name,
-            t.timekeepers.c.last_name + ", " + t.timekeepers.c.first_name)
         lines = ledger.read_frame(
-            sa.select(*[c for c in t.invoice_lines.c if c.name != "timekeeper_name"],
-                      names.label("timekeeper_name"))
+            sa.select(t.invoice_lines, t.timekeepers.c.last_name, t.timekeepers.c.first_name)
             .select_from(t.invoice_lines.outerjoin(
                 t.timekeepers, t.invoice_lines.c.timekeeper_id == t.timekeepers.c.timekeeper_id))
             .where(t.invoice_lines.c.invoice_pk == int(invoice_pk))
             .order_by(t.invoice_lines.c.line_no), conn)
+        # the name the line was billed under, else the timekeeper's display name
+        named = display_name(lines.pop("last_name"), lines.pop("first_name"))
+        lines["timekeeper_name"] = lines["timekeeper_name"].where(
+            lines["timekeeper_name"].notna(), named)
         firm = _row(ledger.read_frame(sa.select(t.firm), conn))
         client = _row(ledger.read_frame(
             sa.select(t.clients).where(t.clients.c.client_id == invoice["client_id"]), conn))

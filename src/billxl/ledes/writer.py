@@ -36,6 +36,7 @@ from billxl.ledes.formats import FORMATS, LINE_COLUMNS, PipeFormat, format_named
 from billxl.ledes.values import format_dates, format_scaled
 from billxl.money import Rounding
 from billxl.periods import month_range
+from billxl.reference import display_name
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
 
@@ -154,7 +155,7 @@ def ledes_lines(data: LedgerInvoices, flat_fee_as: str | dict[str, str] = "unit_
     last = np.where(known, people["last_name"].reindex(tk).to_numpy(dtype=object), "")
     first = np.where(known, people["first_name"].reindex(tk).to_numpy(dtype=object), "")
     name = _text(lines["timekeeper_name"])
-    name = np.where((name == "") & known, last + ", " + first, name).astype(object)
+    name = np.where((name == "") & known, display_name(last, first), name).astype(object)
 
     start = head["period_start"].to_numpy(dtype="datetime64[ns]")
     end = head["period_end"].to_numpy(dtype="datetime64[ns]")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from billxl import money
 from billxl.errors import InputError, Problem
+from billxl.reference import Reference
 from billxl.rules.guidelines import Guidelines, default_guidelines
 
 __all__ = [
@@ -66,19 +67,8 @@ _INTS = ("hours_milli", "rate_minor", "amount_minor", "quantity_milli", "unit_co
 
 
 # =================================================================================== results
-@dataclass(frozen=True)
-class Context:
-    """What the ledger knows, as frames named like its tables (any may be None)."""
-
-    timekeepers: pd.DataFrame | None = None  # timekeeper_id, classification, active_from, active_to
-    matters: pd.DataFrame | None = None  # matter_id, client_id, opened_on, closed_on, utbms_required
-    clients: pd.DataFrame | None = None  # client_id, guideline_set, ebilling_portal, rounding
-    rates: pd.DataFrame | None = None  # kind, timekeeper_id/classification, client_id, matter_id, ...
-
-    @classmethod
-    def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> Context:
-        """From frames named like the ledger's tables (e.g. the demo firm's ``reference``)."""
-        return cls(**{name: frames.get(name) for name in CONTEXT_FRAMES})
+#: What the ledger knows (timekeepers, matters, clients, rates, the firm): the one Reference.
+Context = Reference
 
 
 @dataclass
@@ -227,13 +217,13 @@ class Batch:
 
     @functools.cached_property
     def rounding(self) -> pd.Series:
-        """Each row's rounding rule: its guideline's, else its client's in the ledger, else
-        the firm default (as a categorical: a handful of values over many rows)."""
-        rule_of = pd.Series(money.DEFAULT_ROUNDING.value, index=self.frame.index, dtype=object)
-        clients = self.context.clients if self.context is not None else None
-        if clients is not None and "rounding" in clients:
-            from_client = lookup(self.frame["client_id"], clients, "client_id", "rounding")
-            rule_of = from_client.where(from_client.notna(), rule_of)
+        """Each row's rounding rule: its guideline's, else the reference's rule for its client
+        (the client's, else the firm's), else the library default when there is no reference
+        (as a categorical: a handful of values over many rows)."""
+        if self.context is None:
+            rule_of = pd.Series(money.DEFAULT_ROUNDING.value, index=self.frame.index, dtype=object)
+        else:
+            rule_of = self.context.roundings(self.frame["client_id"].astype(object))
         for g, rows in self.by_guide():
             if g.rounding is not None:
                 rule_of[rows] = g.rounding.value
