@@ -62,7 +62,6 @@ from billxl.cells import (
     cell_texts,
     format_words,
     norm,
-    norm_all,
     parse_dates,
     scaled_numbers,
     strip_all,
@@ -70,6 +69,7 @@ from billxl.cells import (
     too_precise_money,
 )
 from billxl.errors import InputError, Problem
+from billxl.reference import Reference
 from billxl.store import tables as t
 
 __all__ = [
@@ -314,42 +314,7 @@ def _allowed_keys(loc: tuple[str, ...]) -> list[str]:
 
 
 # =================================================================================== reference
-@dataclass
-class Reference:
-    """The firm's timekeepers, matters and clients, as intake needs them to check entries.
-
-    Lookups are case-insensitive and ignore repeated blanks ('jane  SMITH' finds 'Jane Smith');
-    the ledger's own spelling is what gets stored.
-    """
-
-    timekeepers: pd.DataFrame  # timekeeper_id, user_name
-    matters: pd.DataFrame  # matter_id, client_id
-    clients: pd.DataFrame  # client_id, currency
-    _maps: dict[str, dict] = field(default_factory=dict, init=False, repr=False)
-
-    @classmethod
-    def from_ledger(cls, ledger) -> Reference:
-        return cls(ledger.timekeepers(), ledger.matters(), ledger.clients())
-
-    @classmethod
-    def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> Reference:
-        """From frames named like the ledger's tables (e.g. the demo firm's ``reference``)."""
-        return cls(frames["timekeepers"], frames["matters"], frames["clients"])
-
-    def __post_init__(self) -> None:
-        tk, mt, cl = self.timekeepers, self.matters, self.clients
-        users = tk.dropna(subset=["user_name"]) if "user_name" in tk else tk.iloc[:0]
-        self._maps = {
-            "timekeeper_id": dict(zip(norm_all(tk["timekeeper_id"]), tk["timekeeper_id"], strict=True)),
-            "user_name": dict(zip(norm_all(users["user_name"]), users["timekeeper_id"], strict=True)),
-            "matter": dict(zip(norm_all(mt["matter_id"]), mt["matter_id"], strict=True)),
-            "client": dict(zip(norm_all(cl["client_id"]), cl["client_id"], strict=True)),
-            "matter_client": dict(zip(mt["matter_id"], mt["client_id"], strict=True)),
-            "client_currency": dict(zip(cl["client_id"], cl["currency"], strict=True)),
-        }
-
-    def lookup(self, what: str) -> dict:
-        return self._maps[what]
+# Intake checks entries against a billxl.reference.Reference (its ``lookup`` tables).
 
 
 def bare_reference(raw: RawTable, profile: Profile, *, currency: str = "USD") -> Reference:

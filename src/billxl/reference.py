@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 
 from billxl import money
+from billxl.cells import norm_all
 from billxl.money import DEFAULT_ROUNDING, Rounding
 
-__all__ = ["FRAMES", "Reference", "display_name", "id_key"]
+__all__ = ["FRAMES", "Reference", "display_name"]
 
 #: The frames of a Reference, and the ledger table each is read from.
 FRAMES = {"offices": "offices", "timekeepers": "timekeepers", "clients": "clients",
@@ -43,11 +44,6 @@ def display_name(last_name, first_name):
     Works on single values and, element-wise, on Series or object arrays of names.
     """
     return last_name + ", " + first_name
-
-
-def id_key(text: str) -> str:
-    """An id or name as compared on look-up: repeated blanks collapsed, case ignored."""
-    return " ".join(text.split()).casefold()
 
 
 def _plain(value: Any) -> Any:
@@ -226,7 +222,7 @@ class Reference:
         users = tk.dropna(subset=["user_name"]) if "user_name" in tk else tk.iloc[:0]
 
         def keyed(values: pd.Series, to: pd.Series) -> dict:
-            return dict(zip([id_key(str(v)) for v in values], to, strict=True))
+            return dict(zip(norm_all(values), to, strict=True))
 
         return {
             "timekeeper_id": keyed(tk["timekeeper_id"], tk["timekeeper_id"]),
@@ -239,7 +235,7 @@ class Reference:
 
     def lookup(self, what: str) -> dict:
         """A look-up table for intake: ``timekeeper_id``, ``user_name``, ``matter`` and
-        ``client`` map :func:`id_key` of a typed id (or user name) to the ledger's id;
+        ``client`` map :func:`billxl.cells.norm` of a typed id (or user name) to the ledger's id;
         ``matter_client`` and ``client_currency`` map ids to a matter's client and a client's
         currency."""
         return self._lookups[what]
