@@ -227,6 +227,31 @@ WORK_EXPENSE_FRAME = {
 }
 
 
+#: Fee lines of invoices and credit notes: worked value at standard rates beside the billed.
+FEE_LINE_FRAME = {
+    "invoice_pk": "int64",
+    "line_type": "string",
+    "entry_pk": "Int64",
+    "work_date": "datetime64[ns]",
+    "timekeeper_id": "string",
+    "quantity_milli": "int64",
+    "standard_amount_minor": "int64",
+    "amount_minor": "int64",
+}
+
+#: Time written off on a pre-bill: its worked value, dated when the pre-bill was billed.
+PREBILL_WRITE_OFF_FRAME = {
+    "entry_pk": "int64",
+    "timekeeper_id": "string",
+    "matter_id": "string",
+    "client_id": "string",
+    "office_id": "string",
+    "currency": "string",
+    "closed_on": "datetime64[ns]",
+    "worked_amount_minor": "int64",
+}
+
+
 def typed(columns: dict[str, object], spec: dict[str, str]) -> pd.DataFrame:
     """A frame with exactly the columns of ``spec``, in order, each of its declared dtype.
 

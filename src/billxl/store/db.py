@@ -36,6 +36,11 @@ def resolve_url(url: str | os.PathLike | None = None) -> str:
     return raw
 
 
+def ledger_configured(url: str | os.PathLike | None = None) -> bool:
+    """Whether a ledger is named (the argument or $BILLXL_LEDGER) or the default file is here."""
+    return bool(url or os.environ.get(ENV_VAR) or Path(DEFAULT_FILE).exists())
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys = ON")
@@ -45,9 +50,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+_COMMITS = [0]  # commits made by this process, on any ledger (a read-only view watches it)
+
+
+def commits() -> int:
+    """How many transactions this process has committed to any ledger so far."""
+    return _COMMITS[0]
+
+
+def _counted(_conn) -> None:
+    _COMMITS[0] += 1
+
+
 def make_engine(url: str | os.PathLike | None = None) -> sa.Engine:
     resolved = resolve_url(url)
     engine = sa.create_engine(resolved, future=True)
+    sa.event.listen(engine, "commit", _counted)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that a
@@ -85,6 +103,14 @@ def current_revision(engine: sa.Engine) -> str | None:
 def upgrade(engine: sa.Engine) -> None:
     """Bring the ledger's schema to the newest revision (creates it in an empty database)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def upgrade_ledger(url: str | os.PathLike | None = None) -> tuple[str, str | None]:
+    """Migrate the ledger at ``url`` to the newest schema: its URL as shown (no password) and
+    the revision it is at afterwards."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine.url.render_as_string(hide_password=True), current_revision(engine)
 
 
 def check_schema(engine: sa.Engine) -> None:

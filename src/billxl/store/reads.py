@@ -110,6 +110,39 @@ def retainers(conn: sa.Connection) -> pd.DataFrame:
     return frame(conn, query, schema.RETAINER_FRAME)
 
 
+def fee_lines(conn: sa.Connection) -> pd.DataFrame:
+    """The fee lines of every invoice and credit note (``schema.FEE_LINE_FRAME``)."""
+    il = t.invoice_lines.c
+    query = (sa.select(*(il[name] for name in schema.FEE_LINE_FRAME))
+             .where(il.line_type.in_(["F", "IF"])).order_by(il.invoice_pk, il.line_no))
+    return frame(conn, query, schema.FEE_LINE_FRAME)
+
+
+def _invoiced_on():
+    """Per pre-bill: the date of the first invoice it became (a subquery)."""
+    inv = t.invoices.c
+    return (sa.select(inv.prebill_pk, sa.func.min(inv.invoice_date).label("on"))
+            .where(inv.prebill_pk.is_not(None)).group_by(inv.prebill_pk).subquery())
+
+
+def prebill_write_offs(conn: sa.Connection) -> pd.DataFrame:
+    """Time written off on pre-bills (``schema.PREBILL_WRITE_OFF_FRAME``), each dated by the
+    invoice its pre-bill became, else the day the pre-bill was approved."""
+    pl, pb, te, mt = t.prebill_lines.c, t.prebills.c, t.time_entries.c, t.matters.c
+    invoiced = _invoiced_on()
+    query = (sa.select(pl.entry_pk, te.timekeeper_id, te.matter_id, mt.client_id, mt.office_id,
+                       te.currency, sa.func.coalesce(invoiced.c.on, sa.cast(pb.approved_at,
+                                                                            sa.Date))
+                       .label("closed_on"), pl.worked_amount_minor)
+             .join(t.prebills, pb.prebill_pk == pl.prebill_pk)
+             .join(t.time_entries, te.entry_pk == pl.entry_pk)
+             .join(t.matters, mt.matter_id == te.matter_id)
+             .outerjoin(invoiced, invoiced.c.prebill_pk == pl.prebill_pk)
+             .where(pl.entry_kind == "time", pl.action == "write_off",
+                    pb.status.in_(["finalized", "approved"])))
+    return frame(conn, query, schema.PREBILL_WRITE_OFF_FRAME)
+
+
 def _closing_dates(conn: sa.Connection, kind: str) -> pd.DataFrame:
     """For each entry of ``kind`` that left WIP: the day it left (``entry_pk, closed_on``).
 
@@ -120,8 +153,7 @@ def _closing_dates(conn: sa.Connection, kind: str) -> pd.DataFrame:
     billed = (sa.select(il.entry_pk, sa.func.max(inv.invoice_date).label("closed_on"))
               .join(t.invoices, inv.invoice_pk == il.invoice_pk)
               .where(il.entry_kind == kind, inv.kind == "invoice").group_by(il.entry_pk))
-    invoiced = (sa.select(inv.prebill_pk, sa.func.min(inv.invoice_date).label("on"))
-                .where(inv.prebill_pk.is_not(None)).group_by(inv.prebill_pk).subquery())
+    invoiced = _invoiced_on()
     written = (sa.select(pl.entry_pk, sa.func.max(sa.func.coalesce(
                    invoiced.c.on, sa.cast(pb.approved_at, sa.Date))).label("closed_on"))
                .join(t.prebills, pb.prebill_pk == pl.prebill_pk)
@@ -201,5 +233,5 @@ def newest_change(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.max(t.audit_log.c.audit_id))).scalar() or 0)
 
 
-__all__ = ["CashJournals", "allocations", "cash_journals", "expense_parts", "frame", "invoices", "newest_change", "receipts",
+__all__ = ["CashJournals", "allocations", "cash_journals", "fee_lines", "prebill_write_offs", "expense_parts", "frame", "invoices", "newest_change", "receipts",
            "refunds", "retainers", "trust_entries", "work", "write_offs"]
