@@ -2,7 +2,8 @@
 matter terms, tax rates, payors, fixed fees, portals and guideline sets.
 
 A :class:`Reference` is built from frames (named like the ledger's tables; the reads are
-:func:`billxl.store.reference.read_reference`) and does no I/O. Intake, the rules, billing and
+:func:`billxl.store.reference.read_reference`, reached through :meth:`Reference.from_ledger`)
+and does no I/O itself. Intake, the rules, billing and
 cash all take one, so what they know about the firm is the same:
 
 * **one rounding rule** per client, :meth:`Reference.rounding_of`: the client's rule, else the
@@ -97,10 +98,11 @@ class Reference:
 
     @classmethod
     def from_ledger(cls, ledger, conn=None) -> Reference:
-        """Everything a ledger knows (one read: :func:`billxl.store.reference.load_reference`)."""
-        from billxl.store.reference import load_reference
+        """Everything a ledger knows, read by :func:`billxl.store.reference.read_reference`
+        (inside ``conn``'s transaction when given)."""
+        from billxl.store.reference import read_reference
 
-        return load_reference(ledger, conn)
+        return cls.from_frames(read_reference(ledger, conn))
 
     # ------------------------------------------------------------------ the firm
     @property

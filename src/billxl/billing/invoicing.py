@@ -41,7 +41,6 @@ from billxl.reference import Reference
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger, current_actor
 from billxl.store.numbering import take_numbers
-from billxl.store.reference import load_reference
 
 LINE_COLUMNS = ["line_no", "line_type", "entry_kind", "entry_pk", "work_date", "timekeeper_id",
                 "timekeeper_name", "classification", "narrative", "task_code", "activity_code",
@@ -446,7 +445,7 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
     period = month_range(month) if month else None
     on = invoice_date or (period[1] if period else date.today())
     now = datetime.now(UTC)
-    reference = load_reference(ledger)
+    reference = Reference.from_ledger(ledger)
     firm = reference.firm
 
     with ledger.transaction() as conn:

@@ -45,6 +45,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from billxl import money
+from billxl.billing.vocabulary import ACTIONS, REASON_CODES
 from billxl.errors import InputError, Problem
 from billxl.money import Rounding
 from billxl.periods import month_range
@@ -52,7 +53,6 @@ from billxl.rates import resolve_rates
 from billxl.reference import Reference
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger, current_actor
-from billxl.store.reference import load_reference
 
 __all__ = [
     "ACTIONS",
@@ -67,30 +67,10 @@ __all__ = [
     "describe",
 ]
 
-#: What the partner may do with a line, and what it means (the workbook's Instructions say it).
-ACTIONS = {
-    "bill": "bill it on this pre-bill's invoice",
-    "hold": "keep it in WIP and bill it in a later cycle",
-    "no_charge": "show it on the invoice at no charge",
-    "write_off": "do not bill it, now or later (a write-down of its whole value)",
-    "transfer": "move it to another open matter (fill in 'Transfer to')",
-}
 assert tuple(ACTIONS) == t.PREBILL_ACTIONS  # one list of actions: the table's CHECK constraint
-
-#: Reason codes for write-downs (WD-), write-ups (WU-) and anything else (OTHER, with a note).
-REASON_CODES = {
-    "WD-INEFF": "write-down: more time than the task warranted (inefficiency)",
-    "WD-JUNIOR": "write-down: work done by a junior (training, learning the file)",
-    "WD-CLIENT": "write-down: client relationship",
-    "WD-DUP": "write-down: duplicated work or a duplicate entry",
-    "WD-CAP": "write-down: fee cap or estimate reached",
-    "WU-VALUE": "write-up: value premium for the result achieved",
-    "OTHER": "any other reason: say which in the Note",
-}
 
 MIN_BILL_NOTE = "below the minimum bill amount; held to the next cycle"
 NO_RATE_NOTE = "no rate found in the rate table or on the entry; rate set to 0"
-MAX_LINE_HOURS_MILLI = 24 * money.QTY_SCALE
 OPEN_STATUSES = ("draft", "approved")
 
 LINE_COLUMNS = ("matter_id", "client_id", "currency", "rounding", "work_date", "entry_kind",
@@ -294,7 +274,7 @@ def create_prebills(ledger: Ledger, month: str, *, partner: str | None = None,
     now = datetime.now(UTC)
     with ledger.transaction() as conn:
         _serialise(conn)
-        reference = load_reference(ledger, conn)
+        reference = Reference.from_ledger(ledger, conn)
         matters = reference.matters
         entries, expenses = _wip(ledger, conn, end)
         open_lines = _open_lines(ledger, conn)
@@ -471,7 +451,7 @@ def prebill_frame(ledger: Ledger, month: str, partner: str | None = None) -> pd.
             .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
             .where(*where, fi.c.status.in_(("open", "queried")))
             .order_by(fi.c.entry_kind, fi.c.entry_pk, fi.c.severity, fi.c.rule), conn)
-    reference = load_reference(ledger)
+    reference = Reference.from_ledger(ledger)
 
     frame = pd.concat([time.assign(expense_code=None), cost.assign(task_code=None,
                                                                    activity_code=None)],
@@ -657,7 +637,7 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
         stored = stored.astype({"prebill_pk": "int64", "entry_pk": "int64"})
         stored["entry_kind"] = stored["entry_kind"].astype(object)
         status = _entry_status(ledger, conn, stored)
-        reference = load_reference(ledger, conn)
+        reference = Reference.from_ledger(ledger, conn)
         matters, clients = reference.matters, reference.clients
 
         lines = lines.merge(stored.rename(columns={c: f"cur_{c}" for c in EDITABLE}),

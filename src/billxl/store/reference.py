@@ -10,10 +10,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from billxl.errors import LedgerError
-from billxl.reference import FRAMES, Reference
 from billxl.store import tables as t
 
-__all__ = ["read_firm", "read_reference", "load_reference"]
+#: The reference tables, read whole.
+TABLES = ("offices", "timekeepers", "clients", "matters", "rates", "matter_terms", "tax_rates",
+          "matter_payors", "fixed_fees")
+
+__all__ = ["TABLES", "read_firm", "read_reference"]
 
 
 def _frame(ledger, conn: sa.Connection, table: sa.Table) -> pd.DataFrame:
@@ -34,17 +37,12 @@ def read_firm(conn: sa.Connection) -> dict:
 
 
 def read_reference(ledger, conn: sa.Connection | None = None) -> dict:
-    """The firm row (``firm``) and every reference table as a frame, keyed as
-    :data:`billxl.reference.FRAMES` names them."""
+    """The firm row (``firm``) and every reference table as a frame, by table name (what
+    :meth:`billxl.reference.Reference.from_frames` takes)."""
     if conn is None:
         with ledger.engine.connect() as c:
             return read_reference(ledger, c)
     out: dict = {"firm": read_firm(conn)}
-    for name, table in FRAMES.items():
-        out[name] = _frame(ledger, conn, t.metadata.tables[table])
+    for table in TABLES:
+        out[table] = _frame(ledger, conn, t.metadata.tables[table])
     return out
-
-
-def load_reference(ledger, conn: sa.Connection | None = None) -> Reference:
-    """A :class:`billxl.reference.Reference` of everything the ledger knows."""
-    return Reference.from_frames(read_reference(ledger, conn))
