@@ -42,7 +42,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from billxl import money
 from billxl.atomic import atomic_path
-from billxl.billing.prebill import ACTIONS, MAX_LINE_HOURS_MILLI, REASON_CODES
+from billxl.billing.vocabulary import ACTIONS, MAX_LINE_HOURS_MILLI, REASON_CODES
 from billxl.cells import (
     BLANK,
     NOT_NUMBER,

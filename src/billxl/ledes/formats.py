@@ -23,12 +23,12 @@ invoice's currency, quantities as int64 thousandths, and the line's own amount b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = ["Field", "PipeFormat", "FORMATS", "FORMAT_NAMES", "FormatName", "LINE_TYPES",
            "TEXT_COLUMNS", "DATE_COLUMNS", "INT_COLUMNS", "LINE_COLUMNS", "column_of",
-           "format_named"]
+           "format_named", "Rendered"]
 
 FormatName = Literal["1998B", "98BI", "XML21"]
 FORMAT_NAMES: tuple[str, ...] = ("1998B", "98BI", "XML21")
@@ -183,3 +183,13 @@ INT_COLUMNS = [
     "reported_tax_minor",
 ]
 LINE_COLUMNS = ["line", *TEXT_COLUMNS, *DATE_COLUMNS, *INT_COLUMNS]
+
+
+@dataclass
+class Rendered:
+    """A LEDES file in bytes, and what was changed to make it fit the format."""
+
+    data: bytes
+    format: str
+    encoding: str
+    notes: list[str] = field(default_factory=list)

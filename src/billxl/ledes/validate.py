@@ -36,7 +36,8 @@ import pandas as pd
 
 from billxl.ledes.findings import combine, found, no_findings
 from billxl.ledes.formats import column_of
-from billxl.ledes.parser import SCALE, LedesFile, parse
+from billxl.ledes.lines import SCALE, LedesFile
+from billxl.ledes.parser import parse
 from billxl.ledes.portals import PortalProfile, load_portal
 from billxl.ledes.values import POW10
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import InputError, LedgerError, Problem
-from billxl.ledes.formats import FORMATS, LINE_COLUMNS, PipeFormat, format_named
+from billxl.ledes.formats import FORMATS, LINE_COLUMNS, PipeFormat, Rendered, format_named
 from billxl.ledes.values import format_dates, format_scaled
 from billxl.money import Rounding
 from billxl.periods import month_range
@@ -240,16 +240,6 @@ def _tax_types(head: pd.DataFrame, percent: np.ndarray, rates: pd.DataFrame) -> 
 
 
 # =================================================================================== rendering
-@dataclass
-class Rendered:
-    """A LEDES file in bytes, and what was changed to make it fit the format."""
-
-    data: bytes
-    format: str
-    encoding: str
-    notes: list[str] = field(default_factory=list)
-
-
 def render(lines: pd.DataFrame, fmt: str, *, encoding: str = "cp1252",
            transliterate_text: bool = False, name: str = "LEDES file") -> Rendered:
     """Write canonical lines as a LEDES file (1998B, 98BI or XML21)."""

@@ -27,8 +27,8 @@ from billxl import __version__ as _version
 from billxl import money
 from billxl.errors import InputError
 from billxl.ledes.findings import NotLedesError, combine, found, no_findings
-from billxl.ledes.formats import Field
-from billxl.ledes.parser import SCALE, LedesFile, typed_lines
+from billxl.ledes.formats import Field, Rendered
+from billxl.ledes.lines import SCALE, LedesFile, typed_lines
 from billxl.ledes.values import format_dates, format_scaled, parse_decimals
 
 __all__ = ["render", "read", "ROOT", "schema_path"]
@@ -104,8 +104,6 @@ def _groups(keys: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
 
 def render(lines: pd.DataFrame, *, name: str = "LEDES file"):
     """Canonical lines as a LEDES XML 2.1 document (UTF-8 bytes)."""
-    from billxl.ledes.writer import Rendered
-
     etree = _etree()
     frame = lines.reset_index(drop=True)
     texts = _texts(frame)

@@ -33,6 +33,7 @@ from billxl import money
 from billxl.errors import InputError, Problem
 from billxl.reference import Reference
 from billxl.rules.guidelines import Guidelines, default_guidelines
+from billxl.rules.registry import RULES
 
 __all__ = [
     "FINDING_COLUMNS",
@@ -114,10 +115,6 @@ class Rule:
     @property
     def needs_context(self) -> bool:
         return any(n in CONTEXT_FRAMES for n in self.needs)
-
-
-#: Every rule, by id, in the order findings are listed.
-RULES: dict[str, Rule] = {}
 
 
 def rule(rule_id: str, *, severity: str, description: str, needs: Sequence[str] = (),

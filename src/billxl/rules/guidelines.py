@@ -43,6 +43,7 @@ from pydantic import (
 
 from billxl.errors import InputError, Problem
 from billxl.money import QTY_SCALE, Rounding
+from billxl.rules.registry import RULES  # filled when billxl.rules is imported
 
 __all__ = ["Guidelines", "CodeSet", "load_guidelines", "load_client_guidelines", "default_guidelines"]
 
@@ -393,8 +394,6 @@ def _shown(value: Any) -> str:
 
 def _unknown_rule_ids(raw: Mapping, shown: str, lines: Mapping[tuple, int]) -> list[Problem]:
     """Rule ids in disabled_rules and severity that no rule has (a typo would silently do nothing)."""
-    from billxl.rules.engine import RULES  # the registry is filled when billxl.rules is imported
-
     known = list(RULES)
     found: list[tuple[tuple, str]] = []
     disabled = raw.get("disabled_rules")
