@@ -11,7 +11,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from billxl.ledes.cli import ledes_app
+from billxl.cli.ledes import ledes_app
 from billxl.store.ledger import Ledger
 from tests.conftest import FIRM
 from tests.test_ledes import SAMPLE, SAMPLE_TEXT, edited

@@ -611,7 +611,7 @@ def test_a_post_killed_midway_leaves_the_ledger_as_it_was(ledger, ledger_url, tm
 MOUNTED = """
 import sys
 from billxl.cli import app, main
-from billxl.cash_cli import ar_app, payments_app, trust_app
+from billxl.cli.cash import ar_app, payments_app, trust_app
 app.add_typer(payments_app, name="payments")
 app.add_typer(ar_app, name="ar")
 app.add_typer(trust_app, name="trust")

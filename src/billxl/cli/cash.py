@@ -1,13 +1,13 @@
 """`billxl payments`, `billxl ar` and `billxl trust`: thin commands over payments, ar and trust.
 
-Mounted in ``billxl.cli`` with one line each::
+Mounted on the main app (:mod:`billxl.cli.commands`) with one line each::
 
     app.add_typer(payments_app, name="payments")
     app.add_typer(ar_app, name="ar")
     app.add_typer(trust_app, name="trust")
 
-The shared helpers (errors, output, progress, the --ledger option's state) come from
-``billxl.cli`` inside each command, so that this module imports nothing of it at load time.
+The shared helpers (errors, output, progress, the --ledger option's state) are
+:mod:`billxl.cli.output`; the engine is reached through the public API (:mod:`billxl`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,18 @@ from typing import Annotated
 
 import typer
 
+from billxl.cli.output import (
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    handle_errors,
+    open_ledger,
+    parse_day,
+    show_progress,
+    write_problems,
+)
+
 payments_app = typer.Typer(help="Receipts: post a bank or payments file, reverse, refund, "
                                 "apply by hand, list unmatched cash.", no_args_is_help=True)
 ar_app = typer.Typer(help="Accounts receivable: aging, DSO and lockup, the collections worklist "
@@ -28,12 +40,6 @@ ar_app = typer.Typer(help="Accounts receivable: aging, DSO and lockup, the colle
 trust_app = typer.Typer(help="Trust money per client and matter: deposits, applications to "
                              "invoices, refunds, balances and evergreen retainers.",
                         no_args_is_help=True)
-
-
-class Format(enum.StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 class By(enum.StrEnum):
@@ -53,49 +59,29 @@ class Policy(enum.StrEnum):
     pro_rata = "pro_rata"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", help="table, json or csv.")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
 DateOption = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")]
-
-
-def _day(text: str | None) -> date | None:
-    from billxl.errors import InputError
-
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{text!r} is not a date: write it as YYYY-MM-DD.") from None
-
-
-def _ledger():
-    from billxl.cli import state
-    from billxl.store.ledger import Ledger
-
-    return Ledger.open(state.ledger_url)
 
 
 def _amounts(frame, columns: list[str], currency: str = "currency"):
     """Minor-unit columns ``x_minor`` shown as decimal strings ``x`` in each row's currency."""
     import pandas as pd
 
-    from billxl import money
+    from billxl import format_amount
 
     view = frame.copy()
     for name in columns:
-        view[name] = [None if pd.isna(v) else money.format_amount(int(v), c)
+        view[name] = [None if pd.isna(v) else format_amount(int(v), c)
                       for v, c in zip(view[f"{name}_minor"], view[currency], strict=True)]
     return view
 
 
-def _show(frame, fmt: Format, columns: list[str], title: str) -> None:
-    from billxl.cli import OutputFormat, _emit
-
+def _show(frame, fmt: OutputFormat, columns: list[str], title: str) -> None:
     view = frame.copy()
     for col in columns:
         if col in view and str(view[col].dtype).startswith("datetime64"):
             view[col] = view[col].dt.date
-    _emit(view, OutputFormat(fmt.value), columns, title=title)
+    emit(view, fmt, columns, title=title)
 
 
 def _json(obj) -> None:
@@ -114,7 +100,7 @@ def payments_post(
     profile: Annotated[str, typer.Option(help="Receipt layout: canonical, bank, or a YAML file.")] = "canonical",
     sheet: Annotated[str | None, typer.Option(help="The workbook sheet to read (default: the profile's, else the first).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show every proposed allocation and unmatched receipt; write nothing.")] = False,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
     problems: Annotated[Path | None, typer.Option("--problems", help="Write every problem found in the file to this CSV.")] = None,
 ) -> None:
     """Post receipts: match each to the invoices it pays and allocate, in one transaction.
@@ -122,28 +108,26 @@ def payments_post(
     Receipts already in the ledger (same id from the same source) are not posted again.
     Exit code 1 when some receipts could not be matched (see 'billxl payments unmatched').
     """
-    from billxl import payments
-    from billxl.cli import _errors, _progress, _write_problems, console, err_console
-    from billxl.errors import InputError
+    from billxl import InputError, post_receipts
 
-    with _errors():
-        ledger = _ledger()
+    with handle_errors():
+        ledger = open_ledger()
         try:
-            with _progress() as update:
-                result = payments.post_receipts(ledger, file, profile, dry_run=dry_run,
+            with show_progress() as update:
+                result = post_receipts(ledger, file, profile, dry_run=dry_run,
                                                 sheet=sheet, progress=update)
         except InputError as error:
             if problems is not None and error.problems:
-                _write_problems(error.problems, problems)
+                write_problems(error.problems, problems)
                 err_console.print(f"Every problem is listed in {problems}.")
             raise
     proposals = result.proposals()
-    if format is Format.json:
+    if format is OutputFormat.json:
         summary = result.summary_dict()
         if dry_run:
             summary["proposals"] = json.loads(proposals.to_json(orient="records", date_format="iso"))
         _json(summary)
-    elif format is Format.csv:
+    elif format is OutputFormat.csv:
         _show(proposals, format, PROPOSAL_COLUMNS, "")
     else:
         if dry_run:
@@ -164,17 +148,16 @@ def payments_reverse(
     source: Annotated[str | None, typer.Option(help="The receipt's source, when ids repeat across sources.")] = None,
 ) -> None:
     """Reverse a receipt (returned, NSF): every invoice it paid is owed again."""
-    from billxl import money, payments
-    from billxl.cli import _errors, console
+    from billxl import format_amount, reverse_receipt
 
-    with _errors():
-        done = payments.reverse_receipt(_ledger(), receipt, reason=reason, on=_day(date_),
+    with handle_errors():
+        done = reverse_receipt(open_ledger(), receipt, reason=reason, on=parse_day(date_),
                                         source=source)
     cur = done["currency"]
     console.print(f"Receipt {receipt} reversed on {done['reversed_on']}: "
-                  f"{money.format_amount(done['allocations_reversed_minor'], cur)} {cur} is owed "
+                  f"{format_amount(done['allocations_reversed_minor'], cur)} {cur} is owed "
                   f"again on {done['invoices']} invoice(s)"
-                  + (f"; write-offs of {money.format_amount(done['write_offs_reversed_minor'], cur)}"
+                  + (f"; write-offs of {format_amount(done['write_offs_reversed_minor'], cur)}"
                      " undone" if done["write_offs_reversed_minor"] else "") + ".")
 
 
@@ -189,15 +172,14 @@ def payments_refund(
     date_: DateOption = None,
 ) -> None:
     """Pay back unapplied cash: a client's credit on account, or one receipt's."""
-    from billxl import money, payments
-    from billxl.cli import _errors, console
+    from billxl import format_amount, refund_credit
 
-    with _errors():
-        done = payments.refund_credit(_ledger(), amount, reference=reference, reason=reason,
+    with handle_errors():
+        done = refund_credit(open_ledger(), amount, reference=reference, reason=reason,
                                       client=client, receipt_id=receipt, source=source,
-                                      on=_day(date_))
+                                      on=parse_day(date_))
     cur = done["currency"].iloc[0]
-    console.print(f"Refunded {money.format_amount(int(done['amount_minor'].sum()), cur)} {cur} "
+    console.print(f"Refunded {format_amount(int(done['amount_minor'].sum()), cur)} {cur} "
                   f"from receipt(s) {', '.join(done['receipt_id'])}.")
 
 
@@ -205,19 +187,18 @@ def payments_refund(
 def payments_unmatched(
     all_: Annotated[bool, typer.Option("--all", help="Also credits on account (identified cash not applied).")] = False,
     client: Annotated[str | None, typer.Option(help="One client's.")] = None,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Receipts not matched to any client or invoice: cash to identify (never guessed)."""
-    from billxl import payments
-    from billxl.cli import _errors, err_console
+    from billxl import unapplied_cash
 
-    with _errors():
-        frame = payments.unapplied_cash(_ledger(), client=client, unmatched_only=not all_)
+    with handle_errors():
+        frame = unapplied_cash(open_ledger(), client=client, unmatched_only=not all_)
     view = _amounts(frame, ["amount", "unapplied"])
     _show(view, format, ["receipt_id", "received_on", "payer", "client_id", "status", "currency",
                          "amount", "unapplied", "reference", "remittance", "unmatched_reason"],
           "Unapplied cash" if all_ else "Unmatched receipts")
-    if format is Format.table:
+    if format is OutputFormat.table:
         err_console.print(f"{len(frame)} receipt(s). Apply one with 'billxl payments apply "
                           "RECEIPT --client C [--invoice N]'.")
 
@@ -232,18 +213,17 @@ def payments_apply(
     date_: DateOption = None,
 ) -> None:
     """Apply a receipt's unapplied cash by hand (resolves an unmatched receipt)."""
-    from billxl import money, payments
-    from billxl.cli import _errors, console
+    from billxl import apply_receipt, format_amount
 
-    with _errors():
-        made = payments.apply_receipt(_ledger(), receipt, invoice or [], client=client,
-                                      amount=amount, on=_day(date_), source=source)
+    with handle_errors():
+        made = apply_receipt(open_ledger(), receipt, invoice or [], client=client,
+                                      amount=amount, on=parse_day(date_), source=source)
     if made.empty:
         console.print(f"Receipt {receipt} is now a credit on account of the client.")
         return
     cur = made["currency"].iloc[0]
     console.print(f"Receipt {receipt} applied: " + ", ".join(
-        f"{n} {money.format_amount(int(a), cur)}" for n, a in
+        f"{n} {format_amount(int(a), cur)}" for n, a in
         zip(made["number"], made["amount_minor"], strict=True)) + f" {cur}.")
 
 
@@ -255,14 +235,13 @@ def payments_write_off(
     date_: DateOption = None,
 ) -> None:
     """Write off (part of) an invoice's balance."""
-    from billxl import money, payments
-    from billxl.cli import _errors, console
+    from billxl import format_amount, write_off
 
-    with _errors():
-        done = payments.write_off(_ledger(), invoice, amount, reason=reason, on=_day(date_))
+    with handle_errors():
+        done = write_off(open_ledger(), invoice, amount, reason=reason, on=parse_day(date_))
     cur = done["currency"]
-    console.print(f"Wrote off {money.format_amount(done['amount_minor'], cur)} {cur} of invoice "
-                  f"{invoice}; {money.format_amount(done['balance_minor'], cur)} is still owed.")
+    console.print(f"Wrote off {format_amount(done['amount_minor'], cur)} {cur} of invoice "
+                  f"{invoice}; {format_amount(done['balance_minor'], cur)} is still owed.")
 
 
 @payments_app.command("terms")
@@ -273,17 +252,16 @@ def payments_terms(
     tolerance: Annotated[str | None, typer.Option(help="A payment short by up to this much settles in full (the rest written off).")] = None,
 ) -> None:
     """Set how a client's receipts are allocated."""
-    from billxl import money, payments
-    from billxl.cli import _errors, console
+    from billxl import format_amount, set_cash_terms
 
-    with _errors():
-        ledger = _ledger()
-        row = payments.set_cash_terms(ledger, client, policy=policy.value if policy else None,
+    with handle_errors():
+        ledger = open_ledger()
+        row = set_cash_terms(ledger, client, policy=policy.value if policy else None,
                                       expenses_first=expenses_first, tolerance=tolerance)
         currency = ledger.clients().set_index("client_id").loc[client, "currency"]
     console.print(f"Client {client}: {row['allocation_policy'].replace('_', ' ')}, "
                   f"{'expenses first' if row['expenses_first'] else 'invoice by invoice'}, "
-                  f"tolerance {money.format_amount(row['short_pay_tolerance_minor'], currency)} "
+                  f"tolerance {format_amount(row['short_pay_tolerance_minor'], currency)} "
                   f"{currency}.")
 
 
@@ -298,24 +276,23 @@ def ar_aging(
     by: Annotated[By, typer.Option(help="Group by client, partner (billing partner), matter or office.")] = By.client,
     basis: Annotated[Basis, typer.Option(help="Age from the due date or the invoice date.")] = Basis.due,
     out: Annotated[Path | None, typer.Option(help="Also write the aging to this .xlsx or .csv file.")] = None,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """AR aging: current, 1-30, 31-60, 61-90, 91-120 and over 120 days, per currency."""
-    from billxl import ar
-    from billxl.cli import _errors, console
+    from billxl import AGING_BUCKET_LABELS, AGING_BUCKETS, aging, write_aging
 
-    with _errors():
-        day = _day(as_of)
-        table = ar.aging(_ledger(), day, by=by.value, basis=basis.value)
+    with handle_errors():
+        day = parse_day(as_of)
+        table = aging(open_ledger(), day, by=by.value, basis=basis.value)
         title = f"AR aging as of {day} by {by.value} ({basis.value} date)"
         if out is not None:
-            ar.write_aging(table, out, title=title)
-    money_cols = [*ar.BUCKETS, "total", "credits", "net"]
+            write_aging(table, out, title=title)
+    money_cols = [*AGING_BUCKETS, "total", "credits", "net"]
     view = _amounts(table.rename(columns={c: f"{c}_minor" for c in money_cols}), money_cols)
-    labels = ar.BUCKET_LABELS if format is Format.table else {}  # JSON and CSV keep the ids
+    labels = AGING_BUCKET_LABELS if format is OutputFormat.table else {}  # JSON and CSV keep the ids
     _show(view.rename(columns=labels), format,
           [*AGING_COLUMNS[by.value], "currency", *[labels.get(c, c) for c in money_cols]], title)
-    if out is not None and format is Format.table:
+    if out is not None and format is OutputFormat.table:
         console.print(f"Written to {out}.")
 
 
@@ -323,14 +300,13 @@ def ar_aging(
 def ar_dso(
     as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD.")],
     days: Annotated[int, typer.Option(help="Days of billing the average is taken over.", min=1)] = 365,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Debtor days (DSO), WIP days and lockup, per currency."""
-    from billxl import ar
-    from billxl.cli import _errors
+    from billxl import dso
 
-    with _errors():
-        frame = ar.dso(_ledger(), _day(as_of), days=days)
+    with handle_errors():
+        frame = dso(open_ledger(), parse_day(as_of), days=days)
     view = _amounts(frame, ["ar", "billed", "wip"])
     for col in ("debtor_days", "wip_days", "lockup_days"):  # exact decimals, as text
         view[col] = [None if v is None else str(v) for v in view[col]]
@@ -343,15 +319,14 @@ def ar_worklist(
     as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Also clients with nothing overdue yet.")] = False,
     limit: Annotated[int | None, typer.Option(help="Only the first N clients.")] = None,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Who to chase: overdue money, largest and oldest first, with the last contact and promise."""
-    from billxl import ar
-    from billxl.cli import _errors
+    from billxl import worklist
 
-    with _errors():
-        day = _day(as_of) or date.today()
-        frame = ar.worklist(_ledger(), day, include_current=all_)
+    with handle_errors():
+        day = parse_day(as_of) or date.today()
+        frame = worklist(open_ledger(), day, include_current=all_)
     if limit is not None:
         frame = frame.head(limit)
     view = _amounts(frame, ["open", "overdue", "promised"])
@@ -370,12 +345,11 @@ def ar_note(
     promised_amount: Annotated[str | None, typer.Option(help="The amount promised.")] = None,
 ) -> None:
     """Record a collections contact and any promise to pay."""
-    from billxl import ar
-    from billxl.cli import _errors, console
+    from billxl import add_collection_note
 
-    with _errors():
-        done = ar.add_note(_ledger(), client, text, invoice=invoice,
-                           contacted_on=_day(contacted_on), promised_on=_day(promised_on),
+    with handle_errors():
+        done = add_collection_note(open_ledger(), client, text, invoice=invoice,
+                           contacted_on=parse_day(contacted_on), promised_on=parse_day(promised_on),
                            promised_amount=promised_amount)
     console.print(f"Note {done['note_pk']} recorded for client {client}.")
 
@@ -388,26 +362,25 @@ def ar_statement(
     templates: Annotated[Path | None, typer.Option(help="The firm's templates folder.")] = None,
 ) -> None:
     """A client's statement of account (open items and their aging) as PDF or XLSX."""
-    from billxl import ar
-    from billxl.cli import _errors, console
+    from billxl import write_statement
 
-    with _errors():
-        path = ar.write_statement(_ledger(), client, _day(as_of) or date.today(), out,
+    with handle_errors():
+        path = write_statement(open_ledger(), client, parse_day(as_of) or date.today(), out,
                                   templates=templates)
     console.print(f"Statement for {client} written to {path}.")
 
 
 # =================================================================================== trust
 def _trust_said(done: dict, what: str) -> str:
-    from billxl import money
+    from billxl import format_amount
 
     cur = done["currency"]
-    text = (f"{what} {money.format_amount(done['amount_minor'], cur)} {cur}; matter "
-            f"{done['matter_id']} holds {money.format_amount(done['balance_minor'], cur)} {cur} "
+    text = (f"{what} {format_amount(done['amount_minor'], cur)} {cur}; matter "
+            f"{done['matter_id']} holds {format_amount(done['balance_minor'], cur)} {cur} "
             "in trust.")
     if done.get("top_up_minor"):
         text += (f" Below the retainer's minimum: ask the client for "
-                 f"{money.format_amount(done['top_up_minor'], cur)} {cur}.")
+                 f"{format_amount(done['top_up_minor'], cur)} {cur}.")
     return text
 
 
@@ -419,11 +392,10 @@ def trust_deposit(
     date_: DateOption = None,
 ) -> None:
     """Record money received into trust for a matter."""
-    from billxl import trust
-    from billxl.cli import _errors, console
+    from billxl import deposit_trust
 
-    with _errors():
-        done = trust.deposit(_ledger(), matter, amount, reference=reference, on=_day(date_))
+    with handle_errors():
+        done = deposit_trust(open_ledger(), matter, amount, reference=reference, on=parse_day(date_))
     console.print(_trust_said(done, "Deposited"))
 
 
@@ -436,15 +408,14 @@ def trust_apply(
     date_: DateOption = None,
 ) -> None:
     """Pay an invoice from trust, on the client's authorisation."""
-    from billxl import money, trust
-    from billxl.cli import _errors, console
+    from billxl import apply_trust_to_invoice, format_amount
 
-    with _errors():
-        done = trust.apply_to_invoice(_ledger(), matter, invoice, amount,
-                                      authorisation=authorisation, on=_day(date_))
+    with handle_errors():
+        done = apply_trust_to_invoice(open_ledger(), matter, invoice, amount,
+                                      authorisation=authorisation, on=parse_day(date_))
     cur = done["currency"]
     console.print(_trust_said(done, f"Applied to invoice {invoice}:")
-                  + f" The invoice owes {money.format_amount(done['invoice_balance_minor'], cur)}"
+                  + f" The invoice owes {format_amount(done['invoice_balance_minor'], cur)}"
                   f" {cur}.")
 
 
@@ -457,12 +428,11 @@ def trust_refund(
     date_: DateOption = None,
 ) -> None:
     """Pay trust money back to the client."""
-    from billxl import trust
-    from billxl.cli import _errors, console
+    from billxl import refund_trust
 
-    with _errors():
-        done = trust.refund(_ledger(), matter, amount, reference=reference, reason=reason,
-                            on=_day(date_))
+    with handle_errors():
+        done = refund_trust(open_ledger(), matter, amount, reference=reference, reason=reason,
+                            on=parse_day(date_))
     console.print(_trust_said(done, "Refunded"))
 
 
@@ -473,17 +443,16 @@ def trust_retainer(
     target: Annotated[str | None, typer.Option(help="Top up to this much (default: the minimum).")] = None,
 ) -> None:
     """Make a matter's retainer evergreen: a minimum balance, topped up when it falls below."""
-    from billxl import money, trust
-    from billxl.cli import _errors, console
+    from billxl import format_amount, set_retainer
 
-    with _errors():
-        done = trust.set_retainer(_ledger(), matter, minimum=minimum, target=target)
+    with handle_errors():
+        done = set_retainer(open_ledger(), matter, minimum=minimum, target=target)
     cur = done["currency"]
     console.print(f"Matter {matter}: evergreen retainer, minimum "
-                  f"{money.format_amount(done['minimum_minor'], cur)}, target "
-                  f"{money.format_amount(done['target_minor'], cur)} {cur}; it holds "
-                  f"{money.format_amount(done['balance_minor'], cur)}"
-                  + (f" (ask for {money.format_amount(done['top_up_minor'], cur)})"
+                  f"{format_amount(done['minimum_minor'], cur)}, target "
+                  f"{format_amount(done['target_minor'], cur)} {cur}; it holds "
+                  f"{format_amount(done['balance_minor'], cur)}"
+                  + (f" (ask for {format_amount(done['top_up_minor'], cur)})"
                      if done["top_up_minor"] else "") + ".")
 
 
@@ -491,14 +460,13 @@ def trust_retainer(
 def trust_balance(
     client: Annotated[str | None, typer.Option(help="One client's matters.")] = None,
     matter: Annotated[str | None, typer.Option(help="One matter.")] = None,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Trust balances per client and matter, with the top-ups evergreen retainers need."""
-    from billxl import trust
-    from billxl.cli import _errors
+    from billxl import trust_balances
 
-    with _errors():
-        frame = trust.balances(_ledger(), client=client, matter=matter)
+    with handle_errors():
+        frame = trust_balances(open_ledger(), client=client, matter=matter)
     view = _amounts(frame, ["balance", "minimum", "target", "top_up"])
     _show(view, format, ["client_id", "matter_id", "currency", "balance", "minimum", "target",
                          "top_up", "last_entry"], "Trust balances")

@@ -1,25 +1,38 @@
-"""`billxl` on the command line: thin commands over the engine, with progress and plain errors.
+"""The main ``billxl`` app: init, import, demo, checks, findings, pre-bills, invoices and
+schedules, with the LEDES (:mod:`billxl.cli.ledes`) and cash (:mod:`billxl.cli.cash`) sub-apps
+mounted. Thin commands over the public API (:mod:`billxl`); the output, errors and progress
+they share are :mod:`billxl.cli.output`.
 
 Exit codes: 0 done; 1 done, but something needs attention (e.g. error findings); 2 the input
-could not be taken (nothing was changed); 3 the ledger refused.
+could not be taken (nothing was changed); 3 the ledger refused; 4 an unexpected error.
 """
 
 from __future__ import annotations
 
 import enum
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from billxl.errors import BillxlError, InputError
+from billxl import InputError
+from billxl.cli.cash import ar_app, payments_app, trust_app
+from billxl.cli.ledes import ledes_app
+from billxl.cli.output import (
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    handle_errors,
+    open_ledger,
+    parse_day,
+    print_notes,
+    show_progress,
+    state,
+    write_problems,
+)
 
 app = typer.Typer(
     name="billxl",
@@ -28,17 +41,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-
-class _State:
-    ledger_url: str | None = None
-    debug: bool = False
-
-
-state = _State()
-
 LedgerOption = Annotated[
     str | None,
     typer.Option("--ledger", envvar="BILLXL_LEDGER", show_envvar=True,
@@ -56,59 +58,6 @@ def _main(
     state.debug = debug
 
 
-# --------------------------------------------------------------------------- helpers
-def _fail(error: BillxlError) -> typer.Exit:
-    if isinstance(error, InputError) and error.problems:
-        err_console.print(f"[bold red]Nothing was changed.[/] {error.summary}")
-        table = Table("File", "Sheet", "Row", "Column", "Value", "Why", show_lines=False,
-                      header_style="bold")
-        shown = error.problems[:50]
-        for p in shown:
-            table.add_row(Path(p.file).name, p.sheet or "", "" if p.row is None else str(p.row),
-                          p.column or "", "" if p.value is None else p.value, p.reason)
-        err_console.print(table)
-        if len(error.problems) > len(shown):
-            err_console.print(f"... and {len(error.problems) - len(shown)} more problems "
-                              "(use --problems FILE.csv to get every one).")
-    else:
-        err_console.print(f"[bold red]Error:[/] {error}")
-    return typer.Exit(2 if isinstance(error, InputError) else 3)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn billxl's own errors into one clear paragraph and an exit code (no traceback)."""
-    try:
-        yield
-    except BillxlError as error:
-        if state.debug:
-            raise
-        raise _fail(error) from None
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress display; yields ``update(stage, done, total)`` for the engine to call."""
-    with Progress(TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=False) as progress:
-        tasks: dict[str, int] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total or 1)
-            progress.update(tasks[stage], completed=done, total=total or 1)
-
-        yield update
-
-
-def _write_problems(problems, path: Path) -> None:
-    import pandas as pd
-
-    from billxl.atomic import atomic_write_csv
-
-    atomic_write_csv(pd.DataFrame([p.as_dict() for p in problems]), path)
-
-
 # --------------------------------------------------------------------------- init
 @app.command()
 def init(
@@ -118,15 +67,12 @@ def init(
     upgrade: Annotated[bool, typer.Option("--upgrade", help="Migrate an existing ledger to this version's schema.")] = False,
 ) -> None:
     """Create a new, empty ledger (or migrate an existing one with --upgrade)."""
-    from billxl.store import db
-    from billxl.store.ledger import Ledger
+    from billxl import Ledger, upgrade_ledger
 
-    with _errors():
+    with handle_errors():
         if upgrade:
-            engine = db.make_engine(state.ledger_url)
-            db.upgrade(engine)
-            console.print(f"Ledger at {engine.url.render_as_string(hide_password=True)} is at "
-                          f"schema revision {db.current_revision(engine)}.")
+            shown, revision = upgrade_ledger(state.ledger_url)
+            console.print(f"Ledger at {shown} is at schema revision {revision}.")
             return
         ledger = Ledger.create(state.ledger_url, firm={"name": name, "law_firm_id": law_firm_id,
                                                        "currency": currency.upper()})
@@ -148,17 +94,16 @@ def import_(
     problems: Annotated[Path | None, typer.Option("--problems", help="Write every problem found to this CSV file.")] = None,
 ) -> None:
     """Import time entries or expenses. All or nothing: one bad row and nothing is imported."""
-    from billxl import intake
-    from billxl.store.ledger import Ledger
+    from billxl import import_file
 
-    with _errors():
-        ledger = Ledger.open(state.ledger_url)
+    with handle_errors():
+        ledger = open_ledger()
         try:
-            with _progress() as update:
-                result = intake.import_file(ledger, file, kind.value, profile, progress=update)
+            with show_progress() as update:
+                result = import_file(ledger, file, kind.value, profile, progress=update)
         except InputError as error:
             if problems is not None and error.problems:
-                _write_problems(error.problems, problems)
+                write_problems(error.problems, problems)
                 err_console.print(f"Every problem is listed in {problems}.")
             raise
         console.print(result.summary())
@@ -174,9 +119,9 @@ def demo(
     evaluate: Annotated[bool, typer.Option("--evaluate", help="Print recall and precision of every rule against the planted problems.")] = False,
 ) -> None:
     """Build a demo firm and run its month end, end to end, with every step billxl has so far."""
-    from billxl.monthend import run_demo
+    from billxl import run_demo
 
-    with _errors(), _progress() as update:
+    with handle_errors(), show_progress() as update:
         result = run_demo(dir, month=month, entries=entries, seed=seed,
                           ledger_url=state.ledger_url, progress=update)
     console.print(_demo_report(result))
@@ -186,7 +131,7 @@ def demo(
             recall=table["recall"].map(lambda v: "-" if v != v else f"{v:.3f}"),
             precision=[("-" if p == 0 or v != v else f"{v:.3f}")  # not planted: not scored
                        for p, v in zip(table["planted"], table["precision"], strict=True)])
-        _emit(shown, OutputFormat.table, ["kind", "rule", "planted", "flagged", "right",
+        emit(shown, OutputFormat.table, ["kind", "rule", "planted", "flagged", "right",
                                           "recall", "precision"],
               title="Rules against the planted problems")
         planted = table[table["planted"] > 0]
@@ -208,18 +153,7 @@ def _demo_report(result) -> Table:
     return table
 
 
-class OutputFormat(enum.StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
 # --------------------------------------------------------------------------- checks
-def _print_notes(notes: list[str]) -> None:
-    for note in dict.fromkeys(notes):
-        err_console.print(f"[dim]Note: {note}[/]")
-
-
 FINDING_OUTPUT = ["severity", "rule", "entry_id", "field", "message", "suggestion"]
 
 
@@ -236,25 +170,24 @@ def check(
 
     Exit code 0 when no finding is an error, 1 when some are, 2 when the file cannot be read.
     """
-    from billxl import intake, rules
-    from billxl.periods import month_range
+    from billxl import check_entries, check_expenses, load_guidelines, month_range, read_entries
 
-    with _errors():
-        rules_for = rules.load_guidelines(guidelines)
+    with handle_errors():
+        rules_for = load_guidelines(guidelines)
         window = month_range(period) if period else None
-        checked = intake.read_entries(file, "all", profile, currency=currency.upper())
+        checked = read_entries(file, "all", profile, currency=currency.upper())
         results = []
         if "time" in checked.frames:
-            results.append(rules.check_entries(checked.frames["time"], guidelines=rules_for,
+            results.append(check_entries(checked.frames["time"], guidelines=rules_for,
                                                period=window))
         if "expenses" in checked.frames:
-            results.append(rules.check_expenses(checked.frames["expenses"], guidelines=rules_for,
+            results.append(check_expenses(checked.frames["expenses"], guidelines=rules_for,
                                                 period=window))
     import pandas as pd
 
     findings = pd.concat([r.findings for r in results], ignore_index=True)
-    _print_notes([n for r in results for n in r.notes])
-    _emit(findings, format, FINDING_OUTPUT, title=f"Findings in {file.name}")
+    print_notes([n for r in results for n in r.notes])
+    emit(findings, format, FINDING_OUTPUT, title=f"Findings in {file.name}")
     errors = int((findings["severity"] == "error").sum())
     if format is OutputFormat.table:
         err_console.print(f"{len(findings)} finding(s), {errors} error(s) a portal would reject.")
@@ -269,13 +202,11 @@ def reconcile(
     guidelines_dir: Annotated[Path, typer.Option(help="Folder of client guideline files, named by each client's guideline set.")] = Path("guidelines"),
 ) -> None:
     """Check the ledger's WIP for the month, record findings, and write the exceptions workbook."""
-    from billxl.excel.exceptions_workbook import write_exceptions_workbook
-    from billxl.reconcile import reconcile_month
-    from billxl.store.ledger import Ledger
+    from billxl import reconcile_month, write_exceptions_workbook
 
-    with _errors():
-        ledger = Ledger.open(state.ledger_url)
-        with _progress() as update:
+    with handle_errors():
+        ledger = open_ledger()
+        with show_progress() as update:
             update("Checking WIP against the rules", 0, 1)
             result = reconcile_month(ledger, month, client=client, guidelines_dir=guidelines_dir)
             update("Checking WIP against the rules", 1, 1)
@@ -284,7 +215,7 @@ def reconcile(
                 write_exceptions_workbook(out, result.findings,
                                           title=f"Exceptions — {month}" + (f" — {client}" if client else ""))
                 update("Writing the exceptions workbook", 1, 1)
-    _print_notes(result.notes)
+    print_notes(result.notes)
     s = result.sync
     console.print(
         f"Checked {result.entries_checked:,} time entries and {result.expenses_checked:,} expenses "
@@ -304,24 +235,21 @@ def reconcile_sources(
     out: Annotated[Path | None, typer.Option(help="Also write the differences to this CSV file.")] = None,
 ) -> None:
     """List entries missing from B, extra in B, and changed (hours, matter, date, narrative)."""
-    from billxl import intake
-    from billxl.atomic import atomic_write_csv
-    from billxl.sources import compare_sources
-    from billxl.store.ledger import Ledger
+    from billxl import atomic_write_csv, compare_sources, read_entries
 
-    with _errors():
-        left = intake.read_entries(a, "time", profile_a).frames["time"]
+    with handle_errors():
+        left = read_entries(a, "time", profile_a).frames["time"]
         if b == "ledger":
-            ledger = Ledger.open(state.ledger_url)
+            ledger = open_ledger()
             lo, hi = left["work_date"].min(), left["work_date"].max()
             right = ledger.time_entries(start=lo.date(), end=hi.date()) if len(left) else \
                 ledger.time_entries()
         else:
-            right = intake.read_entries(Path(b), "time", profile_b).frames["time"]
+            right = read_entries(Path(b), "time", profile_b).frames["time"]
     diff = compare_sources(left, right)
     if out is not None:
         atomic_write_csv(diff, out)
-    _emit(diff, format, ["status", "field", "entry_id_a", "entry_id_b", "timekeeper_id",
+    emit(diff, format, ["status", "field", "entry_id_a", "entry_id_b", "timekeeper_id",
                          "work_date", "matter_id", "value_a", "value_b", "matched_by"],
           title=f"{a.name} vs {b}")
     if format is OutputFormat.table:
@@ -337,27 +265,6 @@ findings_app = typer.Typer(help="Review findings kept in the ledger: list, query
 app.add_typer(findings_app, name="findings")
 
 
-def _emit(frame, fmt: OutputFormat, columns: list[str], title: str = "") -> None:
-    """Print a frame as a rich table, JSON records or CSV, on standard output."""
-    import json
-
-    frame = frame[columns]
-    if fmt is OutputFormat.json:
-        records = [{k: (None if v is None or (not isinstance(v, str) and v != v) else
-                        (v.isoformat() if hasattr(v, "isoformat") else
-                         v.item() if hasattr(v, "item") else v))
-                    for k, v in rec.items()} for rec in frame.to_dict("records")]
-        sys.stdout.write(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
-    elif fmt is OutputFormat.csv:
-        frame.to_csv(sys.stdout, index=False)
-    else:
-        table = Table(*columns, title=title or None, header_style="bold")
-        for rec in frame.itertuples(index=False):
-            table.add_row(*["" if v is None or (not isinstance(v, str) and v != v) else str(v)
-                            for v in rec])
-        console.print(table)
-
-
 @findings_app.command("list")
 def findings_list(
     status: Annotated[str | None, typer.Option(help="open, queried, resolved or waived.")] = None,
@@ -365,21 +272,19 @@ def findings_list(
     format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """List findings with their status."""
-    from billxl.store.findings import list_findings
-    from billxl.store.ledger import Ledger
+    from billxl import list_findings
 
-    with _errors():
-        frame = list_findings(Ledger.open(state.ledger_url), status=status, rule=rule)
-    _emit(frame, format, ["finding_id", "status", "severity", "rule", "entry_id", "message",
+    with handle_errors():
+        frame = list_findings(open_ledger(), status=status, rule=rule)
+    emit(frame, format, ["finding_id", "status", "severity", "rule", "entry_id", "message",
                           "status_reason", "status_by"], title="Findings")
 
 
 def _set_status(ids: list[int], status: str, reason: str | None) -> None:
-    from billxl.store.findings import set_status
-    from billxl.store.ledger import Ledger
+    from billxl import set_finding_status
 
-    with _errors():
-        n = set_status(Ledger.open(state.ledger_url), ids, status, reason=reason)
+    with handle_errors():
+        n = set_finding_status(open_ledger(), ids, status, reason=reason)
     console.print(f"{n} finding{'s' if n != 1 else ''} marked {status}.")
 
 
@@ -427,17 +332,16 @@ def prebill_make(
         return
     if month is None:
         raise typer.BadParameter("say which month: --month YYYY-MM", param_hint="--month")
-    from billxl.billing import prebill
-    from billxl.store.ledger import Ledger
+    from billxl import create_prebills, write_prebill_workbooks
 
-    with _errors():
-        ledger = Ledger.open(state.ledger_url)
-        with _progress() as update:
+    with handle_errors():
+        ledger = open_ledger()
+        with show_progress() as update:
             update("Drafting pre-bills", 0, 1)
-            created = prebill.create_prebills(ledger, month, partner=partner)
+            created = create_prebills(ledger, month, partner=partner)
             update("Drafting pre-bills", 1, 1)
             update("Writing the partners' workbooks", 0, 1)
-            books = prebill.write_prebill_workbooks(ledger, month, out, partner=partner)
+            books = write_prebill_workbooks(ledger, month, out, partner=partner)
             update("Writing the partners' workbooks", 1, 1)
     console.print(f"{len(created)} pre-bill(s) drafted; {len(books)} workbook(s) in {out}:")
     for who, path in sorted(books.items()):
@@ -450,17 +354,16 @@ def prebill_apply(
     problems: Annotated[Path | None, typer.Option("--problems", help="Write every problem found to this CSV file.")] = None,
 ) -> None:
     """Apply a partner's edits and approvals. Checked strictly: nothing is applied if anything is wrong."""
-    from billxl.billing import prebill
-    from billxl.store.ledger import Ledger
+    from billxl import apply_prebill, describe_prebill
 
-    with _errors():
+    with handle_errors():
         try:
-            result = prebill.apply_prebill(Ledger.open(state.ledger_url), file)
+            result = apply_prebill(open_ledger(), file)
         except InputError as error:
             if problems is not None and error.problems:
-                _write_problems(error.problems, problems)
+                write_problems(error.problems, problems)
             raise
-    console.print(prebill.describe(result))
+    console.print(describe_prebill(result))
 
 
 # --------------------------------------------------------------------------- invoices
@@ -472,11 +375,11 @@ INVOICE_AMOUNTS = ("fees", "expenses", "discount", "tax", "total", "balance")
 
 def _register_view(frame):
     """The invoice register as users read it: amounts as decimal strings in their currency."""
-    from billxl import money
+    from billxl import format_amount
 
     view = frame.rename(columns={"invoice_date": "date"}).copy()
     for name in INVOICE_AMOUNTS:
-        view[name] = [money.format_amount(int(v), c) for v, c in
+        view[name] = [format_amount(int(v), c) for v, c in
                       zip(view[f"{name}_minor"], view["currency"], strict=True)]
     view["date"] = view["date"].dt.date
     view["due_date"] = view["due_date"].dt.date
@@ -492,17 +395,16 @@ def invoice_finalize(
     """Turn approved pre-bills into final, numbered invoices (they never change afterwards)."""
     from datetime import date as _date
 
-    from billxl.billing.invoicing import finalize
-    from billxl.store.ledger import Ledger
+    from billxl import finalize
 
-    with _errors():
+    with handle_errors():
         on = None
         if date_:
             try:
                 on = _date.fromisoformat(date_)
             except ValueError:
                 raise InputError(f"{date_!r} is not a date: write it as YYYY-MM-DD.") from None
-        result = finalize(Ledger.open(state.ledger_url), month=month, matter=matter,
+        result = finalize(open_ledger(), month=month, matter=matter,
                           invoice_date=on)
     if not result.count:
         console.print("No approved pre-bills to finalize.")
@@ -520,12 +422,11 @@ def invoice_list(
     format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """The invoice register: every invoice and credit note, with its balance and status."""
-    from billxl.billing.credit_notes import list_invoices
-    from billxl.store.ledger import Ledger
+    from billxl import list_invoices
 
-    with _errors():
-        frame = list_invoices(Ledger.open(state.ledger_url), month=month, client=client)
-    _emit(_register_view(frame), format,
+    with handle_errors():
+        frame = list_invoices(open_ledger(), month=month, client=client)
+    emit(_register_view(frame), format,
           ["number", "kind", "client_id", "matter_id", "date", "due_date", "currency", "fees",
            "expenses", "discount", "tax", "total", "balance", "status"], title="Invoices")
 
@@ -539,32 +440,19 @@ def invoice_credit(
     return_wip: Annotated[bool, typer.Option("--return-wip", help="Put the credited lines' entries back in WIP to bill again.")] = False,
 ) -> None:
     """Issue a credit note: the whole invoice, chosen lines, or an amount."""
-    from billxl import money
-    from billxl.billing.credit_notes import issue_credit_note
-    from billxl.store.ledger import Ledger
+    from billxl import format_amount, issue_credit_note
 
-    with _errors():
-        note = issue_credit_note(Ledger.open(state.ledger_url), number, reason=reason,
+    with handle_errors():
+        note = issue_credit_note(open_ledger(), number, reason=reason,
                                  lines=line, amount=amount, return_wip=return_wip)
     console.print(f"Credit note {note['number']} for invoice {number}: "
-                  f"{money.format_amount(note['total_minor'], note['currency'])} {note['currency']}.")
+                  f"{format_amount(note['total_minor'], note['currency'])} {note['currency']}.")
 
 
 # --------------------------------------------------------------------------- schedules
 schedule_app = typer.Typer(help="Invoice schedules: planned retainer, installment and milestone invoices.",
                            no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
-
-
-def _day(text: str | None):
-    from datetime import date as _date
-
-    if text is None:
-        return None
-    try:
-        return _date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{text!r} is not a date: write it as YYYY-MM-DD.") from None
 
 
 @schedule_app.command("add")
@@ -577,12 +465,11 @@ def schedule_add(
     trigger: Annotated[str | None, typer.Option(help="The event that triggers a milestone.")] = None,
 ) -> None:
     """Plan a future invoice."""
-    from billxl.billing.schedules import add_item
-    from billxl.store.ledger import Ledger
+    from billxl import add_scheduled_invoice
 
-    with _errors():
-        pk = add_item(Ledger.open(state.ledger_url), matter, kind=kind, amount=amount,
-                      description=description, due_on=_day(due), trigger=trigger)
+    with handle_errors():
+        pk = add_scheduled_invoice(open_ledger(), matter, kind=kind, amount=amount,
+                      description=description, due_on=parse_day(due), trigger=trigger)
     console.print(f"Scheduled invoice {pk} planned for {matter}.")
 
 
@@ -592,12 +479,11 @@ def schedule_list(
     format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """The plan: every scheduled invoice, planned or invoiced."""
-    from billxl.billing.schedules import list_items
-    from billxl.store.ledger import Ledger
+    from billxl import list_scheduled_invoices
 
-    with _errors():
-        frame = list_items(Ledger.open(state.ledger_url), matter)
-    _emit(frame, format, ["schedule_id", "matter_id", "kind", "due_on", "trigger", "triggered_on",
+    with handle_errors():
+        frame = list_scheduled_invoices(open_ledger(), matter)
+    emit(frame, format, ["schedule_id", "matter_id", "kind", "due_on", "trigger", "triggered_on",
                           "amount_minor", "description", "status", "invoice_number"],
           title="Invoice schedule")
 
@@ -610,13 +496,12 @@ def schedule_edit(
     description: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Change a planned invoice (not one already invoiced)."""
-    from billxl.billing.schedules import update_item
-    from billxl.store.ledger import Ledger
+    from billxl import update_scheduled_invoice
 
-    changes = {k: v for k, v in {"amount": amount, "due_on": _day(due),
+    changes = {k: v for k, v in {"amount": amount, "due_on": parse_day(due),
                                  "description": description}.items() if v is not None}
-    with _errors():
-        update_item(Ledger.open(state.ledger_url), schedule_id, **changes)
+    with handle_errors():
+        update_scheduled_invoice(open_ledger(), schedule_id, **changes)
     console.print(f"Scheduled invoice {schedule_id} changed.")
 
 
@@ -626,18 +511,14 @@ def schedule_trigger(
     on: Annotated[str, typer.Option(help="When the milestone happened, YYYY-MM-DD.")],
 ) -> None:
     """Record that a milestone happened; the next finalize invoices it."""
-    from billxl.billing.schedules import trigger
-    from billxl.store.ledger import Ledger
+    from billxl import trigger_scheduled_invoice
 
-    with _errors():
-        trigger(Ledger.open(state.ledger_url), schedule_id, _day(on))
+    with handle_errors():
+        trigger_scheduled_invoice(open_ledger(), schedule_id, parse_day(on))
     console.print(f"Milestone {schedule_id} triggered on {on}.")
 
 
-# --------------------------------------------------------------------------- cash
-from billxl.cash_cli import ar_app, payments_app, trust_app  # noqa: E402  (sub-apps, no cycle)
-from billxl.ledes.cli import ledes_app  # noqa: E402
-
+# --------------------------------------------------------------------------- e-billing, cash
 app.add_typer(ledes_app, name="ledes")
 
 app.add_typer(payments_app, name="payments")
@@ -662,7 +543,3 @@ def main() -> None:
         )
         sys.exit(4)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    os.environ.setdefault("COLUMNS", "120")
-    main()

@@ -1,8 +1,9 @@
 """``billxl ledes ...``: validate, export and track LEDES files (a typer sub-app).
 
-Mounted in :mod:`billxl.cli` with ``app.add_typer(ledes_app, name="ledes")``. The helpers of the
-main app (errors, output formats, consoles, the --ledger option) are imported inside each
-command, so that this module and :mod:`billxl.cli` can import each other's names freely.
+Mounted on the main app (:mod:`billxl.cli.commands`) with ``app.add_typer(ledes_app,
+name="ledes")``. The helpers every command shares (errors, output formats, consoles, the
+--ledger option) are :mod:`billxl.cli.output`; the engine is reached through the public API
+(:mod:`billxl`).
 
 Exit codes as everywhere in billxl: 0 done; 1 done, but something needs attention (errors in
 the file, invoices refused); 2 the input could not be taken (for ``validate``: not a LEDES file
@@ -16,6 +17,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from billxl.cli.output import (
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    handle_errors,
+    open_ledger,
+    state,
+)
 
 ledes_app = typer.Typer(
     help="LEDES e-billing files: validate any file, export final invoices for each client's "
@@ -32,38 +43,21 @@ class LedesFormat(enum.StrEnum):
     xml21 = "XML21"
 
 
-class Output(enum.StrEnum):  # billxl.cli.OutputFormat's values (not imported: no cycle)
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
 class Report(enum.StrEnum):
     pending = "pending"
     reasons = "reasons"
     clients = "clients"
 
 
-def _ledger():
-    from billxl.cli import state
-    from billxl.store.ledger import Ledger
-
-    return Ledger.open(state.ledger_url)
-
-
-def _portals_from_ledger() -> dict[str, str | None] | None:
+def _portals_fromopen_ledger() -> dict[str, str | None] | None:
     """CLIENT_ID (the client's LEDES id, or its billxl id) -> its portal, when a ledger is
     there to ask; None when there is none (the file is then checked by the formats' rules)."""
-    import os
+    from billxl import BillxlError, ledger_configured
 
-    from billxl.cli import state
-    from billxl.errors import BillxlError
-    from billxl.store import db
-
-    if not (state.ledger_url or os.environ.get(db.ENV_VAR) or Path(db.DEFAULT_FILE).exists()):
+    if not ledger_configured(state.ledger_url):
         return None
     try:
-        clients = _ledger().clients()
+        clients = open_ledger().clients()
     except BillxlError:
         return None
     portal_of = {}
@@ -82,7 +76,7 @@ def validate_command(
                                                "(legaltracker, tymetrix, counsellink, generic, "
                                                "or a YAML profile). Default: each client's "
                                                "portal in the ledger, if there is one.")] = None,
-    format: Annotated[Output, typer.Option("--format", help="table, json or csv.")] = Output.table,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
 ) -> None:
     """Check a LEDES file (1998B, 98BI V2 or XML 2.1) and list what is wrong with it.
 
@@ -90,14 +84,13 @@ def validate_command(
     Exit code 0 when no finding is an error, 1 when some are, 2 when the file is not a LEDES
     file at all.
     """
-    from billxl.cli import OutputFormat, _emit, _errors, err_console
-    from billxl.ledes.validate import validate
+    from billxl import validate_ledes
 
-    output = OutputFormat(format.value)
-    with _errors():
-        portal_of = None if portal else _portals_from_ledger()
-        result = validate(file, portal=portal, portal_of_client=portal_of)
-    _emit(result.findings, output, FINDING_COLUMNS, title=f"Findings in {file.name}")
+    output = format
+    with handle_errors():
+        portal_of = None if portal else _portals_fromopen_ledger()
+        result = validate_ledes(file, portal=portal, portal_of_client=portal_of)
+    emit(result.findings, output, FINDING_COLUMNS, title=f"Findings in {file.name}")
     if output is OutputFormat.table:
         err_console.print(result.summary())
     raise typer.Exit(1 if result.has_errors else 0)
@@ -130,15 +123,12 @@ def export_command(
     An invoice the portal would reject is refused, with the reasons (exit code 1), unless
     --force.
     """
-    from billxl.cli import _errors, console, err_console
-    from billxl.errors import InputError
-    from billxl.ledes.export import export_invoices
-    from billxl.ledes.submissions import record_submission
+    from billxl import InputError, export_invoices, record_submission
 
-    with _errors():
+    with handle_errors():
         if bool(invoice) == bool(month):
             raise InputError("Give either --invoice NUMBER (one or more) or --month YYYY-MM.")
-        ledger = _ledger()
+        ledger = open_ledger()
         result = export_invoices(ledger, out, numbers=invoice or None, month=month,
                                  fmt=format.value if format else None, portal=portal,
                                  force=force, transliterate=transliterate, encoding=encoding)
@@ -186,11 +176,10 @@ def submit_command(
     A corrected file after a rejection is the next version; the same file twice is recorded
     once.
     """
-    from billxl.cli import _errors, console
-    from billxl.ledes.submissions import record_submission
+    from billxl import record_submission
 
-    with _errors():
-        row = record_submission(_ledger(), invoice, file, portal=portal,
+    with handle_errors():
+        row = record_submission(open_ledger(), invoice, file, portal=portal,
                                 fmt=format.value if format else None)
     console.print(f"Submission {row['submission_id']}: invoice {invoice} to {row['portal']}, "
                   f"version {row['version']} ({row['format']}, {row['status']}).")
@@ -206,11 +195,10 @@ def status_command(
                                                      "'rejected'.")] = None,
 ) -> None:
     """Record what the portal said (or that the invoice was appealed, or paid)."""
-    from billxl.cli import _errors, console
-    from billxl.ledes.submissions import set_status
+    from billxl import set_submission_status
 
-    with _errors():
-        row = set_status(_ledger(), submission, status.strip().lower(),
+    with handle_errors():
+        row = set_submission_status(open_ledger(), submission, status.strip().lower(),
                          reason="; ".join(reason) if reason else None)
     console.print(f"Submission {submission} is now {row['status']}.")
 
@@ -223,36 +211,40 @@ def submissions_command(
     report: Annotated[Report | None, typer.Option(help="pending (by age), reasons (rejections "
                                                   "by reason) or clients (rejections by "
                                                   "client) instead of the list.")] = None,
-    format: Annotated[Output, typer.Option("--format", help="table, json or csv.")] = Output.table,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
 ) -> None:
     """List submissions and their status, or a report on them."""
-    from billxl import money
-    from billxl.cli import OutputFormat, _emit, _errors
-    from billxl.ledes import submissions as subs
+    from billxl import (
+        format_amount,
+        list_submissions,
+        rejections_by_client,
+        rejections_by_reason,
+        submissions_pending_by_age,
+    )
 
-    output = OutputFormat(format.value)
-    with _errors():
-        ledger = _ledger()
+    output = format
+    with handle_errors():
+        ledger = open_ledger()
         if report is Report.pending:
-            frame = subs.pending_by_age(ledger)
-            frame["total"] = [money.format_amount(int(v), c) for v, c in
+            frame = submissions_pending_by_age(ledger)
+            frame["total"] = [format_amount(int(v), c) for v, c in
                               zip(frame["total_minor"], frame["currency"], strict=True)]
-            _emit(frame, output, ["age", "status", "currency", "submissions", "total"],
+            emit(frame, output, ["age", "status", "currency", "submissions", "total"],
                   title="Submissions not yet paid, by age")
         elif report is Report.reasons:
-            _emit(subs.rejections_by_reason(ledger), output,
+            emit(rejections_by_reason(ledger), output,
                   ["reason", "rejections", "invoices", "clients", "portals", "last_at"],
                   title="Rejections by reason")
         elif report is Report.clients:
-            _emit(subs.rejections_by_client(ledger), output,
+            emit(rejections_by_client(ledger), output,
                   ["client_id", "client_name", "submissions", "rejections", "rejected_share",
                    "top_reason"], title="Rejections by client")
         else:
-            frame = subs.list_submissions(ledger, status=status, portal=portal, client=client)
-            frame["total"] = [money.format_amount(int(v), c) for v, c in
+            frame = list_submissions(ledger, status=status, portal=portal, client=client)
+            frame["total"] = [format_amount(int(v), c) for v, c in
                               zip(frame["total_minor"], frame["currency"], strict=True)]
             frame["submitted_at"] = frame["submitted_at"].dt.strftime("%Y-%m-%d %H:%M")
-            _emit(frame, output, ["submission_id", "invoice", "client_id", "portal", "format",
+            emit(frame, output, ["submission_id", "invoice", "client_id", "portal", "format",
                                   "version", "status", "submitted_at", "age_days", "currency",
                                   "total", "rejection_reason"], title="LEDES submissions")
 
@@ -260,13 +252,12 @@ def submissions_command(
 @ledes_app.command("history")
 def history_command(
     submission: Annotated[int, typer.Argument(help="The submission id.")],
-    format: Annotated[Output, typer.Option("--format", help="table, json or csv.")] = Output.table,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
 ) -> None:
     """Every status a submission went through: when, who, and why."""
-    from billxl.cli import OutputFormat, _emit, _errors
-    from billxl.ledes.submissions import history
+    from billxl import submission_history
 
-    with _errors():
-        frame = history(_ledger(), submission)
-    _emit(frame, OutputFormat(format.value), ["at", "status", "reason", "actor"],
+    with handle_errors():
+        frame = submission_history(open_ledger(), submission)
+    emit(frame, format, ["at", "status", "reason", "actor"],
           title=f"Submission {submission}")
