@@ -13,8 +13,7 @@ after it was paid) and, per client, cash received but not applied are shown as `
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,14 @@ import sqlalchemy as sa
 from billxl import money
 from billxl.errors import BillxlError, LedgerError
 from billxl.figures import aging as aging_figure
-from billxl.figures import balances, credit
+from billxl.figures import balances, credit, lockup
 from billxl.figures.aging import BUCKET_LABELS, BUCKETS
 from billxl.figures.dates import as_date
 from billxl.payments import invoice_balances
 from billxl.reference import Reference
 from billxl.store import reads
 from billxl.store import tables as t
+from billxl.store.view import LedgerView
 
 __all__ = ["BUCKETS", "BUCKET_LABELS", "age_items", "aging_table", "aging", "unapplied_as_of",
            "dso", "worklist", "add_note", "collection_notes", "write_aging", "statement_context",
@@ -89,51 +89,17 @@ def aging(ledger, as_of: Any, *, by: str = "client", basis: str = "due") -> pd.D
 
 
 # =================================================================================== DSO, lockup
-def _days(numerator: int, per_day: Decimal) -> Decimal | None:
-    if per_day <= 0:
-        return None
-    return (Decimal(int(numerator)) / per_day).quantize(Decimal("0.1"))
-
-
 def dso(ledger, as_of: Any, *, days: int = 365) -> pd.DataFrame:
     """Debtor days (DSO), WIP days and lockup per currency, as of a date.
 
-    Debtor days = AR owed on ``as_of`` / (amount billed in the ``days`` before it / ``days``):
-    how many days of billing are waiting to be paid. WIP days = unbilled time and expenses
-    recorded by ``as_of`` (valued at their recorded amounts) over the same daily billing.
-    Lockup = the two added: the days from doing the work to having the cash.
+    :func:`billxl.figures.lockup.lockup` defines them: AR owed on ``as_of`` and the billable
+    WIP on it (at billing rates, :mod:`billxl.figures.wip`) over the daily billing of the
+    ``days`` before it.
     """
     as_of = _as_date(as_of)
-    start = as_of - timedelta(days=days)
-    inv = t.invoices.c
-    with ledger.engine.connect() as conn:
-        balances = invoice_balances(ledger, conn, as_of=as_of)
-        billed = ledger.read_frame(sa.select(inv.currency, sa.func.sum(inv.total_minor).label("b"))
-                                   .where(inv.invoice_date > start, inv.invoice_date <= as_of)
-                                   .group_by(inv.currency), conn)
-        wip = []
-        for table in (t.time_entries, t.expenses):
-            wip.append(ledger.read_frame(
-                sa.select(table.c.currency, sa.func.sum(sa.func.coalesce(table.c.amount_minor, 0))
-                          .label("w"))
-                .where(table.c.status == "WIP", table.c.billable.is_(True),
-                       table.c.work_date <= as_of).group_by(table.c.currency), conn))
-    owed = balances.groupby("currency")["balance_minor"].sum()
-    billed_by = billed.set_index("currency")["b"]
-    wip_by = pd.concat(wip).groupby("currency")["w"].sum() if any(len(w) for w in wip) \
-        else pd.Series(dtype="int64")
-    rows = []
-    for cur in sorted(set(owed.index) | set(billed_by.index) | set(wip_by.index)):
-        ar_minor, billed_minor = int(owed.get(cur, 0)), int(billed_by.get(cur, 0))
-        wip_minor = int(wip_by.get(cur, 0))
-        per_day = Decimal(billed_minor) / days
-        debtor, wip_days = _days(ar_minor, per_day), _days(wip_minor, per_day)
-        rows.append({"currency": cur, "ar_minor": ar_minor, "billed_minor": billed_minor,
-                     "window_days": days, "debtor_days": debtor, "wip_minor": wip_minor,
-                     "wip_days": wip_days,
-                     "lockup_days": None if debtor is None else debtor + wip_days})
-    return pd.DataFrame(rows, columns=["currency", "ar_minor", "billed_minor", "window_days",
-                                       "debtor_days", "wip_minor", "wip_days", "lockup_days"])
+    view = LedgerView(ledger)
+    owed = view.receivables(as_of).balances
+    return lockup.lockup(owed, view.journals().invoices, view.wip_rows(as_of), as_of, days=days)
 
 
 # =================================================================================== collections

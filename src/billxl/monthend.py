@@ -23,6 +23,7 @@ from billxl.reconcile import reconcile_month
 from billxl.rules.evaluation import score
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
+from billxl.store.view import LedgerView
 
 EXAMPLE_GUIDELINES = Path(__file__).with_name("rules") / "examples"
 
@@ -236,8 +237,8 @@ def run_demo(directory: Path, *, month: str = "2026-10", entries: int = 6000, se
                                  str(paths["expenses"])))
 
         progress("Summarising WIP", 0, 1)
-        wip = reports.wip_by_partner(ledger.time_entries(), ledger.expenses(), ledger.matters(),
-                                     ledger.timekeepers())
+        view = LedgerView(ledger)
+        wip = reports.wip_by_partner(view.wip_rows(), view.reference)
         wip_path = atomic_write_csv(wip.drop(columns=["fees_minor", "expenses_minor",
                                                       "total_minor"]),
                                     directory / f"wip_by_partner_{month}.csv")

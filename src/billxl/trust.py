@@ -20,13 +20,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import LedgerError
-from billxl.payments import _day, _money_in, invoice_balances, lock_cash
+from billxl.figures import trust as trust_figure
+from billxl.payments import exact_amount, invoice_balances, lock_cash, operation_date
+from billxl.store import reads
 from billxl.store import tables as t
 
 __all__ = ["deposit", "apply_to_invoice", "refund", "set_retainer", "balances",
@@ -88,9 +89,9 @@ def deposit(ledger, matter: str, amount: Any, *, reference: str, on: date | None
     actor = actor or current_actor()
     with ledger.transaction() as conn:
         m = _matter(conn, matter)
-        minor = _money_in(amount, m["currency"], "The deposit")
+        minor = exact_amount(amount, m["currency"], "The deposit")
         row = {"client_id": m["client_id"], "matter_id": matter, "currency": m["currency"],
-               "kind": "deposit", "entry_date": _day(on, None, "The deposit date"),
+               "kind": "deposit", "entry_date": operation_date(on, None, "The deposit date"),
                "amount_minor": minor, "reference": (reference or "").strip()[:100]}
         pk = _record(ledger, conn, row, actor)
         return _result(conn, m, pk, "deposit", minor)
@@ -125,7 +126,7 @@ def apply_to_invoice(ledger, matter: str, invoice: str, amount: Any = None, *,
             raise LedgerError(f"Invoice {invoice} is in {inv['currency']}; the trust money of "
                               f"matter {matter} is in {cur}.")
         held, owed = _balance(conn, matter, cur), int(inv["balance_minor"])
-        minor = min(held, owed) if amount is None else _money_in(amount, cur, "The amount")
+        minor = min(held, owed) if amount is None else exact_amount(amount, cur, "The amount")
         if minor <= 0:
             raise LedgerError(f"Nothing to apply: matter {matter} holds "
                               f"{money.format_amount(held, cur)} {cur} in trust and invoice "
@@ -136,7 +137,7 @@ def apply_to_invoice(ledger, matter: str, invoice: str, amount: Any = None, *,
         if minor > held:
             raise LedgerError(f"Matter {matter} holds {money.format_amount(held, cur)} {cur} in "
                               f"trust; {money.format_amount(minor, cur)} would take it below zero.")
-        on = _day(on, inv["invoice_date"].date(), "The date applied")
+        on = operation_date(on, inv["invoice_date"].date(), "The date applied")
         pk = _record(ledger, conn, {
             "client_id": m["client_id"], "matter_id": matter, "currency": cur,
             "kind": "application", "entry_date": on, "amount_minor": -minor,
@@ -162,7 +163,7 @@ def refund(ledger, matter: str, amount: Any, *, reference: str, reason: str,
     with ledger.transaction() as conn:
         m = _matter(conn, matter)
         cur = m["currency"]
-        minor = _money_in(amount, cur, "The refund")
+        minor = exact_amount(amount, cur, "The refund")
         held = _balance(conn, matter, cur)
         if minor > held:
             raise LedgerError(f"Matter {matter} holds {money.format_amount(held, cur)} {cur} in "
@@ -170,7 +171,7 @@ def refund(ledger, matter: str, amount: Any, *, reference: str, reason: str,
                               "below zero.")
         pk = _record(ledger, conn, {
             "client_id": m["client_id"], "matter_id": matter, "currency": cur, "kind": "refund",
-            "entry_date": _day(on, None, "The refund date"), "amount_minor": -minor,
+            "entry_date": operation_date(on, None, "The refund date"), "amount_minor": -minor,
             "reference": reference.strip()[:100], "reason": reason.strip()}, actor)
         return _result(conn, m, pk, "refund", minor)
 
@@ -207,36 +208,17 @@ def balances(ledger, *, client: str | None = None, matter: str | None = None,
              as_of: date | None = None) -> pd.DataFrame:
     """Trust balance per client, matter and currency, with the retainer and any top-up due.
 
-    Matters with a retainer but no entries yet are listed too (balance 0).
+    :func:`billxl.figures.trust.trust_balances` defines it; matters with a retainer but no
+    entries yet are listed too (balance 0).
     """
-    te, rt = t.trust_entries.c, t.retainers.c
-    query = (sa.select(te.client_id, te.matter_id, te.currency,
-                       sa.func.sum(te.amount_minor).label("balance_minor"),
-                       sa.func.sum(sa.case((te.amount_minor > 0, te.amount_minor), else_=0))
-                       .label("deposited_minor"),
-                       sa.func.max(te.entry_date).label("last_entry"))
-             .group_by(te.client_id, te.matter_id, te.currency))
-    if as_of is not None:
-        query = query.where(te.entry_date <= as_of)
-    frame = ledger.read_frame(query, dates=("last_entry",))
-    retainers = ledger.read_frame(
-        sa.select(rt.matter_id, rt.currency, rt.minimum_minor, rt.target_minor,
-                  t.matters.c.client_id).join(t.matters, t.matters.c.matter_id == rt.matter_id))
-    frame = frame.merge(retainers, on=["client_id", "matter_id", "currency"], how="outer")
-    for col in ("balance_minor", "deposited_minor"):
-        frame[col] = frame[col].fillna(0).astype("int64")
-    evergreen = frame["minimum_minor"].notna()
-    frame["minimum_minor"] = frame["minimum_minor"].astype("Int64")
-    frame["target_minor"] = frame["target_minor"].astype("Int64")
-    below = evergreen & (frame["balance_minor"] < frame["minimum_minor"].fillna(0))
-    frame["below_minimum"] = below.to_numpy(dtype=bool)
-    frame["top_up_minor"] = np.where(below, frame["target_minor"].fillna(0).astype("int64")
-                                     - frame["balance_minor"], 0).astype("int64")
+    with ledger.engine.connect() as conn:
+        entries, retainers = reads.trust_entries(conn, as_of=as_of), reads.retainers(conn)
+    frame = trust_figure.trust_balances(entries, retainers, as_of=as_of)
     if client:
         frame = frame[frame["client_id"] == client]
     if matter:
         frame = frame[frame["matter_id"] == matter]
-    return frame.sort_values(["client_id", "matter_id", "currency"], ignore_index=True)
+    return frame.reset_index(drop=True)
 
 
 def top_up_requests(ledger) -> pd.DataFrame:

@@ -17,10 +17,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from billxl import money
-from billxl.billing.invoicing import LINE_COLUMNS, _totals, percent_of_array
+from billxl.billing.invoicing import LINE_COLUMNS, invoice_totals, percent_of_array
 from billxl.errors import LedgerError
+from billxl.figures import balances
 from billxl.money import Rounding
 from billxl.periods import month_range
+from billxl.store import reads
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger, current_actor
 from billxl.store.numbering import take_numbers
@@ -116,7 +118,7 @@ def issue_credit_note(ledger: Ledger, number: str, *, reason: str,
                        "credits_invoice_pk": original["invoice_pk"], "invoice_date": on,
                        "due_date": on, "description": f"Credit note for invoice {number}: {reason}",
                        "finalized_at": datetime.now(UTC), "finalized_by": actor,
-                       **_totals(credit)})
+                       **invoice_totals(credit)})
         pk = conn.execute(t.invoices.insert().returning(t.invoices.c.invoice_pk),
                           header).scalar_one()
         credit["invoice_pk"] = pk
@@ -140,38 +142,22 @@ def list_invoices(ledger: Ledger, *, month: str | None = None,
                   client: str | None = None) -> pd.DataFrame:
     """The invoice register: every invoice and credit note with its balance and status.
 
-    An invoice's balance is its total less the credit notes against it, the payments allocated
-    to it and the short payments written off. A credit note's balance is zero.
+    The balance is :func:`billxl.figures.balances.invoice_balances` (its total less the credit
+    notes against it, the payments allocated to it and the short payments written off), as the
+    ledger stands; ``credited`` is the credit notes' total (negative). A credit note's balance is
+    zero and its status "credit note".
     """
-    inv = t.invoices
-    q = sa.select(inv)
-    if month:
-        start, end = month_range(month)
-        q = q.where(inv.c.invoice_date >= start, inv.c.invoice_date <= end)
-    if client:
-        q = q.where(inv.c.client_id == client)
-    frame = ledger.read_frame(q.order_by(inv.c.invoice_pk), dates=["invoice_date", "due_date"])
-    credits = ledger.read_frame(sa.select(inv.c.credits_invoice_pk, sa.func.sum(inv.c.total_minor)
-                                          .label("credited"))
-                                .where(inv.c.kind == "credit_note")
-                                .group_by(inv.c.credits_invoice_pk))
-    frame = frame.merge(credits, left_on="invoice_pk", right_on="credits_invoice_pk", how="left",
-                        suffixes=("", "_c"))
-    frame["credited"] = frame["credited"].fillna(0).astype("int64")
-    from billxl.payments import invoice_balances  # payments build on invoices, not the reverse
-
-    cash = invoice_balances(ledger)[["invoice_pk", "paid_minor", "written_off_minor"]]
-    frame = frame.merge(cash, on="invoice_pk", how="left")
-    for col in ("paid_minor", "written_off_minor"):
+    start, end = month_range(month) if month else (None, None)
+    with ledger.engine.connect() as conn:
+        frame = reads.invoice_register(conn, start=start, end=end, client=client)
+        j = reads.cash_journals(conn, client=client, with_cash=False)
+    owed = balances.invoice_balances(j.invoices, j.allocations, j.write_offs, j.expense_parts)
+    figures = owed[["invoice_pk", "credited_minor", "paid_minor", "written_off_minor",
+                    "balance_minor"]].rename(columns={"credited_minor": "credited"})
+    frame = frame.merge(figures, on="invoice_pk", how="left")
+    for col in ("credited", "paid_minor", "written_off_minor", "balance_minor"):
         frame[col] = frame[col].fillna(0).astype("int64")
-    is_invoice = frame["kind"] == "invoice"
-    frame["balance_minor"] = np.where(is_invoice, frame["total_minor"] + frame["credited"]
-                                      - frame["paid_minor"] - frame["written_off_minor"], 0)
-    paid, off = frame["paid_minor"] > 0, frame["written_off_minor"] > 0
-    settled = frame["balance_minor"] == 0
-    frame["status"] = np.select(
-        [~is_invoice, frame["balance_minor"] < 0, settled & paid, settled & off, settled,
-         paid, frame["credited"] != 0],
-        ["credit note", "credit balance", "paid", "written off", "credited", "part paid",
-         "part credited"], default="open")
-    return frame.drop(columns=["credits_invoice_pk_c"], errors="ignore")
+    is_invoice = (frame["kind"] == "invoice").to_numpy()
+    status = balances.invoice_status(frame.rename(columns={"credited": "credited_minor"}))
+    frame["status"] = np.where(is_invoice, status, "credit note")
+    return frame

@@ -44,6 +44,34 @@ def invoices(conn: sa.Connection, *, as_of: date | None = None,
     return frame(conn, query, schema.INVOICE_FRAME)
 
 
+def invoice_register(conn: sa.Connection, *, start: date | None = None,
+                     end: date | None = None, client: str | None = None) -> pd.DataFrame:
+    """Whole rows of the ``invoices`` table (every column), dated ``start``..``end``."""
+    inv = t.invoices.c
+    query = sa.select(t.invoices).order_by(inv.invoice_pk)
+    if start is not None:
+        query = query.where(inv.invoice_date >= start)
+    if end is not None:
+        query = query.where(inv.invoice_date <= end)
+    if client is not None:
+        query = query.where(inv.client_id == client)
+    spec = {c.name: _dtype(c) for c in t.invoices.c}
+    return frame(conn, query, spec)
+
+
+def _dtype(column: sa.Column) -> str:
+    """The frame dtype of a table column (for reads of whole rows)."""
+    if isinstance(column.type, sa.Date):
+        return "datetime64[ns]"
+    if isinstance(column.type, sa.DateTime):
+        return "object"
+    if isinstance(column.type, sa.Boolean):
+        return "bool"
+    if isinstance(column.type, sa.Integer):
+        return "Int64" if column.nullable else "int64"
+    return "string"
+
+
 def allocations(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
     """Money applied to invoices, from receipts and from trust (``schema.ALLOCATION_FRAME``)."""
     al = t.allocations.c
@@ -188,7 +216,8 @@ def work(conn: sa.Connection, *, through: date | None = None,
             rows["closed_on"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
         else:
             closed = _closing_dates(conn, kind).set_index("entry_pk")["closed_on"]
-            rows["closed_on"] = rows["entry_pk"].map(closed).astype("datetime64[ns]")
+            closed = closed.astype("datetime64[ns]")
+            rows["closed_on"] = closed.reindex(rows["entry_pk"].to_numpy()).to_numpy()
             # an entry back in WIP (a credit note returned it) is open whatever billed it once
             rows.loc[rows["status"] == "WIP", "closed_on"] = pd.NaT
         out.append(rows[list(spec)])
@@ -233,5 +262,5 @@ def newest_change(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.max(t.audit_log.c.audit_id))).scalar() or 0)
 
 
-__all__ = ["CashJournals", "allocations", "cash_journals", "fee_lines", "prebill_write_offs", "expense_parts", "frame", "invoices", "newest_change", "receipts",
+__all__ = ["CashJournals", "allocations", "cash_journals", "fee_lines", "invoice_register", "prebill_write_offs", "expense_parts", "frame", "invoices", "newest_change", "receipts",
            "refunds", "retainers", "trust_entries", "work", "write_offs"]
