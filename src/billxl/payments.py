@@ -1232,7 +1232,8 @@ def _receipt(conn: sa.Connection, receipt_id: str, source: str | None) -> dict:
     return dict(rows[0])
 
 
-def _money_in(value: Any, currency: str, what: str) -> int:
+def exact_amount(value: Any, currency: str, what: str) -> int:
+    """``value`` (an amount of cash) in minor units: exact in ``currency`` and more than 0."""
     try:
         minor = money.to_minor(value, currency)
     except (ValueError, TypeError) as exc:
@@ -1244,7 +1245,8 @@ def _money_in(value: Any, currency: str, what: str) -> int:
     return minor
 
 
-def _day(value: date | None, not_before: date | None, what: str) -> date:
+def operation_date(value: date | None, not_before: date | None, what: str) -> date:
+    """The date of a cash or trust operation: ``value``, else today; never before ``not_before``."""
     day = value or date.today()
     if not_before is not None and day < not_before:
         raise LedgerError(f"{what} ({day}) cannot be before {not_before}.")
@@ -1269,7 +1271,7 @@ def reverse_receipt(ledger, receipt_id: str, *, reason: str, on: date | None = N
         rec = _receipt(conn, receipt_id, source)
         if rec["status"] == "reversed":
             raise LedgerError(f"Receipt {receipt_id} was reversed already on {rec['reversed_on']}.")
-        on = _day(on, rec["received_on"], "The reversal date")
+        on = operation_date(on, rec["received_on"], "The reversal date")
         refunded = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.refunds.c.amount_minor), 0))
                                 .where(t.refunds.c.receipt_pk == rec["receipt_pk"])).scalar()
         if refunded:
@@ -1328,7 +1330,7 @@ def apply_receipt(ledger, receipt_id: str, invoices: Sequence[str] = (), *,
             raise LedgerError(f"Receipt {receipt_id} was reversed; nothing of it can be applied.")
         cur = rec["currency"]
         available = int(rec["unapplied_minor"])
-        want = available if amount is None else _money_in(amount, cur, "The amount to apply")
+        want = available if amount is None else exact_amount(amount, cur, "The amount to apply")
         if want > available:
             raise LedgerError(f"Receipt {receipt_id} has {money.format_amount(available, cur)} "
                               f"{cur} unapplied, less than {money.format_amount(want, cur)}.")
@@ -1356,7 +1358,7 @@ def apply_receipt(ledger, receipt_id: str, invoices: Sequence[str] = (), *,
             raise LedgerError(f"Invoice {', '.join(wrong['number'])} is in "
                               f"{', '.join(sorted(set(wrong['currency'])))}; receipt "
                               f"{receipt_id} is in {cur}.")
-        on = _day(on, rec["received_on"], "The date applied")
+        on = operation_date(on, rec["received_on"], "The date applied")
         book = _Book(chosen.reset_index(drop=True))
         first = _terms_for(pd.Series([owner]), cash_terms(ledger, conn))["expenses_first"].iloc[0]
         items = book.items(np.zeros(len(chosen), np.int64), np.arange(len(chosen)),
@@ -1406,11 +1408,11 @@ def write_off(ledger, invoice_number: str, amount: Any = None, *, reason: str,
             raise LedgerError(f"There is no invoice {invoice_number} in the ledger.")
         inv = found.iloc[0]
         cur, balance = inv["currency"], int(inv["balance_minor"])
-        minor = balance if amount is None else _money_in(amount, cur, "The amount to write off")
+        minor = balance if amount is None else exact_amount(amount, cur, "The amount to write off")
         if minor <= 0 or minor > balance:
             raise LedgerError(f"Invoice {invoice_number} has {money.format_amount(balance, cur)} "
                               f"{cur} open; {money.format_amount(minor, cur)} cannot be written off.")
-        on = _day(on, inv["invoice_date"].date(), "The write-off date")
+        on = operation_date(on, inv["invoice_date"].date(), "The write-off date")
         row = {"invoice_pk": int(inv["invoice_pk"]), "receipt_pk": None, "written_on": on,
                "kind": "write_off", "amount_minor": minor, "reason": reason.strip(),
                "created_at": datetime.now(UTC), "created_by": actor}
@@ -1458,13 +1460,13 @@ def refund_credit(ledger, amount: Any, *, reference: str, reason: str, client: s
         cur = pool["currency"].iloc[0] if receipt_id is not None else (currency or cur_of)
         if currency and currency != cur:
             raise LedgerError(f"Receipt {receipt_id} is in {cur}, not {currency}.")
-        minor = _money_in(amount, cur, "The refund")
+        minor = exact_amount(amount, cur, "The refund")
         available = int(pool["unapplied_minor"].sum()) if len(pool) else 0
         if minor > available:
             whose = f"receipt {receipt_id}" if receipt_id else f"client {client}"
             raise LedgerError(f"{whose} has {money.format_amount(available, cur)} {cur} of credit; "
                               f"a refund of {money.format_amount(minor, cur)} is more than that.")
-        on = _day(on, None, "The refund date")
+        on = operation_date(on, None, "The refund date")
         ci, ii, drawn = _waterfall(np.zeros(1, np.int64), np.array([minor]),
                                    np.zeros(len(pool), np.int64),
                                    pool["unapplied_minor"].to_numpy(np.int64))

@@ -350,7 +350,7 @@ def _totals_by(lines: pd.DataFrame, invoice: np.ndarray) -> pd.DataFrame:
     return sums[TOTAL_COLUMNS]
 
 
-def _totals(lines: pd.DataFrame) -> dict[str, int]:
+def invoice_totals(lines: pd.DataFrame) -> dict[str, int]:
     """One invoice's figures from its lines: fees, expenses, discount, tax, total."""
     sums = _totals_by(lines, np.zeros(len(lines), dtype=np.int64))
     return {c: int(sums[c].iloc[0]) if len(sums) else 0 for c in TOTAL_COLUMNS}

@@ -115,9 +115,9 @@ def _warm_up(formats: Sequence[str], templates: str | None) -> None:
     so that forked workers inherit it instead of each loading it again."""
     environment(template_dir(templates)).get_template("invoice.html")
     if "pdf" in formats:
-        from billxl.documents.pdf import _fonts
+        from billxl.documents.pdf import font_configuration
 
-        _fonts()
+        font_configuration()
 
 
 def _init_worker(url: str, templates: str | None) -> None:

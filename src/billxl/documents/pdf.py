@@ -17,7 +17,8 @@ from billxl.documents.settings import environment
 
 
 @lru_cache(maxsize=1)
-def _fonts():
+def font_configuration():
+    """WeasyPrint's font set-up, made once per process (a batch warms it before forking)."""
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()  # one per process: fontconfig's set-up is the slow part
@@ -33,7 +34,7 @@ def write_pdf(context: dict, template: str, path: str | os.PathLike) -> Path:
 
     document = weasyprint.HTML(string=html(context, template), base_url=context["template_dir"])
     with atomic_path(path) as tmp:
-        document.write_pdf(tmp, font_config=_fonts())
+        document.write_pdf(tmp, font_config=font_configuration())
     return Path(path)
 
 
