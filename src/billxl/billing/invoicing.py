@@ -23,24 +23,20 @@ finalize run at the same time waits for the first and then finds nothing left to
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import LedgerError
 from billxl.money import Rounding
 from billxl.periods import month_range
 from billxl.reference import Reference
-from billxl.store import tables as t
+from billxl.store import billing as store
 from billxl.store.ledger import Ledger, current_actor
-from billxl.store.numbering import take_numbers
 
 LINE_COLUMNS = ["line_no", "line_type", "entry_kind", "entry_pk", "work_date", "timekeeper_id",
                 "timekeeper_name", "classification", "narrative", "task_code", "activity_code",
@@ -119,7 +115,6 @@ def cap_period_start(period: str | None, on: date, opened_on: date) -> date:
 AGREED_FEE = ("fixed", "retainer", "milestone")  # time is shown, the fee is the agreed amount
 FEE_LIKE = ("F", "IF")  # lines taxed at the fees rate; the others at the expenses rate
 TOTAL_COLUMNS = ["fees_minor", "expenses_minor", "discount_minor", "tax_minor", "total_minor"]
-IN_LIST_BOUND = 30_000  # rows per IN (...) list, under every driver's parameter limit
 
 
 def _rounding(reference: Reference, matter_id: str) -> Rounding:
@@ -136,51 +131,14 @@ class _Unit:
     base: dict  # header fields it sets: prebill_pk or schedule_id, period, description
 
 
-def _ready_prebills(conn: sa.Connection, month: str | None, matter: str | None) -> pd.DataFrame:
-    """Approved pre-bills, locked (PostgreSQL) so a concurrent run cannot take them too."""
-    q = sa.select(t.prebills).where(t.prebills.c.status == "approved")
-    if month:
-        q = q.where(t.prebills.c.month == month)
-    if matter:
-        q = q.where(t.prebills.c.matter_id == matter)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    rows = conn.execute(q.order_by(t.prebills.c.prebill_pk)).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=list(t.prebills.c.keys()))
-
-
-def _lines_of(ledger: Ledger, conn: sa.Connection, prebill_pks: list[int]) -> pd.DataFrame:
-    """Every line of the pre-bills, with its entry's details; refused if an entry is no longer WIP."""
-    pl, te, ex = t.prebill_lines, t.time_entries, t.expenses
-    # only the columns finalize uses: a month's lines are read in one go
-    lines = ledger.read_frame(
-        sa.select(pl.c.prebill_pk, pl.c.entry_kind, pl.c.entry_pk, pl.c.worked_amount_minor,
-                  pl.c.bill_qty_milli, pl.c.bill_rate_minor, pl.c.bill_amount_minor,
-                  pl.c.action, pl.c.transfer_to)
-        .where(pl.c.prebill_pk.in_(prebill_pks)), conn)
-    time = ledger.read_frame(
-        sa.select(te.c.entry_pk, te.c.work_date, te.c.timekeeper_id, te.c.narrative,
-                  te.c.task_code, te.c.activity_code, te.c.status)
-        .where(te.c.entry_pk.in_(
-            sa.select(pl.c.entry_pk).where(pl.c.prebill_pk.in_(prebill_pks),
-                                           pl.c.entry_kind == "time"))), conn, dates=["work_date"])
-    cost = ledger.read_frame(
-        sa.select(ex.c.expense_pk.label("entry_pk"), ex.c.work_date, ex.c.timekeeper_id,
-                  ex.c.narrative, ex.c.expense_code, ex.c.status)
-        .where(ex.c.expense_pk.in_(
-            sa.select(pl.c.entry_pk).where(pl.c.prebill_pk.in_(prebill_pks),
-                                           pl.c.entry_kind == "expense"))), conn,
-        dates=["work_date"])
-    details = pd.concat([time.assign(entry_kind="time"), cost.assign(entry_kind="expense")],
-                        ignore_index=True)
-    merged = lines.merge(details, on=["entry_kind", "entry_pk"], how="left")
-    not_wip = merged[merged["status"] != "WIP"]
+def _refuse_not_wip(lines: pd.DataFrame) -> None:
+    """Refused if an entry on an approved pre-bill is no longer WIP (billed since, say)."""
+    not_wip = lines[lines["status"] != "WIP"] if len(lines) else lines
     if len(not_wip):
         raise LedgerError(
             f"{len(not_wip)} entries on the approved pre-bills are no longer WIP (first: "
             f"{not_wip.iloc[0]['entry_kind']} {not_wip.iloc[0]['entry_pk']}); rebuild the "
             "pre-bills before finalizing.")
-    return merged
 
 
 def _prebill_units(ready: pd.DataFrame, all_lines: pd.DataFrame, reference: Reference,
@@ -278,11 +236,29 @@ def _level_lines(rows: list[tuple[int, int, str, int]], on: date) -> pd.DataFram
         "line_no": np.asarray(line_no, dtype=np.int64)})
 
 
-def _invoice_level_lines(conn: sa.Connection, entries: pd.DataFrame, units: list[_Unit],
-                         reference: Reference, on: date) -> pd.DataFrame:
+def _fee_history_wanted(units: list[_Unit], reference: Reference,
+                        on: date) -> tuple[set[str], dict[str, date]]:
+    """What the fee arrangements need to know of earlier invoices: the fixed-fee matters
+    (which fixed fees they billed already) and, for each capped matter, the day its cap
+    period starts (the fees billed since then)."""
+    fixed, since = set(), {}
+    for u in units:
+        matter = reference.matter(u.matter_id)
+        if matter["fee_arrangement"] == "fixed":
+            fixed.add(u.matter_id)
+        elif matter["fee_arrangement"] == "capped" and not _missing(matter["fixed_fee_minor"]):
+            since[u.matter_id] = cap_period_start(reference.terms_of(u.matter_id).get(
+                "cap_period"), on, matter["opened_on"])
+    return fixed, since
+
+
+def _invoice_level_lines(entries: pd.DataFrame, units: list[_Unit], reference: Reference,
+                         on: date, already: dict[str, set[str]],
+                         billed_before: dict[str, int]) -> pd.DataFrame:
     """What a pre-bill's invoice has beyond its entries: a fixed fee (billed once: for the
-    matter, or for each phase or task once work on it starts), a fee-cap write-down, a fixed
-    discount. After the entry lines, in that order."""
+    matter, or for each phase or task once work on it starts; ``already`` holds the fixed-fee
+    lines each matter was invoiced), a fee-cap write-down (``billed_before``: fees invoiced on
+    the matter in its cap period), a fixed discount. After the entry lines, in that order."""
     def arrangement(u: int) -> str:
         return reference.matter(units[u].matter_id)["fee_arrangement"]
 
@@ -296,12 +272,6 @@ def _invoice_level_lines(conn: sa.Connection, entries: pd.DataFrame, units: list
     chosen = [u for u in range(len(units))
               if arrangement(u) in ("fixed", "capped") or terms(u).get("discount_minor")]
     fixed = {u for u in chosen if arrangement(u) == "fixed"}
-    capped = [u for u in chosen if arrangement(u) == "capped" and amount(u) is not None]
-    already = _fixed_fees_billed(conn, {units[u].matter_id for u in fixed})
-    billed_before = _fees_billed_since(conn, {
-        units[u].matter_id: cap_period_start(terms(u).get("cap_period"), on,
-                                             reference.matter(units[u].matter_id)["opened_on"])
-        for u in capped})
     entry_count = entries.groupby("unit").size()
     fees = entries[entries["line_type"] == "F"].groupby("unit")["amount_minor"].sum()
     by_phase = [u for u in fixed if reference.fixed_fees_of(units[u].matter_id)]
@@ -449,16 +419,20 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
     firm = reference.firm
 
     with ledger.transaction() as conn:
-        ready = _ready_prebills(conn, month, matter)
-        all_lines = (_lines_of(ledger, conn, ready["prebill_pk"].astype(int).tolist())
-                     if len(ready) else pd.DataFrame(columns=list(t.prebill_lines.c.keys())))
+        ready = store.lock_approved_prebills(conn, month, matter)
+        prebill_pks = ready["prebill_pk"].astype(int).tolist()
+        all_lines = store.read_prebill_entries(ledger, conn, prebill_pks)
+        _refuse_not_wip(all_lines)
         units = _prebill_units(ready, all_lines, reference, period)
         parts = []
         if len(ready):
             entries = _entry_lines(all_lines, ready, units, reference)
-            parts += [entries, _invoice_level_lines(conn, entries, units, reference, on)]
+            fixed, since = _fee_history_wanted(units, reference, on)
+            parts += [entries, _invoice_level_lines(
+                entries, units, reference, on, store.fixed_fees_billed(conn, fixed),
+                store.fees_billed_since(conn, since))]
         scheduled = []
-        for item in _due_schedule_items(ledger, conn, on, matter).to_dict("records"):
+        for item in store.lock_due_schedule_items(ledger, conn, on, matter).to_dict("records"):
             scheduled.append((len(units), 1, item["description"], int(item["amount_minor"])))
             units.append(_Unit(item["matter_id"], _rounding(reference, item["matter_id"]), {
                 "schedule_id": int(item["schedule_id"]), "prebill_pk": None,
@@ -473,127 +447,11 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
 
         scopes = [("firm" if firm["invoice_numbering"] == "firm" else (h["office_id"] or "firm"))
                   for h in invoices]
-        numbers = {scope: iter(take_numbers(conn, scope, count,
-                                            prefix="" if scope == "firm" else f"{scope}-"))
-                   for scope, count in Counter(scopes).items()}
-        for header, scope in zip(invoices, scopes, strict=True):
-            header["number"] = next(numbers[scope])
-        if invoices:
-            conn.execute(t.invoices.insert(), invoices)
-        issued = [h["number"] for h in invoices]
-        pks = {}
-        for chunk in _in_chunks(issued):
-            pks.update(conn.execute(sa.select(t.invoices.c.number, t.invoices.c.invoice_pk)
-                                    .where(t.invoices.c.number.in_(chunk))).all())
-        if len(lines):
-            lines["invoice_pk"] = np.array([pks[n] for n in issued],
-                                           dtype=np.int64)[lines["invoice"].to_numpy()]
-            lines["narrative"] = lines["narrative"].fillna("")
-            ledger.bulk_insert(conn, t.invoice_lines, lines[["invoice_pk", *LINE_COLUMNS]])
-
-        counts = _settle_entries(conn, all_lines)
-        for header in invoices:
-            if header.get("schedule_id"):
-                conn.execute(sa.update(t.invoice_schedules)
-                             .where(t.invoice_schedules.c.schedule_id == header["schedule_id"])
-                             .values(invoice_pk=pks[header["number"]]))
-        conn.execute(sa.update(t.prebills)
-                     .where(t.prebills.c.prebill_pk.in_(ready["prebill_pk"].astype(int).tolist()))
-                     .values(status="finalized"))
-        ledger.audit_many(conn, "finalize", "invoices", [
-            (h["number"], None, {k: (v.isoformat() if isinstance(v, date | datetime) else v)
-                                 for k, v in h.items()}) for h in invoices], actor=actor)
+        counts = store.write_invoices(ledger, conn, invoices, scopes, lines, LINE_COLUMNS,
+                                      all_lines, prebill_pks, actor=actor)
     return FinalizeResult(pd.DataFrame(invoices), counts["billed"], counts["written_off"],
                           counts["transferred"])
 
 
-def _due_schedule_items(ledger: Ledger, conn: sa.Connection, on: date,
-                        matter: str | None) -> pd.DataFrame:
-    """Scheduled invoices now due: dated on or before ``on``, or triggered (milestones)."""
-    s = t.invoice_schedules
-    q = sa.select(s).where(s.c.invoice_pk.is_(None),
-                           sa.or_(s.c.due_on <= on, s.c.triggered_on <= on))
-    if matter:
-        q = q.where(s.c.matter_id == matter)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    return ledger.read_frame(q.order_by(s.c.schedule_id), conn)
-
-
 def _missing(value) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value))
-
-
-def _in_chunks(values: Iterable) -> list[list]:
-    """``values`` in lists short enough for one IN (...) each."""
-    values = list(values)
-    return [values[i:i + IN_LIST_BOUND] for i in range(0, len(values), IN_LIST_BOUND)]
-
-
-def _fixed_fees_billed(conn: sa.Connection, matter_ids: set[str]) -> dict[str, set[str]]:
-    """Descriptions of the fixed-fee lines already invoiced on each matter (each is billed
-    once), for all the matters in one query."""
-    il, inv = t.invoice_lines, t.invoices
-    billed: dict[str, set[str]] = {}
-    for chunk in _in_chunks(matter_ids):
-        rows = conn.execute(sa.select(inv.c.matter_id, il.c.narrative)
-                            .join(inv, inv.c.invoice_pk == il.c.invoice_pk)
-                            .where(inv.c.matter_id.in_(chunk), inv.c.kind == "invoice",
-                                   il.c.line_type == "IF", il.c.amount_minor > 0))
-        for matter_id, narrative in rows:
-            billed.setdefault(matter_id, set()).add(narrative)
-    return billed
-
-
-def _fees_billed_since(conn: sa.Connection, since: dict[str, date]) -> dict[str, int]:
-    """Fees net of discounts invoiced on each matter on or after its date (fee caps), for all
-    the matters in one query."""
-    inv = t.invoices
-    billed = dict.fromkeys(since, 0)
-    for chunk in _in_chunks(since):
-        rows = conn.execute(sa.select(inv.c.matter_id, inv.c.invoice_date,
-                                      sa.func.sum(inv.c.fees_minor - inv.c.discount_minor))
-                            .where(inv.c.matter_id.in_(chunk))
-                            .group_by(inv.c.matter_id, inv.c.invoice_date))
-        for matter_id, day, amount in rows:
-            if day >= since[matter_id]:
-                billed[matter_id] += int(amount)
-    return billed
-
-
-def _close_findings(conn: sa.Connection, kind: str, entry_pks: list[int]) -> None:
-    """Findings on entries now billed or written off leave the review list: the partner
-    decided on them when approving the pre-bill."""
-    f = t.findings
-    for start in range(0, len(entry_pks), 30_000):
-        conn.execute(sa.update(f).where(f.c.entry_kind == kind,
-                                        f.c.entry_pk.in_(entry_pks[start:start + 30_000]),
-                                        f.c.status.in_(["open", "queried"]))
-                     .values(status="resolved", status_by="finalize",
-                             status_reason="the entry was billed or written off on finalize",
-                             status_at=datetime.now(UTC)))
-
-
-def _settle_entries(conn: sa.Connection, lines: pd.DataFrame) -> dict[str, int]:
-    """Entries' new status after finalizing: billed, written off, or moved to another matter."""
-    counts = {"billed": 0, "written_off": 0, "transferred": 0}
-    for kind, table, pk in (("time", t.time_entries, "entry_pk"),
-                            ("expense", t.expenses, "expense_pk")):
-        mine = lines[lines["entry_kind"] == kind]
-        for action, status in (("bill", "billed"), ("no_charge", "billed"),
-                               ("write_off", "written_off")):
-            keys = mine.loc[mine["action"] == action, "entry_pk"].astype(int).tolist()
-            for start in range(0, len(keys), 30_000):  # bound the IN list
-                conn.execute(sa.update(table).where(table.c[pk].in_(keys[start:start + 30_000]))
-                             .values(status=status))
-            counts["written_off" if status == "written_off" else "billed"] += len(keys)
-        settled = mine.loc[mine["action"].isin(["bill", "no_charge", "write_off"]), "entry_pk"]
-        _close_findings(conn, kind, settled.astype(int).tolist())
-        moves = mine[mine["action"] == "transfer"]
-        if len(moves):
-            conn.execute(sa.update(table).where(table.c[pk] == sa.bindparam("b_pk"))
-                         .values(matter_id=sa.bindparam("b_to")),
-                         [{"b_pk": int(k), "b_to": to} for k, to in
-                          zip(moves["entry_pk"], moves["transfer_to"], strict=True)])
-            counts["transferred"] += len(moves)
-    return counts

@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import LedgerError
-from billxl.store import tables as t
-from billxl.store.ledger import Ledger, jsonable_row
+from billxl.store import billing as store
+from billxl.store.ledger import Ledger
 
 KINDS = ("installment", "retainer", "milestone")
 
@@ -31,30 +30,22 @@ def add_item(ledger: Ledger, matter_id: str, *, kind: str, amount: str, descript
     if kind != "milestone" and due_on is None:
         raise LedgerError(f"A {kind} needs the date it falls due.")
     with ledger.transaction() as conn:
-        matter = conn.execute(sa.select(t.matters.c.client_id).where(
-            t.matters.c.matter_id == matter_id)).first()
-        if matter is None:
+        currency = store.matter_currency(conn, matter_id)
+        if currency is None:
             raise LedgerError(f"There is no matter {matter_id} in the ledger.")
-        currency = conn.execute(sa.select(t.clients.c.currency).where(
-            t.clients.c.client_id == matter.client_id)).scalar_one()
         row = {"matter_id": matter_id, "kind": kind, "due_on": due_on, "trigger": trigger,
                "amount_minor": money.to_minor(amount, currency), "description": description}
-        pk = conn.execute(t.invoice_schedules.insert().returning(
-            t.invoice_schedules.c.schedule_id), row).scalar_one()
-        ledger.audit(conn, "insert", "invoice_schedules", str(pk), None, jsonable_row(row),
-                     actor=actor)
-    return int(pk)
+        return store.insert_schedule_item(ledger, conn, row, actor=actor)
 
 
-def _open_item(conn: sa.Connection, schedule_id: int) -> dict:
-    row = conn.execute(sa.select(t.invoice_schedules).where(
-        t.invoice_schedules.c.schedule_id == schedule_id)).mappings().first()
+def _open_item(conn, schedule_id: int) -> dict:
+    row = store.read_schedule_item(conn, schedule_id)
     if row is None:
         raise LedgerError(f"There is no scheduled invoice {schedule_id}.")
     if row["invoice_pk"] is not None:
         raise LedgerError(f"Scheduled invoice {schedule_id} has been invoiced; it cannot change "
                           "(correct the invoice with a credit note).")
-    return dict(row)
+    return row
 
 
 def update_item(ledger: Ledger, schedule_id: int, *, actor: str | None = None, **changes) -> None:
@@ -67,15 +58,9 @@ def update_item(ledger: Ledger, schedule_id: int, *, actor: str | None = None, *
         before = _open_item(conn, schedule_id)
         values = {k: v for k, v in changes.items() if k != "amount"}
         if "amount" in changes:
-            matter = ledger.read_frame(sa.select(t.clients.c.currency).join(
-                t.matters, t.matters.c.client_id == t.clients.c.client_id).where(
-                t.matters.c.matter_id == before["matter_id"]), conn)
-            values["amount_minor"] = money.to_minor(changes["amount"], matter["currency"].iloc[0])
-        conn.execute(sa.update(t.invoice_schedules).where(
-            t.invoice_schedules.c.schedule_id == schedule_id).values(**values))
-        ledger.audit(conn, "update", "invoice_schedules", str(schedule_id),
-                     jsonable_row({k: before[k] for k in values}), jsonable_row(values),
-                     actor=actor)
+            values["amount_minor"] = money.to_minor(
+                changes["amount"], store.matter_currency(conn, before["matter_id"]))
+        store.update_schedule_item(ledger, conn, schedule_id, before, values, actor=actor)
 
 
 def trigger(ledger: Ledger, schedule_id: int, on: date, *, actor: str | None = None) -> None:
@@ -84,12 +69,8 @@ def trigger(ledger: Ledger, schedule_id: int, on: date, *, actor: str | None = N
 
 
 def list_items(ledger: Ledger, matter_id: str | None = None) -> pd.DataFrame:
-    q = sa.select(t.invoice_schedules, t.invoices.c.number.label("invoice_number")).join(
-        t.invoices, t.invoices.c.invoice_pk == t.invoice_schedules.c.invoice_pk, isouter=True)
-    if matter_id:
-        q = q.where(t.invoice_schedules.c.matter_id == matter_id)
-    frame = ledger.read_frame(q.order_by(t.invoice_schedules.c.matter_id,
-                                         t.invoice_schedules.c.due_on))
+    """Scheduled invoices (of a matter, or all), each 'planned' or 'invoiced'."""
+    frame = store.read_schedule_items(ledger, matter_id)
     frame["status"] = frame["invoice_number"].map(lambda n: "planned" if _blank(n) else "invoiced")
     return frame
 
