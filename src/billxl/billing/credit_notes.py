@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import money
 from billxl.billing.invoicing import LINE_COLUMNS, invoice_totals, percent_of_array
@@ -22,27 +21,20 @@ from billxl.errors import LedgerError
 from billxl.figures import balances
 from billxl.money import Rounding
 from billxl.periods import month_range
+from billxl.store import billing as store
 from billxl.store import reads
-from billxl.store import tables as t
 from billxl.store.ledger import Ledger, current_actor
-from billxl.store.numbering import take_numbers
 
 CREDIT_SCOPE, CREDIT_PREFIX = "credit", "CN-"
 
 
-def _invoice(ledger: Ledger, conn: sa.Connection, number: str) -> dict:
-    row = conn.execute(sa.select(t.invoices).where(t.invoices.c.number == number)).mappings().first()
+def _invoice(conn, number: str) -> dict:
+    row = store.read_invoice(conn, number)
     if row is None:
         raise LedgerError(f"There is no invoice {number} in the ledger.")
     if row["kind"] != "invoice":
         raise LedgerError(f"{number} is a credit note; only invoices can be credited.")
-    return dict(row)
-
-
-def _credited(ledger: Ledger, conn: sa.Connection, invoice_pk: int) -> pd.DataFrame:
-    notes = sa.select(t.invoices.c.invoice_pk).where(t.invoices.c.credits_invoice_pk == invoice_pk)
-    return ledger.read_frame(sa.select(t.invoice_lines)
-                             .where(t.invoice_lines.c.invoice_pk.in_(notes)), conn)
+    return row
 
 
 def issue_credit_note(ledger: Ledger, number: str, *, reason: str,
@@ -59,11 +51,10 @@ def issue_credit_note(ledger: Ledger, number: str, *, reason: str,
     actor = actor or current_actor()
     on = on or date.today()
     with ledger.transaction() as conn:
-        original = _invoice(ledger, conn, number)
+        original = _invoice(conn, number)
         rounding = Rounding(original["rounding"])
-        source = ledger.read_frame(sa.select(t.invoice_lines).where(
-            t.invoice_lines.c.invoice_pk == original["invoice_pk"]), conn, dates=["work_date"])
-        before = _credited(ledger, conn, original["invoice_pk"])
+        source = store.read_invoice_lines(ledger, conn, original["invoice_pk"])
+        before = store.read_credited_lines(ledger, conn, original["invoice_pk"])
         remaining = original["total_minor"] + int(before["amount_minor"].sum()
                                                   + before["tax_minor"].sum())
         if remaining <= 0:
@@ -110,31 +101,18 @@ def issue_credit_note(ledger: Ledger, number: str, *, reason: str,
         credit = credit.reset_index(drop=True)
         credit["line_no"] = np.arange(1, len(credit) + 1)
 
-        cn_number = take_numbers(conn, CREDIT_SCOPE, 1, prefix=CREDIT_PREFIX)[0]
         header = {k: original[k] for k in ("client_id", "matter_id", "office_id", "currency",
                                            "period_start", "period_end", "payor_percent",
                                            "rounding")}
-        header.update({"number": cn_number, "kind": "credit_note",
+        header.update({"number": None, "kind": "credit_note",
                        "credits_invoice_pk": original["invoice_pk"], "invoice_date": on,
                        "due_date": on, "description": f"Credit note for invoice {number}: {reason}",
                        "finalized_at": datetime.now(UTC), "finalized_by": actor,
                        **invoice_totals(credit)})
-        pk = conn.execute(t.invoices.insert().returning(t.invoices.c.invoice_pk),
-                          header).scalar_one()
-        credit["invoice_pk"] = pk
-        ledger.bulk_insert(conn, t.invoice_lines,
-                           credit[["invoice_pk", *[c for c in LINE_COLUMNS if c in credit]]])
-        if return_wip:
-            for kind, table, key in (("time", t.time_entries, "entry_pk"),
-                                     ("expense", t.expenses, "expense_pk")):
-                keys = credit.loc[credit["entry_kind"] == kind, "entry_pk"].dropna()
-                if len(keys):
-                    conn.execute(sa.update(table).where(table.c[key].in_(keys.astype(int).tolist()))
-                                 .values(status="WIP"))
-        ledger.audit(conn, "credit", "invoices", cn_number,
-                     {"invoice": number, "remaining_minor": remaining},
-                     {"credit_note": cn_number, "total_minor": header["total_minor"],
-                      "reason": reason, "return_wip": return_wip}, actor=actor)
+        store.write_credit_note(ledger, conn, header, credit, LINE_COLUMNS, scope=CREDIT_SCOPE,
+                                prefix=CREDIT_PREFIX, return_wip=return_wip,
+                                audit_before={"invoice": number, "remaining_minor": remaining},
+                                reason=reason, actor=actor)
     return header
 
 

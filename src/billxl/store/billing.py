@@ -33,6 +33,10 @@ __all__ = [
     "read_schedule_item",
     "update_schedule_item",
     "read_schedule_items",
+    "read_invoice",
+    "read_invoice_lines",
+    "read_credited_lines",
+    "write_credit_note",
 ]
 
 IN_LIST_BOUND = 30_000  # rows per IN (...) list, under every driver's parameter limit
@@ -254,3 +258,45 @@ def read_schedule_items(ledger: Ledger, matter_id: str | None = None) -> pd.Data
     if matter_id:
         q = q.where(s.c.matter_id == matter_id)
     return ledger.read_frame(q.order_by(s.c.matter_id, s.c.due_on))
+
+
+# =================================================================================== credit notes
+def read_invoice(conn: sa.Connection, number: str) -> dict | None:
+    """An invoice's (or credit note's) header by its number, None if there is none."""
+    row = conn.execute(sa.select(t.invoices).where(t.invoices.c.number == number)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def read_invoice_lines(ledger: Ledger, conn: sa.Connection, invoice_pk: int) -> pd.DataFrame:
+    return ledger.read_frame(sa.select(t.invoice_lines).where(
+        t.invoice_lines.c.invoice_pk == invoice_pk), conn, dates=["work_date"])
+
+
+def read_credited_lines(ledger: Ledger, conn: sa.Connection, invoice_pk: int) -> pd.DataFrame:
+    """The lines of every credit note against an invoice."""
+    notes = sa.select(t.invoices.c.invoice_pk).where(t.invoices.c.credits_invoice_pk == invoice_pk)
+    return ledger.read_frame(sa.select(t.invoice_lines)
+                             .where(t.invoice_lines.c.invoice_pk.in_(notes)), conn)
+
+
+def write_credit_note(ledger: Ledger, conn: sa.Connection, header: dict, lines: pd.DataFrame,
+                      line_columns: list[str], *, scope: str, prefix: str, return_wip: bool,
+                      audit_before: dict, reason: str, actor: str) -> None:
+    """Number a credit note in its own gapless sequence (sets ``header["number"]``), insert it
+    and its lines, put the credited lines' entries back to WIP if asked, and audit it."""
+    number = take_numbers(conn, scope, 1, prefix=prefix)[0]
+    header["number"] = number
+    pk = conn.execute(t.invoices.insert().returning(t.invoices.c.invoice_pk), header).scalar_one()
+    lines["invoice_pk"] = pk
+    ledger.bulk_insert(conn, t.invoice_lines,
+                       lines[["invoice_pk", *[c for c in line_columns if c in lines]]])
+    if return_wip:
+        for kind, table, key in (("time", t.time_entries, "entry_pk"),
+                                 ("expense", t.expenses, "expense_pk")):
+            keys = lines.loc[lines["entry_kind"] == kind, "entry_pk"].dropna()
+            if len(keys):
+                conn.execute(sa.update(table).where(table.c[key].in_(keys.astype(int).tolist()))
+                             .values(status="WIP"))
+    ledger.audit(conn, "credit", "invoices", number, audit_before,
+                 {"credit_note": number, "total_minor": header["total_minor"],
+                  "reason": reason, "return_wip": return_wip}, actor=actor)
