@@ -1658,12 +1658,14 @@ def write_exports(demo: DemoFirm, directory: Path) -> dict[str, Path]:
     text, so a narrative starting with '=' is never a formula), ``expenses.csv`` (UTF-8, ISO
     dates, plain decimal amounts) and ``ground_truth.csv``.
     """
+    from billxl.excel.demo_files import write_time_export
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"time": directory / "time_entries.xlsx", "expenses": directory / "expenses.csv",
              "ground_truth": directory / "ground_truth.csv"}
     with atomic_path(paths["time"]) as tmp:
-        _write_time_xlsx(demo.time_export, tmp)
+        write_time_export(demo.time_export, tmp, TIME_EXPORT_COLUMNS)
     with atomic_path(paths["expenses"]) as tmp:
         _plain_text(demo.expense_export).to_csv(tmp, index=False, encoding="utf-8",
                                                 lineterminator="\n")
@@ -1682,60 +1684,6 @@ def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             out[name] = values.map(lambda v: v.isoformat() if isinstance(v, date) else str(v))
     return pd.DataFrame(out)
-
-
-def _write_time_xlsx(frame: pd.DataFrame, path: Path) -> None:
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(str(path), {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-        "strings_to_urls": False})
-    try:
-        sheet = book.add_worksheet("Time entries")
-        bold = book.add_format({"bold": True})
-        day_format = book.add_format({"num_format": "yyyy-mm-dd"})
-        hours_format = book.add_format({"num_format": "0.0##"})
-        money_format = book.add_format({"num_format": "#,##0.00"})
-        columns = list(TIME_EXPORT_COLUMNS)
-        widths = {"entry_id": 16, "date": 11, "timekeeper_name": 22, "matter_id": 12,
-                  "narrative": 70, "entered_on": 11}
-        for j, name in enumerate(columns):
-            sheet.set_column(j, j, widths.get(name, 10))
-            sheet.write_string(0, j, name, bold)
-        sheet.freeze_panes(1, 0)
-
-        # Numbers and dates go in as doubles: a date is its Excel serial with a date format.
-        epoch = np.datetime64("1899-12-30", "D")
-
-        def serials(name):
-            days = np.array(frame[name].tolist(), dtype="datetime64[D]")
-            return (days - epoch).astype(np.int64).tolist()
-
-        def numbers(name):
-            return [float(v) for v in frame[name].tolist()]
-
-        kinds = {"date": ("date", serials("date")), "entered_on": ("date", serials("entered_on")),
-                 "hours": ("hours", numbers("hours")), "rate": ("money", numbers("rate")),
-                 "amount": ("money", numbers("amount")),
-                 "billable": ("bool", frame["billable"].tolist())}
-        data = [kinds[c][1] if c in kinds else frame[c].tolist() for c in columns]
-        kind = [kinds[c][0] if c in kinds else "text" for c in columns]
-        write_string, write_number = sheet.write_string, sheet.write_number
-        write_boolean = sheet.write_boolean
-        formats = {"date": day_format, "hours": hours_format, "money": money_format}
-        plan = list(enumerate(kind))
-        for i, row in enumerate(zip(*data, strict=True), start=1):
-            for j, how in plan:
-                value = row[j]
-                if how == "text":
-                    if value:
-                        write_string(i, j, value)
-                elif how == "bool":
-                    write_boolean(i, j, value)
-                else:
-                    write_number(i, j, value, formats[how])
-    finally:
-        book.close()
 
 
 VAT_RATES = (("GB", "VAT", "20"), ("DE", "VAT", "19"), ("FR", "VAT", "20"), ("NL", "VAT", "21"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -51,49 +51,13 @@ class DemoResult:
     evaluation: pd.DataFrame | None = None  # recall and precision per rule vs the ground truth
 
 
-def _partner_review(path: Path, signed_on: date) -> None:
-    """What a billing partner does with a pre-bill in the demo: write off the duplicates the
-    checks found, write down vague and block-billed time by a fifth, put internal conferences
-    at no charge, and sign every matter. Edited in the workbook itself, as a person would."""
-    from openpyxl import load_workbook
-
-    from billxl.excel.prebill_workbook import SHEET
-
-    book = load_workbook(path)
-    sheet = book[SHEET]
-    header = next(r for r in sheet.iter_rows(max_row=20) if r[0].value == "Date")
-    col = {c.value: c.column for c in header if c.value}
-    initials = "".join(w[0] for w in str(sheet.cell(2, 1).value or "").split()[-2:]) or "BP"
-    for row in range(header[0].row + 1, sheet.max_row + 1):
-        kind = sheet.cell(row, col["entry_kind"]).value
-
-        def put(name, value, row=row):
-            sheet.cell(row, col[name]).value = value
-
-        if kind == "approval":
-            put("Narrative", initials.upper())
-            put("Worked value", datetime.combine(signed_on, datetime.min.time()))
-            continue
-        found = str(sheet.cell(row, col["Open findings"]).value or "")
-        hours = sheet.cell(row, col["Bill hours"]).value
-        if "DUPLICATE" in found:
-            put("Action", "write_off")
-            put("Reason", "WD-DUP")
-        elif "INTERNAL_CONFERENCE" in found:
-            put("Action", "no_charge")
-            put("Reason", "WD-CLIENT")
-        elif kind == "time" and ("VAGUE" in found or "BLOCK_BILLING" in found) and hours:
-            put("Bill hours", round(float(hours) * 0.8, 1))
-            put("Reason", "WD-INEFF")
-    book.save(path)
-
-
 def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoResult,
                     progress: Progress) -> None:
     """Pre-bills -> the partners' edits and approval -> final invoices -> documents."""
     from billxl.billing import prebill
     from billxl.billing.invoicing import finalize
     from billxl.documents import render_invoices
+    from billxl.excel.demo_files import review_prebill
     from billxl.periods import month_range
 
     start, end = month_range(month)
@@ -108,7 +72,7 @@ def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoRes
     written_down = 0
     for i, (_partner, path) in enumerate(sorted(books.items())):
         progress("Partners' edits and approval", i, len(books))
-        _partner_review(path, signed_on)
+        review_prebill(path, signed_on)
         applied = prebill.apply_prebill(ledger, path, actor="demo")
         written_down += applied.lines_changed
     progress("Partners' edits and approval", len(books), len(books))
