@@ -287,6 +287,10 @@ class CashLedger(RuleBasedStateMachine):
         assert (cash_in[live] == (allocated + unapplied + refunded).to_numpy()[live]).all()
         assert (allocated.to_numpy()[~live] == 0).all() and (unapplied[~live] == 0).all()
         assert (allocated >= 0).all() and (allocated + refunded <= rec["amount_minor"]).all()
+        # the stored unapplied amount is the credit figure computed from the journals
+        figure = payments.unapplied_cash(self.ledger).set_index("receipt_pk")["unapplied_minor"]
+        stored = rec.loc[live & (rec["unapplied_minor"] > 0).to_numpy(), "unapplied_minor"]
+        assert figure.sort_index().to_dict() == stored.sort_index().to_dict()
         assert not rec.duplicated(["source", "source_key"]).any()
 
     @invariant()

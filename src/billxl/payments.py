@@ -74,7 +74,7 @@ from billxl.cells import (
     too_precise_money,
 )
 from billxl.errors import InputError, LedgerError, Problem
-from billxl.figures import balances
+from billxl.figures import balances, credit
 from billxl.reference import Reference
 from billxl.store import reads
 from billxl.store import tables as t
@@ -1505,15 +1505,21 @@ def receipts(ledger, *, status: str | None = None, client: str | None = None) ->
 
 def unapplied_cash(ledger, *, client: str | None = None,
                    unmatched_only: bool = False) -> pd.DataFrame:
-    """Receipts with cash not applied: unmatched ones, and (unless told) credits on account."""
-    rc = t.receipts.c
-    query = sa.select(t.receipts).where(rc.status != "reversed", rc.unapplied_minor > 0)
+    """Receipts with cash not applied: unmatched ones, and (unless told) credits on account.
+
+    What is unapplied is :func:`billxl.figures.credit.unapplied` over the journals (the
+    receipt's stored ``unapplied_minor`` is kept equal to it by every write).
+    """
+    rows = receipts(ledger, client=client)
+    rows = rows[rows["status"] != "reversed"]
     if unmatched_only:
-        query = query.where(rc.status == "unmatched")
-    if client:
-        query = query.where(rc.client_id == client)
-    return ledger.read_frame(query.order_by(rc.received_on, rc.receipt_pk),
-                             dates=("received_on", "reversed_on"))
+        rows = rows[rows["status"] == "unmatched"]
+    with ledger.engine.connect() as conn:
+        j = reads.cash_journals(conn)
+    held = credit.unapplied(j.receipts, j.allocations, j.refunds).set_index("receipt_pk")
+    rows = rows.assign(unapplied_minor=rows["receipt_pk"].map(held["unapplied_minor"])
+                       .fillna(0).astype("int64"))
+    return rows[rows["unapplied_minor"] > 0].reset_index(drop=True)
 
 
 def demo_receipts(invoices: pd.DataFrame, month: str, *, seed: int = 2026,
