@@ -42,7 +42,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import money
 from billxl.billing.vocabulary import ACTIONS, REASON_CODES
@@ -51,6 +50,7 @@ from billxl.money import Rounding
 from billxl.periods import month_range
 from billxl.rates import resolve_rates
 from billxl.reference import Reference
+from billxl.store import billing as store
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger, current_actor
 
@@ -83,7 +83,6 @@ EDITABLE = ("bill_qty_milli", "bill_rate_minor", "bill_amount_minor", "action", 
 _WORKED = ("worked_qty_milli", "standard_rate_minor", "worked_amount_minor")
 _KEY = ["prebill_pk", "entry_kind", "entry_pk"]
 _NOT_BILLED = ("no_charge", "write_off")
-_LOCK_KEY = 0x62696C6C  # 'bill': serialises pre-bill writers on PostgreSQL
 
 
 # =================================================================================== lines
@@ -193,30 +192,6 @@ def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
 
 
 # =================================================================================== create
-def _serialise(conn: sa.Connection) -> None:
-    """One pre-bill writer at a time (SQLite's BEGIN IMMEDIATE already does this)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
-
-
-def _wip(ledger: Ledger, conn: sa.Connection, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    te, ex = t.time_entries, t.expenses
-    entries = ledger.read_frame(sa.select(te).where(te.c.status == "WIP", te.c.work_date <= end)
-                                .order_by(te.c.entry_pk), conn, dates=("work_date", "entered_on"))
-    expenses = ledger.read_frame(sa.select(ex).where(ex.c.status == "WIP", ex.c.work_date <= end)
-                                 .order_by(ex.c.expense_pk), conn, dates=("work_date",))
-    return entries, expenses
-
-
-def _open_lines(ledger: Ledger, conn: sa.Connection) -> pd.DataFrame:
-    """Every line of an open (draft or approved) pre-bill, with its pre-bill's fields."""
-    pb, pl = t.prebills, t.prebill_lines
-    query = (sa.select(pl, pb.c.month, pb.c.matter_id, pb.c.status, pb.c.created_at)
-             .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
-             .where(pb.c.status.in_(OPEN_STATUSES)))
-    return ledger.read_frame(query, conn)
-
-
 def _changed_matters(fresh: pd.DataFrame, drafts: pd.DataFrame) -> set:
     """Matters whose draft lines no longer match their WIP (entries or worked values differ)."""
     cols = ["matter_id", "entry_kind", "entry_pk", *_WORKED]
@@ -231,19 +206,14 @@ def _changed_matters(fresh: pd.DataFrame, drafts: pd.DataFrame) -> set:
     return set(both.loc[both["_merge"] != "both", "matter_id"])
 
 
-def _edited_keys(ledger: Ledger, conn: sa.Connection, pks: list[int],
-                 since: datetime | None) -> pd.DataFrame:
+def _edited_keys(ledger: Ledger, conn, pks: list[int], since: datetime | None) -> pd.DataFrame:
     """(prebill_pk, entry_kind, entry_pk) of the lines of ``pks`` that an edit has changed."""
     empty = pd.DataFrame({"prebill_pk": pd.Series(dtype="int64"),
                           "entry_kind": pd.Series(dtype=object),
                           "entry_pk": pd.Series(dtype="int64")})
     if not pks:
         return empty
-    al = t.audit_log
-    query = sa.select(al.c.row_key).where(al.c.table_name == "prebill_lines")
-    if since is not None:
-        query = query.where(al.c.at >= since)
-    keys = ledger.read_frame(query.distinct(), conn)["row_key"].astype(str)
+    keys = store.read_edited_line_keys(ledger, conn, since)
     parts = keys.str.split("/", expand=True)
     if parts.empty or parts.shape[1] != 3:
         return empty
@@ -273,13 +243,11 @@ def create_prebills(ledger: Ledger, month: str, *, partner: str | None = None,
     actor = actor or current_actor()
     now = datetime.now(UTC)
     with ledger.transaction() as conn:
-        _serialise(conn)
+        store.lock_prebill_writers(conn)
         reference = Reference.from_ledger(ledger, conn)
         matters = reference.matters
-        entries, expenses = _wip(ledger, conn, end)
-        open_lines = _open_lines(ledger, conn)
-        pb = t.prebills
-        open_bills = ledger.read_frame(sa.select(pb).where(pb.c.status.in_(OPEN_STATUSES)), conn)
+        entries, expenses = store.read_wip(ledger, conn, end)
+        open_bills, open_lines = store.read_open_prebills(ledger, conn, OPEN_STATUSES)
 
         # Entries on an approved pre-bill stay there until it is finalized.
         approved_lines = open_lines[open_lines["status"] == "approved"]
@@ -320,7 +288,7 @@ def create_prebills(ledger: Ledger, month: str, *, partner: str | None = None,
     return created
 
 
-def _carry_edits(ledger: Ledger, conn: sa.Connection, fresh: pd.DataFrame,
+def _carry_edits(ledger: Ledger, conn, fresh: pd.DataFrame,
                  draft_lines: pd.DataFrame, superseded: pd.DataFrame):
     """Put the partner's applied edits of superseded drafts onto the rebuilt lines."""
     pks = superseded["prebill_pk"].astype("int64").tolist()
@@ -360,7 +328,7 @@ def _carry_edits(ledger: Ledger, conn: sa.Connection, fresh: pd.DataFrame,
     return fresh, carried
 
 
-def _insert_prebills(ledger: Ledger, conn: sa.Connection, fresh: pd.DataFrame,
+def _insert_prebills(ledger: Ledger, conn, fresh: pd.DataFrame,
                      matters: pd.DataFrame, superseded: pd.DataFrame, month: str,
                      now: datetime, actor: str) -> pd.DataFrame:
     columns = ["prebill_pk", "month", "matter_id", "billing_partner_id", "currency", "lines",
@@ -382,36 +350,28 @@ def _insert_prebills(ledger: Ledger, conn: sa.Connection, fresh: pd.DataFrame,
              "note": None if pd.isna(r) else f"replaces pre-bill {int(r)}"}
             for m, p, r in zip(per_matter["matter_id"], per_matter["billing_partner_id"],
                                per_matter["replaces"], strict=True)]
-    result = conn.execute(t.prebills.insert().returning(t.prebills.c.prebill_pk,
-                                                        sort_by_parameter_order=True), rows)
-    per_matter["prebill_pk"] = [int(pk) for pk in result.scalars()]
+    audits = [{"month": month, "matter_id": r["matter_id"], "status": "draft",
+               "billing_partner_id": r["billing_partner_id"], "lines": int(r["lines"]),
+               "to_bill_minor": int(r["to_bill_minor"]), "currency": r["currency"],
+               "replaces": None if pd.isna(r["replaces"]) else int(r["replaces"])}
+              for r in per_matter.to_dict("records")]
+    position = pd.Series(np.arange(len(per_matter)), index=per_matter["matter_id"])
+    lines = fresh[["entry_kind", "entry_pk", *_WORKED, *EDITABLE]].assign(
+        prebill=fresh["matter_id"].map(position).to_numpy())
+    per_matter["prebill_pk"] = store.insert_prebills(ledger, conn, rows, lines, audits,
+                                                     actor=actor)
     per_matter["month"] = month
-    lines = fresh.assign(prebill_pk=fresh["matter_id"].map(
-        per_matter.set_index("matter_id")["prebill_pk"]))
-    ledger.bulk_insert(conn, t.prebill_lines,
-                       lines[["prebill_pk", "entry_kind", "entry_pk", *_WORKED, *EDITABLE]])
-    ledger.audit_many(conn, "insert", "prebills", [
-        (str(r["prebill_pk"]), None,
-         {"month": month, "matter_id": r["matter_id"], "status": "draft",
-          "billing_partner_id": r["billing_partner_id"], "lines": int(r["lines"]),
-          "to_bill_minor": int(r["to_bill_minor"]), "currency": r["currency"],
-          "replaces": None if pd.isna(r["replaces"]) else int(r["replaces"])})
-        for r in per_matter.to_dict("records")], actor=actor)
     return per_matter[columns]
 
 
-def _supersede(ledger: Ledger, conn: sa.Connection, superseded: pd.DataFrame,
-               created: pd.DataFrame, actor: str) -> None:
+def _supersede(ledger: Ledger, conn, superseded: pd.DataFrame, created: pd.DataFrame,
+               actor: str) -> None:
     if superseded.empty:
         return
     pks = superseded["prebill_pk"].astype("int64").tolist()
-    conn.execute(sa.update(t.prebills).where(t.prebills.c.prebill_pk.in_(pks))
-                 .values(status="superseded"))
     by = created.set_index("matter_id")["prebill_pk"] if len(created) else pd.Series(dtype=object)
-    ledger.audit_many(conn, "update", "prebills", [
-        (str(int(pk)), {"status": "draft"},
-         {"status": "superseded", "replaced_by": None if m not in by.index else int(by[m])})
-        for pk, m in zip(pks, superseded["matter_id"], strict=True)], actor=actor)
+    store.supersede_prebills(ledger, conn, pks, [None if m not in by.index else int(by[m])
+                                                 for m in superseded["matter_id"]], actor=actor)
 
 
 # =================================================================================== view
@@ -426,31 +386,7 @@ def prebill_frame(ledger: Ledger, month: str, partner: str | None = None) -> pd.
     entry, one 'RULE: message' per line of text) and finding_severity (the worst of them).
     """
     month_range(month)  # refuses anything that is not YYYY-MM
-    pb, pl, te, ex, fi = t.prebills, t.prebill_lines, t.time_entries, t.expenses, t.findings
-    where = [pb.c.month == month, pb.c.status.in_(OPEN_STATUSES)]
-    if partner:
-        where.append(pb.c.billing_partner_id == partner)
-    head = [pl, pb.c.month, pb.c.matter_id, pb.c.billing_partner_id,
-            pb.c.status.label("prebill_status"), pb.c.approved_by, pb.c.approved_at]
-    with ledger.engine.connect() as conn:
-        time = ledger.read_frame(
-            sa.select(*head, te.c.entry_id, te.c.status.label("entry_status"), te.c.work_date,
-                      te.c.timekeeper_id, te.c.narrative, te.c.task_code, te.c.activity_code)
-            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
-            .join(te, sa.and_(pl.c.entry_kind == "time", te.c.entry_pk == pl.c.entry_pk))
-            .where(*where), conn, dates=("work_date",))
-        cost = ledger.read_frame(
-            sa.select(*head, ex.c.entry_id, ex.c.status.label("entry_status"), ex.c.work_date,
-                      ex.c.timekeeper_id, ex.c.narrative, ex.c.expense_code)
-            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
-            .join(ex, sa.and_(pl.c.entry_kind == "expense", ex.c.expense_pk == pl.c.entry_pk))
-            .where(*where), conn, dates=("work_date",))
-        found = ledger.read_frame(
-            sa.select(fi.c.entry_kind, fi.c.entry_pk, fi.c.rule, fi.c.severity, fi.c.message)
-            .join(pl, sa.and_(pl.c.entry_kind == fi.c.entry_kind, pl.c.entry_pk == fi.c.entry_pk))
-            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
-            .where(*where, fi.c.status.in_(("open", "queried")))
-            .order_by(fi.c.entry_kind, fi.c.entry_pk, fi.c.severity, fi.c.rule), conn)
+    time, cost, found = store.read_prebill_view(ledger, month, partner, OPEN_STATUSES)
     reference = Reference.from_ledger(ledger)
 
     frame = pd.concat([time.assign(expense_code=None), cost.assign(task_code=None,
@@ -626,17 +562,11 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
     heading = wb.HEADERS
 
     with ledger.transaction() as conn:
-        _serialise(conn)
+        store.lock_prebill_writers(conn)
         pks = sorted({int(p) for p in pd.concat([lines["prebill_pk"], signs["prebill_pk"]])})
-        pb, pl = t.prebills, t.prebill_lines
-        bills_q = sa.select(pb).where(pb.c.prebill_pk.in_(pks))
-        if conn.dialect.name == "postgresql":
-            bills_q = bills_q.with_for_update()  # finalize waits for us, and we for it
-        bills = ledger.read_frame(bills_q, conn).set_index("prebill_pk")
-        stored = ledger.read_frame(sa.select(pl).where(pl.c.prebill_pk.in_(pks)), conn)
-        stored = stored.astype({"prebill_pk": "int64", "entry_pk": "int64"})
-        stored["entry_kind"] = stored["entry_kind"].astype(object)
-        status = _entry_status(ledger, conn, stored)
+        bills, stored = store.lock_prebills(ledger, conn, pks)
+        bills = bills.set_index("prebill_pk")
+        status = store.read_line_entries(ledger, conn, stored["prebill_pk"].unique().tolist())
         reference = Reference.from_ledger(ledger, conn)
         matters, clients = reference.matters, reference.clients
 
@@ -704,25 +634,6 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
                     result.write_ups[cur_code] = int(mine[mine > 0].sum())
         result.approved, result.reopened = _write_approvals(ledger, conn, approvals, now, actor)
     return result
-
-
-def _entry_status(ledger: Ledger, conn: sa.Connection, stored: pd.DataFrame) -> pd.DataFrame:
-    te, ex, pl = t.time_entries, t.expenses, t.prebill_lines
-    pks = stored["prebill_pk"].unique().tolist()
-    time = ledger.read_frame(
-        sa.select(te.c.entry_pk, te.c.entry_id, te.c.status.label("entry_status"),
-                  te.c.matter_id.label("entry_matter"))
-        .where(te.c.entry_pk.in_(sa.select(pl.c.entry_pk).where(
-            pl.c.prebill_pk.in_(pks), pl.c.entry_kind == "time"))), conn)
-    cost = ledger.read_frame(
-        sa.select(ex.c.expense_pk.label("entry_pk"), ex.c.entry_id,
-                  ex.c.status.label("entry_status"), ex.c.matter_id.label("entry_matter"))
-        .where(ex.c.expense_pk.in_(sa.select(pl.c.entry_pk).where(
-            pl.c.prebill_pk.in_(pks), pl.c.entry_kind == "expense"))), conn)
-    both = pd.concat([time.assign(entry_kind="time"), cost.assign(entry_kind="expense")],
-                     ignore_index=True)
-    both["entry_kind"] = both["entry_kind"].astype(object)
-    return both.astype({"entry_pk": "int64"})
 
 
 def _amounts_from_formula(lines: pd.DataFrame) -> pd.DataFrame:
@@ -924,37 +835,31 @@ def _ordered(problems: list[Problem], heading: dict) -> list[Problem]:
     return sorted(unique, key=lambda p: (p.row is None, p.row or 0, order.get(p.column or "", -1)))
 
 
-def _write_lines(ledger: Ledger, conn: sa.Connection, changes: pd.DataFrame, cur: dict,
-                 todo: np.ndarray, actor: str) -> None:
+def _write_lines(ledger: Ledger, conn, changes: pd.DataFrame, cur: dict, todo: np.ndarray,
+                 actor: str) -> None:
     before = pd.DataFrame({c: cur[c][todo].to_numpy(dtype=object) for c in EDITABLE})
     after = pd.DataFrame({c: changes[c].astype(object).to_numpy() for c in EDITABLE})
-    pl = t.prebill_lines
-    stmt = (pl.update().where(pl.c.prebill_pk == sa.bindparam("k_pb"),
-                              pl.c.entry_kind == sa.bindparam("k_kind"),
-                              pl.c.entry_pk == sa.bindparam("k_entry"))
-            .values({c: sa.bindparam(f"v_{c}") for c in EDITABLE}))
-    params, audits = [], []
+    keys, values, audits = [], [], []
     for key, b, a in zip(changes[_KEY].itertuples(index=False), before.to_dict("records"),
                          after.to_dict("records"), strict=True):
         a = {c: _plain(v) for c, v in a.items()}
-        params.append({"k_pb": int(key[0]), "k_kind": key[1], "k_entry": int(key[2]),
-                       **{f"v_{c}": a[c] for c in EDITABLE}})
+        keys.append((int(key[0]), key[1], int(key[2])))
+        values.append({c: a[c] for c in EDITABLE})
         audits.append((line_key(*key), *_changed_only(b, a)))
-    conn.execute(stmt, params)
-    ledger.audit_many(conn, "update", "prebill_lines", audits, actor=actor)
+    store.update_prebill_lines(ledger, conn, keys, values, audits, actor=actor)
 
 
-def _write_approvals(ledger: Ledger, conn: sa.Connection, approvals: _Approvals, now: datetime,
+def _write_approvals(ledger: Ledger, conn, approvals: _Approvals, now: datetime,
                      actor: str) -> tuple[list[int], list[int]]:
     signs = approvals.frame
-    pb = t.prebills
-    approved, reopened, audits = [], [], []
+    approved, reopened, audits, changes = [], [], [], []
     for r in signs[approvals.approve].to_dict("records"):
         on = pd.Timestamp(r["new_on"]).date()
         # Signed today: the moment of applying; another day: that day (midnight UTC).
         at = now if on == now.date() else datetime(on.year, on.month, on.day, tzinfo=UTC)
-        conn.execute(pb.update().where(pb.c.prebill_pk == int(r["prebill_pk"]))
-                     .values(status="approved", approved_by=r["approved_by"], approved_at=at))
+        changes.append((int(r["prebill_pk"]), {"status": "approved",
+                                               "approved_by": r["approved_by"],
+                                               "approved_at": at}))
         audits.append((str(int(r["prebill_pk"])),
                        {"status": r["status"], "approved_by": r["cur_by"],
                         "approved_on": _iso(r["cur_on"])},
@@ -962,14 +867,14 @@ def _write_approvals(ledger: Ledger, conn: sa.Connection, approvals: _Approvals,
                         "approved_on": on.isoformat()}))
         approved.append(int(r["prebill_pk"]))
     for r in signs[approvals.reopen].to_dict("records"):
-        conn.execute(pb.update().where(pb.c.prebill_pk == int(r["prebill_pk"]))
-                     .values(status="draft", approved_by=None, approved_at=None))
+        changes.append((int(r["prebill_pk"]), {"status": "draft", "approved_by": None,
+                                               "approved_at": None}))
         audits.append((str(int(r["prebill_pk"])),
                        {"status": "approved", "approved_by": r["cur_by"],
                         "approved_on": _iso(r["cur_on"])},
                        {"status": "draft", "approved_by": None, "approved_on": None}))
         reopened.append(int(r["prebill_pk"]))
-    ledger.audit_many(conn, "update", "prebills", audits, actor=actor)
+    store.set_prebill_approvals(ledger, conn, changes, audits, actor=actor)
     return approved, reopened
 
 

@@ -37,6 +37,18 @@ __all__ = [
     "read_invoice_lines",
     "read_credited_lines",
     "write_credit_note",
+    "PREBILL_LOCK_KEY",
+    "lock_prebill_writers",
+    "read_wip",
+    "read_open_prebills",
+    "read_edited_line_keys",
+    "insert_prebills",
+    "supersede_prebills",
+    "read_prebill_view",
+    "lock_prebills",
+    "read_line_entries",
+    "update_prebill_lines",
+    "set_prebill_approvals",
 ]
 
 IN_LIST_BOUND = 30_000  # rows per IN (...) list, under every driver's parameter limit
@@ -300,3 +312,168 @@ def write_credit_note(ledger: Ledger, conn: sa.Connection, header: dict, lines: 
     ledger.audit(conn, "credit", "invoices", number, audit_before,
                  {"credit_note": number, "total_minor": header["total_minor"],
                   "reason": reason, "return_wip": return_wip}, actor=actor)
+
+
+# =================================================================================== pre-bills
+PREBILL_LOCK_KEY = 0x62696C6C  # 'bill': serialises pre-bill writers on PostgreSQL
+
+
+def lock_prebill_writers(conn: sa.Connection) -> None:
+    """One pre-bill writer at a time (SQLite's BEGIN IMMEDIATE already does this)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PREBILL_LOCK_KEY)))
+
+
+def read_wip(ledger: Ledger, conn: sa.Connection,
+             end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """WIP time entries and expenses worked up to ``end``, in key order."""
+    te, ex = t.time_entries, t.expenses
+    entries = ledger.read_frame(sa.select(te).where(te.c.status == "WIP", te.c.work_date <= end)
+                                .order_by(te.c.entry_pk), conn, dates=("work_date", "entered_on"))
+    expenses = ledger.read_frame(sa.select(ex).where(ex.c.status == "WIP", ex.c.work_date <= end)
+                                 .order_by(ex.c.expense_pk), conn, dates=("work_date",))
+    return entries, expenses
+
+
+def read_open_prebills(ledger: Ledger, conn: sa.Connection,
+                       statuses: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pre-bills in ``statuses`` (draft, approved) and every line of them, each line with
+    its pre-bill's month, matter_id, status and created_at."""
+    pb, pl = t.prebills, t.prebill_lines
+    statuses = list(statuses)
+    lines = ledger.read_frame(
+        sa.select(pl, pb.c.month, pb.c.matter_id, pb.c.status, pb.c.created_at)
+        .join(pb, pb.c.prebill_pk == pl.c.prebill_pk).where(pb.c.status.in_(statuses)), conn)
+    bills = ledger.read_frame(sa.select(pb).where(pb.c.status.in_(statuses)), conn)
+    return bills, lines
+
+
+def read_edited_line_keys(ledger: Ledger, conn: sa.Connection,
+                          since: datetime | None) -> pd.Series:
+    """The audit keys of pre-bill lines that an edit changed (since a moment, or ever)."""
+    al = t.audit_log
+    query = sa.select(al.c.row_key).where(al.c.table_name == "prebill_lines")
+    if since is not None:
+        query = query.where(al.c.at >= since)
+    return ledger.read_frame(query.distinct(), conn)["row_key"].astype(str)
+
+
+def insert_prebills(ledger: Ledger, conn: sa.Connection, rows: list[dict], lines: pd.DataFrame,
+                    audits: list[dict], *, actor: str) -> list[int]:
+    """Insert draft pre-bills (``rows``) and their lines: ``lines["prebill"]`` is the row's
+    position; each pre-bill is audited with its ``audits`` entry. Returns their keys."""
+    result = conn.execute(t.prebills.insert().returning(t.prebills.c.prebill_pk,
+                                                        sort_by_parameter_order=True), rows)
+    pks = [int(pk) for pk in result.scalars()]
+    lines = lines.assign(prebill_pk=np.asarray(pks, dtype=np.int64)[
+        lines.pop("prebill").to_numpy(dtype=np.int64)])
+    ledger.bulk_insert(conn, t.prebill_lines, lines)
+    ledger.audit_many(conn, "insert", "prebills",
+                      [(str(pk), None, after) for pk, after in zip(pks, audits, strict=True)],
+                      actor=actor)
+    return pks
+
+
+def supersede_prebills(ledger: Ledger, conn: sa.Connection, pks: list[int],
+                       replaced_by: list[int | None], *, actor: str) -> None:
+    """Mark draft pre-bills superseded (audited with the pre-bill that replaces each)."""
+    conn.execute(sa.update(t.prebills).where(t.prebills.c.prebill_pk.in_(pks))
+                 .values(status="superseded"))
+    ledger.audit_many(conn, "update", "prebills", [
+        (str(int(pk)), {"status": "draft"}, {"status": "superseded", "replaced_by": by})
+        for pk, by in zip(pks, replaced_by, strict=True)], actor=actor)
+
+
+def read_prebill_view(ledger: Ledger, month: str, partner: str | None,
+                      statuses: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What a month's pre-bill workbook shows, as three frames: the time lines and the expense
+    lines of its open pre-bills (each with its pre-bill's and its entry's fields) and the open
+    or queried findings of their entries."""
+    pb, pl, te, ex, fi = t.prebills, t.prebill_lines, t.time_entries, t.expenses, t.findings
+    where = [pb.c.month == month, pb.c.status.in_(list(statuses))]
+    if partner:
+        where.append(pb.c.billing_partner_id == partner)
+    head = [pl, pb.c.month, pb.c.matter_id, pb.c.billing_partner_id,
+            pb.c.status.label("prebill_status"), pb.c.approved_by, pb.c.approved_at]
+    with ledger.engine.connect() as conn:
+        time = ledger.read_frame(
+            sa.select(*head, te.c.entry_id, te.c.status.label("entry_status"), te.c.work_date,
+                      te.c.timekeeper_id, te.c.narrative, te.c.task_code, te.c.activity_code)
+            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
+            .join(te, sa.and_(pl.c.entry_kind == "time", te.c.entry_pk == pl.c.entry_pk))
+            .where(*where), conn, dates=("work_date",))
+        cost = ledger.read_frame(
+            sa.select(*head, ex.c.entry_id, ex.c.status.label("entry_status"), ex.c.work_date,
+                      ex.c.timekeeper_id, ex.c.narrative, ex.c.expense_code)
+            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
+            .join(ex, sa.and_(pl.c.entry_kind == "expense", ex.c.expense_pk == pl.c.entry_pk))
+            .where(*where), conn, dates=("work_date",))
+        found = ledger.read_frame(
+            sa.select(fi.c.entry_kind, fi.c.entry_pk, fi.c.rule, fi.c.severity, fi.c.message)
+            .join(pl, sa.and_(pl.c.entry_kind == fi.c.entry_kind, pl.c.entry_pk == fi.c.entry_pk))
+            .join(pb, pb.c.prebill_pk == pl.c.prebill_pk)
+            .where(*where, fi.c.status.in_(("open", "queried")))
+            .order_by(fi.c.entry_kind, fi.c.entry_pk, fi.c.severity, fi.c.rule), conn)
+    return time, cost, found
+
+
+def lock_prebills(ledger: Ledger, conn: sa.Connection,
+                  pks: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pre-bills by key (locked on PostgreSQL: finalize waits for an application, and it for
+    finalize) and their stored lines (``prebill_pk``, ``entry_pk`` int64)."""
+    pb, pl = t.prebills, t.prebill_lines
+    bills_q = sa.select(pb).where(pb.c.prebill_pk.in_(pks))
+    if conn.dialect.name == "postgresql":
+        bills_q = bills_q.with_for_update()
+    bills = ledger.read_frame(bills_q, conn)
+    stored = ledger.read_frame(sa.select(pl).where(pl.c.prebill_pk.in_(pks)), conn)
+    stored = stored.astype({"prebill_pk": "int64", "entry_pk": "int64"})
+    stored["entry_kind"] = stored["entry_kind"].astype(object)
+    return bills, stored
+
+
+def read_line_entries(ledger: Ledger, conn: sa.Connection, pks: list[int]) -> pd.DataFrame:
+    """The entries on the lines of pre-bills ``pks``: entry_kind, entry_pk, entry_id,
+    entry_status and entry_matter."""
+    te, ex, pl = t.time_entries, t.expenses, t.prebill_lines
+    time = ledger.read_frame(
+        sa.select(te.c.entry_pk, te.c.entry_id, te.c.status.label("entry_status"),
+                  te.c.matter_id.label("entry_matter"))
+        .where(te.c.entry_pk.in_(sa.select(pl.c.entry_pk).where(
+            pl.c.prebill_pk.in_(pks), pl.c.entry_kind == "time"))), conn)
+    cost = ledger.read_frame(
+        sa.select(ex.c.expense_pk.label("entry_pk"), ex.c.entry_id,
+                  ex.c.status.label("entry_status"), ex.c.matter_id.label("entry_matter"))
+        .where(ex.c.expense_pk.in_(sa.select(pl.c.entry_pk).where(
+            pl.c.prebill_pk.in_(pks), pl.c.entry_kind == "expense"))), conn)
+    both = pd.concat([time.assign(entry_kind="time"), cost.assign(entry_kind="expense")],
+                     ignore_index=True)
+    both["entry_kind"] = both["entry_kind"].astype(object)
+    return both.astype({"entry_pk": "int64"})
+
+
+def update_prebill_lines(ledger: Ledger, conn: sa.Connection,
+                         keys: list[tuple[int, str, int]], values: list[dict],
+                         audits: list[tuple[str, dict, dict]], *, actor: str) -> None:
+    """Set the fields in ``values`` of each pre-bill line (keyed prebill_pk, entry_kind,
+    entry_pk) in one statement; ``audits`` are the lines' (key, before, after)."""
+    pl = t.prebill_lines
+    columns = list(values[0]) if values else []
+    stmt = (pl.update().where(pl.c.prebill_pk == sa.bindparam("k_pb"),
+                              pl.c.entry_kind == sa.bindparam("k_kind"),
+                              pl.c.entry_pk == sa.bindparam("k_entry"))
+            .values({c: sa.bindparam(f"v_{c}") for c in columns}))
+    params = [{"k_pb": pb, "k_kind": kind, "k_entry": entry, **{f"v_{c}": v[c] for c in columns}}
+              for (pb, kind, entry), v in zip(keys, values, strict=True)]
+    conn.execute(stmt, params)
+    ledger.audit_many(conn, "update", "prebill_lines", audits, actor=actor)
+
+
+def set_prebill_approvals(ledger: Ledger, conn: sa.Connection, changes: list[tuple[int, dict]],
+                          audits: list[tuple[str, dict, dict]], *, actor: str) -> None:
+    """Approve or reopen pre-bills: each (prebill_pk, status/approved_by/approved_at values),
+    audited with ``audits``."""
+    pb = t.prebills
+    for pk, values in changes:
+        conn.execute(pb.update().where(pb.c.prebill_pk == pk).values(**values))
+    ledger.audit_many(conn, "update", "prebills", audits, actor=actor)
