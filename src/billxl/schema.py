@@ -265,9 +265,12 @@ def typed(columns: dict[str, object], spec: dict[str, str]) -> pd.DataFrame:
         values = columns.get(name)
         if values is None:
             values = [None] * n
-        if dtype.startswith("datetime64"):
-            out[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype(dtype)
-        elif dtype == "bool":
+        if dtype.startswith("datetime64"):  # date objects, ISO text or datetimes
+            raw = pd.Series(values, dtype=object)
+            if len(raw) and isinstance(raw.dropna().iloc[0] if raw.notna().any() else None, str):
+                raw = raw.str.slice(0, 10)  # a DATE read back as text (SQLite)
+            out[name] = pd.to_datetime(raw).astype(dtype)
+        elif dtype == "bool":  # bool, or 0/1 as SQLite stores it
             out[name] = pd.Series(values, dtype=object).fillna(False).astype(bool)
         else:
             out[name] = pd.Series(values, dtype=object if dtype != "string" else None).astype(dtype)
