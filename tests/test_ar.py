@@ -204,3 +204,12 @@ def test_a_statement_asks_for_what_the_aging_says_is_owed(ledger, tmp_path):
     c3 = ar.statement_context(ledger, "C3", AS_OF)
     assert c3["totals"]["on_account"].minor == 29000 and c3["has_credit"]
     assert not c3["payment"]["due"]  # the firm holds more than the client owes
+
+
+def test_a_statement_workbook_nets_the_credit_off_in_a_live_formula(ledger, tmp_path):
+    from tests.test_documents import named, recalculated
+
+    _credit_ledger(ledger, tmp_path)
+    path = ar.write_statement(ledger, "C3", AS_OF, tmp_path / "c3.xlsx")
+    calc = recalculated(path, tmp_path / "lo")
+    assert round(named(calc, "NetDue").value * 100) == -29000  # 0.00 owed less 290.00 held

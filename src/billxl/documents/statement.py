@@ -180,7 +180,10 @@ def statement_context(client: dict, firm: dict, invoices: pd.DataFrame, as_of: d
             "overdue": amt(overdue),
             "on_account": amt(on_account),
             "net_due": amt(net_due),
+            "net": amt(abs(net_due)),
         },
+        "net_label": str(labels.get("net_due" if net_due >= 0 else "in_credit",
+                                    "Net amount due" if net_due >= 0 else "In credit")),
         "has_credit": on_account != 0,
         "texts": {
             "intro": render_text(texts.get("statement_intro"), as_of=fmt.date(as_of),
