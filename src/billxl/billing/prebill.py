@@ -565,61 +565,12 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
         store.lock_prebill_writers(conn)
         pks = sorted({int(p) for p in pd.concat([lines["prebill_pk"], signs["prebill_pk"]])})
         bills, stored = store.lock_prebills(ledger, conn, pks)
-        bills = bills.set_index("prebill_pk")
         status = store.read_line_entries(ledger, conn, stored["prebill_pk"].unique().tolist())
         reference = Reference.from_ledger(ledger, conn)
-        matters, clients = reference.matters, reference.clients
-
-        lines = lines.merge(stored.rename(columns={c: f"cur_{c}" for c in EDITABLE}),
-                            on=_KEY, how="left", indicator="_stored")
-        lines = lines.merge(status, on=["entry_kind", "entry_pk"], how="left")
-        lines["prebill_status"] = lines["prebill_pk"].map(bills["status"])
-        lines["pb_matter"] = lines["prebill_pk"].map(bills["matter_id"])
-        lines["pb_month"] = lines["prebill_pk"].map(bills["month"])
-        client_of = matters.set_index("matter_id")["client_id"]
-        lines["rounding"] = reference.roundings(lines["pb_matter"].map(client_of))
-        lines["transfer_typed"] = lines["transfer_to"]
-        lines["transfer_to"] = _ledger_spelling(lines["transfer_to"], matters["matter_id"])
-        rows = lines["row"]
-
-        unknown = (lines["_stored"] == "left_only").to_numpy()
-        found.add(unknown, rows, None, lines["entry_pk"],
-                  lambda i: f"pre-bill {int(lines['prebill_pk'].iloc[i])} has no line for this "
-                            "entry in the ledger; write a fresh workbook")
-        lines = _amounts_from_formula(lines)
-        known = ~unknown
-
-        # What changed: N (the workbook now), C (the ledger now), O (when the workbook was written)
-        new = {c: lines[c] for c in EDITABLE}
-        cur = {c: lines[f"cur_{c}"] for c in EDITABLE}
-        orig = {c: lines[f"orig_{c}"] for c in EDITABLE}
-        cur = {c: (_blank_to_none(v) if c in ("action", "transfer_to", "reason_code", "note")
-                   else v.astype("Int64")) for c, v in cur.items()}
-        same_nc = np.logical_and.reduce([_same(new[c], cur[c]).to_numpy() for c in EDITABLE])
-        same_co = np.logical_and.reduce([_same(cur[c], orig[c]).to_numpy() for c in EDITABLE])
-        edited = known & ~same_nc
-        stale = edited & ~same_co
-        found.add(stale, rows, None, None,
-                  "this line was changed in the ledger after the workbook was written "
-                  "(another copy of the workbook applied?); write a fresh workbook and edit that")
-        todo = edited & ~stale
-
-        _check_lines(found, lines, todo, matters, clients, heading)
-        delta = _value(lines["action"], lines["bill_amount_minor"]) - \
-            _value(cur["action"], cur["bill_amount_minor"])
-        # A row whose numbers are already refused cannot be judged a write-down or not.
-        numbers = {heading[k] for k in ("bill_qty_milli", "bill_rate_minor", "bill_amount_minor")}
-        unreadable = lines["row"].isin({p.row for p in read_problems if p.column in numbers})
-        _check_reasons(found, lines, todo & ~unreadable.to_numpy(), delta, cur, heading)
-
-        approvals = _approvals(signs, bills, today, found)
-        _check_prebills(found, lines, todo, approvals, bills, stored, tampered, heading)
-        found.items = _ordered(found.items, heading)
-        if found.items:
-            rows_hit = len({p.row for p in found.items if p.row is not None})
-            raise InputError(f"{shown}: nothing was applied; {len(found.items)} problem(s) in "
-                             f"{rows_hit} row(s) to fix first.", found.items)
-
+        bills = bills.set_index("prebill_pk")
+        plan = _plan_application(lines, signs, tampered, found, read_problems, heading, bills,
+                                 stored, status, reference, today)
+        lines, cur, todo, delta = plan.lines, plan.cur, plan.todo, plan.delta
         changes = lines[todo].copy()
         result = ApplyResult(file=shown, lines_changed=int(todo.sum()))
         if len(changes):
@@ -632,8 +583,81 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
                     result.write_downs[cur_code] = int(-mine[mine < 0].sum())
                 if (mine > 0).any():
                     result.write_ups[cur_code] = int(mine[mine > 0].sum())
-        result.approved, result.reopened = _write_approvals(ledger, conn, approvals, now, actor)
+        result.approved, result.reopened = _write_approvals(ledger, conn, plan.approvals, now,
+                                                            actor)
     return result
+
+
+@dataclass
+class _Plan:
+    """What an application of a pre-bill workbook changes, once every check has passed."""
+
+    lines: pd.DataFrame  # the workbook's lines beside the ledger's (cur_*) and the entries'
+    cur: dict  # the editable fields as the ledger has them now
+    todo: np.ndarray  # the lines to write
+    delta: np.ndarray  # each line's change of billed value (negative: a write-down)
+    approvals: _Approvals
+
+
+def _plan_application(lines: pd.DataFrame, signs: pd.DataFrame, tampered: bool,
+                      found: _Problems, read_problems: list[Problem], heading: dict,
+                      bills: pd.DataFrame, stored: pd.DataFrame, status: pd.DataFrame,
+                      reference: Reference, today: date) -> _Plan:
+    """Check a workbook's lines and approvals against the ledger (pre-bills ``bills`` by key,
+    their ``stored`` lines, their entries' ``status``); raises InputError listing every
+    problem, else says what to write. Pure."""
+    matters, clients = reference.matters, reference.clients
+    lines = lines.merge(stored.rename(columns={c: f"cur_{c}" for c in EDITABLE}),
+                        on=_KEY, how="left", indicator="_stored")
+    lines = lines.merge(status, on=["entry_kind", "entry_pk"], how="left")
+    lines["prebill_status"] = lines["prebill_pk"].map(bills["status"])
+    lines["pb_matter"] = lines["prebill_pk"].map(bills["matter_id"])
+    lines["pb_month"] = lines["prebill_pk"].map(bills["month"])
+    client_of = matters.set_index("matter_id")["client_id"]
+    lines["rounding"] = reference.roundings(lines["pb_matter"].map(client_of))
+    lines["transfer_typed"] = lines["transfer_to"]
+    lines["transfer_to"] = _ledger_spelling(lines["transfer_to"], matters["matter_id"])
+    rows = lines["row"]
+
+    unknown = (lines["_stored"] == "left_only").to_numpy()
+    found.add(unknown, rows, None, lines["entry_pk"],
+              lambda i: f"pre-bill {int(lines['prebill_pk'].iloc[i])} has no line for this "
+                        "entry in the ledger; write a fresh workbook")
+    lines = _amounts_from_formula(lines)
+    known = ~unknown
+
+    # What changed: N (the workbook now), C (the ledger now), O (when the workbook was written)
+    new = {c: lines[c] for c in EDITABLE}
+    cur = {c: lines[f"cur_{c}"] for c in EDITABLE}
+    orig = {c: lines[f"orig_{c}"] for c in EDITABLE}
+    cur = {c: (_blank_to_none(v) if c in ("action", "transfer_to", "reason_code", "note")
+               else v.astype("Int64")) for c, v in cur.items()}
+    same_nc = np.logical_and.reduce([_same(new[c], cur[c]).to_numpy() for c in EDITABLE])
+    same_co = np.logical_and.reduce([_same(cur[c], orig[c]).to_numpy() for c in EDITABLE])
+    edited = known & ~same_nc
+    stale = edited & ~same_co
+    found.add(stale, rows, None, None,
+              "this line was changed in the ledger after the workbook was written "
+              "(another copy of the workbook applied?); write a fresh workbook and edit that")
+    todo = edited & ~stale
+
+    _check_lines(found, lines, todo, matters, clients, heading)
+    delta = _value(lines["action"], lines["bill_amount_minor"]) - \
+        _value(cur["action"], cur["bill_amount_minor"])
+    # A row whose numbers are already refused cannot be judged a write-down or not.
+    numbers = {heading[k] for k in ("bill_qty_milli", "bill_rate_minor", "bill_amount_minor")}
+    unreadable = lines["row"].isin({p.row for p in read_problems if p.column in numbers})
+    _check_reasons(found, lines, todo & ~unreadable.to_numpy(), delta, cur, heading)
+
+    approvals = _approvals(signs, bills, today, found)
+    _check_prebills(found, lines, todo, approvals, bills, stored, tampered, heading)
+    found.items = _ordered(found.items, heading)
+    if found.items:
+        rows_hit = len({p.row for p in found.items if p.row is not None})
+        raise InputError(f"{found.file}: nothing was applied; {len(found.items)} problem(s) in "
+                         f"{rows_hit} row(s) to fix first.", found.items)
+    return _Plan(lines, cur, todo, delta, approvals)
+
 
 
 def _amounts_from_formula(lines: pd.DataFrame) -> pd.DataFrame:

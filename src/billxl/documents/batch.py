@@ -64,8 +64,8 @@ def load_invoice(ledger: Ledger, invoice_pk: int) -> tuple[dict, pd.DataFrame, d
             .order_by(t.invoice_lines.c.line_no), conn)
         # the name the line was billed under, else the timekeeper's display name
         named = display_name(lines.pop("last_name"), lines.pop("first_name"))
-        lines["timekeeper_name"] = lines["timekeeper_name"].where(
-            lines["timekeeper_name"].notna(), named)
+        named = lines["timekeeper_name"].where(lines["timekeeper_name"].notna(), named)
+        lines["timekeeper_name"] = named.astype(object).where(named.notna(), None)
         firm = _row(ledger.read_frame(sa.select(t.firm), conn))
         client = _row(ledger.read_frame(
             sa.select(t.clients).where(t.clients.c.client_id == invoice["client_id"]), conn))
