@@ -169,3 +169,17 @@ def test_notebook_frames_are_the_figures(billed):
     hours = view.time_by_timekeeper("2026-10-01", "2026-10-31")
     assert hours["hours_milli"].sum() == ledger.time_entries()["hours_milli"].sum()
     assert set(view.wip_rows(MONTH_END)["entry_kind"]) == {"time", "expense"}
+
+
+def test_lockup_and_the_partner_summary_use_the_same_wip(billed):
+    from billxl import reports
+
+    ledger, before, _priced = billed
+    lock = ar.dso(ledger, MONTH_END).set_index("currency")
+    currency = ledger.clients().set_index("client_id")["currency"]
+    client = ledger.matters().set_index("matter_id")["client_id"]
+    by_currency = pd.Series(before).groupby(client.map(currency)).sum()
+    assert lock["wip_minor"].to_dict() == by_currency[by_currency != 0].to_dict()
+    view = LedgerView(ledger)
+    summary = reports.wip_by_partner(view.wip_rows(MONTH_END), view.reference)
+    assert summary.groupby("currency")["total_minor"].sum().to_dict() == lock["wip_minor"].to_dict()
