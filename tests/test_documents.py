@@ -425,7 +425,7 @@ def test_an_invoice_without_lines_prints_its_header_and_the_balance_brought_forw
 
 
 def test_a_fixed_fee_invoice_as_the_billing_engine_totals_it(tmp_path):
-    from billxl.billing.invoicing import _totals  # the engine's own way of counting
+    from billxl.billing.invoicing import invoice_totals  # the engine's own way of counting
 
     time = [fee(1, 1, 0, "2", "Negotiate heads of terms"), fee(2, 2, 1, "3.5", "Draft SPA")]
     for line in time:  # the time is shown, the fee is the agreed amount
@@ -436,7 +436,7 @@ def test_a_fixed_fee_invoice_as_the_billing_engine_totals_it(tmp_path):
                      "standard_amount_minor": 0, "adjustment_minor": 0, "amount_minor": amount,
                      "tax_percent": "20", "tax_minor": money.percent_of(amount, "20")}
                     for i, (text, amount) in enumerate(level)]
-    header = {**invoice_header(lines), **_totals(pd.DataFrame(lines))}
+    header = {**invoice_header(lines), **invoice_totals(pd.DataFrame(lines))}
     ctx = invoice_context(header, pd.DataFrame(lines), firm=FIRM, client=CLIENT, matter=MATTER)
     assert ctx["totals"]["total"].minor == 1_450_000 + 290_000
     assert [f["narrative"] for f in ctx["fees"]][-1] == "Fixed fee as agreed"

@@ -115,7 +115,7 @@ def payments_post(
         try:
             with show_progress() as update:
                 result = post_receipts(ledger, file, profile, dry_run=dry_run,
-                                                sheet=sheet, progress=update)
+                                       sheet=sheet, progress=update)
         except InputError as error:
             if problems is not None and error.problems:
                 write_problems(error.problems, problems)
@@ -152,7 +152,7 @@ def payments_reverse(
 
     with handle_errors():
         done = reverse_receipt(open_ledger(), receipt, reason=reason, on=parse_day(date_),
-                                        source=source)
+                               source=source)
     cur = done["currency"]
     console.print(f"Receipt {receipt} reversed on {done['reversed_on']}: "
                   f"{format_amount(done['allocations_reversed_minor'], cur)} {cur} is owed "
@@ -176,8 +176,8 @@ def payments_refund(
 
     with handle_errors():
         done = refund_credit(open_ledger(), amount, reference=reference, reason=reason,
-                                      client=client, receipt_id=receipt, source=source,
-                                      on=parse_day(date_))
+                             client=client, receipt_id=receipt, source=source,
+                             on=parse_day(date_))
     cur = done["currency"].iloc[0]
     console.print(f"Refunded {format_amount(int(done['amount_minor'].sum()), cur)} {cur} "
                   f"from receipt(s) {', '.join(done['receipt_id'])}.")
@@ -217,7 +217,7 @@ def payments_apply(
 
     with handle_errors():
         made = apply_receipt(open_ledger(), receipt, invoice or [], client=client,
-                                      amount=amount, on=parse_day(date_), source=source)
+                             amount=amount, on=parse_day(date_), source=source)
     if made.empty:
         console.print(f"Receipt {receipt} is now a credit on account of the client.")
         return
@@ -257,7 +257,7 @@ def payments_terms(
     with handle_errors():
         ledger = open_ledger()
         row = set_cash_terms(ledger, client, policy=policy.value if policy else None,
-                                      expenses_first=expenses_first, tolerance=tolerance)
+                             expenses_first=expenses_first, tolerance=tolerance)
         currency = ledger.clients().set_index("client_id").loc[client, "currency"]
     console.print(f"Client {client}: {row['allocation_policy'].replace('_', ' ')}, "
                   f"{'expenses first' if row['expenses_first'] else 'invoice by invoice'}, "
@@ -349,8 +349,9 @@ def ar_note(
 
     with handle_errors():
         done = add_collection_note(open_ledger(), client, text, invoice=invoice,
-                           contacted_on=parse_day(contacted_on), promised_on=parse_day(promised_on),
-                           promised_amount=promised_amount)
+                                   contacted_on=parse_day(contacted_on),
+                                   promised_on=parse_day(promised_on),
+                                   promised_amount=promised_amount)
     console.print(f"Note {done['note_pk']} recorded for client {client}.")
 
 
@@ -366,7 +367,7 @@ def ar_statement(
 
     with handle_errors():
         path = write_statement(open_ledger(), client, parse_day(as_of) or date.today(), out,
-                                  templates=templates)
+                               templates=templates)
     console.print(f"Statement for {client} written to {path}.")
 
 

@@ -132,8 +132,8 @@ def demo(
             precision=[("-" if p == 0 or v != v else f"{v:.3f}")  # not planted: not scored
                        for p, v in zip(table["planted"], table["precision"], strict=True)])
         emit(shown, OutputFormat.table, ["kind", "rule", "planted", "flagged", "right",
-                                          "recall", "precision"],
-              title="Rules against the planted problems")
+                                         "recall", "precision"],
+             title="Rules against the planted problems")
         planted = table[table["planted"] > 0]
         missed = planted[(planted["recall"] < 0.98) | (planted["precision"] < 0.95)]
         console.print(f"{len(planted) - len(missed)} of {len(planted)} planted rules meet "
@@ -179,10 +179,10 @@ def check(
         results = []
         if "time" in checked.frames:
             results.append(check_entries(checked.frames["time"], guidelines=rules_for,
-                                               period=window))
+                                         period=window))
         if "expenses" in checked.frames:
             results.append(check_expenses(checked.frames["expenses"], guidelines=rules_for,
-                                                period=window))
+                                          period=window))
     import pandas as pd
 
     findings = pd.concat([r.findings for r in results], ignore_index=True)
@@ -250,8 +250,8 @@ def reconcile_sources(
     if out is not None:
         atomic_write_csv(diff, out)
     emit(diff, format, ["status", "field", "entry_id_a", "entry_id_b", "timekeeper_id",
-                         "work_date", "matter_id", "value_a", "value_b", "matched_by"],
-          title=f"{a.name} vs {b}")
+                        "work_date", "matter_id", "value_a", "value_b", "matched_by"],
+         title=f"{a.name} vs {b}")
     if format is OutputFormat.table:
         counts = diff["status"].value_counts()
         err_console.print(f"{counts.get('missing', 0)} missing from B, {counts.get('extra', 0)} "
@@ -277,7 +277,7 @@ def findings_list(
     with handle_errors():
         frame = list_findings(open_ledger(), status=status, rule=rule)
     emit(frame, format, ["finding_id", "status", "severity", "rule", "entry_id", "message",
-                          "status_reason", "status_by"], title="Findings")
+                         "status_reason", "status_by"], title="Findings")
 
 
 def _set_status(ids: list[int], status: str, reason: str | None) -> None:
@@ -427,8 +427,8 @@ def invoice_list(
     with handle_errors():
         frame = list_invoices(open_ledger(), month=month, client=client)
     emit(_register_view(frame), format,
-          ["number", "kind", "client_id", "matter_id", "date", "due_date", "currency", "fees",
-           "expenses", "discount", "tax", "total", "balance", "status"], title="Invoices")
+         ["number", "kind", "client_id", "matter_id", "date", "due_date", "currency", "fees",
+          "expenses", "discount", "tax", "total", "balance", "status"], title="Invoices")
 
 
 @invoice_app.command("credit")
@@ -469,7 +469,8 @@ def schedule_add(
 
     with handle_errors():
         pk = add_scheduled_invoice(open_ledger(), matter, kind=kind, amount=amount,
-                      description=description, due_on=parse_day(due), trigger=trigger)
+                                   description=description, due_on=parse_day(due),
+                                   trigger=trigger)
     console.print(f"Scheduled invoice {pk} planned for {matter}.")
 
 
@@ -484,8 +485,8 @@ def schedule_list(
     with handle_errors():
         frame = list_scheduled_invoices(open_ledger(), matter)
     emit(frame, format, ["schedule_id", "matter_id", "kind", "due_on", "trigger", "triggered_on",
-                          "amount_minor", "description", "status", "invoice_number"],
-          title="Invoice schedule")
+                         "amount_minor", "description", "status", "invoice_number"],
+         title="Invoice schedule")
 
 
 @schedule_app.command("edit")

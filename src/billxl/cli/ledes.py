@@ -199,7 +199,7 @@ def status_command(
 
     with handle_errors():
         row = set_submission_status(open_ledger(), submission, status.strip().lower(),
-                         reason="; ".join(reason) if reason else None)
+                                    reason="; ".join(reason) if reason else None)
     console.print(f"Submission {submission} is now {row['status']}.")
 
 
@@ -230,23 +230,23 @@ def submissions_command(
             frame["total"] = [format_amount(int(v), c) for v, c in
                               zip(frame["total_minor"], frame["currency"], strict=True)]
             emit(frame, output, ["age", "status", "currency", "submissions", "total"],
-                  title="Submissions not yet paid, by age")
+                 title="Submissions not yet paid, by age")
         elif report is Report.reasons:
             emit(rejections_by_reason(ledger), output,
-                  ["reason", "rejections", "invoices", "clients", "portals", "last_at"],
-                  title="Rejections by reason")
+                 ["reason", "rejections", "invoices", "clients", "portals", "last_at"],
+                 title="Rejections by reason")
         elif report is Report.clients:
             emit(rejections_by_client(ledger), output,
-                  ["client_id", "client_name", "submissions", "rejections", "rejected_share",
-                   "top_reason"], title="Rejections by client")
+                 ["client_id", "client_name", "submissions", "rejections", "rejected_share",
+                  "top_reason"], title="Rejections by client")
         else:
             frame = list_submissions(ledger, status=status, portal=portal, client=client)
             frame["total"] = [format_amount(int(v), c) for v, c in
                               zip(frame["total_minor"], frame["currency"], strict=True)]
             frame["submitted_at"] = frame["submitted_at"].dt.strftime("%Y-%m-%d %H:%M")
             emit(frame, output, ["submission_id", "invoice", "client_id", "portal", "format",
-                                  "version", "status", "submitted_at", "age_days", "currency",
-                                  "total", "rejection_reason"], title="LEDES submissions")
+                                 "version", "status", "submitted_at", "age_days", "currency",
+                                 "total", "rejection_reason"], title="LEDES submissions")
 
 
 @ledes_app.command("history")
@@ -260,4 +260,4 @@ def history_command(
     with handle_errors():
         frame = submission_history(open_ledger(), submission)
     emit(frame, format, ["at", "status", "reason", "actor"],
-          title=f"Submission {submission}")
+         title=f"Submission {submission}")
