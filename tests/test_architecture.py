@@ -60,7 +60,6 @@ SQL = {"sqlalchemy", "alembic"}
 #: Remove a module's line when it no longer imports sqlalchemy; never add one.
 PENDING_SQL_MOVE = {
     "billxl.ar",  # AR aging, DSO, worklist (being rewritten over the read model)
-    "billxl.billing.prebill",
     "billxl.documents.batch",  # loads an invoice for rendering
     "billxl.intake",  # the import's writes
     "billxl.ledes.submissions",
