@@ -46,7 +46,7 @@ import pandas as pd
 from billxl import money
 from billxl.billing.vocabulary import ACTIONS, REASON_CODES
 from billxl.errors import InputError, Problem
-from billxl.money import Rounding
+from billxl.figures import wip as wip_figure
 from billxl.periods import month_range
 from billxl.rates import resolve_rates
 from billxl.reference import Reference
@@ -86,15 +86,6 @@ _NOT_BILLED = ("no_charge", "write_off")
 
 
 # =================================================================================== lines
-def _extend(qty: np.ndarray, rate: np.ndarray, rounding: np.ndarray) -> np.ndarray:
-    """hours x rate per line, each rounded once by its own rule (a few rules: one pass each)."""
-    out = np.zeros(len(qty), dtype=np.int64)
-    for rule in pd.unique(rounding):
-        rows = rounding == rule
-        out[rows] = money.extend_array(qty[rows], rate[rows], Rounding(rule))
-    return out
-
-
 def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
                         rates_resolved: pd.DataFrame, reference: Reference, *,
                         through: date | None = None) -> pd.DataFrame:
@@ -121,9 +112,11 @@ def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
 
     time = entries[wip(entries)]
     rated = rates_resolved.loc[time.index]
-    own = time["rate_minor"].astype("Int64")
-    standard = rated["standard_rate_minor"].astype("Int64").fillna(own)
-    billing = rated["billing_rate_minor"].astype("Int64").fillna(own)
+    clients = time["matter_id"].map(reference.matters.set_index("matter_id")["client_id"])
+    valued = wip_figure.value_time(time["hours_milli"].to_numpy(dtype=np.int64),
+                                   rated["standard_rate_minor"], rated["billing_rate_minor"],
+                                   time["rate_minor"], reference.roundings(clients).to_numpy())
+    standard, billing = valued["standard_rate"], valued["billing_rate"]
     unrated = billing.isna()
     hours = time["hours_milli"].to_numpy(dtype=np.int64)
     time_lines = pd.DataFrame({
@@ -136,6 +129,8 @@ def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
         "standard_rate_minor": standard.to_numpy(dtype=object, na_value=None),
         "bill_qty_milli": hours,
         "bill_rate_minor": billing.fillna(0).to_numpy(dtype=np.int64),
+        "worked_amount_minor": valued["standard_minor"],
+        "bill_amount_minor": valued["billing_minor"],
         "billable": time["billable"].to_numpy(dtype=bool),
         "note": np.where(unrated.to_numpy(), NO_RATE_NOTE, None),
     })
@@ -159,15 +154,9 @@ def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
     lines["client_id"] = lines["matter_id"].map(
         reference.matters.set_index("matter_id")["client_id"])
     lines["rounding"] = reference.roundings(lines["client_id"])
-    is_time = (lines["entry_kind"] == "time").to_numpy()
-    rule = lines["rounding"].to_numpy(dtype=object)
-    std = lines["standard_rate_minor"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    worked = lines["worked_amount_minor"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    billed = lines["bill_amount_minor"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    qty = lines["bill_qty_milli"].to_numpy(dtype=np.int64)
-    rate = lines["bill_rate_minor"].to_numpy(dtype=np.int64)
-    lines["worked_amount_minor"] = np.where(is_time, _extend(qty, std, rule), worked)
-    lines["bill_amount_minor"] = np.where(is_time, _extend(qty, rate, rule), billed)
+    # time is valued as WIP is (billxl.figures.wip.value_time); expenses at their amounts
+    lines["worked_amount_minor"] = lines["worked_amount_minor"].astype("int64")
+    lines["bill_amount_minor"] = lines["bill_amount_minor"].astype("int64")
     lines["standard_rate_minor"] = lines["standard_rate_minor"].astype("Int64")
     lines["action"] = np.where(lines["billable"].to_numpy(), "bill", "no_charge").astype(object)
     lines["transfer_to"] = None
@@ -676,7 +665,7 @@ def _amounts_from_formula(lines: pd.DataFrame) -> pd.DataFrame:
     product = q * r
     low = product // money.QTY_SCALE
     high = -((-product) // money.QTY_SCALE)
-    exact = _extend(q, r, lines["rounding"].to_numpy(dtype=object))
+    exact = wip_figure.extend_by_rule(q, r, lines["rounding"].to_numpy(dtype=object))
     t_val = typed.fillna(0).to_numpy(dtype=np.int64)
     from_formula = ok.to_numpy() & (typed.isna().to_numpy() | (t_val == low) | (t_val == high))
     lines = lines.copy()
