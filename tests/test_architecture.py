@@ -59,7 +59,6 @@ SQL = {"sqlalchemy", "alembic"}
 #: Modules that still run SQL themselves while it moves into billxl.store (issue 9, "Seams").
 #: Remove a module's line when it no longer imports sqlalchemy; never add one.
 PENDING_SQL_MOVE = {
-    "billxl.ar",  # AR aging, DSO, worklist (being rewritten over the read model)
     "billxl.documents.batch",  # loads an invoice for rendering
     "billxl.intake",  # the import's writes
     "billxl.ledes.submissions",
@@ -70,7 +69,6 @@ PENDING_SQL_MOVE = {
 }
 #: The same ratchet for other adapter libraries: module -> libraries it may still import.
 PENDING_ADAPTER_MOVE: dict[str, set[str]] = {
-    "billxl.ar": {"xlsxwriter"},  # write_aging's XLSX (ar.py is being rewritten; it moves then)
 }
 
 CLI = "billxl.cli"

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import BillxlError, LedgerError
@@ -29,8 +28,8 @@ from billxl.figures.aging import BUCKET_LABELS, BUCKETS
 from billxl.figures.dates import as_date
 from billxl.payments import invoice_balances
 from billxl.reference import Reference
-from billxl.store import reads
-from billxl.store import tables as t
+from billxl.store import collections, reads
+from billxl.store.ledger import current_actor
 from billxl.store.view import LedgerView
 
 __all__ = ["BUCKETS", "BUCKET_LABELS", "age_items", "aging_table", "aging", "unapplied_as_of",
@@ -47,7 +46,7 @@ def _as_date(value: Any) -> date:
     return as_date(value)
 
 
-def _receivables(ledger, as_of: date, conn: sa.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _receivables(ledger, as_of: date, conn: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every invoice's balance and every receipt's unapplied cash as of a date."""
     j = reads.cash_journals(conn, as_of=as_of)
     owed = balances.invoice_balances(j.invoices, j.allocations, j.write_offs, j.expense_parts,
@@ -63,7 +62,7 @@ def _describe(reference: Reference, frame: pd.DataFrame) -> pd.DataFrame:
                                  reference.offices)
 
 
-def unapplied_as_of(ledger, as_of: date, conn: sa.Connection | None = None) -> pd.DataFrame:
+def unapplied_as_of(ledger, as_of: date, conn: Any = None) -> pd.DataFrame:
     """Per receipt received by ``as_of`` and not reversed by then: its cash still unapplied
     (:func:`billxl.figures.credit.unapplied`)."""
     if conn is None:
@@ -107,26 +106,22 @@ def add_note(ledger, client: str, note: str, *, invoice: str | None = None,
              contacted_on: date | None = None, promised_on: date | None = None,
              promised_amount: Any = None, actor: str | None = None) -> dict:
     """Record a collections contact: what was said, and any promise to pay (date, amount)."""
-    from billxl.store.ledger import current_actor
-
     if not (note and note.strip()):
         raise LedgerError("A collections note needs some text.")
     actor = actor or current_actor()
     with ledger.transaction() as conn:
-        currency = conn.execute(sa.select(t.clients.c.currency)
-                                .where(t.clients.c.client_id == client)).scalar()
+        currency = collections.client_currency(conn, client)
         if currency is None:
             raise LedgerError(f"There is no client {client} in the ledger.")
         invoice_pk = None
         if invoice:
-            found = conn.execute(sa.select(t.invoices.c.invoice_pk, t.invoices.c.client_id,
-                                           t.invoices.c.currency)
-                                 .where(t.invoices.c.number == invoice)).first()
+            found = collections.invoice_of(conn, invoice)
             if found is None:
                 raise LedgerError(f"There is no invoice {invoice} in the ledger.")
-            if found.client_id != client:
-                raise LedgerError(f"Invoice {invoice} is client {found.client_id}'s, not {client}'s.")
-            invoice_pk, currency = int(found.invoice_pk), found.currency
+            if found["client_id"] != client:
+                raise LedgerError(f"Invoice {invoice} is client {found['client_id']}'s, "
+                                  f"not {client}'s.")
+            invoice_pk, currency = int(found["invoice_pk"]), found["currency"]
         promised_minor = None
         if promised_amount is not None:
             promised_minor = money.to_minor(money.D(promised_amount), currency)
@@ -137,23 +132,14 @@ def add_note(ledger, client: str, note: str, *, invoice: str | None = None,
                "promised_on": _as_date(promised_on) if promised_on else None,
                "promised_minor": promised_minor, "note": note.strip(),
                "created_at": datetime.now(UTC), "created_by": actor}
-        pk = conn.execute(t.collection_notes.insert().returning(t.collection_notes.c.note_pk),
-                          row).scalar_one()
-        shown = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
-        ledger.audit(conn, "insert", "collection_notes", str(pk), None, shown, actor=actor)
-    return {"note_pk": int(pk), **row}
+        pk = collections.insert_note(ledger, conn, row, actor)
+    return {"note_pk": pk, **row}
 
 
 def collection_notes(ledger, client: str | None = None) -> pd.DataFrame:
     """Collections notes, newest first (with the invoice number when a note names one)."""
-    cn = t.collection_notes.c
-    query = (sa.select(t.collection_notes, t.invoices.c.number.label("invoice"))
-             .select_from(t.collection_notes.outerjoin(
-                 t.invoices, t.invoices.c.invoice_pk == cn.invoice_pk))
-             .order_by(cn.contacted_on.desc(), cn.note_pk.desc()))
-    if client:
-        query = query.where(cn.client_id == client)
-    return ledger.read_frame(query, dates=("contacted_on", "promised_on"))
+    with ledger.engine.connect() as conn:
+        return collections.notes(conn, client)
 
 
 def worklist(ledger, as_of: Any, *, include_current: bool = False) -> pd.DataFrame:
@@ -187,7 +173,7 @@ def worklist(ledger, as_of: Any, *, include_current: bool = False) -> pd.DataFra
     table["oldest_days"] = table["oldest_days"].clip(lower=0)
     if not include_current:
         table = table[table["overdue_minor"] > 0]
-    names = ledger.read_frame(sa.select(t.clients.c.client_id, t.clients.c.name.label("client")))
+    names = ledger.clients()[["client_id", "name"]].rename(columns={"name": "client"})
     table = table.merge(names, on="client_id", how="left")
     notes = collection_notes(ledger)
     notes = notes[notes["contacted_on"] <= pd.Timestamp(as_of)]
@@ -211,74 +197,9 @@ def worklist(ledger, as_of: Any, *, include_current: bool = False) -> pd.DataFra
 # =================================================================================== output
 def write_aging(table: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
     """The aging as CSV (decimal strings) or XLSX (numbers with the currency's decimals)."""
-    from billxl.atomic import atomic_path, atomic_write_csv
+    from billxl.excel.aging_workbook import write_aging as write
 
-    path = Path(path)
-    money_cols = [*BUCKETS, "total", "credits", "net"]
-    keys = [c for c in table.columns if c not in money_cols]
-    if path.suffix.lower() == ".csv":
-        view = table.copy()
-        for col in money_cols:
-            view[col] = [money.format_amount(int(v), c) for v, c in
-                         zip(view[col], view["currency"], strict=True)]
-        return atomic_write_csv(view.rename(columns=BUCKET_LABELS), path)
-    if path.suffix.lower() != ".xlsx":
-        raise BillxlError(f"Write the aging as .xlsx or .csv, not {path.suffix or 'no suffix'}.")
-    import xlsxwriter
-
-    with atomic_path(path) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
-                                              "strings_to_numbers": False,
-                                              "strings_to_urls": False})
-        ws = book.add_worksheet("Aging")
-        bold = book.add_format({"bold": True, "font_size": 12})
-        head = book.add_format({"bold": True, "bg_color": "#1F3864", "font_color": "#FFFFFF",
-                                "border": 1, "text_wrap": True, "valign": "top"})
-        head_right = book.add_format({"bold": True, "bg_color": "#1F3864",
-                                      "font_color": "#FFFFFF", "border": 1, "align": "right"})
-        text = book.add_format({"border": 1})
-        formats: dict[int, Any] = {}
-        ws.write_string(0, 0, title or "Accounts receivable aging", bold)
-        columns = [*keys, *money_cols]
-        for j, col in enumerate(columns):
-            label = BUCKET_LABELS.get(col, col.replace("_", " ").title())
-            ws.write_string(2, j, label, head_right if col in money_cols else head)
-        for i, rec in enumerate(table.to_dict("records"), start=3):
-            digits = money.minor_digits(rec["currency"])
-            if digits not in formats:
-                formats[digits] = book.add_format({"num_format": "#,##0" + (
-                    "." + "0" * digits if digits else ""), "border": 1})
-            for j, col in enumerate(columns):
-                value = rec[col]
-                if col in money_cols:  # Excel holds numbers as doubles: exact to the cent here
-                    ws.write_number(i, j, float(money.from_minor(int(value), rec["currency"])),
-                                    formats[digits])
-                else:
-                    ws.write_string(i, j, "" if value is None or value != value else str(value),
-                                    text)
-        # a total per currency under the groups (amounts never add across currencies)
-        strong = book.add_format({"bold": True, "top": 2, "border": 1})
-        last = 3 + len(table)
-        for n, (cur, part) in enumerate(table.groupby("currency", sort=True)):
-            row = last + n
-            digits = money.minor_digits(cur)
-            total_fmt = book.add_format({"bold": True, "top": 2, "border": 1, "num_format": "#,##0"
-                                         + ("." + "0" * digits if digits else "")})
-            ws.write_string(row, 0, f"Total {cur}", strong)
-            for j in range(1, len(keys)):
-                ws.write_string(row, j, cur if keys[j] == "currency" else "", strong)
-            for j, col in enumerate(money_cols, start=len(keys)):
-                ws.write_number(row, j, float(money.from_minor(int(part[col].sum()), cur)),
-                                total_fmt)
-        widths = [max(len(str(c)), 10) for c in columns]
-        for j, width in enumerate(widths):
-            ws.set_column(j, j, min(width + 4, 40))
-        ws.freeze_panes(3, len(keys))
-        ws.set_landscape()  # printed: one page wide, the header on every page
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(2)
-        book.close()
-    return path
+    return write(table, path, title=title)
 
 
 def statement_context(ledger, client: str, as_of: Any, *, templates: Any = None) -> dict:
