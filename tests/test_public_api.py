@@ -3,7 +3,7 @@
 import billxl
 
 PUBLIC = [
-    "BillxlError", "D", "InputError", "Ledger", "LedgerError", "Problem", "RateBook", "Reference",
+    "BillxlError", "D", "InputError", "Ledger", "LedgerError", "LedgerView", "Problem", "RateBook", "Reference",
     "Rounding",
     "aging", "apply_prebill", "build_firm", "check_entries", "check_expenses", "compare_sources",
     "create_prebills", "export_invoices", "extend", "extend_array", "finalize", "from_minor",

@@ -21,6 +21,8 @@ _EXPORTS = {
     "atomic_write_csv": "billxl.atomic",
     # the ledger and the firm's reference data
     "Ledger": "billxl.store.ledger", "Reference": "billxl.reference",
+    # the read model: the figures a worksheet, a notebook or a pack asks for
+    "LedgerView": "billxl.store.view",
     # intake and review
     "upgrade_ledger": "billxl.store.db", "ledger_configured": "billxl.store.db",
     "import_file": "billxl.intake", "read_entries": "billxl.intake",
