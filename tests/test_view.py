@@ -183,3 +183,24 @@ def test_lockup_and_the_partner_summary_use_the_same_wip(billed):
     view = LedgerView(ledger)
     summary = reports.wip_by_partner(view.wip_rows(MONTH_END), view.reference)
     assert summary.groupby("currency")["total_minor"].sum().to_dict() == lock["wip_minor"].to_dict()
+
+
+def test_credit_and_trust_one_at_a_time_and_all_at_once(billed):
+    from billxl import trust
+
+    ledger, _before, _priced = billed
+    matter = ledger.matters()["matter_id"].iloc[0]
+    trust.deposit(ledger, matter, "1000.00", reference="wire 1", on=date(2026, 11, 1))
+    view = LedgerView(ledger)
+    assert view.trust(matter) == 100000
+    client = ledger.matters().set_index("matter_id").loc[matter, "client_id"]
+    assert view.trust(client) == 100000
+    assert view.trust(matter, date(2026, 10, 31)) == 0  # deposited later
+    assert view.trusts_of([matter, "nope"]).tolist() == [100000, 0]
+    clients = ledger.clients()["client_id"].tolist()
+    held = payments.unapplied_cash(ledger)
+    expected = held[held["status"] == "posted"].groupby("client_id")["unapplied_minor"].sum()
+    assert view.credits_of(clients).tolist() == [int(expected.get(c, 0)) for c in clients]
+    assert [view.credit(c) for c in clients] == view.credits_of(clients).tolist()
+    with pytest.raises(BillxlError, match="not per partner"):
+        view.trust(ledger.matters()["billing_partner_id"].iloc[0])

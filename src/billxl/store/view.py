@@ -360,6 +360,18 @@ class LedgerView:
         flat = {k: sum(v.values()) for k, v in index.items() if len(v) == 1}
         return pd.Series(keys, dtype=object).map(flat).fillna(0).to_numpy(dtype=np.int64)
 
+    def credits_of(self, clients: Sequence[str], as_of: Any = None) -> np.ndarray:
+        """:meth:`credit` of every client in ``clients`` at once (single-currency clients)."""
+        found = self.receivables(as_of).credit_by_client
+        flat = {k: sum(v.values()) for k, v in found.items() if len(v) == 1}
+        return pd.Series(clients, dtype=object).map(flat).fillna(0).to_numpy(dtype=np.int64)
+
+    def trusts_of(self, matters: Sequence[str], as_of: Any = None) -> np.ndarray:
+        """:meth:`trust` of every matter in ``matters`` at once (0 where none is held)."""
+        found = self._trust(as_of)["matter"]
+        flat = {k: sum(v.values()) for k, v in found.items() if len(v) == 1}
+        return pd.Series(matters, dtype=object).map(flat).fillna(0).to_numpy(dtype=np.int64)
+
     def rates_of(self, timekeepers: Sequence[str], matters: Sequence[str],
                  on: Sequence[Any]) -> np.ndarray:
         """Billing rates for many (timekeeper, matter, day) at once (-1 where none applies)."""
