@@ -61,8 +61,6 @@ SQL = {"sqlalchemy", "alembic"}
 PENDING_SQL_MOVE = {
     "billxl.documents.batch",  # loads an invoice for rendering
     "billxl.intake",  # the import's writes
-    "billxl.ledes.submissions",
-    "billxl.ledes.writer",
     "billxl.monthend",
     "billxl.payments",
     "billxl.trust",

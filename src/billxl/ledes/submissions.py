@@ -27,17 +27,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl.errors import LedgerError
-from billxl.store import tables as t
-from billxl.store.ledger import Ledger, current_actor, jsonable_row
+from billxl.store import ledes as store
+from billxl.store.ledger import Ledger, current_actor
 
 __all__ = ["STATUSES", "NEXT", "record_submission", "set_status", "list_submissions",
            "history", "pending_by_age", "rejections_by_reason", "rejections_by_client",
            "file_sha256", "AGE_BUCKETS"]
 
-STATUSES = t.SUBMISSION_STATUSES
+STATUSES = store.SUBMISSION_STATUSES
 #: The statuses a submission can move to from each status.
 NEXT: dict[str, tuple[str, ...]] = {
     "submitted": ("accepted", "rejected", "paid"),
@@ -65,15 +64,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _invoice(conn: sa.Connection, number: str) -> dict:
-    row = conn.execute(
-        sa.select(t.invoices.c.invoice_pk, t.invoices.c.number, t.invoices.c.client_id,
-                  t.clients.c.ebilling_portal)
-        .join(t.clients, t.clients.c.client_id == t.invoices.c.client_id)
-        .where(t.invoices.c.number == number)).mappings().first()
+def _invoice(conn, number: str) -> dict:
+    row = store.invoice_to_submit(conn, number)
     if row is None:
         raise LedgerError(f"There is no final invoice {number} in the ledger.")
-    return dict(row)
+    return row
 
 
 def record_submission(ledger: Ledger, invoice: str, path: str | Path, *,
@@ -93,19 +88,15 @@ def record_submission(ledger: Ledger, invoice: str, path: str | Path, *,
     fmt = format_named(fmt) if fmt else _format_of(path)
     actor = actor or current_actor()
     at = at or _now()
-    s = t.submissions
     with ledger.transaction() as conn:
         inv = _invoice(conn, invoice)
         portal = portal or inv["ebilling_portal"]
         if not portal:
             raise LedgerError(f"Invoice {invoice}'s client {inv['client_id']} has no e-billing "
                               "portal in the ledger; name the portal the file was sent to.")
-        previous = conn.execute(sa.select(s).where(s.c.invoice_pk == inv["invoice_pk"],
-                                                   s.c.portal == portal)
-                                .order_by(s.c.version.desc())).mappings().first()
+        previous = store.latest_submission(conn, inv["invoice_pk"], portal)
         version = 1
         if previous is not None:
-            previous = dict(previous)
             if previous["file_sha256"] == digest and previous["status"] != "rejected":
                 return previous  # the same file again: already recorded
             if previous["status"] != "rejected":
@@ -113,19 +104,14 @@ def record_submission(ledger: Ledger, invoice: str, path: str | Path, *,
                     f"Invoice {invoice} is already submitted to {portal} (version "
                     f"{previous['version']}, {previous['status']}); a new version can only "
                     "follow a rejection. Record the rejection first.")
-            _change(ledger, conn, previous, "resubmitted", None, actor, at)
+            store.change_submission_status(ledger, conn, previous, "resubmitted", None,
+                                           actor, at)
             version = previous["version"] + 1
         row = {"invoice_pk": inv["invoice_pk"], "portal": portal, "format": fmt,
                "version": version, "file_name": path.name, "file_sha256": digest,
                "status": "submitted", "submitted_at": at, "submitted_by": actor,
                "status_at": at}
-        submission_id = conn.execute(s.insert().returning(s.c.submission_id), row).scalar_one()
-        row["submission_id"] = submission_id
-        conn.execute(t.submission_events.insert(), {"submission_id": submission_id,
-                                                    "status": "submitted", "reason": None,
-                                                    "at": at, "actor": actor})
-        ledger.audit(conn, "submit", "submissions", str(submission_id), None,
-                     jsonable_row({**row, "invoice": invoice}), actor=actor)
+        row["submission_id"] = store.insert_submission(ledger, conn, row, invoice, actor)
     return row
 
 
@@ -143,19 +129,6 @@ def _format_of(path: Path) -> str:
     return fmt
 
 
-def _change(ledger: Ledger, conn: sa.Connection, submission: dict, status: str,
-            reason: str | None, actor: str, at: datetime) -> None:
-    s = t.submissions
-    conn.execute(sa.update(s).where(s.c.submission_id == submission["submission_id"])
-                 .values(status=status, status_at=at))
-    conn.execute(t.submission_events.insert(), {"submission_id": submission["submission_id"],
-                                                "status": status, "reason": reason, "at": at,
-                                                "actor": actor})
-    ledger.audit(conn, "status", "submissions", str(submission["submission_id"]),
-                 {"status": submission["status"]},
-                 {"status": status, "reason": reason, "at": at.isoformat()}, actor=actor)
-
-
 def set_status(ledger: Ledger, submission_id: int, status: str, *, reason: str | None = None,
                actor: str | None = None, at: datetime | None = None) -> dict:
     """Record a portal's answer (accepted, rejected with its reasons, paid) or an appeal."""
@@ -169,18 +142,16 @@ def set_status(ledger: Ledger, submission_id: int, status: str, *, reason: str |
         raise LedgerError("A rejection needs the portal's reason(s).")
     actor = actor or current_actor()
     at = at or _now()
-    s = t.submissions
     with ledger.transaction() as conn:
-        row = conn.execute(sa.select(s).where(s.c.submission_id == int(submission_id))
-                           ).mappings().first()
+        row = store.submission(conn, submission_id)
         if row is None:
             raise LedgerError(f"There is no submission {submission_id}.")
-        row = dict(row)
         if status not in NEXT[row["status"]]:
             allowed = ", ".join(NEXT[row["status"]]) or "nothing (it is final)"
             raise LedgerError(f"Submission {submission_id} is {row['status']}; it can become "
                               f"{allowed}, not {status}.")
-        _change(ledger, conn, row, status, reason.strip() if reason else None, actor, at)
+        store.change_submission_status(ledger, conn, row, status,
+                                       reason.strip() if reason else None, actor, at)
         row.update(status=status, status_at=at)
     return row
 
@@ -190,25 +161,9 @@ def list_submissions(ledger: Ledger, *, status: str | None = None, portal: str |
                      client: str | None = None, invoice: str | None = None,
                      on: date | None = None) -> pd.DataFrame:
     """Submissions with their invoice, client, amount, latest status and age in days."""
-    s, inv, ev = t.submissions, t.invoices, t.submission_events
-    last_reason = (sa.select(ev.c.reason).where(ev.c.submission_id == s.c.submission_id,
-                                                ev.c.status == "rejected")
-                   .order_by(ev.c.event_id.desc()).limit(1).scalar_subquery())
-    query = (sa.select(s.c.submission_id, inv.c.number.label("invoice"), inv.c.client_id,
-                       inv.c.matter_id, s.c.portal, s.c.format, s.c.version, s.c.status,
-                       s.c.submitted_at, s.c.submitted_by, s.c.status_at, s.c.file_name,
-                       s.c.file_sha256, inv.c.currency, inv.c.total_minor,
-                       last_reason.label("rejection_reason"))
-             .join(inv, inv.c.invoice_pk == s.c.invoice_pk))
-    if status:
-        query = query.where(s.c.status == status)
-    if portal:
-        query = query.where(s.c.portal == portal)
-    if client:
-        query = query.where(inv.c.client_id == client)
-    if invoice:
-        query = query.where(inv.c.number == invoice)
-    frame = ledger.read_frame(query.order_by(s.c.submission_id))
+    with ledger.engine.connect() as conn:
+        frame = store.submissions(ledger, conn, status=status, portal=portal, client=client,
+                                  invoice=invoice)
     for column in ("submitted_at", "status_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     today = pd.Timestamp(on or datetime.now(UTC).date(), tz="UTC")
@@ -218,9 +173,8 @@ def list_submissions(ledger: Ledger, *, status: str | None = None, portal: str |
 
 
 def history(ledger: Ledger, submission_id: int) -> pd.DataFrame:
-    ev = t.submission_events
-    return ledger.read_frame(sa.select(ev).where(ev.c.submission_id == int(submission_id))
-                             .order_by(ev.c.event_id))
+    with ledger.engine.connect() as conn:
+        return store.submission_events(ledger, conn, submission_id)
 
 
 def pending_by_age(ledger: Ledger, *, on: date | None = None) -> pd.DataFrame:
@@ -244,14 +198,8 @@ def pending_by_age(ledger: Ledger, *, on: date | None = None) -> pd.DataFrame:
 
 
 def _rejections(ledger: Ledger) -> pd.DataFrame:
-    ev, s, inv, cl = t.submission_events, t.submissions, t.invoices, t.clients
-    frame = ledger.read_frame(
-        sa.select(ev.c.submission_id, ev.c.reason, ev.c.at, s.c.portal,
-                  inv.c.number.label("invoice"), inv.c.client_id, cl.c.name.label("client_name"))
-        .join(s, s.c.submission_id == ev.c.submission_id)
-        .join(inv, inv.c.invoice_pk == s.c.invoice_pk)
-        .join(cl, cl.c.client_id == inv.c.client_id)
-        .where(ev.c.status == "rejected"))
+    with ledger.engine.connect() as conn:
+        frame = store.rejections(ledger, conn)
     # one rejection may give several reasons, separated by '; '
     frame["reason"] = frame["reason"].fillna("").astype(str).str.split(r";\s*", regex=True)
     frame = frame.explode("reason")
@@ -281,7 +229,8 @@ def rejections_by_client(ledger: Ledger) -> pd.DataFrame:
                "top_reason"]
     if subs.empty:
         return pd.DataFrame(columns=columns)
-    names = ledger.read_frame(sa.select(t.clients.c.client_id, t.clients.c.name))
+    with ledger.engine.connect() as conn:
+        names = store.client_names(ledger, conn)
     per_client = subs.groupby("client_id").agg(submissions=("submission_id", "size"))
     rejected = frame.drop_duplicates(["submission_id"]).groupby("client_id").agg(
         rejections=("submission_id", "size"))

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import InputError, LedgerError, Problem
@@ -37,7 +36,7 @@ from billxl.ledes.values import format_dates, format_scaled
 from billxl.money import Rounding
 from billxl.periods import month_range
 from billxl.reference import display_name
-from billxl.store import tables as t
+from billxl.store import ledes as store
 from billxl.store.ledger import Ledger
 
 __all__ = ["LedgerInvoices", "load_invoices", "ledes_lines", "render", "render_pipe",
@@ -69,41 +68,18 @@ class LedgerInvoices:
 
 def load_invoices(ledger: Ledger, *, numbers: list[str] | None = None, month: str | None = None,
                   kinds: tuple[str, ...] = ("invoice", "credit_note")) -> LedgerInvoices:
-    """The invoices to export (by number, or dated in a month), read with SQLAlchemy Core."""
-    inv, cl, mt = t.invoices, t.clients, t.matters
-    query = (sa.select(inv, cl.c.name.label("client_name"), cl.c.ledes_client_id,
-                       cl.c.ebilling_portal, cl.c.tax_id.label("client_tax_id"),
-                       cl.c.tax_jurisdiction, cl.c.address_1.label("client_address_1"),
-                       cl.c.address_2.label("client_address_2"), cl.c.city.label("client_city"),
-                       cl.c.region.label("client_region"),
-                       cl.c.postcode.label("client_postcode"),
-                       cl.c.country.label("client_country"), mt.c.name.label("matter_name"),
-                       mt.c.client_matter_id)
-             .join(cl, cl.c.client_id == inv.c.client_id)
-             .join(mt, mt.c.matter_id == inv.c.matter_id)
-             .where(inv.c.kind.in_(kinds)))
-    if numbers is not None:
-        query = query.where(inv.c.number.in_(list(numbers)))
-    if month is not None:
-        start, end = month_range(month)
-        query = query.where(inv.c.invoice_date >= start, inv.c.invoice_date <= end)
+    """The invoices to export (by number, or dated in a month), read in one connection."""
+    start, end = month_range(month) if month is not None else (None, None)
     with ledger.engine.connect() as conn:
-        invoices = ledger.read_frame(query.order_by(inv.c.invoice_pk), conn,
-                                     dates=["invoice_date", "due_date", "period_start",
-                                            "period_end"])
+        invoices = store.export_invoices(ledger, conn, numbers=numbers, start=start, end=end,
+                                         kinds=kinds)
         if numbers is not None:
             missing = sorted(set(numbers) - set(invoices["number"]))
             if missing:
                 raise LedgerError(f"There is no final invoice {', '.join(missing)} in the ledger.")
-        pks = invoices["invoice_pk"].astype(int).tolist()
-        lines = ledger.read_frame(sa.select(t.invoice_lines)
-                                  .where(t.invoice_lines.c.invoice_pk.in_(pks))
-                                  .order_by(t.invoice_lines.c.invoice_pk,
-                                            t.invoice_lines.c.line_no), conn, dates=["work_date"])
-        timekeepers = ledger.read_frame(sa.select(t.timekeepers.c.timekeeper_id,
-                                                  t.timekeepers.c.first_name,
-                                                  t.timekeepers.c.last_name), conn)
-        tax_rates = ledger.read_frame(t.tax_rates, conn)
+        lines = store.export_lines(ledger, conn, invoices["invoice_pk"].astype(int).tolist())
+        timekeepers = store.ledes_timekeepers(ledger, conn)
+        tax_rates = store.tax_rates(ledger, conn)
     return LedgerInvoices(invoices, lines, ledger.firm(), timekeepers, tax_rates)
 
 
