@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import demo as demo_firm
 from billxl import intake, money, reports
@@ -21,7 +20,7 @@ from billxl.atomic import atomic_write_csv
 from billxl.excel.exceptions_workbook import write_exceptions_workbook
 from billxl.reconcile import reconcile_month
 from billxl.rules.evaluation import score
-from billxl.store import tables as t
+from billxl.store import documents as documents_store
 from billxl.store.ledger import Ledger
 from billxl.store.view import LedgerView
 
@@ -91,8 +90,8 @@ def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoRes
             result.steps.append(Step(f"Invoiced {currency}", f"{total:,.2f}", ""))
         docs = directory / "invoices"
         render_invoices(ledger, [], docs)  # creates the folder even for an empty month
-        pks = ledger.read_frame(sa.select(t.invoices.c.invoice_pk).where(
-            t.invoices.c.number.in_(numbers)))["invoice_pk"].tolist()
+        with ledger.engine.connect() as conn:
+            pks = documents_store.invoice_keys(ledger, conn, numbers)
         paths = render_invoices(ledger, pks, docs, workers=2,
                                 progress=lambda done, total: progress(
                                     "Rendering invoice documents", done, total))

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl.documents.invoice import invoice_context
 from billxl.documents.pdf import render_invoice_pdf
@@ -25,7 +24,7 @@ from billxl.documents.settings import environment, template_dir
 from billxl.documents.xlsx import render_invoice_xlsx
 from billxl.errors import BillxlError, LedgerError
 from billxl.reference import display_name
-from billxl.store import tables as t
+from billxl.store import documents as store
 from billxl.store.ledger import Ledger
 
 FORMATS = ("pdf", "xlsx")
@@ -44,42 +43,22 @@ def load_invoice(ledger: Ledger, invoice_pk: int) -> tuple[dict, pd.DataFrame, d
     ``credits_invoice_date``; the client's dict carries ``tax_type`` (VAT, GST, ...) when the
     ledger's tax rates name one for the client's jurisdiction on the invoice date.
     """
-    original = t.invoices.alias("original")
-    query = (sa.select(t.invoices, original.c.number.label("credits_invoice_number"),
-                       original.c.invoice_date.label("credits_invoice_date"))
-             .select_from(t.invoices.outerjoin(
-                 original, t.invoices.c.credits_invoice_pk == original.c.invoice_pk))
-             .where(t.invoices.c.invoice_pk == int(invoice_pk)))
     with ledger.engine.connect() as conn:
-        head = ledger.read_frame(query, conn)
+        head = store.document_invoice(ledger, conn, invoice_pk)
         if head.empty:
             raise LedgerError(f"There is no invoice with key {invoice_pk} in the ledger at "
                               f"{ledger.display_url}.")
         invoice = _row(head)
-        lines = ledger.read_frame(
-            sa.select(t.invoice_lines, t.timekeepers.c.last_name, t.timekeepers.c.first_name)
-            .select_from(t.invoice_lines.outerjoin(
-                t.timekeepers, t.invoice_lines.c.timekeeper_id == t.timekeepers.c.timekeeper_id))
-            .where(t.invoice_lines.c.invoice_pk == int(invoice_pk))
-            .order_by(t.invoice_lines.c.line_no), conn)
+        lines = store.document_lines(ledger, conn, invoice_pk)
         # the name the line was billed under, else the timekeeper's display name
         named = display_name(lines.pop("last_name"), lines.pop("first_name"))
         named = lines["timekeeper_name"].where(lines["timekeeper_name"].notna(), named)
         lines["timekeeper_name"] = named.astype(object).where(named.notna(), None)
-        firm = _row(ledger.read_frame(sa.select(t.firm), conn))
-        client = _row(ledger.read_frame(
-            sa.select(t.clients).where(t.clients.c.client_id == invoice["client_id"]), conn))
-        matter = _row(ledger.read_frame(
-            sa.select(t.matters).where(t.matters.c.matter_id == invoice["matter_id"]), conn))
+        firm = _row(store.firm_rows(ledger, conn))
+        client = _row(store.client_rows(ledger, conn, invoice["client_id"]))
+        matter = _row(store.matter_rows(ledger, conn, invoice["matter_id"]))
         if client.get("tax_jurisdiction"):
-            rate = t.tax_rates.c
-            found = conn.execute(
-                sa.select(rate.tax_type)
-                .where(rate.jurisdiction == client["tax_jurisdiction"],
-                       rate.effective_from <= invoice["invoice_date"],
-                       sa.or_(rate.effective_to.is_(None),
-                              rate.effective_to >= invoice["invoice_date"]))
-                .order_by(rate.effective_from.desc()).limit(1)).scalar()
+            found = store.tax_type_on(conn, client["tax_jurisdiction"], invoice["invoice_date"])
             if found:
                 client["tax_type"] = found
     return invoice, lines, firm, client, matter
