@@ -43,7 +43,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import python_calamine
-import sqlalchemy as sa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -70,7 +69,7 @@ from billxl.cells import (
 )
 from billxl.errors import InputError, Problem
 from billxl.reference import Reference
-from billxl.store import tables as t
+from billxl.store import intake as store
 
 __all__ = [
     "Kind",
@@ -98,7 +97,6 @@ _ZIP_MAGIC = b"PK\x03\x04"  # xlsx, xlsm, xlsb, ods
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # xls
 _CODE = re.compile(r"^[A-Z]\d{3}$")  # UTBMS task, activity, expense codes: L110, A101, E101
 _WRITE_CHUNK = 50_000  # rows per bulk insert, so that progress moves on big files
-_SQLITE_CACHE_KIB = 512 * 1024  # page cache for an import on SQLite (used only as needed)
 
 
 # =================================================================================== profiles
@@ -1013,7 +1011,7 @@ def import_file(ledger, path: str | Path, kind: Literal["time", "expenses", "all
                                sheet=sheet, progress=report)
         raw, frames, kinds, skipped = checked.raw, checked.frames, checked.kinds, checked.skipped
 
-        with ledger.transaction() as conn, _big_page_cache(conn):
+        with ledger.transaction() as conn, store.big_page_cache(conn):
             report("Comparing with the ledger", 0, len(kinds))
             plans = {k: _plan(ledger, conn, k, frames[k], prof.source) for k in kinds}
             report("Comparing with the ledger", len(kinds), len(kinds))
@@ -1037,25 +1035,6 @@ def _kinds_present(raw: RawTable, prof: Profile) -> tuple[Kind, ...]:
     return present or (min(prof.kinds, key=lambda k: missing[k]),)
 
 
-@contextlib.contextmanager
-def _big_page_cache(conn: sa.Connection) -> Iterator[None]:
-    """On SQLite, a page cache big enough for the indexes a large import touches.
-
-    SQLite's default cache (2 MB) is far smaller than the indexes of a month of entries; each
-    insert then evicts pages it needs again soon (about a fifth of the write time at 300,000
-    rows). The memory is taken only as pages are used, and the setting is put back after.
-    """
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-_SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
-
-
 def refusal(raw: RawTable, problems: list[Problem]) -> InputError:
     """The error that refuses a file: every problem once, in row and then column order."""
     unique = list(dict.fromkeys(problems))  # a mixed file checks shared columns twice
@@ -1067,51 +1046,25 @@ def refusal(raw: RawTable, problems: list[Problem]) -> InputError:
                       "to fix first.", unique)
 
 
-_TABLES = {"time": (t.time_entries, "entry_pk", schema.TIME_CONTENT),
-           "expenses": (t.expenses, "expense_pk", schema.EXPENSE_CONTENT)}
+_CONTENT = {"time": schema.TIME_CONTENT, "expenses": schema.EXPENSE_CONTENT}
+#: what an import writes over a changed entry: its content and these
+_UPDATED = ("currency", "entered_on", "row_hash", "batch_id")
 
 
-def _plan(ledger, conn: sa.Connection, kind: Kind, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+def _plan(ledger, conn, kind: Kind, frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """Per row of ``frame``: its content hash, and the stored entry with the same key (if any)."""
-    table, pk, content = _TABLES[kind]
+    content = _CONTENT[kind]
     plan = pd.DataFrame({"source_key": frame["source_key"].to_numpy(dtype=object),
                          "row_hash": schema.row_hash(frame, content).to_numpy(dtype=object)},
                         index=frame.index)
-    stored = _stored_keys(ledger, conn, table, pk, source, frame["source_key"])
+    stored = store.stored_keys(ledger, conn, kind, source, frame["source_key"])
     if stored.empty:
         plan["pk"], plan["old_hash"], plan["status"] = pd.NA, None, None
         return plan
-    merged = plan.merge(stored.rename(columns={pk: "pk", "row_hash": "old_hash"}),
+    merged = plan.merge(stored.rename(columns={"row_hash": "old_hash"}),
                         on="source_key", how="left")
     merged.index = frame.index
     return merged
-
-
-def _stored_keys(ledger, conn: sa.Connection, table: sa.Table, pk: str, source: str,
-                 keys: pd.Series) -> pd.DataFrame:
-    """The stored (pk, source_key, row_hash, status) of the keys in this file.
-
-    The file's keys go into a temporary table and one join finds them, so that a ledger
-    holding years of entries is not read whole for each import.
-    """
-    columns = [pk, "source_key", "row_hash", "status"]
-    first = conn.execute(sa.select(table.c.source).where(table.c.source == source).limit(1)).first()
-    if first is None or keys.empty:  # a new source: nothing to compare against
-        return pd.DataFrame(columns=columns)
-    scratch = sa.Table("billxl_import_keys", sa.MetaData(), sa.Column("source_key", sa.String(100)),
-                       prefixes=["TEMPORARY"])
-    scratch.create(conn)
-    ledger.bulk_insert(conn, scratch, pd.DataFrame({"source_key": keys.to_numpy(dtype=object)}))
-    query = (sa.select(*(table.c[c] for c in columns))
-             .select_from(scratch.join(table, sa.and_(table.c.source == source,
-                                                      table.c.source_key == scratch.c.source_key))))
-    result = conn.execute(query)
-    # columns straight from the rows' tuples: pandas' DataFrame(list of Row) probes each Row
-    # object's attributes, which costs seconds on a few hundred thousand rows
-    values = list(zip(*result.fetchall(), strict=True)) or [()] * len(columns)
-    stored = pd.DataFrame(dict(zip(columns, map(list, values), strict=True)), columns=columns)
-    scratch.drop(conn)
-    return stored
 
 
 def _locked_problems(raw: RawTable, prof: Profile, kind: Kind, frame: pd.DataFrame,
@@ -1134,11 +1087,8 @@ def _locked_problems(raw: RawTable, prof: Profile, kind: Kind, frame: pd.DataFra
                                         plan.loc[locked, "status"], strict=True)]
 
 
-def _write(ledger, conn: sa.Connection, kind: Kind, frame: pd.DataFrame, plan: pd.DataFrame,
+def _write(ledger, conn, kind: Kind, frame: pd.DataFrame, plan: pd.DataFrame,
            raw: RawTable, prof: Profile, actor: str, report: Progress) -> KindResult:
-    from billxl.store.ledger import jsonable_row
-
-    table, pk, content = _TABLES[kind]
     is_new = plan["pk"].isna().to_numpy()
     is_changed = ~is_new & (plan["row_hash"] != plan["old_hash"]).to_numpy()
     batch = {"kind": kind, "file_name": Path(raw.file).name[:260], "file_sha256": raw.sha256,
@@ -1146,7 +1096,7 @@ def _write(ledger, conn: sa.Connection, kind: Kind, frame: pd.DataFrame, plan: p
              "rows_read": len(frame), "rows_new": int(is_new.sum()),
              "rows_changed": int(is_changed.sum()),
              "rows_unchanged": int(len(frame) - is_new.sum() - is_changed.sum())}
-    batch_id = int(conn.execute(t.import_batches.insert(), batch).inserted_primary_key[0])
+    batch_id = store.insert_batch(conn, batch)
 
     new_rows = frame.loc[is_new].assign(row_hash=plan.loc[is_new, "row_hash"].to_numpy(),
                                         batch_id=batch_id)
@@ -1154,58 +1104,16 @@ def _write(ledger, conn: sa.Connection, kind: Kind, frame: pd.DataFrame, plan: p
     total = len(new_rows)
     report(stage, 0, total)
     for start in range(0, total, _WRITE_CHUNK):
-        ledger.bulk_insert(conn, table, new_rows.iloc[start:start + _WRITE_CHUNK])
+        store.insert_entries(ledger, conn, kind, new_rows.iloc[start:start + _WRITE_CHUNK])
         report(stage, min(start + _WRITE_CHUNK, total), total)
 
     if is_changed.any():
         changed = frame.loc[is_changed].assign(row_hash=plan.loc[is_changed, "row_hash"].to_numpy(),
                                                batch_id=batch_id,
                                                pk=plan.loc[is_changed, "pk"].astype("int64").to_numpy())
-        _update_changed(ledger, conn, table, pk, content, changed, actor)
+        store.update_entries(ledger, conn, kind, changed, (*_CONTENT[kind], *_UPDATED), actor)
 
-    batch_row = jsonable_row({"batch_id": batch_id, **batch})
-    ledger.audit(conn, "import", "import_batches", str(batch_id), None, batch_row, actor=actor)
+    store.audit_batch(ledger, conn, batch_id, batch, actor)
     return KindResult(kind=kind, batch_id=batch_id, rows_read=len(frame),
                       new=batch["rows_new"], changed=batch["rows_changed"],
                       unchanged=batch["rows_unchanged"])
-
-
-def _update_changed(ledger, conn: sa.Connection, table: sa.Table, pk: str,
-                    content: tuple[str, ...], changed: pd.DataFrame, actor: str) -> None:
-    """Update the changed WIP entries in place; one audit row each with before and after."""
-    from billxl.store.ledger import jsonable_row
-
-    columns = [c for c in (*content, "currency", "entered_on", "row_hash", "batch_id")
-               if c in table.c and c in changed]
-    pks = changed["pk"].tolist()
-    before: dict[int, dict] = {}
-    for start in range(0, len(pks), 500):
-        chunk = pks[start:start + 500]
-        query = sa.select(table.c[pk], *(table.c[c] for c in columns)).where(table.c[pk].in_(chunk))
-        for row in conn.execute(query).mappings():
-            before[int(row[pk])] = jsonable_row({c: row[c] for c in columns})
-    params, audits = [], []
-    for record in changed.to_dict("records"):
-        values = {c: _db_value(record[c], table.c[c].type) for c in columns}
-        params.append({"b_pk": int(record["pk"]), **{f"b_{c}": v for c, v in values.items()}})
-        audits.append((str(int(record["pk"])), before.get(int(record["pk"])), jsonable_row(values)))
-    stmt = (table.update().where(table.c[pk] == sa.bindparam("b_pk"))
-            .values({c: sa.bindparam(f"b_{c}") for c in columns}))
-    conn.execute(stmt, params)
-    ledger.audit_many(conn, "update", table.name, audits, actor=actor)
-
-
-def _db_value(value: Any, column_type: sa.types.TypeEngine) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.date()
-    if value is pd.NaT:
-        return None
-    if isinstance(column_type, sa.Boolean):
-        return bool(value)
-    if isinstance(column_type, sa.Integer):
-        return int(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
