@@ -58,10 +58,7 @@ SQL = {"sqlalchemy", "alembic"}
 
 #: Modules that still run SQL themselves while it moves into billxl.store (issue 9, "Seams").
 #: Remove a module's line when it no longer imports sqlalchemy; never add one.
-PENDING_SQL_MOVE = {
-    "billxl.payments",
-    "billxl.trust",
-}
+PENDING_SQL_MOVE: set[str] = set()
 #: The same ratchet for other adapter libraries: module -> libraries it may still import.
 PENDING_ADAPTER_MOVE: dict[str, set[str]] = {
 }

@@ -52,7 +52,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -76,8 +75,9 @@ from billxl.cells import (
 from billxl.errors import InputError, LedgerError, Problem
 from billxl.figures import balances, credit
 from billxl.reference import Reference
-from billxl.store import reads
-from billxl.store import tables as t
+from billxl.store import cash, reads
+from billxl.store.cash import lock_cash
+from billxl.store.tables import ALLOCATION_POLICIES
 
 __all__ = [
     "ReceiptProfile",
@@ -130,7 +130,6 @@ RECEIPT_CONTENT = ("received_on", "client_given", "payer", "amount_minor", "curr
                    "method", "reference", "remittance")
 
 DEFAULT_POLICY = "oldest"
-_CASH_LOCK = 0x62696C6C786C  # 'billxl': the PostgreSQL advisory lock taken by cash writers
 _SPAN_LIMIT = 2**62  # running totals of the allocation waterfall must stay inside int64
 _LIMITS = {"payer": 200, "method": 20, "reference": 200, "receipt_id": 100}
 
@@ -415,7 +414,7 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
 
 
 # =================================================================================== balances
-def invoice_balances(ledger, conn: sa.Connection | None = None, *, as_of: date | None = None,
+def invoice_balances(ledger, conn: Any = None, *, as_of: date | None = None,
                      client: str | None = None) -> pd.DataFrame:
     """Every invoice (not credit notes) with its balance as of a date.
 
@@ -434,25 +433,23 @@ def invoice_balances(ledger, conn: sa.Connection | None = None, *, as_of: date |
                                      as_of=as_of, client=client)
 
 
-def cash_terms(ledger, conn: sa.Connection | None = None) -> pd.DataFrame:
+def cash_terms(ledger, conn: Any = None) -> pd.DataFrame:
     """Per client: allocation policy, expenses first, short-payment tolerance (set ones only)."""
-    return ledger.read_frame(t.cash_terms, conn)
+    return cash.read_cash_terms(ledger, conn)
 
 
 def set_cash_terms(ledger, client: str, *, policy: str | None = None,
                    expenses_first: bool | None = None, tolerance: Any = None,
                    actor: str | None = None) -> dict:
     """Set how a client's receipts are allocated; unset values keep theirs (or the default)."""
-    if policy is not None and policy not in t.ALLOCATION_POLICIES:
+    if policy is not None and policy not in ALLOCATION_POLICIES:
         raise LedgerError(f"{policy!r} is not an allocation policy; use one of "
-                          f"{', '.join(t.ALLOCATION_POLICIES)}.")
+                          f"{', '.join(ALLOCATION_POLICIES)}.")
     with ledger.transaction() as conn:
-        currency = conn.execute(sa.select(t.clients.c.currency)
-                                .where(t.clients.c.client_id == client)).scalar()
+        currency = cash.client_currency(conn, client)
         if currency is None:
             raise LedgerError(f"There is no client {client} in the ledger.")
-        before = conn.execute(sa.select(t.cash_terms).where(t.cash_terms.c.client_id == client)
-                              ).mappings().first()
+        before = cash.cash_terms_of(conn, client)
         row = dict(before) if before else {"client_id": client, "allocation_policy": DEFAULT_POLICY,
                                            "expenses_first": True, "short_pay_tolerance_minor": 0}
         if policy is not None:
@@ -463,12 +460,7 @@ def set_cash_terms(ledger, client: str, *, policy: str | None = None,
             row["short_pay_tolerance_minor"] = money.to_minor(tolerance, currency)
             if row["short_pay_tolerance_minor"] < 0:
                 raise LedgerError("A tolerance cannot be negative.")
-        if before:
-            conn.execute(t.cash_terms.update().where(t.cash_terms.c.client_id == client), row)
-        else:
-            conn.execute(t.cash_terms.insert(), row)
-        ledger.audit(conn, "update" if before else "insert", "cash_terms", client,
-                     dict(before) if before else None, row, actor=actor)
+        cash.save_cash_terms(ledger, conn, row, before, actor)
     return row
 
 
@@ -947,43 +939,6 @@ def _pro_rata(claims: pd.DataFrame, invoices: pd.DataFrame, amount: np.ndarray,
 
 
 # =================================================================================== posting
-def lock_cash(conn: sa.Connection) -> None:
-    """Let one cash writer at a time into the receipts and allocations (till commit).
-
-    SQLite write transactions already hold the database's write lock (BEGIN IMMEDIATE). On
-    PostgreSQL a transaction-scoped advisory lock queues posting, reversal, refunds and trust
-    applications, so none of them allocates from balances another is changing.
-    """
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CASH_LOCK})")
-
-
-def _stamp(conn: sa.Connection, when: datetime) -> str:
-    """A timestamp as the bulk writer passes it: SQLAlchemy's SQLite text, or ISO with offset."""
-    if conn.dialect.name == "sqlite":
-        return when.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return when.isoformat()
-
-
-def _stored(ledger, conn: sa.Connection, source: str, keys: pd.Series) -> pd.DataFrame:
-    """The stored (source_key, row_hash) of the keys in this file: one join via a temp table."""
-    columns = ["source_key", "row_hash"]
-    if keys.empty:
-        return pd.DataFrame(columns=columns)
-    scratch = sa.Table("billxl_receipt_keys", sa.MetaData(),
-                       sa.Column("source_key", sa.String(100)), prefixes=["TEMPORARY"])
-    scratch.create(conn)
-    try:
-        ledger.bulk_insert(conn, scratch, pd.DataFrame({"source_key": keys.to_numpy(dtype=object)}))
-        rc = t.receipts.c
-        query = (sa.select(rc.source_key, rc.row_hash)
-                 .select_from(scratch.join(t.receipts, sa.and_(rc.source == source,
-                                                               rc.source_key == scratch.c.source_key))))
-        return ledger.read_frame(query, conn)
-    finally:
-        scratch.drop(conn)
-
-
 @dataclass
 class PostResult:
     """What :func:`post_receipts` did (or, for a dry run, would do)."""
@@ -1137,7 +1092,7 @@ def post_receipts(ledger, path: str | Path, profile: str | Path | ReceiptProfile
         else:
             lock_cash(conn)
         report("Comparing with the ledger", 0, 1)
-        stored = _stored(ledger, conn, prof.source, frame["source_key"])
+        stored = cash.stored_receipt_keys(ledger, conn, prof.source, frame["source_key"])
         seen = frame[["source_key", "row_hash", "row"]].merge(
             stored.rename(columns={"row_hash": "stored_hash"}), on="source_key")
         changed = seen[seen["row_hash"] != seen["stored_hash"]]
@@ -1166,70 +1121,31 @@ def post_receipts(ledger, path: str | Path, profile: str | Path | ReceiptProfile
     return result
 
 
-def _write(ledger, conn: sa.Connection, checked: CheckedReceipts, matching: Matching,
+def _write(ledger, conn: Any, checked: CheckedReceipts, matching: Matching,
            actor: str, report: Progress) -> int:
     """Receipts, then their allocations and write-offs, then one audit row: one transaction."""
-    now = datetime.now(UTC)
-    stamp = _stamp(conn, now)
-    r = matching.receipts
-    sums = {k: int(v) for k, v in r[["amount_minor", "allocated_minor", "written_off_minor",
-                                     "unapplied_minor"]].sum().items()}
-    batch = {"kind": "receipts", "file_name": Path(checked.raw.file).name[:260],
-             "file_sha256": checked.raw.sha256, "profile": checked.profile.name,
-             "source": checked.profile.source, "actor": actor, "imported_at": now,
-             "rows_read": len(r), "rows_new": len(r), "rows_changed": 0, "rows_unchanged": 0}
-    batch_id = int(conn.execute(t.import_batches.insert(), batch).inserted_primary_key[0])
-    report("Writing receipts", 0, len(r))
-    rows = r.assign(batch_id=batch_id, posted_at=stamp, posted_by=actor)
-    ledger.bulk_insert(conn, t.receipts, rows[[c.name for c in t.receipts.c if c.name in rows]])
-    report("Writing receipts", len(r), len(r))
-
-    pks = ledger.read_frame(sa.select(t.receipts.c.source_key, t.receipts.c.receipt_pk)
-                            .where(t.receipts.c.batch_id == batch_id), conn)
-    pk_of = dict(zip(pks["source_key"], pks["receipt_pk"].astype("int64"), strict=True))
-    receipt_pk = r["source_key"].map(pk_of).to_numpy(dtype=np.int64)
-    received = r["received_on"].to_numpy()
-    alloc, offs = matching.allocations, matching.write_offs
-    report("Writing allocations", 0, len(alloc))
-    if len(alloc):
-        pos = alloc["receipt"].to_numpy()
-        ledger.bulk_insert(conn, t.allocations, pd.DataFrame({
-            "receipt_pk": receipt_pk[pos], "invoice_pk": alloc["invoice_pk"].to_numpy(np.int64),
-            "applied_on": received[pos], "kind": "apply", "rule": alloc["rule"].to_numpy(),
-            "amount_minor": alloc["amount_minor"].to_numpy(np.int64),
-            "expenses_minor": alloc["expenses_minor"].to_numpy(np.int64),
-            "batch_id": batch_id, "created_at": stamp, "created_by": actor}))
+    offs = matching.write_offs
     if len(offs):
-        pos = offs["receipt"].to_numpy()
-        ids = r["receipt_id"].to_numpy(dtype=object)[pos]
-        ledger.bulk_insert(conn, t.write_offs, pd.DataFrame({
-            "invoice_pk": offs["invoice_pk"].to_numpy(np.int64), "receipt_pk": receipt_pk[pos],
-            "written_on": received[pos], "kind": "write_off",
-            "amount_minor": offs["amount_minor"].to_numpy(np.int64),
-            "reason": [f"{why} (receipt {i})" for why, i in zip(offs["reason"], ids, strict=True)],
-            "created_at": stamp, "created_by": actor}))
-    report("Writing allocations", len(alloc), len(alloc))
-    ledger.audit(conn, "post", "receipts", f"batch {batch_id}", None, {
-        "batch_id": batch_id, "file": batch["file_name"], "file_sha256": batch["file_sha256"],
-        "receipts": len(r), "unmatched": int((r["status"] == "unmatched").sum()),
-        "allocations": len(alloc), "write_offs": len(offs), **sums}, actor=actor)
-    return batch_id
+        ids = matching.receipts["receipt_id"].to_numpy(dtype=object)[offs["receipt"].to_numpy()]
+        offs = offs.assign(reason=[f"{why} (receipt {i})"
+                                   for why, i in zip(offs["reason"], ids, strict=True)])
+    return cash.write_receipt_batch(
+        ledger, conn, matching.receipts, matching.allocations, offs,
+        file_name=Path(checked.raw.file).name, file_sha256=checked.raw.sha256,
+        profile=checked.profile.name, source=checked.profile.source, actor=actor, report=report)
 
 
 # =================================================================================== corrections
-def _receipt(conn: sa.Connection, receipt_id: str, source: str | None) -> dict:
+def _receipt(conn: Any, receipt_id: str, source: str | None) -> dict:
     """The receipt with this id (in ``source``, when ids repeat across sources)."""
-    query = sa.select(t.receipts).where(t.receipts.c.receipt_id == receipt_id)
-    if source:
-        query = query.where(t.receipts.c.source == source)
-    rows = conn.execute(query).mappings().all()
+    rows = cash.receipts_with_id(conn, receipt_id, source)
     if not rows:
         raise LedgerError(f"There is no receipt {receipt_id} in the ledger"
                           + (f" from source {source}." if source else "."))
     if len(rows) > 1:
         raise LedgerError(f"Receipt id {receipt_id} was posted from more than one source "
                           f"({', '.join(r['source'] for r in rows)}); say which with --source.")
-    return dict(rows[0])
+    return rows[0]
 
 
 def exact_amount(value: Any, currency: str, what: str) -> int:
@@ -1261,7 +1177,7 @@ def reverse_receipt(ledger, receipt_id: str, *, reason: str, on: date | None = N
     receipt reversed; every invoice it paid is owed again. A receipt whose cash was partly
     refunded cannot be reversed (the refund went out: record its return first).
     """
-    from billxl.store.ledger import current_actor, jsonable_row
+    from billxl.store.ledger import current_actor
 
     if not (reason and reason.strip()):
         raise LedgerError("A reversal needs a reason (returned, NSF, recalled ...).")
@@ -1272,40 +1188,31 @@ def reverse_receipt(ledger, receipt_id: str, *, reason: str, on: date | None = N
         if rec["status"] == "reversed":
             raise LedgerError(f"Receipt {receipt_id} was reversed already on {rec['reversed_on']}.")
         on = operation_date(on, rec["received_on"], "The reversal date")
-        refunded = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.refunds.c.amount_minor), 0))
-                                .where(t.refunds.c.receipt_pk == rec["receipt_pk"])).scalar()
+        refunded = cash.refunded_minor(conn, rec["receipt_pk"])
         if refunded:
             raise LedgerError(f"{money.format_amount(refunded, rec['currency'])} of receipt "
                               f"{receipt_id} was refunded; it cannot be reversed.")
-        al, wo = t.allocations, t.write_offs
-        net = conn.execute(sa.select(al.c.invoice_pk, sa.func.sum(al.c.amount_minor).label("a"),
-                                     sa.func.sum(al.c.expenses_minor).label("e"))
-                           .where(al.c.receipt_pk == rec["receipt_pk"]).group_by(al.c.invoice_pk)
-                           ).all()
+        net = cash.receipt_allocations(conn, rec["receipt_pk"])
         undo = [{"receipt_pk": rec["receipt_pk"], "invoice_pk": pk, "applied_on": on,
                  "kind": "reverse", "rule": "reversal", "amount_minor": -int(a),
                  "expenses_minor": -int(e), "created_at": datetime.now(UTC), "created_by": actor}
                 for pk, a, e in net if a]
-        if undo:
-            conn.execute(al.insert(), undo)
-        written = conn.execute(sa.select(wo.c.invoice_pk, sa.func.sum(wo.c.amount_minor))
-                               .where(wo.c.receipt_pk == rec["receipt_pk"])
-                               .group_by(wo.c.invoice_pk)).all()
+        cash.insert_allocations(conn, undo)
+        written = cash.receipt_write_offs(conn, rec["receipt_pk"])
         restore = [{"invoice_pk": pk, "receipt_pk": rec["receipt_pk"], "written_on": on,
                     "kind": "reverse", "amount_minor": -int(a),
                     "reason": f"receipt {receipt_id} reversed: {reason}",
                     "created_at": datetime.now(UTC), "created_by": actor} for pk, a in written if a]
-        if restore:
-            conn.execute(wo.insert(), restore)
+        cash.insert_write_offs(conn, restore)
         after = {"status": "reversed", "unapplied_minor": 0, "reversed_on": on,
                  "reversal_reason": reason.strip()[:200]}
-        conn.execute(t.receipts.update().where(t.receipts.c.receipt_pk == rec["receipt_pk"]), after)
-        ledger.audit(conn, "reverse", "receipts", str(rec["receipt_pk"]),
-                     jsonable_row({k: rec[k] for k in ("receipt_id", "status", "unapplied_minor")}),
-                     jsonable_row({"receipt_id": receipt_id, **after,
-                                   "allocations_reversed": sum(-u["amount_minor"] for u in undo),
-                                   "write_offs_reversed": sum(-w["amount_minor"] for w in restore)}),
-                     actor=actor)
+        cash.update_receipt(
+            ledger, conn, rec["receipt_pk"], after, action="reverse",
+            before={k: rec[k] for k in ("receipt_id", "status", "unapplied_minor")},
+            after={"receipt_id": receipt_id, **after,
+                   "allocations_reversed": sum(-u["amount_minor"] for u in undo),
+                   "write_offs_reversed": sum(-w["amount_minor"] for w in restore)},
+            actor=actor)
     return {"receipt_id": receipt_id, "currency": rec["currency"], "reversed_on": on,
             "invoices": len(undo), "allocations_reversed_minor": sum(-u["amount_minor"] for u in undo),
             "write_offs_reversed_minor": sum(-w["amount_minor"] for w in restore)}
@@ -1320,7 +1227,7 @@ def apply_receipt(ledger, receipt_id: str, invoices: Sequence[str] = (), *,
     if any; without invoices it becomes a credit on the client's account). Returns the
     allocations made.
     """
-    from billxl.store.ledger import current_actor, jsonable_row
+    from billxl.store.ledger import current_actor
 
     actor = actor or current_actor()
     with ledger.transaction() as conn:
@@ -1347,8 +1254,7 @@ def apply_receipt(ledger, receipt_id: str, invoices: Sequence[str] = (), *,
             raise LedgerError(f"Say whose receipt {receipt_id} is (--client).")
         if rec["client_id"] and owner != rec["client_id"]:
             raise LedgerError(f"Receipt {receipt_id} is client {rec['client_id']}'s, not {owner}'s.")
-        if conn.execute(sa.select(t.clients.c.client_id).where(t.clients.c.client_id == owner)
-                        ).first() is None:
+        if cash.client_currency(conn, owner) is None:
             raise LedgerError(f"There is no client {owner} in the ledger.")
         others = chosen[chosen["client_id"] != owner]
         if len(others):
@@ -1372,23 +1278,21 @@ def apply_receipt(ledger, receipt_id: str, invoices: Sequence[str] = (), *,
             raise LedgerError(f"Invoice {', '.join(invoices)} has nothing left to pay.")
         made["invoice_pk"] = chosen["invoice_pk"].to_numpy()[made["invoice"].to_numpy()]
         made["number"] = chosen["number"].to_numpy()[made["invoice"].to_numpy()]
-        if len(made):
-            conn.execute(t.allocations.insert(), [
-                {"receipt_pk": rec["receipt_pk"], "invoice_pk": int(pk), "applied_on": on,
-                 "kind": "apply", "rule": "manual", "amount_minor": int(a),
-                 "expenses_minor": int(e), "created_at": datetime.now(UTC), "created_by": actor}
-                for pk, a, e in zip(made["invoice_pk"], made["amount_minor"],
-                                    made["expenses_minor"], strict=True)])
+        cash.insert_allocations(conn, [
+            {"receipt_pk": rec["receipt_pk"], "invoice_pk": int(pk), "applied_on": on,
+             "kind": "apply", "rule": "manual", "amount_minor": int(a),
+             "expenses_minor": int(e), "created_at": datetime.now(UTC), "created_by": actor}
+            for pk, a, e in zip(made["invoice_pk"], made["amount_minor"],
+                                made["expenses_minor"], strict=True)])
         after = {"client_id": owner, "status": "posted",
                  "unapplied_minor": available - int(made["amount_minor"].sum()),
                  "unmatched_reason": None,
                  "matched_by": rec["matched_by"] if rec["status"] == "posted" else "manual"}
-        conn.execute(t.receipts.update().where(t.receipts.c.receipt_pk == rec["receipt_pk"]), after)
-        ledger.audit(conn, "apply", "receipts", str(rec["receipt_pk"]),
-                     jsonable_row({k: rec[k] for k in ("receipt_id", "client_id", "status",
-                                                       "unapplied_minor")}),
-                     jsonable_row({"receipt_id": receipt_id, **after,
-                                   "invoices": made["number"].tolist()}), actor=actor)
+        cash.update_receipt(
+            ledger, conn, rec["receipt_pk"], after, action="apply",
+            before={k: rec[k] for k in ("receipt_id", "client_id", "status", "unapplied_minor")},
+            after={"receipt_id": receipt_id, **after, "invoices": made["number"].tolist()},
+            actor=actor)
     return made.drop(columns=["invoice"]).assign(currency=cur)
 
 
@@ -1416,10 +1320,9 @@ def write_off(ledger, invoice_number: str, amount: Any = None, *, reason: str,
         row = {"invoice_pk": int(inv["invoice_pk"]), "receipt_pk": None, "written_on": on,
                "kind": "write_off", "amount_minor": minor, "reason": reason.strip(),
                "created_at": datetime.now(UTC), "created_by": actor}
-        conn.execute(t.write_offs.insert(), row)
-        ledger.audit(conn, "write_off", "invoices", invoice_number, {"balance_minor": balance},
-                     {"balance_minor": balance - minor, "written_off_minor": minor,
-                      "reason": reason.strip(), "written_on": on.isoformat()}, actor=actor)
+        cash.write_off_invoice(ledger, conn, row, invoice_number, {"balance_minor": balance},
+                               {"balance_minor": balance - minor, "written_off_minor": minor,
+                                "reason": reason.strip(), "written_on": on.isoformat()}, actor)
     return {"invoice": invoice_number, "currency": cur, "amount_minor": minor,
             "balance_minor": balance - minor}
 
@@ -1439,7 +1342,6 @@ def refund_credit(ledger, amount: Any, *, reference: str, reason: str, client: s
     if (client is None) == (receipt_id is None):
         raise LedgerError("Refund either a client's credit (--client) or one receipt (--receipt).")
     actor = actor or current_actor()
-    rc = t.receipts.c
     with ledger.transaction() as conn:
         lock_cash(conn)
         if receipt_id is not None:
@@ -1448,15 +1350,10 @@ def refund_credit(ledger, amount: Any, *, reference: str, reason: str, client: s
                 raise LedgerError(f"Receipt {receipt_id} was reversed; there is nothing to refund.")
             pool = pd.DataFrame([one])
         else:
-            cur_of = conn.execute(sa.select(t.clients.c.currency)
-                                  .where(t.clients.c.client_id == client)).scalar()
+            cur_of = cash.client_currency(conn, client)
             if cur_of is None:
                 raise LedgerError(f"There is no client {client} in the ledger.")
-            pool = ledger.read_frame(
-                sa.select(t.receipts).where(rc.client_id == client, rc.status != "reversed",
-                                            rc.unapplied_minor > 0,
-                                            rc.currency == (currency or cur_of))
-                .order_by(rc.received_on, rc.receipt_pk), conn)
+            pool = cash.client_credit_receipts(ledger, conn, client, currency or cur_of)
         cur = pool["currency"].iloc[0] if receipt_id is not None else (currency or cur_of)
         if currency and currency != cur:
             raise LedgerError(f"Receipt {receipt_id} is in {cur}, not {currency}.")
@@ -1472,21 +1369,19 @@ def refund_credit(ledger, amount: Any, *, reference: str, reason: str, client: s
                                    pool["unapplied_minor"].to_numpy(np.int64))
         taken = pool.iloc[ii].assign(drawn=drawn)
         now = datetime.now(UTC)
-        conn.execute(t.refunds.insert(), [
-            {"receipt_pk": int(pk), "client_id": owner if isinstance(owner, str) else None,
-             "amount_minor": int(d), "currency": cur, "refunded_on": on,
-             "reference": reference.strip()[:100], "reason": reason.strip(),
-             "created_at": now, "created_by": actor}
-            for pk, owner, d in zip(taken["receipt_pk"], taken["client_id"], taken["drawn"],
-                                    strict=True)])
-        conn.execute(t.receipts.update().where(rc.receipt_pk == sa.bindparam("b_pk"))
-                     .values(unapplied_minor=rc.unapplied_minor - sa.bindparam("b_drawn")),
-                     [{"b_pk": int(pk), "b_drawn": int(d)}
-                      for pk, d in zip(taken["receipt_pk"], taken["drawn"], strict=True)])
-        ledger.audit(conn, "refund", "receipts", reference.strip()[:200], {"credit_minor": available},
-                     {"credit_minor": available - minor, "refunded_minor": minor, "currency": cur,
-                      "receipts": taken["receipt_id"].tolist(), "reason": reason.strip()},
-                     actor=actor)
+        cash.write_refunds(
+            ledger, conn,
+            [{"receipt_pk": int(pk), "client_id": owner if isinstance(owner, str) else None,
+              "amount_minor": int(d), "currency": cur, "refunded_on": on,
+              "reference": reference.strip()[:100], "reason": reason.strip(),
+              "created_at": now, "created_by": actor}
+             for pk, owner, d in zip(taken["receipt_pk"], taken["client_id"], taken["drawn"],
+                                     strict=True)],
+            list(zip(taken["receipt_pk"], taken["drawn"], strict=True)),
+            key=reference.strip()[:200], before={"credit_minor": available},
+            after={"credit_minor": available - minor, "refunded_minor": minor, "currency": cur,
+                   "receipts": taken["receipt_id"].tolist(), "reason": reason.strip()},
+            actor=actor)
     return pd.DataFrame({"receipt_id": taken["receipt_id"].to_numpy(), "currency": cur,
                          "amount_minor": taken["drawn"].to_numpy(np.int64)})
 
@@ -1494,13 +1389,7 @@ def refund_credit(ledger, amount: Any, *, reference: str, reason: str, client: s
 # =================================================================================== reading back
 def receipts(ledger, *, status: str | None = None, client: str | None = None) -> pd.DataFrame:
     """Receipts in the ledger (optionally of one status or client), oldest first."""
-    query = sa.select(t.receipts)
-    if status:
-        query = query.where(t.receipts.c.status == status)
-    if client:
-        query = query.where(t.receipts.c.client_id == client)
-    return ledger.read_frame(query.order_by(t.receipts.c.received_on, t.receipts.c.receipt_pk),
-                             dates=("received_on", "reversed_on"))
+    return cash.read_receipt_rows(ledger, status=status, client=client)
 
 
 def unapplied_cash(ledger, *, client: str | None = None,

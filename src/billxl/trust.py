@@ -21,64 +21,41 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import money
 from billxl.errors import LedgerError
 from billxl.figures import trust as trust_figure
-from billxl.payments import exact_amount, invoice_balances, lock_cash, operation_date
-from billxl.store import reads
-from billxl.store import tables as t
+from billxl.payments import exact_amount, invoice_balances, operation_date
+from billxl.store import cash, reads
 
 __all__ = ["deposit", "apply_to_invoice", "refund", "set_retainer", "balances",
            "top_up_requests", "trust_ledger"]
 
 
-def _matter(conn: sa.Connection, matter: str) -> dict:
-    row = conn.execute(sa.select(t.matters.c.matter_id, t.matters.c.client_id, t.clients.c.currency)
-                       .join(t.clients, t.clients.c.client_id == t.matters.c.client_id)
-                       .where(t.matters.c.matter_id == matter)).mappings().first()
-    if row is None:
+def _matter(conn: Any, matter: str) -> dict:
+    found = cash.matter_account(conn, matter)
+    if found is None:
         raise LedgerError(f"There is no matter {matter} in the ledger.")
-    return dict(row)
+    return found
 
 
-def _balance(conn: sa.Connection, matter: str, currency: str) -> int:
-    te = t.trust_entries.c
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(te.amount_minor), 0))
-                            .where(te.matter_id == matter, te.currency == currency)).scalar())
+def _held(conn: Any, matter: str, currency: str) -> tuple[int, int]:
+    """The matter's trust balance in ``currency`` and the top-up its retainer asks for now:
+    :func:`billxl.figures.trust.trust_balances` over the matter's entries and retainer."""
+    figure = trust_figure.trust_balances(reads.trust_entries(conn, matter=matter),
+                                         reads.retainers(conn, matter=matter))
+    row = figure[figure["currency"] == currency]
+    if row.empty:
+        return 0, 0
+    return int(row["balance_minor"].iloc[0]), int(row["top_up_minor"].iloc[0])
 
 
-def _record(ledger, conn: sa.Connection, row: dict, actor: str) -> int:
-    """Insert one trust entry; the store's refusal (a negative balance) becomes a LedgerError."""
-    try:
-        pk = conn.execute(t.trust_entries.insert().returning(t.trust_entries.c.trust_entry_pk),
-                          {**row, "created_at": datetime.now(UTC), "created_by": actor}
-                          ).scalar_one()
-    except sa.exc.IntegrityError as error:
-        raise LedgerError(f"The ledger refused the trust entry: {str(error.orig).splitlines()[0]}."
-                          ) from None
-    ledger.audit(conn, "insert", "trust_entries", str(pk), None,
-                 {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()},
-                 actor=actor)
-    return int(pk)
-
-
-def _result(conn: sa.Connection, matter: dict, pk: int, kind: str, minor: int) -> dict:
+def _result(conn: Any, matter: dict, pk: int, kind: str, minor: int) -> dict:
     cur = matter["currency"]
-    balance = _balance(conn, matter["matter_id"], cur)
-    wanted = _top_up(conn, matter["matter_id"], balance)
+    balance, wanted = _held(conn, matter["matter_id"], cur)
     return {"trust_entry_pk": pk, "kind": kind, "matter_id": matter["matter_id"],
             "client_id": matter["client_id"], "currency": cur, "amount_minor": minor,
             "balance_minor": balance, "top_up_minor": wanted}
-
-
-def _top_up(conn: sa.Connection, matter: str, balance: int) -> int:
-    row = conn.execute(sa.select(t.retainers.c.minimum_minor, t.retainers.c.target_minor)
-                       .where(t.retainers.c.matter_id == matter)).first()
-    if row is None or balance >= row.minimum_minor:
-        return 0
-    return int(row.target_minor) - balance
 
 
 def deposit(ledger, matter: str, amount: Any, *, reference: str, on: date | None = None,
@@ -93,7 +70,7 @@ def deposit(ledger, matter: str, amount: Any, *, reference: str, on: date | None
         row = {"client_id": m["client_id"], "matter_id": matter, "currency": m["currency"],
                "kind": "deposit", "entry_date": operation_date(on, None, "The deposit date"),
                "amount_minor": minor, "reference": (reference or "").strip()[:100]}
-        pk = _record(ledger, conn, row, actor)
+        pk = cash.insert_trust_entry(ledger, conn, row, actor)
         return _result(conn, m, pk, "deposit", minor)
 
 
@@ -111,7 +88,7 @@ def apply_to_invoice(ledger, matter: str, invoice: str, amount: Any = None, *,
         raise LedgerError("Applying trust money needs the client's authorisation reference.")
     actor = actor or current_actor()
     with ledger.transaction() as conn:
-        lock_cash(conn)
+        cash.lock_cash(conn)
         m = _matter(conn, matter)
         cur = m["currency"]
         found = invoice_balances(ledger, conn, client=None)
@@ -125,7 +102,7 @@ def apply_to_invoice(ledger, matter: str, invoice: str, amount: Any = None, *,
         if inv["currency"] != cur:
             raise LedgerError(f"Invoice {invoice} is in {inv['currency']}; the trust money of "
                               f"matter {matter} is in {cur}.")
-        held, owed = _balance(conn, matter, cur), int(inv["balance_minor"])
+        held, owed = _held(conn, matter, cur)[0], int(inv["balance_minor"])
         minor = min(held, owed) if amount is None else exact_amount(amount, cur, "The amount")
         if minor <= 0:
             raise LedgerError(f"Nothing to apply: matter {matter} holds "
@@ -138,16 +115,16 @@ def apply_to_invoice(ledger, matter: str, invoice: str, amount: Any = None, *,
             raise LedgerError(f"Matter {matter} holds {money.format_amount(held, cur)} {cur} in "
                               f"trust; {money.format_amount(minor, cur)} would take it below zero.")
         on = operation_date(on, inv["invoice_date"].date(), "The date applied")
-        pk = _record(ledger, conn, {
+        pk = cash.insert_trust_entry(ledger, conn, {
             "client_id": m["client_id"], "matter_id": matter, "currency": cur,
             "kind": "application", "entry_date": on, "amount_minor": -minor,
             "reference": invoice, "authorisation": authorisation.strip()[:100],
             "invoice_pk": int(inv["invoice_pk"])}, actor)
-        conn.execute(t.allocations.insert(), {
+        cash.insert_allocations(conn, [{
             "trust_entry_pk": pk, "invoice_pk": int(inv["invoice_pk"]), "applied_on": on,
             "kind": "apply", "rule": "trust", "amount_minor": minor,
             "expenses_minor": min(minor, int(inv["expenses_open_minor"])),
-            "created_at": datetime.now(UTC), "created_by": actor})
+            "created_at": datetime.now(UTC), "created_by": actor}])
         out = _result(conn, m, pk, "application", minor)
     return out | {"invoice": invoice, "invoice_balance_minor": owed - minor}
 
@@ -164,12 +141,12 @@ def refund(ledger, matter: str, amount: Any, *, reference: str, reason: str,
         m = _matter(conn, matter)
         cur = m["currency"]
         minor = exact_amount(amount, cur, "The refund")
-        held = _balance(conn, matter, cur)
+        held = _held(conn, matter, cur)[0]
         if minor > held:
             raise LedgerError(f"Matter {matter} holds {money.format_amount(held, cur)} {cur} in "
                               f"trust; a refund of {money.format_amount(minor, cur)} would take it "
                               "below zero.")
-        pk = _record(ledger, conn, {
+        pk = cash.insert_trust_entry(ledger, conn, {
             "client_id": m["client_id"], "matter_id": matter, "currency": cur, "kind": "refund",
             "entry_date": operation_date(on, None, "The refund date"), "amount_minor": -minor,
             "reference": reference.strip()[:100], "reason": reason.strip()}, actor)
@@ -179,7 +156,7 @@ def refund(ledger, matter: str, amount: Any, *, reference: str, reason: str,
 def set_retainer(ledger, matter: str, *, minimum: Any, target: Any = None,
                  actor: str | None = None) -> dict:
     """Make a matter's retainer evergreen: keep at least ``minimum``, top up to ``target``."""
-    from billxl.store.ledger import current_actor, jsonable_row
+    from billxl.store.ledger import current_actor
 
     actor = actor or current_actor()
     with ledger.transaction() as conn:
@@ -190,18 +167,12 @@ def set_retainer(ledger, matter: str, *, minimum: Any, target: Any = None,
         if low < 0 or high < low:
             raise LedgerError("A retainer's minimum must be 0 or more, and its target at least "
                               "the minimum.")
-        before = conn.execute(sa.select(t.retainers).where(t.retainers.c.matter_id == matter)
-                              ).mappings().first()
+        before = cash.retainer_of(conn, matter)
         row = {"matter_id": matter, "currency": cur, "minimum_minor": low, "target_minor": high,
                "set_at": datetime.now(UTC), "set_by": actor}
-        if before:
-            conn.execute(t.retainers.update().where(t.retainers.c.matter_id == matter), row)
-        else:
-            conn.execute(t.retainers.insert(), row)
-        ledger.audit(conn, "update" if before else "insert", "retainers", matter,
-                     jsonable_row(dict(before)) if before else None, jsonable_row(row), actor=actor)
-        balance = _balance(conn, matter, cur)
-        return {**row, "balance_minor": balance, "top_up_minor": _top_up(conn, matter, balance)}
+        cash.save_retainer(ledger, conn, row, before, actor)
+        balance, wanted = _held(conn, matter, cur)
+        return {**row, "balance_minor": balance, "top_up_minor": wanted}
 
 
 def balances(ledger, *, client: str | None = None, matter: str | None = None,
@@ -229,9 +200,7 @@ def top_up_requests(ledger) -> pd.DataFrame:
 
 def trust_ledger(ledger, matter: str) -> pd.DataFrame:
     """A matter's trust entries in the order recorded, with the running balance."""
-    te = t.trust_entries.c
-    frame = ledger.read_frame(sa.select(t.trust_entries).where(te.matter_id == matter)
-                              .order_by(te.trust_entry_pk), dates=("entry_date",))
+    frame = cash.trust_ledger_rows(ledger, matter)
     frame["balance_minor"] = frame.groupby("currency")["amount_minor"].cumsum().astype("int64") \
         if len(frame) else pd.Series(dtype="int64")
     return frame

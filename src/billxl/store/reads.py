@@ -136,21 +136,27 @@ def refunds(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
     return frame(conn, query, schema.REFUND_FRAME)
 
 
-def trust_entries(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
-    """Trust deposits, applications and refunds (``schema.TRUST_FRAME``)."""
+def trust_entries(conn: sa.Connection, *, as_of: date | None = None,
+                  matter: str | None = None) -> pd.DataFrame:
+    """Trust deposits, applications and refunds (``schema.TRUST_FRAME``), of one matter when
+    ``matter`` is given."""
     te = t.trust_entries.c
     query = sa.select(*(te[name] for name in schema.TRUST_FRAME)).order_by(te.trust_entry_pk)
     if as_of is not None:
         query = query.where(te.entry_date <= as_of)
+    if matter is not None:
+        query = query.where(te.matter_id == matter)
     return frame(conn, query, schema.TRUST_FRAME)
 
 
-def retainers(conn: sa.Connection) -> pd.DataFrame:
-    """Evergreen retainer levels per matter (``schema.RETAINER_FRAME``)."""
+def retainers(conn: sa.Connection, *, matter: str | None = None) -> pd.DataFrame:
+    """Evergreen retainer levels per matter (``schema.RETAINER_FRAME``), or of one matter."""
     rt = t.retainers.c
     query = (sa.select(rt.matter_id, t.matters.c.client_id, rt.currency, rt.minimum_minor,
                        rt.target_minor)
              .join(t.matters, t.matters.c.matter_id == rt.matter_id))
+    if matter is not None:
+        query = query.where(rt.matter_id == matter)
     return frame(conn, query, schema.RETAINER_FRAME)
 
 
