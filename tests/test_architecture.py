@@ -350,3 +350,17 @@ def test_the_cli_imports_only_the_public_api():
     assert not wrong, ("the CLI imports billxl only through its public API ('from billxl import "
                        "name', name in billxl.__all__; add what it needs to billxl._EXPORTS and "
                        "tests/test_public_api.py):\n  " + "\n  ".join(wrong))
+
+
+def test_the_figures_are_a_pure_core():
+    """Each figure is computed from frames and values: ``billxl.figures`` reads nothing itself,
+    so it imports nothing of the store, the surfaces or the adapters."""
+    allowed = ("billxl.figures", "billxl.money", "billxl.errors", "billxl.schema")
+    def named(imp: Import) -> str:  # ``from billxl import money`` names billxl.money
+        return f"{PACKAGE}.{imp.name}" if imp.target == PACKAGE and imp.name else imp.target
+
+    found = [f"{_where(imp.module, imp.line)}: imports {named(imp)}"
+             for module in _modules() if module.startswith("billxl.figures")
+             for imp in _imports(module)
+             if _is_billxl(imp.target) and not _owned_by(named(imp), allowed)]
+    assert not found, "\n".join(found)
