@@ -48,16 +48,25 @@ def frame(conn: sa.Connection, query: sa.Select, spec: dict[str, str], *,
     return schema.typed(dict(zip(names, columns, strict=True)), spec)
 
 
+def _journal(conn: sa.Connection, table: sa.Table, spec: dict[str, str], dated: str,
+             as_of: date | None, **equal: str | None) -> pd.DataFrame:
+    """The rows of a journal in key order, dated (column ``dated``) on or before ``as_of``, and
+    equal to each given ``column=value`` (a None value is no condition)."""
+    c = table.c
+    query = sa.select(*(c[name] for name in spec)).order_by(*table.primary_key.columns)
+    if as_of is not None:
+        query = query.where(c[dated] <= as_of)
+    for column, value in equal.items():
+        if value is not None:
+            query = query.where(c[column] == value)
+    return frame(conn, query, spec)
+
+
 def invoices(conn: sa.Connection, *, as_of: date | None = None,
              client: str | None = None) -> pd.DataFrame:
     """Invoices and credit notes (``schema.INVOICE_FRAME``) dated on or before ``as_of``."""
-    inv = t.invoices.c
-    query = sa.select(*(inv[name] for name in schema.INVOICE_FRAME)).order_by(inv.invoice_pk)
-    if as_of is not None:
-        query = query.where(inv.invoice_date <= as_of)
-    if client is not None:
-        query = query.where(inv.client_id == client)
-    return frame(conn, query, schema.INVOICE_FRAME)
+    return _journal(conn, t.invoices, schema.INVOICE_FRAME, "invoice_date", as_of,
+                    client_id=client)
 
 
 def invoice_register(conn: sa.Connection, *, start: date | None = None,
@@ -90,20 +99,12 @@ def _dtype(column: sa.Column) -> str:
 
 def allocations(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
     """Money applied to invoices, from receipts and from trust (``schema.ALLOCATION_FRAME``)."""
-    al = t.allocations.c
-    query = sa.select(*(al[name] for name in schema.ALLOCATION_FRAME)).order_by(al.allocation_pk)
-    if as_of is not None:
-        query = query.where(al.applied_on <= as_of)
-    return frame(conn, query, schema.ALLOCATION_FRAME)
+    return _journal(conn, t.allocations, schema.ALLOCATION_FRAME, "applied_on", as_of)
 
 
 def write_offs(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
     """Invoice balances written off after billing (``schema.WRITE_OFF_FRAME``)."""
-    wo = t.write_offs.c
-    query = sa.select(*(wo[name] for name in schema.WRITE_OFF_FRAME)).order_by(wo.write_off_pk)
-    if as_of is not None:
-        query = query.where(wo.written_on <= as_of)
-    return frame(conn, query, schema.WRITE_OFF_FRAME)
+    return _journal(conn, t.write_offs, schema.WRITE_OFF_FRAME, "written_on", as_of)
 
 
 def expense_parts(conn: sa.Connection) -> pd.DataFrame:
@@ -120,33 +121,19 @@ def expense_parts(conn: sa.Connection) -> pd.DataFrame:
 
 def receipts(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
     """Cash received (``schema.RECEIPT_FRAME``), received on or before ``as_of``."""
-    rc = t.receipts.c
-    query = sa.select(*(rc[name] for name in schema.RECEIPT_FRAME)).order_by(rc.receipt_pk)
-    if as_of is not None:
-        query = query.where(rc.received_on <= as_of)
-    return frame(conn, query, schema.RECEIPT_FRAME)
+    return _journal(conn, t.receipts, schema.RECEIPT_FRAME, "received_on", as_of)
 
 
 def refunds(conn: sa.Connection, *, as_of: date | None = None) -> pd.DataFrame:
     """Unapplied cash paid back to clients (``schema.REFUND_FRAME``)."""
-    rf = t.refunds.c
-    query = sa.select(*(rf[name] for name in schema.REFUND_FRAME)).order_by(rf.refund_pk)
-    if as_of is not None:
-        query = query.where(rf.refunded_on <= as_of)
-    return frame(conn, query, schema.REFUND_FRAME)
+    return _journal(conn, t.refunds, schema.REFUND_FRAME, "refunded_on", as_of)
 
 
 def trust_entries(conn: sa.Connection, *, as_of: date | None = None,
                   matter: str | None = None) -> pd.DataFrame:
     """Trust deposits, applications and refunds (``schema.TRUST_FRAME``), of one matter when
     ``matter`` is given."""
-    te = t.trust_entries.c
-    query = sa.select(*(te[name] for name in schema.TRUST_FRAME)).order_by(te.trust_entry_pk)
-    if as_of is not None:
-        query = query.where(te.entry_date <= as_of)
-    if matter is not None:
-        query = query.where(te.matter_id == matter)
-    return frame(conn, query, schema.TRUST_FRAME)
+    return _journal(conn, t.trust_entries, schema.TRUST_FRAME, "entry_date", as_of, matter_id=matter)
 
 
 def retainers(conn: sa.Connection, *, matter: str | None = None) -> pd.DataFrame:
