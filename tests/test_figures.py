@@ -207,3 +207,12 @@ def test_trust_balance_is_the_sum_of_the_matters_entries():
 def test_a_bad_date_is_refused_in_words(bad):
     with pytest.raises(Exception, match="YYYY-MM-DD"):
         balances.invoice_balances(invoices(), allocations(), write_offs(), as_of=bad)
+
+
+def test_the_pre_bill_and_reconciliation_take_wip_now_through_a_day():
+    time = work_time([
+        {"entry_pk": 1, "work_date": "2026-10-05", "hours_milli": 1000},
+        {"entry_pk": 2, "work_date": "2026-10-06", "hours_milli": 1000, "status": "billed"},
+        {"entry_pk": 3, "work_date": "2026-11-01", "hours_milli": 1000}])
+    assert wip.unbilled_through(time, "2026-10-31").tolist() == [True, False, False]
+    assert wip.unbilled_through(time).tolist() == [True, False, True]

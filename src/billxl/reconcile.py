@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from billxl import rules
+from billxl.figures import wip as wip_figure
 from billxl.periods import month_range
 from billxl.reference import Reference
 from billxl.store.findings import SyncResult, sync_findings
@@ -50,8 +51,8 @@ def _display_ids(frame: pd.DataFrame) -> pd.Series:
 
 def _wip(ledger: Ledger, end: date, client: str | None, matters: pd.DataFrame):
     entries = ledger.time_entries(status="WIP", end=end)
-    expenses = ledger.expenses(status="WIP")
-    expenses = expenses[expenses["work_date"] <= pd.Timestamp(end)]
+    expenses = ledger.expenses(status="WIP")  # the WIP figure's selection, through the month
+    expenses = expenses[wip_figure.unbilled_through(expenses, end)]
     owner = matters.set_index("matter_id")["client_id"]
     entries["client_id"] = entries["matter_id"].map(owner)
     expenses["client_id"] = expenses["matter_id"].map(owner)

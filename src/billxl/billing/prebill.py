@@ -103,12 +103,7 @@ def build_prebill_lines(entries: pd.DataFrame, expenses: pd.DataFrame,
     billed are the recorded amount. Pure: no I/O.
     """
     def wip(frame: pd.DataFrame) -> pd.Series:
-        keep = pd.Series(True, index=frame.index)
-        if "status" in frame:
-            keep &= frame["status"] == "WIP"
-        if through is not None:
-            keep &= pd.to_datetime(frame["work_date"]) <= pd.Timestamp(through)
-        return keep
+        return wip_figure.unbilled_through(frame, through)
 
     time = entries[wip(entries)]
     rated = rates_resolved.loc[time.index]

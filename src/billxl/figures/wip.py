@@ -45,6 +45,18 @@ def is_open(frame: pd.DataFrame, as_of: Any = None) -> pd.Series:
     return (worked & still).fillna(False).astype(bool)
 
 
+def unbilled_through(frame: pd.DataFrame, through: Any = None) -> pd.Series:
+    """Which rows are WIP now (``status`` WIP; a frame without one counts whole) and worked by
+    ``through``: what a pre-bill or a month's reconciliation takes."""
+    keep = pd.Series(True, index=frame.index)
+    if "status" in frame:
+        keep &= frame["status"] == "WIP"
+    limit = cutoff(through)
+    if limit is not None:
+        keep &= pd.to_datetime(frame["work_date"]) <= limit
+    return keep.fillna(False).astype(bool)
+
+
 def extend_by_rule(qty_milli: np.ndarray, unit_minor: np.ndarray,
                    rounding: np.ndarray) -> np.ndarray:
     """``qty x unit`` per line, each rounded by its own rule (``rounding``: rule names)."""
@@ -164,5 +176,5 @@ def wip_aging(wip_rows: pd.DataFrame, as_of: Any, by: list[str], *,
         ["currency", "total"], ascending=[True, False], ignore_index=True)
 
 
-__all__ = ["MEASURES", "WIP_COLUMNS", "extend_by_rule", "is_open", "summarise", "value_time",
-           "wip", "wip_aging"]
+__all__ = ["MEASURES", "WIP_COLUMNS", "extend_by_rule", "is_open", "summarise", "unbilled_through",
+           "value_time", "wip", "wip_aging"]
