@@ -64,9 +64,9 @@ def _asof(entries: pd.DataFrame, rows: pd.DataFrame, by: list[str]) -> pd.Series
         return pd.Series(np.nan, index=entries.index)
     left = entries[["work_date", *by]].dropna().sort_values("work_date")
     right = rows[[*by, "effective_from", "effective_to", "rate_minor"]].sort_values("effective_from")
-    for col in by:  # merge_asof insists on identical key dtypes
-        left[col] = left[col].astype(str)
-        right[col] = right[col].astype(str)
+    for col in by:  # merge_asof insists on identical key dtypes: integer codes, no missing
+        left[col] = left[col].astype("int64")
+        right[col] = right[col].astype("int64")
     left = left.reset_index(names="_i")
     m = pd.merge_asof(left, right, left_on="work_date", right_on="effective_from", by=by,
                       direction="backward", allow_exact_matches=True)
@@ -101,6 +101,12 @@ def resolve_rates(entries: pd.DataFrame, rates: pd.DataFrame, timekeepers: pd.Da
     table = rates.copy()
     table["effective_from"] = as_dates(table["effective_from"])
     table["effective_to"] = as_dates(table["effective_to"])
+    for col in (*_ALL_SCOPES, *_ALL_WHO, "currency"):  # ids as integer codes shared by both
+        both = pd.concat([work[col], table[col]], ignore_index=True).astype(object)
+        codes = pd.Series(pd.factorize(both)[0], dtype="Int64")
+        codes = codes.mask(codes < 0)  # a missing id stays missing (a level's "any")
+        work[col] = codes.iloc[:len(work)].to_numpy()
+        table[col] = codes.iloc[len(work):].to_numpy()
 
     standard, standard_src = _first_level(work, table, "standard")
     agreed, agreed_src = _first_level(work, table, "override")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -41,11 +42,18 @@ def frame(conn: sa.Connection, query: sa.Select, spec: dict[str, str], *,
         params: tuple | dict = tuple(compiled.params[name] for name in compiled.positiontup)
     else:
         params = compiled.params
-    cursor = conn.exec_driver_sql(str(compiled), params)
-    names = list(cursor.keys())
-    rows = cursor.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return schema.typed(dict(zip(names, columns, strict=True)), spec)
+    cursor = conn.connection.driver_connection.cursor()  # the same connection, in its transaction
+    try:
+        cursor.execute(str(compiled), params)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return schema.typed({name: [] for name in names}, spec)
+    table = np.empty((len(rows), len(names)), dtype=object)  # rows to columns in one C pass
+    table[:] = rows
+    return schema.typed({name: table[:, i] for i, name in enumerate(names)}, spec)
 
 
 def _journal(conn: sa.Connection, table: sa.Table, spec: dict[str, str], dated: str,
