@@ -265,7 +265,11 @@ def test_internal_conference_by_narrative_or_activity_code():
         entry("I2", narrative="Internal meeting to discuss trial strategy"),
         entry("I3", narrative="Update on expert schedule", activity_code="A105"),
         entry("N1", narrative="Conference with opposing counsel regarding discovery dispute"),
-        entry("N2", narrative="Telephone call with client regarding settlement offer")))
+        entry("N2", narrative="Telephone call with client regarding settlement offer"),
+        entry("N3", narrative="Conference with associate regarding discovery plan",
+              billable=False),  # already written down to no charge: nothing to flag
+        entry("N4", narrative="Internal meeting on staffing", activity_code="A105",
+              billable=False)))
     assert ids(result, "INTERNAL_CONFERENCE") == ["I1", "I2", "I3"]
 
 

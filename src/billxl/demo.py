@@ -1379,18 +1379,20 @@ def _plant_text(rng, e, plan: _Plan, phrases: _Phrases, n: dict[str, int]) -> No
     texts, starts, sizes = phrases.texts, phrases.starts, phrases.sizes
     partners, associates = phrases.partners, phrases.associates
 
-    def replace(rule: str, phrases) -> None:
+    def replace(rule: str, phrases) -> np.ndarray:
         rows = _pick(rng, plan.free, n[rule])
         chosen = phrases[rng.integers(0, len(phrases), len(rows))]
         e["narrative"][rows] = chosen
         plan.add(rows, rule, "narrative: " + chosen)
+        return rows
 
     replace("VAGUE", _objects(_VAGUE))
     replace("ADMIN_TASK", _objects(_ADMIN))
     internal = _objects([f.format(partner=partners[i % len(partners)],
                                   associate=associates[i % len(associates)])
                          for i, f in enumerate(_INTERNAL * 3)])
-    replace("INTERNAL_CONFERENCE", internal)
+    # a conference billed to the client is the problem: a no-charge one is already put right
+    e["billable"][replace("INTERNAL_CONFERENCE", internal)] = True
 
     # several actions of the entry's own pool joined by '; ' with one hours figure
     rows = _pick(rng, plan.free, n["BLOCK_BILLING"])

@@ -201,7 +201,9 @@ def reconcile(
     out: Annotated[Path | None, typer.Option(help="Write the exceptions workbook here (.xlsx).")] = None,
     guidelines_dir: Annotated[Path, typer.Option(help="Folder of client guideline files, named by each client's guideline set.")] = Path("guidelines"),
 ) -> None:
-    """Check the ledger's WIP for the month, record findings, and write the exceptions workbook."""
+    """Check the ledger's WIP for the month, record findings, and write the exceptions workbook.
+
+    Exits 1 when an open finding is an error (waived ones do not count), 0 otherwise."""
     from billxl import reconcile_month, write_exceptions_workbook
 
     with handle_errors():
@@ -223,6 +225,7 @@ def reconcile(
         f"{s.new:,} new, {s.reopened:,} reopened, {s.still_waived:,} still waived, "
         f"{s.auto_resolved:,} resolved since the last run."
         + (f" Workbook: {out}" if out else ""))
+    raise typer.Exit(1 if result.errors else 0)  # exit 1: errors to put right before billing
 
 
 @app.command("reconcile-sources")

@@ -201,6 +201,8 @@ def internal_conference(b: Batch):
     by_text = b.per_row(spaced.str.contains(narratives.INTERNAL).to_numpy(dtype=bool))
     by_code = (b.frame["activity_code"] == narratives.INTERNAL_ACTIVITY).fillna(False).to_numpy()
     bad = by_text | by_code
+    if "billable" in b.frame:  # already marked non-billable: nothing is charged for it
+        bad &= b.frame["billable"].fillna(True).to_numpy(dtype=bool)
     if not bad.any():
         return None
     message = pd.Series(np.where(by_text[bad], "The narrative describes a conference inside the firm",
