@@ -120,3 +120,12 @@ def test_half_even_differs_from_half_up_on_ties():
     assert money.div_round_array(ties, 10, Rounding.HALF_UP).tolist() == [1, 2, 3, -1, -2]
     assert money.div_round_array(ties, 10, Rounding.HALF_EVEN).tolist() == [0, 2, 2, 0, -2]
     assert Decimal("0.5").quantize(Decimal(1), ROUND_HALF_EVEN) == 0
+
+
+def test_each_line_is_extended_by_its_own_rounding_rule():
+    from billxl.money import extend_by_rule
+
+    # 0.5 h x 0.01 = 0.005: half-up gives 0.01, half-even 0.00, down 0.00
+    got = extend_by_rule(np.array([500, 500, 500, 1500]), np.array([1, 1, 1, 1]),
+                         np.array(["half_up", "half_even", "down", "half_up"], dtype=object))
+    assert got.tolist() == [1, 0, 0, 2]

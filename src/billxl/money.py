@@ -37,6 +37,7 @@ __all__ = [
     "to_minor",
     "from_minor",
     "qty_to_milli",
+    "extend_by_rule",
     "milli_to_qty",
     "extend",
     "extend_array",
@@ -182,6 +183,20 @@ def extend_array(qty_milli: np.ndarray, unit_minor: np.ndarray,
     """
     product = np.asarray(qty_milli, dtype=np.int64) * np.asarray(unit_minor, dtype=np.int64)
     return div_round_array(product, QTY_SCALE, rounding)
+
+
+def extend_by_rule(qty_milli: np.ndarray, unit_minor: np.ndarray,
+                   rounding: np.ndarray) -> np.ndarray:
+    """:func:`extend_array` where each line carries its own rule (``rounding``: rule names),
+    one vectorised pass per distinct rule."""
+    qty = np.asarray(qty_milli, dtype=np.int64)
+    unit = np.asarray(unit_minor, dtype=np.int64)
+    rules = np.asarray(rounding, dtype=object)
+    out = np.zeros(len(qty), dtype=np.int64)
+    for rule in dict.fromkeys(rules.tolist()):  # distinct rules, in first-seen order
+        rows = rules == rule
+        out[rows] = extend_array(qty[rows], unit[rows], Rounding(rule))
+    return out
 
 
 def format_amount(minor: int, currency: str = "USD") -> str:

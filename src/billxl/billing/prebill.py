@@ -660,7 +660,7 @@ def _amounts_from_formula(lines: pd.DataFrame) -> pd.DataFrame:
     product = q * r
     low = product // money.QTY_SCALE
     high = -((-product) // money.QTY_SCALE)
-    exact = wip_figure.extend_by_rule(q, r, lines["rounding"].to_numpy(dtype=object))
+    exact = money.extend_by_rule(q, r, lines["rounding"].to_numpy(dtype=object))
     t_val = typed.fillna(0).to_numpy(dtype=np.int64)
     from_formula = ok.to_numpy() & (typed.isna().to_numpy() | (t_val == low) | (t_val == high))
     lines = lines.copy()

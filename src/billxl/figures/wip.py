@@ -57,16 +57,6 @@ def unbilled_through(frame: pd.DataFrame, through: Any = None) -> pd.Series:
     return keep.fillna(False).astype(bool)
 
 
-def extend_by_rule(qty_milli: np.ndarray, unit_minor: np.ndarray,
-                   rounding: np.ndarray) -> np.ndarray:
-    """``qty x unit`` per line, each rounded by its own rule (``rounding``: rule names)."""
-    out = np.zeros(len(qty_milli), dtype=np.int64)
-    for rule in pd.unique(rounding):
-        rows = rounding == rule
-        out[rows] = money.extend_array(qty_milli[rows], unit_minor[rows], money.Rounding(rule))
-    return out
-
-
 def value_time(hours_milli: np.ndarray, standard_rate: pd.Series, billing_rate: pd.Series,
                own_rate: pd.Series, rounding: np.ndarray) -> dict[str, np.ndarray]:
     """Time valued at standard and at billing rates (see the module docstring).
@@ -82,8 +72,8 @@ def value_time(hours_milli: np.ndarray, standard_rate: pd.Series, billing_rate: 
     return {
         "standard_rate": standard,
         "billing_rate": billing,
-        "standard_minor": extend_by_rule(hours, standard.fillna(0).to_numpy(dtype=np.int64), rule),
-        "billing_minor": extend_by_rule(hours, billing.fillna(0).to_numpy(dtype=np.int64), rule),
+        "standard_minor": money.extend_by_rule(hours, standard.fillna(0).to_numpy(dtype=np.int64), rule),
+        "billing_minor": money.extend_by_rule(hours, billing.fillna(0).to_numpy(dtype=np.int64), rule),
     }
 
 
@@ -176,5 +166,5 @@ def wip_aging(wip_rows: pd.DataFrame, as_of: Any, by: list[str], *,
         ["currency", "total"], ascending=[True, False], ignore_index=True)
 
 
-__all__ = ["MEASURES", "WIP_COLUMNS", "extend_by_rule", "is_open", "summarise", "unbilled_through",
+__all__ = ["MEASURES", "WIP_COLUMNS", "is_open", "summarise", "unbilled_through",
            "value_time", "wip", "wip_aging"]

@@ -33,7 +33,6 @@ from billxl import money
 from billxl.errors import InputError, LedgerError, Problem
 from billxl.ledes.formats import FORMATS, LINE_COLUMNS, PipeFormat, Rendered, format_named
 from billxl.ledes.values import format_dates, format_scaled
-from billxl.money import Rounding
 from billxl.periods import month_range
 from billxl.reference import display_name
 from billxl.store import ledes as store
@@ -109,11 +108,7 @@ def ledes_lines(data: LedgerInvoices, flat_fee_as: str | dict[str, str] = "unit_
     tax = lines["tax_minor"].to_numpy(dtype=np.int64)
 
     # units x unit cost, rounded once by the invoice's rule; the adjustment closes the gap
-    extension = np.zeros(n, dtype=np.int64)
-    rounding = _text(head["rounding"], "half_up")
-    for rule in dict.fromkeys(rounding.tolist()):
-        rows = rounding == rule
-        extension[rows] = money.extend_array(qty[rows], unit[rows], Rounding(rule))
+    extension = money.extend_by_rule(qty, unit, _text(head["rounding"], "half_up"))
     adjustment = amount - extension
     invoice_level = np.isin(line_type, ["IF", "IE"])
     style = (np.array([flat_fee_as.get(x, "unit_cost") for x in number], dtype=object)
