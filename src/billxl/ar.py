@@ -42,10 +42,6 @@ age_items = aging_figure.age_items
 aging_table = aging_figure.aging_table
 
 
-def _as_date(value: Any) -> date:
-    return as_date(value)
-
-
 def _receivables(ledger, as_of: date, conn: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every invoice's balance and every receipt's unapplied cash as of a date."""
     j = reads.cash_journals(conn, as_of=as_of)
@@ -78,7 +74,7 @@ def aging(ledger, as_of: Any, *, by: str = "client", basis: str = "due") -> pd.D
     :mod:`billxl.figures.aging` defines it; the credits (negative balances and cash on
     account) are placed under every grouping, so the totals are the same whatever ``by`` is.
     """
-    as_of = _as_date(as_of)
+    as_of = as_date(as_of)
     with ledger.engine.connect() as conn:
         owed, cash = _receivables(ledger, as_of, conn)
         reference = Reference.from_ledger(ledger, conn)
@@ -95,7 +91,7 @@ def dso(ledger, as_of: Any, *, days: int = 365) -> pd.DataFrame:
     WIP on it (at billing rates, :mod:`billxl.figures.wip`) over the daily billing of the
     ``days`` before it.
     """
-    as_of = _as_date(as_of)
+    as_of = as_date(as_of)
     view = LedgerView(ledger)
     owed = view.receivables(as_of).balances
     return lockup.lockup(owed, view.journals().invoices, view.wip_rows(as_of), as_of, days=days)
@@ -128,8 +124,8 @@ def add_note(ledger, client: str, note: str, *, invoice: str | None = None,
             if promised_minor <= 0:
                 raise LedgerError("A promised amount must be more than 0.")
         row = {"client_id": client, "invoice_pk": invoice_pk,
-               "contacted_on": _as_date(contacted_on or date.today()),
-               "promised_on": _as_date(promised_on) if promised_on else None,
+               "contacted_on": as_date(contacted_on or date.today()),
+               "promised_on": as_date(promised_on) if promised_on else None,
                "promised_minor": promised_minor, "note": note.strip(),
                "created_at": datetime.now(UTC), "created_by": actor}
         pk = collections.insert_note(ledger, conn, row, actor)
@@ -152,7 +148,7 @@ def worklist(ledger, as_of: Any, *, include_current: bool = False) -> pd.DataFra
     ``last_contact``, ``last_note``, ``promised_on``, ``promised_minor`` and ``promise``
     (``due`` or ``broken``: the date passed and money is still overdue).
     """
-    as_of = _as_date(as_of)
+    as_of = as_date(as_of)
     items = age_items(invoice_balances(ledger, as_of=as_of), as_of, "due")
     if items.empty:
         return pd.DataFrame(columns=["client_id", "client", "currency", "open_minor",
@@ -212,7 +208,7 @@ def statement_context(ledger, client: str, as_of: Any, *, templates: Any = None)
     """
     from billxl.documents import statement_context as context_of
 
-    as_of = _as_date(as_of)
+    as_of = as_date(as_of)
     with ledger.engine.connect() as conn:
         reference = Reference.from_ledger(ledger, conn)
         j = reads.cash_journals(conn, as_of=as_of, client=client)

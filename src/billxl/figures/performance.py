@@ -16,7 +16,6 @@ Ratios are Decimals to four places (0.8750 is 87.5 %). Pure: values and frames i
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -52,13 +51,12 @@ def effective_rate(fees_minor: int, hours_milli: int) -> int | None:
 def available_hours_milli(timekeepers: pd.DataFrame, start: Any, end: Any, *,
                           hours_per_day: int = 8) -> pd.Series:
     """Per timekeeper id: working days (Mon-Fri) active in ``start``..``end`` x hours a day."""
-    first, last = as_date(start), as_date(end)
-    since = pd.to_datetime(timekeepers["active_from"]).dt.date.map(lambda d: max(d, first))
-    until = pd.to_datetime(timekeepers["active_to"]).map(
-        lambda d: last if pd.isna(d) else min(d.date(), last))
-    begin = np.array(since.tolist(), dtype="datetime64[D]")
-    stop = np.array([d + timedelta(days=1) for d in until.tolist()], dtype="datetime64[D]")
-    days = np.where(stop > begin, np.busday_count(begin, np.maximum(stop, begin)), 0)
+    first = np.datetime64(as_date(start), "D")
+    after = np.datetime64(as_date(end), "D") + 1  # busday_count's end is exclusive
+    since = np.maximum(pd.to_datetime(timekeepers["active_from"]).to_numpy("datetime64[D]"), first)
+    until = pd.to_datetime(timekeepers["active_to"]).to_numpy("datetime64[D]") + 1
+    until = np.where(np.isnat(until), after, np.minimum(until, after))
+    days = np.busday_count(since, np.maximum(until, since))
     return pd.Series(days.astype(np.int64) * hours_per_day * 1000,
                      index=timekeepers["timekeeper_id"].to_numpy())
 

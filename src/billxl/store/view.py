@@ -80,7 +80,7 @@ def _one(found: dict[str, int] | None, what: str, currency: str | None) -> int:
 class _Receivables:
     """Invoice balances, credit on account and aging items, for one ``as_of`` (None: today)."""
 
-    def __init__(self, journals: reads.CashJournals, reference: Reference, as_of: Any):
+    def __init__(self, journals: reads.CashJournals, as_of: Any):
         self.as_of = as_of
         self.balances = balances.invoice_balances(
             journals.invoices, journals.allocations, journals.write_offs, journals.expense_parts,
@@ -89,7 +89,6 @@ class _Receivables:
                                           journals.refunds, as_of=as_of)
         b = self.balances
         self.by_number = dict(zip(b["number"].tolist(), b["balance_minor"].tolist(), strict=True))
-        self.currency_of = dict(zip(b["number"].tolist(), b["currency"].tolist(), strict=True))
         self.by_client = _by_key(b, "client_id", "balance_minor")
         self.credit_by_client = _by_key(self.unapplied[self.unapplied["client_id"].notna()],
                                         "client_id", "unapplied_minor")
@@ -194,11 +193,11 @@ class LedgerView:
 
     def receivables(self, as_of: Any = None) -> _Receivables:
         """Balances, credit and aging items as of a date (None: as the ledger stands)."""
-        journals, reference = self._journals(), self.reference
+        journals = self._journals()
         key = None if as_of is None else as_date(as_of)
         found = self._receivables.get(key)
         if found is None:
-            found = self._receivables[key] = _Receivables(journals, reference, key)
+            found = self._receivables[key] = _Receivables(journals, key)
         return found
 
     def _work(self, history: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -337,12 +336,16 @@ class LedgerView:
         if client not in self._ids("_client_ids"):
             raise BillxlError(f"There is no client {client!r} in the ledger.")
 
-    def _matter_currency(self, matter: str) -> str:
+    def _currencies(self) -> dict[str, str]:
+        """Each matter's currency (its client's)."""
         def load():
             ref = self.reference
             currency = ref.matters["client_id"].map(ref.clients.set_index("client_id")["currency"])
             return dict(zip(ref.matters["matter_id"], currency, strict=True))
-        found = self._part("matter_currency", load).get(matter)
+        return self._part("matter_currency", load)
+
+    def _matter_currency(self, matter: str) -> str:
+        found = self._currencies().get(matter)
         if found is None:
             raise BillxlError(f"There is no matter {matter!r} in the ledger.")
         return found
@@ -378,7 +381,7 @@ class LedgerView:
         ref = self.reference
         frame = pd.DataFrame({"timekeeper_id": list(timekeepers), "matter_id": list(matters),
                               "work_date": pd.to_datetime(pd.Series(list(on)))})
-        frame["currency"] = frame["matter_id"].map(lambda m: self._matter_currency(m))
+        frame["currency"] = frame["matter_id"].map(self._currencies())
         rated = resolve_rates(frame, ref.rates, ref.timekeepers, ref.matters)
         return rated["billing_rate_minor"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
 
