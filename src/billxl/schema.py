@@ -267,7 +267,7 @@ def typed(columns: dict[str, object], spec: dict[str, str]) -> pd.DataFrame:
             values = [None] * n
         if dtype.startswith("datetime64"):  # date objects, ISO text or datetimes
             raw = pd.Series(values, dtype=object)
-            if len(raw) and isinstance(raw.dropna().iloc[0] if raw.notna().any() else None, str):
+            if isinstance(next((v for v in raw if v is not None), None), str):
                 raw = raw.str.slice(0, 10)  # a DATE read back as text (SQLite)
             out[name] = pd.to_datetime(raw).astype(dtype)
         elif dtype == "bool":  # bool, or 0/1 as SQLite stores it
