@@ -75,7 +75,10 @@ def write_aging(table: pd.DataFrame, path: str | Path, *, title: str = "") -> Pa
             for j, col in enumerate(money_cols, start=len(keys)):
                 ws.write_number(row, j, float(money.from_minor(int(part[col].sum()), cur)),
                                 total_fmt)
-        widths = [max(len(str(c)), 10) for c in columns]
+        # wide enough for the longest name or id shown (client names were cut off)
+        widths = [max(len(str(c)), 10, *(table[c].astype(str).str.len().tolist()
+                                         if c in keys and len(table) else []))
+                  for c in columns]
         for j, width in enumerate(widths):
             ws.set_column(j, j, min(width + 4, 40))
         ws.freeze_panes(3, len(keys))
