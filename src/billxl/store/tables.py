@@ -101,6 +101,7 @@ clients = sa.Table(
     sa.Column("country", sa.String(2)),
     sa.Column("tax_id", sa.String(40)),
     sa.Column("office_id", sa.ForeignKey("offices.office_id")),
+    sa.Column("closed_on", sa.Date, comment="the day the firm stopped acting for the client"),
     sa.CheckConstraint(f"rounding IS NULL OR {_in('rounding', ROUNDING_RULES)}", name="rounding"),
     sa.CheckConstraint("payment_terms_days >= 0", name="terms"),
 )
