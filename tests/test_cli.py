@@ -159,6 +159,9 @@ def test_a_guideline_file_with_a_typo_names_the_line(tmp_path):
 def test_reconcile_waive_and_reconcile_again(demo_dir, tmp_path):
     ledger_file = wip_ledger(demo_dir, tmp_path)
     shutil.copytree(demo_dir / "demo" / "guidelines", tmp_path / "guidelines")
+    refused = run("--ledger", ledger_file, "reconcile", "--month", "2026-10", cwd=tmp_path, ok=2)
+    assert "names the guideline set" in refused.stderr  # ./guidelines is not guessed
+    run("--ledger", ledger_file, "firm", "edit", "--guidelines-dir", "guidelines", cwd=tmp_path)
     first = run("--ledger", ledger_file, "reconcile", "--month", "2026-10", "--out", "x.xlsx",
                 cwd=tmp_path, ok=1)  # the demo's planted problems include errors
     assert "errors)" in first.stdout and " (0 errors)" not in first.stdout

@@ -10,6 +10,9 @@ PUBLIC = [
     "import_file", "invoice_balances", "issue_credit_note", "list_invoices", "load_guidelines",
     "parse_ledes", "post_receipts", "read_entries", "reconcile_month", "render_invoices",
     "resolve_rates", "run_demo", "to_minor", "validate_ledes",
+    # the firm's master data and settings
+    "import_master", "save_master_record", "close_master_record", "firm_settings",
+    "set_firm_settings",
     # what the command line calls (it imports nothing else of billxl: tests/test_architecture.py)
     "AGING_BUCKETS", "AGING_BUCKET_LABELS", "add_collection_note", "add_scheduled_invoice",
     "apply_receipt", "apply_trust_to_invoice", "atomic_write_csv", "deposit_trust",

@@ -21,6 +21,9 @@ _EXPORTS = {
     "atomic_write_csv": "billxl.atomic",
     # the ledger and the firm's reference data
     "Ledger": "billxl.store.ledger", "Reference": "billxl.reference",
+    "import_master": "billxl.firm", "save_master_record": ("billxl.firm", "save_record"),
+    "close_master_record": ("billxl.firm", "close_record"), "firm_settings": "billxl.firm",
+    "set_firm_settings": "billxl.firm",
     # the read model: the figures a worksheet, a notebook or a pack asks for
     "LedgerView": "billxl.store.view",
     # intake and review

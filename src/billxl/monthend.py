@@ -18,6 +18,7 @@ from billxl import demo as demo_firm
 from billxl import intake, money, reports
 from billxl.atomic import atomic_write_csv
 from billxl.excel.exceptions_workbook import write_exceptions_workbook
+from billxl.firm import set_firm_settings
 from billxl.reconcile import reconcile_month
 from billxl.rules.evaluation import score
 from billxl.store import documents as documents_store
@@ -214,6 +215,7 @@ def run_demo(directory: Path, *, month: str = "2026-10", entries: int = 6000, se
         guidelines.mkdir(exist_ok=True)
         for example in EXAMPLE_GUIDELINES.glob("*.yaml"):
             shutil.copyfile(example, guidelines / example.name)
+        set_firm_settings(ledger, guidelines_dir=guidelines, actor="demo")
 
         progress("Reconciling WIP against the rules", 0, 2)
         checked = reconcile_month(ledger, month, guidelines_dir=guidelines, actor="demo")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from billxl import rules
+from billxl.errors import InputError, Problem
 from billxl.figures import wip as wip_figure
 from billxl.periods import month_range
 from billxl.reference import Reference
@@ -35,11 +36,42 @@ class ReconcileResult:
         return int((self.findings["severity"] == "error").sum())
 
 
-def guidelines_for(clients: pd.DataFrame, folder: Path | None) -> dict[str, rules.Guidelines]:
-    """Each client's guidelines from ``folder/<guideline_set>.yaml`` (none without a folder)."""
-    if folder is None or not Path(folder).is_dir():
+def guidelines_for(clients: pd.DataFrame, folder: str | Path | None, *,
+                   setting: str | None = None) -> dict[str, rules.Guidelines]:
+    """Each client's guidelines from ``<folder>/<guideline_set>.yaml``: the folder given, else
+    the one the firm's settings name (``guidelines_dir``). A client that names a guideline set
+    that cannot be found is an error naming the client and the place looked in, never a quiet
+    fall-back to the firm's defaults."""
+    named = clients[clients["guideline_set"].fillna("").astype(str).str.strip() != ""]
+    if named.empty:
         return {}
-    return rules.load_client_guidelines(clients, folder)
+    where = folder if folder is not None else setting
+    first = named.iloc[0]
+    who = (f"client {first['client_id']} ({first['name']}) names the guideline set "
+           f"{str(first['guideline_set']).strip()!r}"
+           + (f", as do {len(named) - 1} other client(s)" if len(named) > 1 else ""))
+    if where is None:
+        raise InputError(f"The clients' guideline files cannot be found: {who}, but the firm's "
+                         "settings name no folder for guideline files. Set it with 'billxl firm "
+                         "edit --guidelines-dir FOLDER' (or give --guidelines-dir).")
+    if not Path(where).is_dir():
+        raise InputError(f"The folder of guideline files {where} does not exist ({who}).")
+    try:
+        return rules.load_client_guidelines(clients, where)
+    except InputError as error:
+        by_set = named.groupby(named["guideline_set"].astype(str).str.strip())["client_id"]
+        clients_of = {name: ", ".join(ids) for name, ids in by_set}
+        problems = [Problem(file=p.file, row=p.row, column=p.column, value=p.value,
+                            reason=p.reason + _clients_note(p.reason, clients_of))
+                    for p in error.problems]
+        raise InputError(f"{error.summary} Looked in {where}.", problems) from None
+
+
+def _clients_note(reason: str, clients_of: dict[str, str]) -> str:
+    for name, ids in clients_of.items():
+        if repr(name) in reason:
+            return f" (named by client {ids})"
+    return ""
 
 
 def _display_ids(frame: pd.DataFrame) -> pd.Series:
@@ -71,7 +103,8 @@ def reconcile_month(ledger: Ledger, month: str, *, client: str | None = None,
     """Check the WIP up to the month's end against every rule and record the findings."""
     start, end = month_range(month)
     reference = Reference.from_ledger(ledger)
-    reference.guidelines = guidelines_for(reference.clients, guidelines_dir)
+    reference.guidelines = guidelines_for(reference.clients, guidelines_dir,
+                                          setting=(reference.firm or {}).get("guidelines_dir"))
     by_client = reference.guidelines
     entries, expenses = _wip(ledger, end, client, reference.matters)
 
@@ -92,6 +125,8 @@ def reconcile_month(ledger: Ledger, month: str, *, client: str | None = None,
                          actor=actor)
     shown = sync.current[sync.current["status"].isin(["open", "queried"])]
     details = _details(entries, expenses, reference)
+    if shown.empty:  # nothing found (or nothing to check): type the keys as the details'
+        shown = shown.astype({k: details[k].dtype for k in ("entry_kind", "entry_pk")})
     findings = shown.merge(details, on=["entry_kind", "entry_pk"], how="left",
                            suffixes=("", "_entry"))
     return ReconcileResult(month=month, entries_checked=len(entries),

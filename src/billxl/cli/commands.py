@@ -19,6 +19,7 @@ from rich.table import Table
 
 from billxl import InputError
 from billxl.cli.cash import ar_app, payments_app, trust_app
+from billxl.cli.firm import client_app, firm_app, matter_app, timekeeper_app
 from billxl.cli.ledes import ledes_app
 from billxl.cli.output import (
     OutputFormat,
@@ -84,23 +85,37 @@ class ImportKind(enum.StrEnum):
     time = "time"
     expenses = "expenses"
     all = "all"
+    timekeepers = "timekeepers"
+    clients = "clients"
+    matters = "matters"
+    rates = "rates"
+
+
+_MASTER_KINDS = ("timekeepers", "clients", "matters", "rates")
 
 
 @app.command("import")
 def import_(
-    kind: Annotated[ImportKind, typer.Argument(help="What the file holds: time, expenses, or all (a mixed export).")],
+    kind: Annotated[ImportKind, typer.Argument(help="What the file holds: time, expenses, or all (a mixed export); or master data: timekeepers, clients, matters, rates (import them in that order).")],
     file: Annotated[Path, typer.Argument(help="CSV, XLSX, XLSM, XLS or ODS export.", exists=False)],
-    profile: Annotated[str, typer.Option(help="Column-mapping profile: a shipped name (canonical, pm_activities) or a YAML file.")] = "canonical",
+    profile: Annotated[str | None, typer.Option(help="Column-mapping profile: a shipped name (canonical, pm_activities, clio-activities, …) or a YAML file.")] = None,
     problems: Annotated[Path | None, typer.Option("--problems", help="Write every problem found to this CSV file.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Master data: show what would change, write nothing.")] = False,
 ) -> None:
-    """Import time entries or expenses. All or nothing: one bad row and nothing is imported."""
-    from billxl import import_file
+    """Import time entries, expenses or master data. All or nothing: one bad row and nothing is
+    imported; importing the same file again changes nothing."""
+    from billxl import import_file, import_master
 
     with handle_errors():
         ledger = open_ledger()
         try:
             with show_progress() as update:
-                result = import_file(ledger, file, kind.value, profile, progress=update)
+                if kind.value in _MASTER_KINDS:
+                    result = import_master(ledger, kind.value, file, profile=profile,
+                                           dry_run=dry_run)
+                else:
+                    result = import_file(ledger, file, kind.value, profile or "canonical",
+                                         progress=update)
         except InputError as error:
             if problems is not None and error.problems:
                 write_problems(error.problems, problems)
@@ -199,7 +214,7 @@ def reconcile(
     month: Annotated[str, typer.Option(help="The billing month, YYYY-MM.")],
     client: Annotated[str | None, typer.Option(help="Only this client's matters.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the exceptions workbook here (.xlsx).")] = None,
-    guidelines_dir: Annotated[Path, typer.Option(help="Folder of client guideline files, named by each client's guideline set.")] = Path("guidelines"),
+    guidelines_dir: Annotated[Path | None, typer.Option(help="Folder of client guideline files, named by each client's guideline set (default: the folder in the firm's settings, see 'billxl firm edit').")] = None,
 ) -> None:
     """Check the ledger's WIP for the month, record findings, and write the exceptions workbook.
 
@@ -528,6 +543,10 @@ app.add_typer(ledes_app, name="ledes")
 app.add_typer(payments_app, name="payments")
 app.add_typer(ar_app, name="ar")
 app.add_typer(trust_app, name="trust")
+app.add_typer(firm_app, name="firm")
+app.add_typer(client_app, name="client")
+app.add_typer(matter_app, name="matter")
+app.add_typer(timekeeper_app, name="timekeeper")
 
 
 def main() -> None:

@@ -145,6 +145,8 @@ def sync_findings(ledger: Ledger, current: pd.DataFrame, checked: dict[str, Iter
 
         ids = ledger.read_frame(sa.select(t.findings.c.finding_id, t.findings.c.status,
                                           *[t.findings.c[k] for k in KEY]), conn)
+    if current.empty:  # a month with nothing to check: no columns to type the keys by
+        current = current.astype({k: ids[k].dtype for k in KEY})
     shown = current.merge(ids, on=KEY, how="left")
     return SyncResult(new=len(new), still_open=len(keep), reopened=len(reopen),
                       still_waived=len(keep_waived), auto_resolved=len(resolve), current=shown)
