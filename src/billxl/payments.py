@@ -55,7 +55,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from billxl import intake, money, schema
+from billxl import bankfiles, intake, money, schema
 from billxl.cells import (
     BLANK,
     FAR_DATE,
@@ -249,17 +249,30 @@ class CheckedReceipts:
     profile: ReceiptProfile
     frame: pd.DataFrame  # RECEIPT_FRAME
     skipped: int  # rows that are not receipts (payments out, in a bank statement)
+    bank: bankfiles.BankFile | None = None  # a bank file: every transaction, and its checks
 
 
 def read_receipts(path: str | Path, profile: str | Path | ReceiptProfile = "canonical", *,
                   reference: CashReference, sheet: str | None = None) -> CheckedReceipts:
-    """Read and check a receipt file; raises InputError listing every problem in it."""
-    prof = profile if isinstance(profile, ReceiptProfile) else load_receipt_profile(profile)
-    raw = intake.read_table(path, sheet=sheet or prof.sheet, header_row=prof.header_row)
+    """Read and check a receipt file; raises InputError listing every problem in it.
+
+    A BAI2, camt, MT940 or OFX file (recognised from its content, see :mod:`billxl.bankfiles`)
+    is read as a bank file and ``profile`` and ``sheet`` are not used: its credits are the
+    receipts, keyed on the bank's references; its other transactions are counted as skipped.
+    """
+    bank = bankfiles.read_bank_file(path)
+    if bank is None:
+        prof = profile if isinstance(profile, ReceiptProfile) else load_receipt_profile(profile)
+        raw = intake.read_table(path, sheet=sheet or prof.sheet, header_row=prof.header_row)
+    else:
+        prof = ReceiptProfile(name=bank.format, source=bank.source,
+                              columns=ReceiptColumns(**{c: c for c in bankfiles.RECEIPT_COLUMNS}))
+        raw = bank.receipt_table()
     frame, problems, skipped = check_receipts(raw, prof, reference)
     if problems:
         raise intake.refusal(raw, problems)
-    return CheckedReceipts(raw=raw, profile=prof, frame=frame, skipped=skipped)
+    skipped += len(bank.not_posted) if bank is not None else 0
+    return CheckedReceipts(raw=raw, profile=prof, frame=frame, skipped=skipped, bank=bank)
 
 
 def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
@@ -952,6 +965,7 @@ class PostResult:
     duplicates: int
     skipped: int
     matching: Matching  # of the new receipts only
+    bank: bankfiles.BankFile | None = None  # a bank file's transactions (debits, returns ...)
 
     @property
     def receipts(self) -> pd.DataFrame:
@@ -1082,7 +1096,7 @@ def post_receipts(ledger, path: str | Path, profile: str | Path | ReceiptProfile
     name = Path(path).name
     report(f"Reading {name}"[:34], 0, 1)
     checked = read_receipts(path, prof, reference=Reference.from_ledger(ledger), sheet=sheet)
-    frame = checked.frame
+    frame, prof = checked.frame, checked.profile  # a bank file brings its own
     report(f"Reading {name}"[:34], 1, 1)
 
     opener = ledger.engine.connect() if dry_run else ledger.transaction()
@@ -1112,7 +1126,7 @@ def post_receipts(ledger, path: str | Path, profile: str | Path | ReceiptProfile
         result = PostResult(file=str(path), profile=prof.name, source=prof.source,
                             dry_run=dry_run, batch_id=None, rows_read=len(frame),
                             duplicates=len(frame) - len(new), skipped=checked.skipped,
-                            matching=matching)
+                            matching=matching, bank=checked.bank)
         if dry_run or new.empty:
             if dry_run:
                 conn.rollback()

@@ -96,7 +96,9 @@ PROPOSAL_COLUMNS = ["receipt_id", "received_on", "payer", "client_id", "action",
 @payments_app.command("post")
 def payments_post(
     file: Annotated[Path, typer.Argument(help="Receipts: CSV, XLSX, XLS or ODS (a bank export, "
-                                              "or the billing workbook with --sheet Payments).")],
+                                              "or the billing workbook with --sheet Payments), or "
+                                              "a bank file: BAI2, camt.052/053/054, MT940 or OFX "
+                                              "(recognised from its content; no profile needed).")],
     profile: Annotated[str, typer.Option(help="Receipt layout: canonical, bank, or a YAML file.")] = "canonical",
     sheet: Annotated[str | None, typer.Option(help="The workbook sheet to read (default: the profile's, else the first).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show every proposed allocation and unmatched receipt; write nothing.")] = False,
@@ -105,7 +107,9 @@ def payments_post(
 ) -> None:
     """Post receipts: match each to the invoices it pays and allocate, in one transaction.
 
-    Receipts already in the ledger (same id from the same source) are not posted again.
+    Receipts already in the ledger (same id from the same source) are not posted again. In a
+    bank file only credits are receipts (keyed on the bank's reference); debits, returns and
+    reversals are reported and never posted; the file's control totals must agree.
     Exit code 1 when some receipts could not be matched (see 'billxl payments unmatched').
     """
     from billxl import InputError, post_receipts
@@ -122,10 +126,15 @@ def payments_post(
                 err_console.print(f"Every problem is listed in {problems}.")
             raise
     proposals = result.proposals()
+    bank = result.bank
     if format is OutputFormat.json:
         summary = result.summary_dict()
         if dry_run:
             summary["proposals"] = json.loads(proposals.to_json(orient="records", date_format="iso"))
+        if bank is not None:
+            summary["bank"] = bank.summary_dict()
+            summary["bank"]["not_posted"] = json.loads(
+                bank.not_posted_view().to_json(orient="records", date_format="iso"))
         _json(summary)
     elif format is OutputFormat.csv:
         _show(proposals, format, PROPOSAL_COLUMNS, "")
@@ -136,8 +145,27 @@ def payments_post(
             unmatched = proposals[proposals["action"] == "unmatched"]
             if len(unmatched):
                 _show(unmatched, format, PROPOSAL_COLUMNS, "Unmatched receipts")
+        if bank is not None:
+            _bank_report(bank, format, every=dry_run)
         console.print(result.summary())
     raise typer.Exit(1 if result.unmatched else 0)
+
+
+BANK_COLUMNS = ["line", "kind", "booked_on", "account", "currency", "amount", "code",
+                "description", "reference", "text"]
+
+
+def _bank_report(bank, format: OutputFormat, *, every: bool) -> None:
+    """What a bank file held besides receipts: returns and reversals always listed (they may
+    need 'billxl payments reverse'), debits too in a dry run; the file's checks and notes."""
+    view = bank.not_posted_view()
+    if not every:
+        view = view[view["kind"].isin(["return", "reversal", "pending"])]
+    if len(view):
+        _show(view, format, BANK_COLUMNS, "Not posted: " + ("debits, returns, reversals and other "
+                                                             "entries" if every else
+                                                             "returns, reversals and pending entries"))
+    console.print(bank.summary())
 
 
 @payments_app.command("reverse")
