@@ -119,7 +119,8 @@ def test_what_real_systems_emit_parses_to_the_same_lines(sample_text):
     for name, data in _variants(sample_text).items():
         f = parse(data)
         pd.testing.assert_frame_equal(f.lines, expected, obj=name)
-        assert f.findings.empty, name
+        # UTF-16 is read, but LEDES does not allow it: an error naming it (issue 10)
+        assert f.findings["rule"].tolist() == (["ENCODING"] if "UTF-16" in name else []), name
     assert parse(_variants(sample_text)["cp1252 (ANSI)"]).encoding == "cp1252"
 
 
@@ -170,7 +171,7 @@ def test_an_invoice_total_that_differs_between_lines(sample_text):
     data = edited(sample_text, 6, "|1684.45|", "|1684.54|")
     assert findings_of(data) == [
         (6, "INVOICE_TOTAL", "INVOICE_TOTAL_VARIES",
-         "INVOICE_TOTAL is 1684.54 on this line but 1684.45 on 4 other line(s) of invoice "
+         "INVOICE_TOTAL is 1684.54 on this line but 1684.45 on lines 3, 4, 5 and 7 of invoice "
          "96542."),
     ]
 
@@ -262,13 +263,13 @@ def test_consistency_dates_and_utbms(sample_text):
     assert found == [
         (3, "LINE_ITEM_TASK_CODE", "UTBMS_CODE", "L999 is not a UTBMS task code."),
         (4, "INVOICE_DATE", "INVOICE_VALUE_VARIES",
-         "INVOICE_DATE is 19990226 here but 19990225 on 4 other line(s) of invoice 96542."),
+         "INVOICE_DATE is 19990226 here but 19990225 on lines 3, 5, 6 and 7 of invoice 96542."),
         (4, "LINE_ITEM_TASK_CODE", "UTBMS_CODE", "L500 is a UTBMS phase, not a task code."),
         (5, "CLIENT_ID", "INVOICE_VALUE_VARIES",
-         "CLIENT_ID is 00712 here but 00711 on 4 other line(s) of invoice 96542."),
+         "CLIENT_ID is 00712 here but 00711 on lines 3, 4, 6 and 7 of invoice 96542."),
         (5, "CLIENT_ID", "MATTER_CLIENT_VARIES",
-         "CLIENT_ID is 00712 here but 00711 on 4 other line(s) billed for matter 0528 (right "
-         "only if it is split-billed)."),
+         "CLIENT_ID is 00712 here but 00711 on lines 3, 4, 6 and 7 billed for matter 0528 "
+         "(right only if it is split-billed)."),
         (6, "LINE_ITEM_TASK_CODE", "UTBMS_CODE", "E111 is a UTBMS expense code, not a task code."),
         (6, "LINE_ITEM_TASK_CODE", "UTBMS_LINE_TYPE", "A task code on an expense line."),
         (6, "LINE_ITEM_DATE", "LINE_DATE_OUTSIDE_PERIOD",
@@ -291,6 +292,8 @@ def test_98bi_tax_and_net_totals(sample_text):
     lines["reported_tax_minor"] = lines["invoice_tax_minor"]
     lines["tax_type"] = "VAT"
     lines["law_firm_name"], lines["client_name"] = "Arnsley & Beaster", "Doe Industries"
+    names = lines["timekeeper_name"].str.split(", ", expand=True).fillna("")  # 98BI fee lines
+    lines["timekeeper_last_name"], lines["timekeeper_first_name"] = names[0], names[1]  # need them
     good = render(lines, "98BI").data.decode("cp1252")
     assert validate(good.encode("cp1252")).findings.empty
     first = lines_of(good)[2].split("|")

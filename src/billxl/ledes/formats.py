@@ -28,7 +28,7 @@ from typing import Literal
 
 __all__ = ["Field", "PipeFormat", "FORMATS", "FORMAT_NAMES", "FormatName", "LINE_TYPES",
            "TEXT_COLUMNS", "DATE_COLUMNS", "INT_COLUMNS", "LINE_COLUMNS", "column_of",
-           "format_named", "Rendered"]
+           "format_named", "Rendered", "CURRENCY_CODES", "CLASSIFICATIONS", "ACCOUNT_TYPES"]
 
 FormatName = Literal["1998B", "98BI", "XML21"]
 FORMAT_NAMES: tuple[str, ...] = ("1998B", "98BI", "XML21")
@@ -82,7 +82,7 @@ _1998B_FIELDS = (
     Field("INVOICE_DATE", "invoice_date", "date", True, invoice_level=True),
     _text("INVOICE_NUMBER", "invoice_number", 20, True, True),
     _text("CLIENT_ID", "client_id", 20, True, True),
-    _text("LAW_FIRM_MATTER_ID", "law_firm_matter_id", 20, True),
+    _text("LAW_FIRM_MATTER_ID", "law_firm_matter_id", 20, True, True),  # one matter an invoice
     Field("INVOICE_TOTAL", "invoice_total_minor", "amount", True, int_digits=14, decimals=2,
           invoice_level=True),
     Field("BILLING_START_DATE", "billing_start_date", "date", invoice_level=True),
@@ -103,13 +103,23 @@ _1998B_FIELDS = (
     Field("LINE_ITEM_UNIT_COST", "unit_minor", "amount", int_digits=10),
     _text("TIMEKEEPER_NAME", "timekeeper_name", 30),
     _text("TIMEKEEPER_CLASSIFICATION", "timekeeper_classification", 10),
-    _text("CLIENT_MATTER_ID", "client_matter_id", 20),
+    _text("CLIENT_MATTER_ID", "client_matter_id", 20, invoice_level=True),
 )
 
+def _name_and_address(who: str, column: str) -> tuple[Field, ...]:
+    """The law firm's or the client's name and address, as 98BI repeats them on every line."""
+    return tuple(_text(f"{who}_{name}", f"{column}_{part}", length, name == "NAME", True)
+                 for name, part, length in (
+                     ("NAME", "name", 60), ("ADDRESS_1", "address_1", 60),
+                     ("ADDRESS_2", "address_2", 60), ("CITY", "city", 30),
+                     ("STATEorREGION", "region", 20), ("POSTCODE", "postcode", 20),
+                     ("COUNTRY", "country", 3)))
+
+
 _98BI_EXTRA = (
-    _text("PO_NUMBER", "po_number", 100),
-    _text("CLIENT_TAX_ID", "client_tax_id", 20),
-    _text("MATTER_NAME", "matter_name", 255),
+    _text("PO_NUMBER", "po_number", 100, invoice_level=True),
+    _text("CLIENT_TAX_ID", "client_tax_id", 20, invoice_level=True),
+    _text("MATTER_NAME", "matter_name", 255, invoice_level=True),
     Field("INVOICE_TAX_TOTAL", "invoice_tax_minor", "amount", True, int_digits=14, decimals=2,
           invoice_level=True),
     Field("INVOICE_NET_TOTAL", "invoice_net_minor", "amount", True, int_digits=14, decimals=2,
@@ -118,20 +128,8 @@ _98BI_EXTRA = (
     _text("TIMEKEEPER_LAST_NAME", "timekeeper_last_name", 30),
     _text("TIMEKEEPER_FIRST_NAME", "timekeeper_first_name", 20),
     _text("ACCOUNT_TYPE", "account_type", 1),
-    _text("LAW_FIRM_NAME", "law_firm_name", 60, True),
-    _text("LAW_FIRM_ADDRESS_1", "law_firm_address_1", 60),
-    _text("LAW_FIRM_ADDRESS_2", "law_firm_address_2", 60),
-    _text("LAW_FIRM_CITY", "law_firm_city", 30),
-    _text("LAW_FIRM_STATEorREGION", "law_firm_region", 20),
-    _text("LAW_FIRM_POSTCODE", "law_firm_postcode", 20),
-    _text("LAW_FIRM_COUNTRY", "law_firm_country", 3),
-    _text("CLIENT_NAME", "client_name", 60, True),
-    _text("CLIENT_ADDRESS_1", "client_address_1", 60),
-    _text("CLIENT_ADDRESS_2", "client_address_2", 60),
-    _text("CLIENT_CITY", "client_city", 30),
-    _text("CLIENT_STATEorREGION", "client_region", 20),
-    _text("CLIENT_POSTCODE", "client_postcode", 20),
-    _text("CLIENT_COUNTRY", "client_country", 3),
+    *_name_and_address("LAW_FIRM", "law_firm"),
+    *_name_and_address("CLIENT", "client"),
     Field("LINE_ITEM_TAX_RATE", "tax_percent", "rate", decimals=6, int_digits=3),
     Field("LINE_ITEM_TAX_TOTAL", "tax_minor", "amount", int_digits=14, decimals=2),
     _text("LINE_ITEM_TAX_TYPE", "tax_type", 20),
@@ -162,6 +160,42 @@ def format_named(name: str) -> str:
 def column_of(field_name: str) -> str:
     """The canonical column a pipe-format field fills."""
     return LEDES_98BI.field(field_name).column
+
+
+#: ISO 4217 currency codes (the active list, and a few withdrawn since 2020 that old invoices
+#: may still carry: HRK, SLL, ZWL, CUC).
+CURRENCY_CODES: frozenset[str] = frozenset((
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP",
+    "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP",
+    "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR",
+    "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW",
+    "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA",
+    "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG",
+    "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE",
+    "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP",
+    "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED",
+    "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG",
+    "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR", "ZMW", "ZWG",
+    "ZWL",
+))
+
+#: Timekeeper classifications billxl knows: the six it uses itself (PARTNR, ASSOC, OFCOUN,
+#: PARLGL, LGLAST, OTHER) and the LEDES timekeeper classification codes as the Lexitree LEDES
+#: validator (MIT) lists them. A firm's own codes are a warning, not an error: portals differ.
+CLASSIFICATIONS: frozenset[str] = frozenset((
+    "PARTNR", "ASSOC", "OFCOUN", "PARLGL", "LGLAST", "OTHER", "ADJSTR", "ADJSMT", "ANALST",
+    "ARBITR", "TRANEE", "AUDITR", "CLKSEC", "CONSLT", "TEMPAT", "TEMPOS", "CSTCNS", "CTRPTR",
+    "DSCATT", "DSCPMG", "DSCANJ", "DSCANS", "DOCCDR", "DOCRAT", "DOCRNA", "EVDEVL", "EXPERT",
+    "FLTFEE", "FORANL", "HLNLPF", "INVSTG", "IPSVPV", "IPAGNT", "LGLINT", "LGPRMG", "LIBRRN",
+    "MEDITR", "MDRCRV", "NBOTHR", "PARALG", "RSRCHR", "RSPROF", "SECNDE", "SPAGNT", "SOLDSG",
+    "STFATT", "STFCNS", "TPADMN", "TRAINR", "TRNDEV", "TRNFAG", "TRANSL", "VIDOGR",
+))
+
+#: 98BI ACCOUNT_TYPE: the firm's operating account or its trust account.
+ACCOUNT_TYPES = {"O": "operating account", "T": "trust account"}
 
 
 #: The canonical frame of line items every reader returns and every writer takes.

@@ -147,10 +147,11 @@ def typed_lines(raw: pd.DataFrame, fields: list[Field], line_numbers: np.ndarray
         elif f.kind in ("amount", "units", "rate", "percent"):
             scale = 6 if f.kind == "rate" else SCALE  # a fraction at 10**-6 = a percent at 10**-4
             parsed = parse_decimals(text, digits=scale)
-            add("NUMBER", ~parsed.valid & ~parsed.blank, label, label + " {value} is not a "
-                "number.", "Write a plain decimal number such as 1250.00 (no thousands "
-                "separators).", text)
-            add("NUMBER", parsed.valid & (parsed.int_digits > f.int_digits), label,
+            add("NUMBER", ~parsed.valid & ~parsed.blank & ~parsed.oversized, label, label +
+                " {value} is not a number.", "Write a plain decimal number such as 1250.00 (no "
+                "thousands separators).", text)
+            add("NUMBER", (parsed.valid | parsed.oversized) & (parsed.int_digits > f.int_digits),
+                label,
                 label + " {value} has more than " f"{f.int_digits} digits before the point.",
                 "Check the amount.", text)
             value = np.where(parsed.valid, parsed.value, 0)

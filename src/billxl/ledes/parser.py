@@ -1,10 +1,18 @@
 """Reading LEDES files into exact frames: 1998B and 98BI V2 here, XML 2.1 in :mod:`.xml21`.
 
 What real systems emit is accepted: CRLF, LF or CR line ends, with or without a newline after
-the last line; UTF-8 (with or without a BOM), UTF-16 with a BOM, or cp1252 ("ANSI"); numbers
-such as ``2.00``, ``0.200``, ``1250.``, ``-70``; blank optional fields. What is wrong with the
-file is reported as findings (line numbers as in the file), never by stopping at the first
-problem; only a file that is not LEDES at all raises :class:`NotLedesError`.
+the last line; ASCII, UTF-8 (with or without a BOM) or cp1252 ("ANSI"); numbers such as
+``2.00``, ``0.200``, ``1250.``, ``-70``; blank optional fields. What is wrong with the file is
+reported as findings (line numbers as in the file), never by stopping at the first problem:
+
+* a file saved as UTF-16 or UTF-32 (with a byte-order mark, or recognised by its zero bytes)
+  is an ENCODING error naming the encoding, and is then read and checked like any other;
+* a damaged first line (``LEDES1998BB[]``, ``NOT_THE_SPEC[]``) is a HEADER error, and the file
+  is read in the format its lines have (24 fields: 1998B, 52: 98BI V2) or, when they do not
+  say, the format the first line comes closest to; a damaged line of field names is a
+  FIELD_NAMES error naming each misnamed field.
+
+Only a file that is not LEDES at all raises :class:`NotLedesError`.
 
 How it stays fast on a few hundred thousand lines: the structure (line ends, ``|`` per line,
 ``[]`` terminators, field widths) is read from the raw bytes with NumPy, the well-formed lines
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import io
 import os
 import re
@@ -26,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from billxl.ledes.findings import NotLedesError, combine, found
-from billxl.ledes.formats import FORMATS, PipeFormat
+from billxl.ledes.formats import FORMATS, LEDES_98BI, PipeFormat
 from billxl.ledes.lines import LedesFile, typed_lines
 
 __all__ = ["LedesFile", "parse", "read_bytes", "detect_format"]
@@ -34,6 +43,13 @@ __all__ = ["LedesFile", "parse", "read_bytes", "detect_format"]
 _CP1252_UNDEFINED = np.array([0x81, 0x8D, 0x8F, 0x90, 0x9D], dtype=np.uint8)
 _KNOWN_OTHER = {"LEDES98BI": "LEDES 98BI (version 1)", "LEDES2000": "LEDES 2000",
                 "LEDES1998BI": "LEDES 98BI (version 1)"}
+#: Encodings billxl can read but LEDES does not allow, as a secretary's editor names them.
+_WIDE = {"utf-16-le": "UTF-16 (little-endian)", "utf-16-be": "UTF-16 (big-endian)",
+         "utf-32-le": "UTF-32 (little-endian)", "utf-32-be": "UTF-32 (big-endian)"}
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_UTF8_BODY = ("ascii", "utf-8", "utf-8-sig", *_WIDE)  # what the layout's bytes are in
+_FIELD_NAMES = {n.upper() for n in LEDES_98BI.names}  # 1998B's are the first 24 of them
 
 
 # =================================================================================== bytes
@@ -51,18 +67,49 @@ def read_bytes(source) -> tuple[bytes, str]:
 
 
 def _decode_plan(data: bytes) -> tuple[bytes, str]:
-    """Strip a BOM and say which encoding the bytes are in (UTF-16 is re-encoded as UTF-8)."""
+    """Strip a BOM and say which encoding the bytes are in (UTF-16 and UTF-32 are re-encoded
+    as UTF-8, to be read like any other file once their ENCODING error is noted)."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:], "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16").encode("utf-8"), "utf-16"
-        except UnicodeDecodeError:
-            return data, "cp1252"
+    wide, bom = _wide_encoding(data)
+    if wide:
+        return data[bom:].decode(wide, errors="replace").encode("utf-8"), wide
     arr = np.frombuffer(data, dtype=np.uint8)
     if len(arr) == 0 or arr.max() < 0x80:
         return data, "ascii"
     return data, "utf-8"  # until a strict decode says otherwise (then cp1252)
+
+
+def _wide_encoding(data: bytes) -> tuple[str | None, int]:
+    """UTF-16 or UTF-32 (and the length of its BOM): from the BOM, or, without one, from the
+    zero bytes that text of one or three bytes per character has in every second or fourth
+    place. None for anything else (a binary file has zeros too, but not in that pattern)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec, len(bom)
+    head = np.frombuffer(data[:4096 - 4096 % 4] if len(data) >= 4096 else
+                         data[:len(data) - len(data) % 4], dtype=np.uint8)
+    if len(head) < 8:
+        return None, 0
+    zero = head == 0
+    if zero.mean() < 0.25:
+        return None, 0
+    by4 = zero.reshape(-1, 4).mean(axis=0)
+    by2 = zero.reshape(-1, 2).mean(axis=0)
+    for share, codec in ((by4, "utf-32-le"), (by4[::-1], "utf-32-be"), (by2, "utf-16-le"),
+                         (by2[::-1], "utf-16-be")):
+        if share[0] < 0.5 and share[1:].min() > 0.9:
+            return codec, 0
+    return None, 0
+
+
+def _encoding_finding(encoding: str) -> pd.DataFrame:
+    shown = _WIDE[encoding]
+    return found("ENCODING", [1], "", f"The file is saved as {shown}. A LEDES file is plain "
+                 "text in ASCII, ANSI (cp1252) or UTF-8, and e-billing portals refuse "
+                 f"{shown.split()[0]} files. billxl read it anyway, to check the rest.",
+                 "Save the file as UTF-8 or ANSI (in Notepad: File, Save As, Encoding UTF-8) "
+                 "and send that.")
 
 
 def detect_format(first_line: str) -> str | None:
@@ -87,8 +134,15 @@ def parse(source, *, currency: str = "USD", name: str | None = None) -> LedesFil
     if body.lstrip()[:1] == b"<":
         from billxl.ledes import xml21
 
-        return xml21.read(body, name=shown, encoding=encoding)
-    return _read_pipe(body, encoding, shown, currency)
+        if encoding in _WIDE:  # the declaration still says UTF-16: the bytes are UTF-8 now
+            body = re.sub(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[^\"']*", rb"\1UTF-8", body,
+                          count=1)
+        file = xml21.read(body, name=shown, encoding=encoding)
+    else:
+        file = _read_pipe(body, encoding, shown, currency)
+    if encoding in _WIDE:
+        file.findings = combine([file.findings, _encoding_finding(encoding)])
+    return file
 
 
 # =================================================================================== pipe formats
@@ -109,7 +163,7 @@ class _Layout:
 
 
 def _codec(encoding: str) -> str:
-    return "utf-8" if encoding in ("utf-8-sig", "utf-16", "ascii", "utf-8") else encoding
+    return "utf-8" if encoding in _UTF8_BODY else encoding
 
 
 def _layout(data: bytes) -> _Layout:
@@ -151,28 +205,40 @@ def _read_pipe(data: bytes, encoding: str, name: str, currency: str) -> LedesFil
     findings = []
     first = int(nonblank[0])
     first_text = layout.text(first, encoding).strip()
+    shown = first_text if len(first_text) <= 60 else first_text[:57] + "..."
     fmt_name = detect_format(first_text)
     data_from = first + 1
-    if fmt_name is None:
+    if fmt_name is not None:
+        fmt = FORMATS[fmt_name]
+        if first_text != fmt.header + "[]":
+            findings.append(found("HEADER", [first + 1], "", f"The header line is "
+                                  f"{first_text!r}; a {fmt.title} file starts with exactly "
+                                  f"'{fmt.header}[]'.",
+                                  f"Write the first line as '{fmt.header}[]'."))
+    else:
         key = re.sub(r"\s+", "", first_text).upper().removesuffix("[]")
         if key in _KNOWN_OTHER:
             raise NotLedesError(f"{name} is a {_KNOWN_OTHER[key]} file; billxl reads LEDES "
                                 "1998B, 98BI V2 and XML 2.1.")
-        by_count = {24: "1998B", 52: "98BI"}.get(int(layout.fields[first]))
-        if not first_text.upper().startswith("INVOICE_DATE|") or by_count is None:
-            shown = first_text if len(first_text) <= 60 else first_text[:57] + "..."
+        fmt_name, why = _likely_format(layout, nonblank, key)
+        if fmt_name is None:
             raise NotLedesError(
                 f"{name} is not a LEDES file: its first line is {shown!r}, where a LEDES file "
                 "starts with 'LEDES1998B[]' or 'LEDES98BI V2[]'.")
-        fmt_name, data_from = by_count, first  # the field names without the header line
-        findings.append(found("HEADER", [first + 1], "", "The header line is missing: the file "
-                              "starts with the field names.",
-                              f"Add a first line '{FORMATS[by_count].header}[]'."))
-    fmt = FORMATS[fmt_name]
-    if fmt_name is not None and first_text != fmt.header + "[]" and data_from == first + 1:
-        findings.append(found("HEADER", [first + 1], "", f"The header line is {first_text!r}; "
-                              f"a {fmt.title} file starts with exactly '{fmt.header}[]'.",
-                              f"Write the first line as '{fmt.header}[]'."))
+        fmt = FORMATS[fmt_name]
+        starts_with = ("the field names" if _is_field_names(first_text) else "a line item"
+                       if layout.fields[first] == len(fmt.fields) else None)
+        if starts_with:  # no header line at all: the first line is already the file's content
+            data_from = first
+            findings.append(found("HEADER", [first + 1], "", "The header line is missing: the "
+                                  f"file starts with {starts_with}.",
+                                  f"Add a first line '{fmt.header}[]'."))
+        else:
+            findings.append(found(
+                "HEADER", [first + 1], "", f"The first line is {shown!r}, which is not a LEDES "
+                f"header: a {fmt.title} file starts with exactly '{fmt.header}[]'. The rest of "
+                f"the file was checked as {fmt.title} ({why}).",
+                f"Write the first line as '{fmt.header}[]', or export the file again."))
 
     # the field names (tolerated when missing: some systems leave them out)
     names_at = data_from
@@ -180,7 +246,7 @@ def _read_pipe(data: bytes, encoding: str, name: str, currency: str) -> LedesFil
         names_at += 1
     if names_at < n_lines:
         names_text = layout.text(names_at, encoding).strip()
-        if names_text.upper().startswith("INVOICE_DATE"):
+        if _is_field_names(names_text):
             data_from = names_at + 1
             written = names_text.removesuffix("[]").split("|")
             if written != fmt.names:
@@ -244,13 +310,46 @@ def _read_pipe(data: bytes, encoding: str, name: str, currency: str) -> LedesFil
                      extra={"first_non_ascii_line": first_non_ascii})
 
 
+def _is_field_names(text: str) -> bool:
+    """Whether a line is a line of field names, misspelt or not: most of its fields are names
+    of LEDES fields (``INVOIC_DATE|INVOICE_NUMBER|...`` is; a line item never is)."""
+    parts = text.removesuffix("[]").split("|")
+    named = sum(p.strip().upper() in _FIELD_NAMES for p in parts)
+    return len(parts) > 1 and 2 * named >= len(parts)
+
+
+def _likely_format(layout: _Layout, nonblank: np.ndarray, key: str) -> tuple[str | None, str]:
+    """The format of a file whose first line does not name one, and why: the number of fields
+    most of its lines have (24: 1998B, 52: 98BI V2), else the format name the first line comes
+    closest to (``LEDES1998BB`` is 1998B); None when neither says (not a LEDES file)."""
+    counts = layout.fields[nonblank]
+    having = {n: int((counts == len(f.fields)).sum()) for n, f in FORMATS.items()}
+    most = max(having, key=having.get)
+    if having[most] and 2 * having[most] >= len(counts) - 1:  # the first line aside, most lines
+        lines = "its line has" if having[most] == 1 else "its lines have"
+        fmt = FORMATS[most]
+        return most, f"{lines} {len(fmt.fields)} fields, as {fmt.title} lines do"
+    likeness = {n: difflib.SequenceMatcher(None, key, re.sub(r"\s+", "", f.header)).ratio()
+                for n, f in FORMATS.items()}
+    best = max(likeness, key=likeness.get)
+    if likeness[best] >= 0.8:
+        return best, f"the first line comes closest to '{FORMATS[best].header}[]'"
+    return None, ""
+
+
 def _field_names_finding(written: list[str], fmt: PipeFormat, line: int) -> pd.DataFrame:
     expected = fmt.names
-    for i, (got, want) in enumerate(zip(written, expected, strict=False)):
-        if got.strip().upper() != want.upper():
-            return found("FIELD_NAMES", [line], want, f"Field {i + 1} is named {got!r}; "
-                         f"{fmt.title} has {want!r} there.",
-                         f"Write the {len(expected)} field names of {fmt.title} in order.")
+    wrong = [(i, got, want) for i, (got, want) in enumerate(zip(written, expected, strict=False))
+             if got.strip().upper() != want.upper()]
+    if wrong and len(written) == len(expected):  # each misnamed field, where the rest fit
+        return found("FIELD_NAMES", [line] * len(wrong), [want for _, _, want in wrong],
+                     [f"Field {i + 1} is named {got!r}; {fmt.title} has {want!r} there."
+                      for i, got, want in wrong],
+                     f"Write the {len(expected)} field names of {fmt.title} in order.")
+    for i, got, want in wrong[:1]:
+        return found("FIELD_NAMES", [line], want, f"Field {i + 1} is named {got!r}; "
+                     f"{fmt.title} has {want!r} there.",
+                     f"Write the {len(expected)} field names of {fmt.title} in order.")
     if len(written) != len(expected):
         return found("FIELD_NAMES", [line], "", f"The line names {len(written)} fields; "
                      f"{fmt.title} has {len(expected)}.",
@@ -320,7 +419,7 @@ def _tokenize(layout: _Layout, good: np.ndarray, fmt: PipeFormat,
     options = dict(sep="|", header=None, names=columns, dtype=object, keep_default_na=False,
                    na_filter=False, quoting=csv.QUOTE_NONE, engine="c",
                    skip_blank_lines=False, index_col=False)
-    if encoding in ("ascii", "utf-8", "utf-8-sig", "utf-16"):
+    if encoding in _UTF8_BODY:
         try:
             frame = pd.read_csv(io.BytesIO(body), encoding="utf-8", encoding_errors="strict",
                                 **options)

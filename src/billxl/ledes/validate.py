@@ -15,8 +15,15 @@ Checks, in groups (ids and descriptions in :data:`~billxl.ledes.findings.CHECKS`
   invoice total is the sum of its lines and the same on every line, tax and net totals agree,
   and each line's tax is its amount x its rate. Numbers are compared exactly at 10**-4 and
   differences under one minor unit (a rounding, whichever way) are accepted;
-* **consistency**: one invoice date, client, billing period and firm per invoice; one client per
-  matter; one name per timekeeper; unique line numbers;
+* **fields** the format leaves to the line type: a fee line names its timekeeper (id, name and
+  classification; in 98BI also the last and first names), every line but an invoice-level
+  adjustment has a unit cost; 98BI account types and currency codes are real ones; a
+  classification billxl does not know is a warning;
+* **consistency**: the invoice-level fields of the formats (invoice date, client, law-firm
+  matter id, billing period, firm; in 98BI also the names, addresses and tax totals) are the
+  same on every line of an invoice, and a finding names the lines that differ and the lines
+  with the invoice's value; one client per matter; one name per timekeeper; unique line
+  numbers;
 * **UTBMS** codes against the code sets in ``billxl/data/utbms`` (or a client's own);
 * **dates**: line dates inside the billing period and not after the invoice;
 * **portal** rules from a :class:`~billxl.ledes.portals.PortalProfile`, per client.
@@ -30,22 +37,49 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
+from billxl import money
 from billxl.ledes.findings import combine, found, no_findings
-from billxl.ledes.formats import column_of
+from billxl.ledes.formats import (
+    ACCOUNT_TYPES,
+    CLASSIFICATIONS,
+    CURRENCY_CODES,
+    FORMATS,
+    column_of,
+)
 from billxl.ledes.lines import SCALE, LedesFile
 from billxl.ledes.parser import parse
 from billxl.ledes.portals import PortalProfile, load_portal
-from billxl.ledes.values import POW10
+from billxl.ledes.values import POW10, format_scaled
 
 __all__ = ["Validation", "validate", "check_lines"]
 
 _SAFE = 2 ** 31  # |a|, |b| below this: a * b fits in int64
 _FLAT_FEE = re.compile(r"\b(flat|fixed)[ -]?fees?\b", re.IGNORECASE)
 _LAST_FIRST = re.compile(r"^[^,]*\S, \S[^,]*$")
+#: The fields that name a fee line's timekeeper, per format.
+_TIMEKEEPER_FIELDS = {
+    "1998B": ("timekeeper_id", "timekeeper_name", "timekeeper_classification"),
+    "98BI": ("timekeeper_id", "timekeeper_name", "timekeeper_classification",
+             "timekeeper_last_name", "timekeeper_first_name"),
+    "XML21": ("timekeeper_id", "timekeeper_last_name", "timekeeper_first_name",
+              "timekeeper_classification"),
+}
+#: XML 2.1 puts several matters in one invoice: only these are the same on all its lines.
+_XML_INVOICE_LEVEL = ("invoice_date", "client_id", "billing_start_date", "billing_end_date",
+                      "law_firm_id", "currency", "invoice_tax_minor", "invoice_net_minor",
+                      "reported_tax_minor", "tax_currency")
+#: A portal's finding on a line and field replaces the formats' own one there (one reason is
+#: enough, and the portal's names who asks for it).
+_SUPERSEDED = {"PORTAL_REQUIRED": ("REQUIRED", "TIMEKEEPER_REQUIRED", "UNIT_COST_REQUIRED"),
+               "PORTAL_CLASSIFICATION": ("CLASSIFICATION_UNKNOWN",)}
+#: The example invoice published with the LEDES 98BI V2 specification (its law firm id and
+#: name): its tax figures do not add up, and a finding on them says that it is that example.
+_SPEC_EXAMPLE = ("24-6437381", "Law Offices of John Smith")
 
 
 @dataclass
@@ -101,14 +135,14 @@ def check_lines(file: LedesFile, *, portal=None, portal_of_client=None,
     own (the export checks a batch of invoices so, in one pass).
     """
     checker = _Checker(file, within_invoices)
-    parts = [file.findings, checker.arithmetic(), checker.consistency(),
+    parts = [file.findings, checker.fields(), checker.arithmetic(), checker.consistency(),
              checker.utbms(code_sets or _shipped_code_sets()), checker.dates()]
     portals_used = []
     for profile, mask in _portal_groups(file, portal, portal_of_client):
         portals_used.append(profile.name)
         portal_findings = checker.portal(profile, mask)
         parts.append(portal_findings)
-    findings = combine(parts)
+    findings = _drop_superseded(combine(parts))
     if portals_used:  # each invoice's portal may change a check's severity or turn it off
         findings = _apply_overrides(findings, file, portal, portal_of_client)
     return Validation(file, findings, tuple(portals_used) or ("generic",))
@@ -131,6 +165,18 @@ def _portal_groups(file: LedesFile, portal, portal_of_client):
         if n else np.zeros(0, dtype=object)
     for name in dict.fromkeys(names.tolist()) or ["generic"]:
         yield load_portal(name), names == name
+
+
+def _drop_superseded(findings: pd.DataFrame) -> pd.DataFrame:
+    if findings.empty:
+        return findings
+    where = findings["line"].astype(str) + "|" + findings["field"].astype(str)
+    drop = np.zeros(len(findings), dtype=bool)
+    for portal_rule, generic in _SUPERSEDED.items():
+        taken = where[findings["rule"] == portal_rule]
+        if len(taken):
+            drop |= (findings["rule"].isin(generic) & where.isin(set(taken))).to_numpy()
+    return findings[~drop].reset_index(drop=True) if drop.any() else findings
 
 
 def _apply_overrides(findings: pd.DataFrame, file: LedesFile, portal, portal_of_client):
@@ -165,17 +211,33 @@ class _Variation:
     differs: np.ndarray  # lines whose value is not their group's common one
     common: np.ndarray  # per line: the code of its group's common value
     values: np.ndarray  # the distinct values (the codes index them)
-    counts: dict[int, int]  # lines per (group, value) pair, keyed group * width + code + 1
-    width: int
     groups: np.ndarray  # each line's group
 
     def common_value(self, rows: np.ndarray) -> np.ndarray:
         return self.values[self.common[rows]]
 
-    def lines_with_common(self, rows: np.ndarray) -> list[int]:
-        """How many lines of each row's group carry the group's common value."""
-        return [self.counts[int(g) * self.width + int(c) + 1] for g, c in
-                zip(self.groups[rows], self.common[rows], strict=True)]
+    def where_common(self, rows: np.ndarray, line_no: np.ndarray, shown: int = 5) -> list[str]:
+        """For each row, the lines of its group that carry the group's common value, in words
+        ('line 8', 'lines 3, 4, 6 and 7', 'lines 3, 4, 5, 6, 7 and 295 others'): found
+        by sorting once, so a large invoice costs no Python per line."""
+        carrying = np.flatnonzero(~self.differs)
+        order = np.argsort(self.groups[carrying], kind="stable")
+        carrying = carrying[order]
+        by_group = self.groups[carrying]
+        wanted = self.groups[rows]
+        start = np.searchsorted(by_group, wanted, side="left")
+        end = np.searchsorted(by_group, wanted, side="right")
+        return [_lines_in_words(line_no[carrying[a:min(b, a + shown)]].tolist(), b - a)
+                for a, b in zip(start.tolist(), end.tolist(), strict=True)]
+
+
+def _lines_in_words(lines: list[int], count: int) -> str:
+    if count == 1:
+        return f"line {lines[0]}"
+    if count == len(lines):
+        return f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]}"
+    rest = count - len(lines)
+    return f"lines {', '.join(map(str, lines))} and {rest:,} other" + ("s" if rest > 1 else "")
 
 
 class _Checker:
@@ -251,8 +313,7 @@ class _Checker:
         leader = order[np.concatenate([[True], group_of[order][1:] != group_of[order][:-1]])]
         common = np.full(n_groups, -1, dtype=np.int64)
         common[group_of[leader]] = value_of[leader]
-        return _Variation(codes != common[groups], common[groups], np.asarray(uniques),
-                          dict(zip(pairs.tolist(), counts.tolist(), strict=True)), width, groups)
+        return _Variation(codes != common[groups], common[groups], np.asarray(uniques), groups)
 
     # ---------------------------------------------------------------- arithmetic
     def arithmetic(self) -> pd.DataFrame:
@@ -310,13 +371,13 @@ class _Checker:
         if varies is not None:
             rows = np.flatnonzero(varies.differs & ~skip_lines)
             if len(rows):
-                others = varies.lines_with_common(rows)
+                others = varies.where_common(rows, self.line_no)
                 shown = self.show(varies.common_value(rows), rows)
                 raw = self.raw("invoice_total_minor")[rows]
                 label = self.label("invoice_total_minor")
                 out.append(found(
                     "INVOICE_TOTAL_VARIES", self.line_no[rows], label,
-                    [f"{label} is {r} on this line but {s} on {k} other line(s) of invoice {i}."
+                    [f"{label} is {r} on this line but {s} on {k} of invoice {i}."
                      for r, s, k, i in zip(raw, shown, others, self.invoice[rows], strict=True)],
                     [f"Write {label} as the invoice's total on every line ({s})." for s in shown],
                     self.invoice[rows]))
@@ -332,10 +393,11 @@ class _Checker:
             counts = np.bincount(self.inv_code, minlength=self.n_inv)[groups]
             stated_text = self.show(common_total[groups], rows)
             sum_text = self.show(sums[groups], rows)
-            what = "lines (with tax) add" if with_tax else "lines add"
+            tax = " (with tax)" if with_tax else ""
             out.append(found(
                 "INVOICE_TOTAL", self.line_no[rows], label,
-                [f"{label} of invoice {i} is {s} but its {k} {what} up to {t}."
+                [f"{label} of invoice {i} is {s} but its "
+                 + (f"one line{tax} comes to {t}." if k == 1 else f"{k} lines{tax} add up to {t}.")
                  for i, s, k, t in zip(self.inv_names[groups], stated_text, counts, sum_text,
                                        strict=True)],
                 [f"Write {label} as {t} on every line, or correct the line totals."
@@ -361,17 +423,25 @@ class _Checker:
         expected = _exact_product(base, rate, small)  # tax at 10**-4 times 10**6
         diff = _exact_combine(tax, np.zeros_like(tax), expected, small, scale=10 ** 6)
         bad = ~skip & ~too_high & (np.abs(diff) >= one_minor * 10 ** 6)
+        example = self._spec_example()
         if bad.any():
             rows = np.flatnonzero(bad)
-            shown = self.show(_as_python(expected[rows]), rows, SCALE + 6)
+            exact_tax = _as_python(expected[rows])
+            shown = self.show(exact_tax, rows, SCALE + 6)
+            rounded = self.show(np.array([  # to the currency's minor unit, the firm's way
+                money.to_minor(Decimal(int(e)).scaleb(-SCALE - 6), c) * 10 ** (SCALE - int(d))
+                for e, c, d in zip(exact_tax, self.lines["currency"].to_numpy()[rows],
+                                   self.digits[rows], strict=True)], dtype=object), rows)
             base_text = self.show(base[rows], rows)
             label = self.label("tax_minor")
             r_tax, r_rate = self.raw("tax_minor")[rows], self.raw("tax_percent")[rows]
             out.append(found("LINE_TAX", self.line_no[rows], label,
-                             [f"{label} is {t or '0'} but {b} x {r or '0'} = {s}." for t, b, r, s
-                              in zip(r_tax, base_text, r_rate, shown, strict=True)],
-                             [f"Write {label} as {s} rounded to the currency's minor unit, or "
-                              "correct the rate." for s in shown], self.invoice[rows]))
+                             [f"{label} is {t or '0'} but {b} x {r or '0'} = {s}." + example
+                              for t, b, r, s in zip(r_tax, base_text, r_rate, shown,
+                                                    strict=True)],
+                             [f"Write {label} as {r}" + (f" ({s} rounded)" if r != s else "")
+                              + ", or correct the rate." for r, s in
+                              zip(rounded, shown, strict=True)], self.invoice[rows]))
         # invoice tax total and net total
         first = self.first_line_of
         stated_tax, stated_net = ex["invoice_tax_minor"][first], ex["invoice_net_minor"][first]
@@ -387,9 +457,9 @@ class _Checker:
             label = self.label("invoice_tax_minor")
             out.append(found("TAX_TOTAL", self.line_no[rows[g]], label,
                              [f"{label} of invoice {i} is {s} but its lines' tax adds up to {t}."
-                              for i, s, t in zip(self.inv_names[g], self.show(stated_tax[g],
-                                                 rows[g]), self.show(tax_sum[g], rows[g]),
-                                                 strict=True)],
+                              + example for i, s, t in zip(self.inv_names[g], self.show(
+                                  stated_tax[g], rows[g]), self.show(tax_sum[g], rows[g]),
+                                  strict=True)],
                              "Write the sum of LINE_ITEM_TAX_TOTAL on every line.",
                              self.inv_names[g]))
         bad = readable & (stated_net != stated_total - stated_tax)
@@ -399,32 +469,113 @@ class _Checker:
             expected_net = self.show(stated_total[g] - stated_tax[g], rows[g])
             minus = f"{self.label('invoice_total_minor')} - {self.label('invoice_tax_minor')}"
             out.append(found("NET_TOTAL", self.line_no[rows[g]], label,
-                             [f"{label} of invoice {i} is {s} but {minus} = {e}." for i, s, e in
-                              zip(self.inv_names[g], self.show(stated_net[g], rows[g]),
-                                  expected_net, strict=True)],
+                             [f"{label} of invoice {i} is {s} but {minus} = {e}." + example
+                              for i, s, e in zip(self.inv_names[g], self.show(stated_net[g],
+                                                 rows[g]), expected_net, strict=True)],
                              [f"Write {label} as {e}." for e in expected_net], self.inv_names[g]))
         return combine(out)
+
+    def _spec_example(self) -> str:
+        """A note for the tax findings of the LEDES 98BI V2 specification's own example."""
+        if "law_firm_name" not in self.file.labels or not self.n:
+            return ""
+        firm = (self.raw("law_firm_id")[0], self.raw("law_firm_name")[0])
+        if firm != _SPEC_EXAMPLE:
+            return ""
+        return (" This looks like the example invoice published with the LEDES 98BI V2 "
+                "specification (the Law Offices of John Smith), whose tax figures do not add up "
+                "either: the check is right, and a portal that checks tax would refuse it.")
+
+    # ---------------------------------------------------------------- fields
+    def fields(self) -> pd.DataFrame:
+        """What the format asks of a field depending on the line, and codes from a list."""
+        if not self.n:
+            return no_findings()
+        out = []
+        labels = self.file.labels
+        is_fee = self.line_type == "F"
+        for column in _TIMEKEEPER_FIELDS.get(self.file.format, ()):
+            if column not in labels:
+                continue
+            rows = np.flatnonzero(is_fee & (self.raw(column) == ""))
+            if len(rows):
+                label = self.label(column)
+                out.append(found("TIMEKEEPER_REQUIRED", self.line_no[rows], label,
+                                 f"{label} is blank on a fee line: a fee line names the "
+                                 "timekeeper who did the work (id, name and classification).",
+                                 f"Fill in {label}; bill a fee that no timekeeper did (a flat "
+                                 "fee) as an IF line.", self.invoice[rows]))
+        if "unit_minor" in labels:
+            rows = np.flatnonzero((self.raw("unit_minor") == "")
+                                  & ~np.isin(self.line_type, ["IF", "IE"]))
+            if len(rows):
+                label = self.label("unit_minor")
+                kind = {"F": "a fee line", "E": "an expense line"}
+                out.append(found("UNIT_COST_REQUIRED", self.line_no[rows], label,
+                                 [f"{label} is blank on {kind.get(t, 'this line')}: only "
+                                  "invoice-level adjustments (IF, IE) may leave it blank."
+                                  for t in self.line_type[rows]],
+                                 f"Write the rate or the cost of one unit as {label} (the "
+                                 "amount itself, for one unit).", self.invoice[rows]))
+        out.append(self._listed("account_type", ACCOUNT_TYPES, "ACCOUNT_TYPE",
+                                "{label} is {value!r}: it is O (the firm's operating account) "
+                                "or T (its trust account).", "Write O or T."))
+        for column in ("currency", "tax_currency"):
+            if self.file.format != "1998B":
+                out.append(self._listed(
+                    column, CURRENCY_CODES, "CURRENCY", "{label} {value!r} is not a currency "
+                    "code (ISO 4217).", "Write a three-letter code such as USD, EUR or GBP.",
+                    longest=3))
+        out.append(self._listed(
+            "timekeeper_classification", CLASSIFICATIONS, "CLASSIFICATION_UNKNOWN",
+            "{label} {value!r} is not a timekeeper classification billxl knows (PARTNR, ASSOC, "
+            "OFCOUN, PARLGL, LGLAST, OTHER, or another LEDES code).", "Check the "
+            "classification: a client's portal may refuse a code it does not know."))
+        return combine(out)
+
+    def _listed(self, column: str, known, rule: str, message: str, suggestion: str,
+                longest: int | None = None) -> pd.DataFrame:
+        """Lines whose ``column`` is filled in but not one of ``known`` (upper case; values
+        longer than ``longest`` are left to the length check)."""
+        if column not in self.file.labels:
+            return no_findings()
+        codes, uniques = pd.factorize(self.raw(column))
+        clean = [u.strip().upper() for u in uniques]
+        bad = np.array([c != "" and c not in known and (longest is None or len(c) <= longest)
+                        for c in clean], dtype=bool)
+        rows = np.flatnonzero(bad[codes]) if len(clean) else []
+        if not len(rows):
+            return no_findings()
+        label = self.label(column)
+        return found(rule, self.line_no[rows], label,
+                     [message.format(label=label, value=v) for v in self.raw(column)[rows]],
+                     suggestion, self.invoice[rows])
 
     # ---------------------------------------------------------------- consistency
     def consistency(self) -> pd.DataFrame:
         if not self.n:
             return no_findings()
         out = []
-        invoice_level = ["invoice_date", "client_id", "billing_start_date", "billing_end_date",
-                         "law_firm_id"]
-        if self.file.format != "1998B":
-            invoice_level += ["currency", "invoice_tax_minor", "invoice_net_minor",
-                              "reported_tax_minor", "tax_currency"]
-        for column in invoice_level:
-            if column not in self.file.labels:
-                continue
+        for column in self._invoice_level():
             values = self.raw(column)
+            if column in self.file.exact:  # amounts: 1053. is 1053.00 (unreadable ones stay)
+                values = np.where(self.unreadable(column), values,
+                                  format_scaled(self.file.exact[column], SCALE))
             out.append(self._varies("INVOICE_VALUE_VARIES", column, values,
                                     "of invoice {group}"))
         out.append(self._matter_client())
         out.append(self._timekeepers())
         out.append(self._line_numbers())
         return combine(out)
+
+    def _invoice_level(self) -> list[str]:
+        """The fields that are the same on every line of an invoice (the invoice number is the
+        key, and INVOICE_TOTAL has its own check)."""
+        fmt = FORMATS.get(self.file.format)
+        columns = _XML_INVOICE_LEVEL if fmt is None else [
+            f.column for f in fmt.fields if f.invoice_level
+            and f.column not in ("invoice_number", "invoice_total_minor")]
+        return [c for c in columns if c in self.file.labels]
 
     def _varies(self, rule: str, column: str, values: np.ndarray, where: str,
                 groups=None, n_groups=None, first=None, group_names=None,
@@ -442,10 +593,10 @@ class _Checker:
         common_values = varies.common_value(rows).astype(object)
         here = np.asarray(values, dtype=object)[rows]
         messages = [
-            f"{label} is {h or 'blank'!s} here but {c or 'blank'!s} on {k} other line(s) "
+            f"{label} is {h or 'blank'!s} here but {c or 'blank'!s} on {k} "
             + where.format(group=names[g]) + "."
             for h, c, g, k in zip(here, common_values, groups[rows],
-                                  varies.lines_with_common(rows), strict=True)]
+                                  varies.where_common(rows, self.line_no), strict=True)]
         return found(rule, self.line_no[rows], label, messages,
                      [f"Use one {label} ({c}) on every line " + where.format(group=names[g]) + "."
                       for c, g in zip(common_values, groups[rows], strict=True)],
@@ -615,7 +766,7 @@ class _Checker:
                              f"{file.format} files.", f"Export as {profile.format} for {title}.",
                              self.invoice[first_row]))
         if (profile.encoding == "cp1252" and file.format != "XML21"
-                and file.encoding in ("utf-8", "utf-8-sig", "utf-16")):
+                and file.encoding in ("utf-8", "utf-8-sig")):
             where = int(file.extra.get("first_non_ascii_line") or 1)
             out.append(found("PORTAL_ENCODING", [where], "", f"The file is {file.encoding}; "
                              f"{title} reads LEDES {file.format} as ANSI (cp1252), so "

@@ -32,7 +32,9 @@ class ParsedNumbers:
 
     ``blank`` marks empty texts (value 0, not valid); ``exact`` is False where the text has a
     non-zero digit beyond ``digits`` decimals (the value is then truncated); ``int_digits``
-    counts the digits before the point (for length limits such as LEDES' 14.2).
+    counts the digits before the point (for length limits such as LEDES' 14.2); ``oversized``
+    marks plain decimals with too many digits to hold exactly (not valid, but not "not a
+    number" either: say how many digits the field allows).
     """
 
     value: np.ndarray
@@ -41,6 +43,7 @@ class ParsedNumbers:
     exact: np.ndarray
     int_digits: np.ndarray
     decimals: np.ndarray  # digits written after the point
+    oversized: np.ndarray
 
 
 def _distinct(texts) -> tuple[np.ndarray, np.ndarray]:
@@ -95,19 +98,21 @@ def _parse_distinct(texts: np.ndarray, digits: int) -> tuple[np.ndarray, ...]:
     significant = whole & (np.cumsum(digit * whole, axis=1) > 0)
     int_digits = significant.sum(axis=1)
     decimals = (is_digit & (place < 0)).sum(axis=1)
-    valid &= int_digits <= 18 - digits  # beyond int64: not a LEDES number anyway
+    oversized = valid & (int_digits > 18 - digits)
+    valid &= ~oversized  # beyond int64: not a LEDES number anyway
     kept = is_digit & (scaled >= 0) & valid[:, None]
     value = (digit * POW10[np.clip(scaled, 0, 18)] * kept).sum(axis=1)
     negative = m[:, 0] == 45
     value = np.where(negative, -value, value)
     exact = ~((is_digit & (scaled < 0) & (digit != 0)).any(axis=1))
-    return value, valid, blank, exact | ~valid, int_digits, decimals
+    return value, valid, blank, exact | ~valid, int_digits, decimals, oversized
 
 
 def parse_decimals(texts, digits: int = 4) -> ParsedNumbers:
     """Exact integers at ``10**-digits`` from decimal texts (blank texts are 0 and flagged)."""
     codes, uniques = _distinct(texts)
-    value, valid, blank, exact, int_digits, decimals = _parse_distinct(uniques, digits)
+    value, valid, blank, exact, int_digits, decimals, oversized = _parse_distinct(uniques,
+                                                                                 digits)
     return ParsedNumbers(
         value=_spread(codes, value, 0).astype(np.int64),
         valid=_spread(codes, valid, False).astype(bool),
@@ -115,6 +120,7 @@ def parse_decimals(texts, digits: int = 4) -> ParsedNumbers:
         exact=_spread(codes, exact, True).astype(bool),
         int_digits=_spread(codes, int_digits, 0).astype(np.int64),
         decimals=_spread(codes, decimals, 0).astype(np.int64),
+        oversized=_spread(codes, oversized, False).astype(bool),
     )
 
 
