@@ -220,3 +220,12 @@ def test_a_batch_gets_the_findings_each_file_would_get(empty_ledger, tmp_path):
     m5 = next(f for f in result.refused if f.client_id == "C1" and f.invoice == "000005")
     assert m5.reasons == [f"line {n}: PORTAL_CLASSIFICATION: TIMEKEEPER_CLASSIFICATION "
                           "'SENIOR' is not one Legal Tracker knows." for n in (3, 4)]
+
+
+def test_a_client_without_a_portal_is_exported_under_the_generic_profile(empty_ledger, tmp_path):
+    set_up(empty_ledger, portals={"C1": "legaltracker"})  # the other clients have no portal
+    result = export_invoices(empty_ledger, tmp_path / "ledes", month="2026-10")
+    assert result.refused == []
+    portals = {f.client_id: f.portal for f in result.written}
+    assert portals["C1"] == "legaltracker"
+    assert {p for c, p in portals.items() if c != "C1"} == {"generic"}

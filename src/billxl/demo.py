@@ -756,6 +756,7 @@ def _clients(rng: np.random.Generator, n: int) -> _Clients:
         "country": country,
         "tax_id": tax_id,
         "office_id": _objects([_JURISDICTIONS[k][4] for k in juris]),
+        "closed_on": np.full(n, None, dtype="datetime64[ns]"),
     })
     return _Clients(frame, currency, portal, agreed, discount)
 
@@ -1106,6 +1107,8 @@ def _reference_frames(people: _People, tk_ids: np.ndarray, clients: _Clients,
         "first_name": people.first,
         "last_name": people.last,
         "user_name": people.first + " " + people.last,
+        "email": (pd.Series(people.first + "." + people.last).str.lower()
+                  .str.replace(r"[^a-z.]", "", regex=True) + "@whitmoreashby.example").to_numpy(),
         "classification": _objects(CLASSES)[people.klass],
         "office_id": _objects([o[0] for o in OFFICES])[people.office],
         "active_from": people.active_from.astype("datetime64[ns]"),

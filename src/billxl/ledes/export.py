@@ -108,7 +108,8 @@ def _export(data: LedgerInvoices, out: Path, *, fmt, portal, force, transliterat
         return ExportResult([])
     profiles, unknown = {}, {}
     for row in invoices.itertuples(index=False):
-        name = portal if portal is not None else (row.ebilling_portal or None)
+        named = row.ebilling_portal if isinstance(row.ebilling_portal, str) else None
+        name = portal if portal is not None else (named or None)
         try:
             profiles[row.number] = load_portal(name)
         except InputError as error:  # a portal billxl has no profile for: say so, per invoice
