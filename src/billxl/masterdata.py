@@ -230,7 +230,7 @@ def _value(f: Field, raw: Any, *, formats: tuple[str, ...], currency: str | None
             raise _Bad(f"is not an e-mail address ({exc})") from None
     if f.kind == "bool":
         if text.casefold() in _YES:
-            return old != new
+            return True
         if text.casefold() in _NO:
             return False
         raise _Bad("is not yes or no")
