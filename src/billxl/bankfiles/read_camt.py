@@ -257,7 +257,7 @@ def _balances(doc: _Doc, stmt, where: str, booked_net: dict, account_currency: s
         if problems:
             return problems
         if code in ("OPBD", "PRCD", "CLBD") and code not in found:
-            found[code] = (sign * amount[0], amount[1], bal, b)
+            found[code] = (sign * amount[0], amount[1], doc.find(bal, "Amt"), b)
     opening = found.get("OPBD") or found.get("PRCD")
     closing = found.get("CLBD")
     if opening is None or closing is None:
@@ -275,9 +275,9 @@ def _balances(doc: _Doc, stmt, where: str, booked_net: dict, account_currency: s
         return []
     moved = booked_net.get(currency, 0)
     if opening[0] + moved != closing[0]:
-        bal = closing[2]
-        return [problem(doc.file, bal.sourceline, f"{where}/Bal[{closing[3]}]",
-                        doc.text(bal, "Amt"),
+        amt = closing[2]
+        return [problem(doc.file, amt.sourceline, f"{where}/Bal[{closing[3]}]/Amt",
+                        one_line(amt.text),
                         f"the closing balance (CLBD) is {show(closing[0], currency)}, but the "
                         f"opening balance ({show(opening[0], currency)}) and the booked entries "
                         f"({show(moved, currency)}) give {show(opening[0] + moved, currency)}")]
@@ -370,6 +370,10 @@ def _entry_lines(doc: _Doc, entry, here: str, label: str, account: str, minor: i
             method=_METHODS.get(family, "transfer"))
 
     if not split:
+        if kind in ("credit", "debit"):  # a transaction in it may say it is a return
+            kind, code = next(((k, c) for k, c in (_kind(doc, tx, sign, status)
+                                                   for tx in details)
+                               if k in ("return", "reversal")), (kind, code))
         first = details[0] if details else entry
         reference = entry_ref or _reference(doc, first, "Refs/AcctSvcrRef", "Refs/TxId",
                                             "Refs/EndToEndId")

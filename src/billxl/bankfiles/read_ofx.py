@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from decimal import Decimal
 
 import ofxparse
@@ -38,7 +39,9 @@ def read(data: bytes, file: str):
     """(format, (transactions, statements, checks, notes)) of an OFX file; InputError if bad."""
     text = data.decode("latin-1")
     try:
-        parsed = ofxparse.OfxParser.parse(io.BytesIO(data), fail_fast=False)
+        with warnings.catch_warnings():  # ofxparse calls BeautifulSoup's old findAll names
+            warnings.simplefilter("ignore", DeprecationWarning)
+            parsed = ofxparse.OfxParser.parse(io.BytesIO(data), fail_fast=False)
     except Exception as exc:  # header, encoding or structure: ofxparse raises many kinds
         raise refuse(file, [problem(file, _line_of(text, exc), "OFX", None,
                                     f"cannot be read as OFX ({one_line(str(exc)) or type(exc).__name__})")],
