@@ -12,9 +12,13 @@ each of these in its own fresh subprocess, so that none inherits another's memor
       demo firm's reference data (intake.import_file, profile 'canonical')
   (d) bare read + bare sqlite3 executemany of the same rows into the same table -- the floor
       for reading and writing, with no checking at all
+  (e) billxl import of the same rows from an export WITHOUT an entry-id column (the same
+      sheet less that column, as practice-management layouts such as Clio's or Toggl's are):
+      the key is then a fingerprint of each entry's content and its occurrence in the file
 
 and prints seconds, rows per second and peak memory (RSS) of each, billxl's time per stage, and
-the ratios against the goals: (c)/(b) <= 1.5 and (a)/(c) >= 3.
+the ratios against the goals: (c)/(b) <= 1.5 and (a)/(c) >= 3, and (e)/(c), what the
+fingerprint key costs.
 """
 
 from __future__ import annotations
@@ -37,15 +41,25 @@ GOAL_VS_OPENPYXL = 3.0  # (a)/(c) at least
 
 
 # --------------------------------------------------------------------------- data
+#: The no-id import's profile: the canonical layout without its entry_id column.
+NO_ID_PROFILE = ("extends: canonical\nname: canonical-no-id\nsource: bench-no-id\n"
+                 "time:\n  columns:\n    entry_id: null\n")
+
+
+def no_id_file(xlsx: Path) -> Path:
+    return xlsx.with_name(xlsx.stem + ".no-id.xlsx")
+
+
 def build_data(rows: int, seed: int) -> tuple[Path, Path]:
-    """The cached XLSX export and the pickled reference data for ``rows`` entries."""
+    """The cached XLSX export (and beside it the same export without its entry_id column, see
+    :func:`no_id_file`) and the pickled reference data for ``rows`` entries."""
     from billxl import demo
 
     # the cache is keyed on the demo's source too: a changed generator builds new data
     version = hashlib.sha256(Path(demo.__file__).read_bytes()).hexdigest()[:10]
     stem = f"time_{rows}_{seed}_{version}"
     xlsx, ref = CACHE / f"{stem}.xlsx", CACHE / f"{stem}.reference.pickle"
-    if xlsx.exists() and ref.exists():
+    if xlsx.exists() and ref.exists() and no_id_file(xlsx).exists():
         return xlsx, ref
     CACHE.mkdir(parents=True, exist_ok=True)
     for stale in CACHE.glob(f"time_{rows}_{seed}_*"):  # built by an older demo generator
@@ -58,6 +72,12 @@ def build_data(rows: int, seed: int) -> tuple[Path, Path]:
         paths = demo.write_exports(firm, Path(scratch))
         shutil.copyfile(paths["time"], xlsx.with_suffix(".tmp"))
     xlsx.with_suffix(".tmp").replace(xlsx)
+    from billxl.excel.demo_files import write_time_export
+
+    no_id = no_id_file(xlsx)
+    write_time_export(firm.time_export, no_id.with_suffix(".tmp"),
+                      [c for c in demo.TIME_EXPORT_COLUMNS if c != "entry_id"])
+    no_id.with_suffix(".tmp").replace(no_id)
     ref.write_bytes(pickle.dumps({"firm": firm.firm, "reference": firm.reference}))
     print(f"  built in {time.perf_counter() - started:.1f} s: {xlsx.name} "
           f"({xlsx.stat().st_size / 1e6:.1f} MB)", flush=True)
@@ -88,13 +108,17 @@ def child_calamine(xlsx: Path, _ref: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "rows": len(rows) - 1}
 
 
-def child_billxl(xlsx: Path, ref: Path) -> dict:
+def child_billxl(xlsx: Path, ref: Path, profile_text: str | None = None) -> dict:
     from billxl import intake
     from billxl.store import tables
     from billxl.store.ledger import Ledger
 
     saved = pickle.loads(ref.read_bytes())
     with tempfile.TemporaryDirectory() as scratch:
+        profile: str | Path = "canonical"
+        if profile_text:
+            profile = Path(scratch) / "profile.yaml"
+            profile.write_text(profile_text, encoding="utf-8")
         ledger = Ledger.create(Path(scratch) / "bench.db", firm=saved["firm"], actor="bench")
         ledger.load_reference(saved["reference"], actor="bench")
         stages: dict[str, float] = {}
@@ -104,13 +128,13 @@ def child_billxl(xlsx: Path, ref: Path) -> dict:
             stages.setdefault(stage, now)  # first report of each stage: when it began
 
         started = time.perf_counter()
-        result = intake.import_file(ledger, xlsx, "time", "canonical", actor="bench",
+        result = intake.import_file(ledger, xlsx, "time", profile, actor="bench",
                                     progress=progress)
         finished = time.perf_counter()
         imported = ledger.count(tables.time_entries)
         # the same file again: every row is looked up in the ledger and found unchanged
         again_started = time.perf_counter()
-        again = intake.import_file(ledger, xlsx, "time", "canonical", actor="bench")
+        again = intake.import_file(ledger, xlsx, "time", profile, actor="bench")
         again_seconds = time.perf_counter() - again_started
         ledger.dispose()
     marks = sorted(stages.items(), key=lambda kv: kv[1]) + [("(commit)", finished)]
@@ -158,8 +182,12 @@ def child_floor(xlsx: Path, ref: Path) -> dict:
     return {"seconds": seconds, "rows": len(records)}
 
 
+def child_billxl_no_id(xlsx: Path, ref: Path) -> dict:
+    return child_billxl(no_id_file(xlsx), ref, NO_ID_PROFILE)
+
+
 CHILDREN = {"openpyxl": child_openpyxl, "calamine": child_calamine, "billxl": child_billxl,
-            "floor": child_floor}
+            "floor": child_floor, "billxl_no_id": child_billxl_no_id}
 
 
 def run_child(name: str, xlsx: Path, ref: Path, repeat: int) -> dict:
@@ -199,11 +227,13 @@ def main() -> None:
         return
 
     xlsx, ref = build_data(args.rows, args.seed)
-    names = ["calamine", "floor", "billxl"] + ([] if args.skip_openpyxl else ["openpyxl"])
+    names = ["calamine", "floor", "billxl", "billxl_no_id"]
+    names += [] if args.skip_openpyxl else ["openpyxl"]
     labels = {"openpyxl": "(a) pandas.read_excel, openpyxl",
               "calamine": "(b) python-calamine, bare read",
               "floor": "(d) bare read + bare sqlite3 insert",
-              "billxl": "(c) billxl import into SQLite"}
+              "billxl": "(c) billxl import into SQLite",
+              "billxl_no_id": "(e) billxl import, no id column"}
     results = {}
     for name in names:
         print(f"Measuring {labels[name]} ...", flush=True)
@@ -213,7 +243,7 @@ def main() -> None:
     print(f"\n{xlsx.name}: {rows:,} time entries, {xlsx.stat().st_size / 1e6:.1f} MB, "
           f"Python {sys.version.split()[0]}\n")
     print(f"{'':36} {'seconds':>9} {'rows/s':>11} {'peak RSS MB':>12}   all runs (s)")
-    for name in ("openpyxl", "calamine", "floor", "billxl"):
+    for name in ("openpyxl", "calamine", "floor", "billxl", "billxl_no_id"):
         if name in results:
             r = results[name]
             runs = ", ".join(f"{s:.2f}" for s in r["runs"])
@@ -224,6 +254,11 @@ def main() -> None:
     print(f"billxl imported {billxl['new']:,} new entries; the ledger holds {billxl['in_ledger']:,}.")
     print(f"Importing the same file again: {billxl['reimport_seconds']:.2f} s, "
           f"{billxl['reimport_unchanged']:,} entries found unchanged, nothing added.")
+    no_id = results["billxl_no_id"]
+    print("Without an id column (fingerprint key): stages " + ", ".join(
+        f"{k.lower()} {v:.2f} s" for k, v in no_id["stages"].items()))
+    print(f"  {no_id['new']:,} new entries; again: {no_id['reimport_seconds']:.2f} s, "
+          f"{no_id['reimport_unchanged']:,} found unchanged.")
 
     vs_calamine = billxl["seconds"] / results["calamine"]["seconds"]
     verdict = "meets" if vs_calamine <= GOAL_VS_CALAMINE else "MISSES"
@@ -232,6 +267,8 @@ def main() -> None:
     print(f"(c)/(d) = {vs_floor:.2f}  (billxl's checking, hashing and idempotence over the bare "
           "read-and-insert floor, which alone is "
           f"{results['floor']['seconds'] / results['calamine']['seconds']:.2f}x the bare read)")
+    print(f"(e)/(c) = {no_id['seconds'] / billxl['seconds']:.2f}  (the fingerprint key against "
+          "the file's own ids, same rows)")
     if "openpyxl" in results:
         vs_openpyxl = results["openpyxl"]["seconds"] / billxl["seconds"]
         verdict = "meets" if vs_openpyxl >= GOAL_VS_OPENPYXL else "MISSES"

@@ -605,10 +605,25 @@ def test_profile_typo_names_the_key(tmp_path):
 
 
 def test_shipped_profiles_load():
-    assert intake.profile_names() == ["canonical", "pm_activities"]
+    assert intake.profile_names() == ["canonical", "clio-activities", "harvest-detailed",
+                                      "harvest-import", "juris-time", "pm_activities",
+                                      "toggl-detailed"]
+    for name in intake.profile_names():
+        assert intake.load_profile(name).name == name
     pm = intake.load_profile("pm_activities")
     assert pm.kinds == ("time", "expenses") and pm.type_column == "Type"
-    assert intake._matter_number("C0001-0003 Acme v. Beta", __import__("re").compile(pm.matter_pattern)) == "C0001-0003"
+    taken, unmatched = intake._taken(np.array(["C0001-0003 Acme v. Beta", "  "], dtype=object),
+                                     pattern=__import__("re").compile(pm.patterns["matter"]),
+                                     name="matter")
+    assert taken.tolist() == ["C0001-0003", ""] and unmatched.tolist() == [False, False]
+
+
+def test_matter_pattern_is_the_older_spelling_of_patterns_matter(tmp_path):
+    text = (Path(intake.__file__).parent / "profiles" / "pm_activities.yaml").read_text(encoding="utf-8")
+    old = tmp_path / "old.yaml"
+    old.write_text(text.replace("patterns:\n  matter:", "matter_pattern:"), encoding="utf-8")
+    assert "matter_pattern" in old.read_text(encoding="utf-8")
+    assert intake.load_profile(old).patterns == intake.load_profile("pm_activities").patterns
 
 
 def test_row_hash_matches_schema():
@@ -681,3 +696,24 @@ def test_dates_with_a_midnight_time_are_dates():
     days, bad, _far, _blank = cells.parse_dates(column, ("%Y-%m-%d",))
     assert [str(d)[:10] for d in days[~bad]] == ["2026-10-05", "2026-10-06", "2026-10-08"]
     assert bad.tolist() == [False, False, True, False]
+
+
+def test_durations_are_exact_thousandths_of_an_hour_rounded_half_up():
+    column = np.array(["1:30", "01:30:00", "0:00:09", "0:00:08", "0:17:23", "27:05:10", "1:60",
+                       "1.5", "", dt.timedelta(hours=2, minutes=6), dt.time(0, 45, 18)], dtype=object)
+    values, found = cells.scaled_durations(column, 3)
+    assert found.tolist() == [True, True, True, True, True, True, False, False, False, True, True]
+    # 9 s is 2.5 thousandths (up to 3); 8 s is 2.22 (down to 2); 1,043 s is 289.72
+    assert values[found].tolist() == [1500, 1500, 3, 2, 290, 27086, 2100, 755]
+
+
+def test_text_numbers_with_other_marks():
+    parsed, status = cells.scaled_text(np.array(["1,5", "1.234,50", "1.5", "1.500", "1,500", "12.34.5"]),
+                                       3, decimal=",", thousands=".")
+    assert status.tolist() == [cells.OK, cells.OK, cells.NOT_NUMBER, cells.OK, cells.OK,
+                               cells.NOT_NUMBER]
+    assert parsed[[0, 1, 3, 4]].tolist() == [1500, 1234500, 1500000, 1500]
+    parsed, status = cells.scaled_text(np.array(["1 234.5", "1\u00a0234.5", "1,234.5", "12 34.5"]),
+                                       3, decimal=".", thousands=" ")
+    assert status.tolist() == [cells.OK, cells.OK, cells.NOT_NUMBER, cells.NOT_NUMBER]
+    assert parsed[:2].tolist() == [1234500, 1234500]

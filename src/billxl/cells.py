@@ -12,7 +12,8 @@ column and works on its distinct values where that pays (:func:`by_uniques`).
   of an hour, minor units of money) and a status per cell, one of :data:`OK`, :data:`BLANK`,
   :data:`NOT_NUMBER`, :data:`TOO_PRECISE`, :data:`TOO_LARGE`. Workbook doubles count only when
   they sit on that grid (:func:`scaled_floats`); text is parsed digit by digit
-  (:func:`scaled_text`). No float touches an amount after that.
+  (:func:`scaled_text`, with a decimal comma or another thousands separator if asked).
+  No float touches an amount after that. :func:`scaled_durations` reads ``h:mm(:ss)`` hours.
 * Dates: :func:`parse_dates` (date cells, text in the given formats, Excel serials), with
   :data:`FAR_DATE` and :func:`format_words` for the problems it leads to.
 * Messages: :func:`too_precise_money`.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ __all__ = [
     "OK", "BLANK", "NOT_NUMBER", "TOO_PRECISE", "TOO_LARGE", "BIGGEST", "FAR_DATE",
     "cell_text", "cell_texts", "by_uniques", "stripped_text", "strip_all", "blanks",
     "blank_cells", "norm", "norm_all", "scaled_numbers", "scaled_floats", "scaled_text",
+    "scaled_durations",
     "parse_dates", "format_words", "too_precise_money",
 ]
 
@@ -112,12 +114,14 @@ def blank_cells(cells: np.ndarray) -> np.ndarray:
 OK, BLANK, NOT_NUMBER, TOO_PRECISE, TOO_LARGE = range(5)
 
 
-def scaled_numbers(cells: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
+def scaled_numbers(cells: np.ndarray, digits: int, *, decimal: str = ".",
+                   thousands: str = ",") -> tuple[np.ndarray, np.ndarray]:
     """Cells as exact integers in units of 10**-digits, and a status per cell.
 
     Workbook numbers (doubles) count only if they sit on the grid (within 1e-9 relative: the
     double nearest to 1.25 is 1.25000000000000000 and passes; 1.2345 for 3 digits does not);
-    text is parsed exactly, digit by digit.
+    text is parsed exactly, digit by digit, with ``decimal`` as the decimal mark and
+    ``thousands`` as the separator of groups of three digits (see :func:`scaled_text`).
     """
     n = len(cells)
     values = np.zeros(n, dtype=np.int64)
@@ -125,8 +129,12 @@ def scaled_numbers(cells: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarr
     inferred = pd.api.types.infer_dtype(cells, skipna=False)
     if inferred in ("floating", "integer", "mixed-integer-float"):  # the usual workbook column
         return scaled_floats(np.asarray(cells, dtype=np.float64), digits)
+
+    def text(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return scaled_text(u.astype(str), digits, decimal=decimal, thousands=thousands)
+
     if inferred == "string":
-        return by_uniques(cells, lambda u: scaled_text(u.astype(str), digits))  # type: ignore[return-value]
+        return by_uniques(cells, text)  # type: ignore[return-value]
     # Mixed: numbers with blank (or text) cells among them. Split by type, then vectorise.
     is_number = np.fromiter((type(v) in (float, int) for v in cells), dtype=bool, count=n)
     is_text = np.fromiter((isinstance(v, str) for v in cells), dtype=bool, count=n)
@@ -134,8 +142,7 @@ def scaled_numbers(cells: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarr
         values[is_number], status[is_number] = scaled_floats(
             np.asarray(cells[is_number], dtype=np.float64), digits)
     if is_text.any():
-        values[is_text], status[is_text] = by_uniques(
-            cells[is_text], lambda u: scaled_text(u.astype(str), digits))
+        values[is_text], status[is_text] = by_uniques(cells[is_text], text)
     other = ~(is_number | is_text)
     status[other] = np.where(pd.isna(cells[other]), BLANK, NOT_NUMBER)
     return values, status
@@ -152,9 +159,18 @@ def scaled_floats(numbers: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndar
     return values, status
 
 
-def scaled_text(text: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact parse of numbers written as text ('1,250.50', '-3', '.5', '$12'), vectorised."""
+def scaled_text(text: np.ndarray, digits: int, *, decimal: str = ".",
+                thousands: str = ",") -> tuple[np.ndarray, np.ndarray]:
+    """Exact parse of numbers written as text ('1,250.50', '-3', '.5', '$12'), vectorised.
+
+    ``decimal`` ('.' or ',') is the decimal mark and ``thousands`` (',', '.', ' ' or "'") the
+    separator of groups of three digits: with ``decimal=','`` and ``thousands='.'``,
+    '1.250,50' is 1250.5 and '1.5' is not a number.
+    """
     s = np.strings.strip(text)
+    if (decimal, thousands) != (".", ","):  # rewritten as '1,250.50' (an unused mark: invalid)
+        table = _number_marks(decimal, thousands)
+        s = np.array([v.translate(table) for v in s.tolist()], dtype=str)
     blank = s == ""
     negative = np.strings.startswith(s, "-")
     signed = negative | np.strings.startswith(s, "+")
@@ -183,6 +199,48 @@ def scaled_text(text: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
     status = np.select([blank, ~is_number, too_precise, too_large],
                        [BLANK, NOT_NUMBER, TOO_PRECISE, TOO_LARGE], OK).astype(np.int8)
     return np.where(ok, values, 0).astype(np.int64), status
+
+
+def _number_marks(decimal: str, thousands: str) -> dict[int, str]:
+    table = {ord(c): "?" for c in ",.' \u00a0\u202f" if c not in (decimal, thousands)}
+    table[ord(decimal)] = "."
+    table[ord(thousands)] = ","
+    if thousands == " ":  # no-break and narrow no-break spaces, as spreadsheets write them
+        table[0xA0] = table[0x202F] = ","
+    return table
+
+
+_DURATION = re.compile(r"^\s*(\d{1,5}):([0-5]\d)(?::([0-5]\d))?\s*$")
+
+
+def scaled_durations(cells: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Durations as exact integers in units of 10**-digits hours, and which cells are ones.
+
+    A duration is text ``h:mm`` or ``h:mm:ss`` ('1:30', '01:30:00', '27:05:10') or a workbook
+    time or duration cell. Seconds are rounded half up to the grid (at 3 digits, a thousandth
+    of an hour is 3.6 seconds), in integer arithmetic.
+    """
+    def convert(u: np.ndarray):
+        seconds = np.array([_seconds(v) for v in u], dtype=object)
+        found = np.array([s is not None for s in seconds], dtype=bool)
+        whole = np.array([s or 0 for s in seconds], dtype=np.int64)
+        return (2 * whole * 10**digits + 3600) // 7200, found
+
+    return by_uniques(cells, convert)
+
+
+def _seconds(value: Any) -> int | None:
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            return None
+        hours, minutes, seconds = (int(g or 0) for g in match.groups())
+        return hours * 3600 + minutes * 60 + seconds
+    if isinstance(value, timedelta):
+        return round(value.total_seconds())
+    if isinstance(value, time):
+        return value.hour * 3600 + value.minute * 60 + value.second
+    return None
 
 
 def format_words(fmt: str) -> str:

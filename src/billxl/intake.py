@@ -15,6 +15,14 @@ Three steps, each usable on its own (the CLI, the Excel ribbon and notebooks cal
   adds nothing, a later overlapping export adds only its new rows, and a row whose content
   changed updates the stored WIP entry (with an audit row holding before and after).
 
+A profile maps each field to a header, or builds it from several by a template
+(``"{First name} {Last name}"``, ``"{Client}-{Matter}"``) and takes part of it by a pattern
+(:func:`field_columns`); it says how numbers, durations and dates are written and how
+timekeepers are named (id, user name, e-mail or full name, :func:`timekeeper_keys`). A layout
+without an entry id is keyed by a fingerprint of the entry's content and its occurrence in the
+file (:func:`fingerprint_keys`): an entry edited at the source afterwards is a new entry (the
+old one shows as "extra" in ``billxl reconcile-sources export ledger``).
+
 Numbers are exact: workbook cells (IEEE doubles) are snapped to integer thousandths (hours) or
 minor units (money) only when they sit on that grid; text is parsed digit by digit. No float
 touches an amount after that. A narrative is stored exactly as it was read: one that starts
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gc
 import hashlib
 import io
@@ -62,7 +71,9 @@ from billxl.cells import (
     format_words,
     norm,
     parse_dates,
+    scaled_durations,
     scaled_numbers,
+    scaled_text,
     strip_all,
     stripped_text,
     too_precise_money,
@@ -82,6 +93,12 @@ __all__ = [
     "profile_names",
     "read_table",
     "ProblemCollector",
+    "FieldColumn",
+    "field_columns",
+    "template_headers",
+    "timekeeper_keys",
+    "fingerprint_keys",
+    "DEFAULT_FINGERPRINT",
     "refusal",
     "row_kinds",
     "check_entries",
@@ -106,9 +123,11 @@ class _Strict(BaseModel):
 
 
 class TimeColumns(_Strict):
-    """Which column of the file holds each field of a time entry (header text as in the file)."""
+    """Which column of the file holds each field of a time entry: a header as in the file, or
+    a template of headers (``"{First name} {Last name}"``). ``entry_id`` may be left out: the
+    key is then a fingerprint of the entry's content (see :attr:`_KindSpec.fingerprint`)."""
 
-    entry_id: str
+    entry_id: str | None = None
     date: str
     timekeeper: str
     matter: str
@@ -127,9 +146,9 @@ class TimeColumns(_Strict):
 
 
 class ExpenseColumns(_Strict):
-    """Which column of the file holds each field of an expense."""
+    """Which column of the file holds each field of an expense (as :class:`TimeColumns`)."""
 
-    entry_id: str
+    entry_id: str | None = None
     date: str
     matter: str
     timekeeper: str | None = None
@@ -144,11 +163,29 @@ class ExpenseColumns(_Strict):
     non_billable: str | None = None
 
 
+#: The fields whose values make an entry's key when the layout has no entry-id column.
+DEFAULT_FINGERPRINT = {"time": ("date", "timekeeper", "matter", "hours", "narrative"),
+                       "expenses": ("date", "timekeeper", "matter", "quantity", "unit_cost",
+                                    "amount", "narrative")}
+_TEMPLATE_REF = re.compile(r"\{([^{}]+)\}")  # '{First name} {Last name}' names two headers
+
+
+def template_headers(value: str) -> list[str] | None:
+    """The headers a column template names (``'{Client}-{Matter}'`` -> Client, Matter); None
+    when ``value`` is a plain header."""
+    names = _TEMPLATE_REF.findall(value)
+    return [n.strip() for n in names] if names else None
+
+
 class _KindSpec(_Strict):
-    #: values of the profile's ``type_column`` that mean this kind (mixed files only)
+    #: values of the profile's ``type_column`` that mean this kind (mixed files only); ``""``
+    #: means a blank type cell (Clio writes no type for time entries)
     types: tuple[str, ...] = ()
     #: fields whose column may be absent from a file (their values are then blank)
     optional: tuple[str, ...] = ()
+    #: for a layout without an entry-id column: the fields (and ``{Header}``s of other
+    #: columns) whose values, with the occurrence of those values in the file, are the key
+    fingerprint: tuple[str, ...] | None = None
 
     @model_validator(mode="after")
     def _check_fields(self):
@@ -158,17 +195,56 @@ class _KindSpec(_Strict):
             if name not in fields:
                 raise ValueError(f"optional names {name!r}, which is not a field; "
                                  f"the fields are: {', '.join(fields)}")
-            if fields[name].is_required():
+            if name in self.required_fields or name == "entry_id":
                 raise ValueError(f"{name!r} cannot be optional: every entry needs it")
             if getattr(columns, name) is None:
                 raise ValueError(f"optional names {name!r}, but no column is given for it")
         if columns.billable and columns.non_billable:
             raise ValueError("give either billable or non_billable, not both")
+        if columns.entry_id and self.fingerprint:
+            raise ValueError("give either an entry_id column or a fingerprint, not both: the "
+                             "fingerprint is the key of layouts that have no entry id")
+        for name in self.fingerprint or ():
+            if template_headers(name) is None and name not in fields:
+                raise ValueError(f"fingerprint names {name!r}, which is not a field (write "
+                                 f"another column of the file as {{{name}}})")
+            if template_headers(name) is None and getattr(columns, name) is None:
+                raise ValueError(f"fingerprint names {name!r}, but no column is given for it")
+        for name, value in self.mapped().items():
+            if template_headers(value) is None and "{" in value:
+                raise ValueError(f"the column of {name!r}, {value!r}, is neither a header nor "
+                                 "a template such as '{Client}-{Matter}'")
         return self
 
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        fields = type(self.columns).model_fields  # type: ignore[attr-defined]
+        return tuple(f for f, info in fields.items() if info.is_required())
+
     def mapped(self) -> dict[str, str]:
-        """field -> header, for the fields this profile reads."""
+        """field -> header (or template), for the fields this profile reads."""
         return {k: v for k, v in self.columns.model_dump().items() if v is not None}  # type: ignore[attr-defined]
+
+    def key_fields(self, kind: Kind) -> tuple[str, ...] | None:
+        """What the key is made of: None when the file has an entry-id column, else the
+        fingerprint's fields (by default those of :data:`DEFAULT_FINGERPRINT` it maps)."""
+        if self.columns.entry_id:  # type: ignore[attr-defined]
+            return None
+        if self.fingerprint:
+            return self.fingerprint
+        mapped = self.mapped()
+        return tuple(f for f in DEFAULT_FINGERPRINT[kind] if f in mapped)
+
+    def headers(self, *, required_only: bool = False) -> list[str]:
+        """The file's headers this spec reads (each header a template names counts)."""
+        out = []
+        for name, value in self.mapped().items():
+            if required_only and name in self.optional:
+                continue
+            out += template_headers(value) or [value]
+        for name in self.fingerprint or ():
+            out += template_headers(name) or []
+        return list(dict.fromkeys(out))
 
 
 class TimeSpec(_KindSpec):
@@ -185,6 +261,13 @@ class ExpenseSpec(_KindSpec):
         return self
 
 
+def _swap_day_month(fmt: str) -> str:
+    # a year-first format (YYYY-MM-DD, YYYYMMDD) is never day-first
+    if fmt.startswith(("%Y", "%y")) or "%d" not in fmt or "%m" not in fmt:
+        return fmt
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
 class Profile(_Strict):
     """How one export layout maps onto billxl's fields. Loaded from YAML by :func:`load_profile`."""
 
@@ -194,13 +277,27 @@ class Profile(_Strict):
     description: str = ""
     sheet: str | None = None  # default sheet of a workbook (None: the first)
     header_row: int = Field(1, ge=1)
+    #: a shipped profile (or a YAML file beside this one) whose settings this one starts from
+    extends: str | None = None
     #: strptime formats for dates written as text, tried in order
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
-    #: what the timekeeper column holds: the ledger's timekeeper_id, or the user_name
-    timekeeper_lookup: Literal["timekeeper_id", "user_name"] = "timekeeper_id"
-    #: a regular expression that finds the matter number in the matter column (group
-    #: ``matter_id``, else group 1); None: the cell is the matter number
-    matter_pattern: str | None = None
+    #: the export writes the day before the month: each of date_formats is read with its day
+    #: and month swapped (MM/DD/YYYY is read as DD/MM/YYYY; year-first formats stay as they are)
+    day_first: bool = False
+    #: numbers are written with a decimal comma ('1,5'; '1.234,50')
+    decimal_comma: bool = False
+    #: the thousands separator of numbers written as text (default ',' with a decimal point,
+    #: '.' with a decimal comma); groups of three digits only
+    thousands_separator: Literal[",", ".", " ", "'"] | None = None
+    #: hours may be written as durations, h:mm or h:mm:ss ('1:30', '01:30:00'); seconds are
+    #: rounded to the nearest thousandth of an hour (3.6 seconds)
+    durations: bool = False
+    #: what the timekeeper column holds: the ledger's timekeeper_id, user_name, email, or
+    #: full_name ('First Last', matched against first_name and last_name)
+    timekeeper_lookup: Literal["timekeeper_id", "user_name", "email", "full_name"] = "timekeeper_id"
+    #: per field, a regular expression that takes part of the column's text (its group
+    #: ``value``, else group 1, else the whole match); ``matter_pattern`` is ``patterns.matter``
+    patterns: dict[str, str] = Field(default_factory=dict)
     #: the column that says whether a row is time or expense (files mixing both)
     type_column: str | None = None
     yes_values: tuple[str, ...] = ("yes", "y", "true", "1", "x")
@@ -208,19 +305,31 @@ class Profile(_Strict):
     time: TimeSpec | None = None
     expenses: ExpenseSpec | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _matter_pattern(cls, data: Any) -> Any:
+        # the older spelling of patterns.matter
+        if isinstance(data, dict) and "matter_pattern" in data:
+            data = dict(data)
+            pattern = data.pop("matter_pattern")
+            if pattern is not None:
+                data["patterns"] = {**(data.get("patterns") or {}), "matter": pattern}
+        return data
+
     @field_validator("date_formats", mode="before")
     @classmethod
     def _one_format(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
 
-    @field_validator("matter_pattern")
+    @field_validator("patterns")
     @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
+    def _compiles(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, pattern in value.items():
             try:
-                re.compile(value)
+                re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"is not a valid regular expression: {exc}") from None
+                raise ValueError(f"the pattern for {name!r} is not a valid regular expression: "
+                                 f"{exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -234,7 +343,30 @@ class Profile(_Strict):
                                  f"of {self.type_column!r} that mean {kind}")
             if spec.types and not self.type_column:
                 raise ValueError(f"{kind}.types is set but type_column is not")
+        fields = {f for s in specs.values() for f in s.mapped()}
+        for name in self.patterns:
+            if name not in fields:
+                raise ValueError(f"patterns names {name!r}, which this profile does not read; "
+                                 f"it reads: {', '.join(sorted(fields))}")
+        if self.thousands_separator == self.decimal_mark:
+            raise ValueError(f"the thousands separator cannot be the decimal mark "
+                             f"({self.decimal_mark!r})")
         return self
+
+    @property
+    def decimal_mark(self) -> str:
+        return "," if self.decimal_comma else "."
+
+    @property
+    def thousands(self) -> str:
+        """The thousands separator in force (the stated one, else the usual one)."""
+        return self.thousands_separator or ("." if self.decimal_comma else ",")
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        """The date formats in force: ``date_formats``, day and month swapped if ``day_first``."""
+        return tuple(_swap_day_month(f) for f in self.date_formats) if self.day_first \
+            else self.date_formats
 
     def spec(self, kind: Kind) -> TimeSpec | ExpenseSpec:
         spec = self.time if kind == "time" else self.expenses
@@ -256,30 +388,62 @@ def profile_names() -> list[str]:
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
-    """A shipped profile by name (``canonical``, ``pm_activities``) or a profile YAML file."""
+    """A shipped profile by name (``canonical``, ``clio-activities`` ...) or a profile YAML file.
+
+    A profile that ``extends`` another starts from that one's settings: its own settings
+    replace them, and its ``time``/``expenses`` sections (and their ``columns``) are merged
+    key by key, so a firm's variant can be three lines (``extends: clio-activities``,
+    ``name: ...``, ``day_first: true``).
+    """
+    data, shown = _profile_data(name_or_path, ())
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = [_profile_problem(shown, err) for err in exc.errors()]
+        raise InputError(f"The profile {shown} has {len(problems)} mistake(s).", problems) from None
+
+
+def _profile_data(name_or_path: str | Path, seen: tuple[str, ...],
+                  folder: Path | None = None) -> tuple[dict, str]:
+    """A profile's settings as a mapping, with those of the profile it extends under them."""
     text_name = str(name_or_path)
     path = Path(text_name)
+    if folder is not None and not path.is_absolute() and (folder / path).is_file():
+        path = folder / path
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
         if not path.is_file():
             raise InputError(f"There is no profile file {text_name}.")
-        text, shown = path.read_text(encoding="utf-8"), text_name
+        text, shown, here = path.read_text(encoding="utf-8"), text_name, path.parent
     else:
         shipped = resources.files("billxl") / "profiles" / f"{text_name}.yaml"
         if not shipped.is_file():
             raise InputError(f"There is no profile named {text_name!r}. Profiles shipped with "
                              f"billxl: {', '.join(profile_names())}; or give a .yaml file.")
-        text, shown = shipped.read_text(encoding="utf-8"), f"{text_name}.yaml"
+        text, shown, here = shipped.read_text(encoding="utf-8"), f"{text_name}.yaml", None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"The profile {shown} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"The profile {shown} should be a YAML mapping of settings.")
-    try:
-        return Profile.model_validate(data)
-    except ValidationError as exc:
-        problems = [_profile_problem(shown, err) for err in exc.errors()]
-        raise InputError(f"The profile {shown} has {len(problems)} mistake(s).", problems) from None
+    base = data.get("extends")
+    if base is not None:
+        if not isinstance(base, str):
+            raise InputError(f"The profile {shown}: 'extends' should name one profile.")
+        if shown in seen or str(base) in seen:
+            raise InputError(f"The profile {shown} extends itself (through "
+                             f"{' -> '.join((*seen, shown, str(base)))}).")
+        under, _ = _profile_data(base, (*seen, shown), here)
+        data = _merged(under, data)
+    return data, shown
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merged(out[key], value) if both else value
+    return out
 
 
 def _profile_problem(file: str, err: Mapping[str, Any]) -> Problem:
@@ -318,30 +482,33 @@ def _allowed_keys(loc: tuple[str, ...]) -> list[str]:
 def bare_reference(raw: RawTable, profile: Profile, *, currency: str = "USD") -> Reference:
     """A reference that knows every timekeeper and matter the file itself names.
 
-    For checking a file without a ledger (``billxl check``): the file's ids are taken as they
-    are, a matter belongs to the client named on its row (if the file has a client column), and
-    money is in ``currency``. Checks of the file's own form (dates, hours, codes) still apply.
+    For checking a file without a ledger (``billxl check``): the file's timekeepers and
+    matters are taken as they are (a timekeeper's id is the value the file names it by), a
+    matter belongs to the client named on its row (if the file has a client column), and money
+    is in ``currency``. Checks of the file's own form (dates, hours, codes) still apply.
     """
-    def column(header: str | None) -> list[str]:
-        where = raw.find(header) if header else []
-        return strip_all(raw.cells[where[0]]) if where else []
-
-    tk_ids: set[str] = set()
+    tk_ids: dict[str, str] = {}  # norm -> the first spelling: 'jane SMITH' is 'Jane Smith'
     matters: dict[str, str | None] = {}
-    pattern = re.compile(profile.matter_pattern) if profile.matter_pattern else None
     for kind in profile.kinds:
-        mapped = profile.spec(kind).mapped()
-        tk_ids.update(v for v in column(mapped.get("timekeeper")) if v)
-        numbers = [_matter_number(v, pattern) for v in column(mapped.get("matter"))]
-        owners = column(mapped.get("client_id")) or [None] * len(numbers)
+        columns = field_columns(raw, profile, profile.spec(kind))
+
+        def texts(name: str) -> list[str]:
+            return strip_all(columns[name].cells) if name in columns else []  # noqa: B023
+
+        for v in dict.fromkeys(texts("timekeeper")):
+            if v:
+                tk_ids.setdefault(norm(v), v)
+        numbers = texts("matter")
+        owners = texts("client_id") or [None] * len(numbers)
         for number, owner in zip(numbers, owners, strict=True):
             if number:
                 matters.setdefault(number, owner or None)
-    ids = sorted(tk_ids)
+    ids = sorted(tk_ids.values())
     clients = sorted({c or "?" for c in matters.values()})
-    by = profile.timekeeper_lookup
+    # every way of naming a timekeeper finds the value itself ('First Last' as first_name)
     return Reference(
-        timekeepers=pd.DataFrame({"timekeeper_id": ids, "user_name": ids if by == "user_name" else None}),
+        timekeepers=pd.DataFrame({"timekeeper_id": ids, "user_name": ids, "email": ids,
+                                  "first_name": ids, "last_name": ""}),
         matters=pd.DataFrame({"matter_id": list(matters),
                               "client_id": [c or "?" for c in matters.values()]}),
         clients=pd.DataFrame({"client_id": clients, "currency": currency}),
@@ -524,9 +691,13 @@ class ProblemCollector:
 
     def __init__(self, raw: RawTable, rows: np.ndarray):
         self.raw, self.rows, self.items = raw, rows, []
+        #: header -> the cells to show in its problems, where they differ from the values
+        #: checked (a pattern took part of the text: the problem shows the whole cell)
+        self.shown: dict[str, np.ndarray] = {}
 
     def add(self, mask: np.ndarray, header: str, cells: np.ndarray | None,
             reason: str | Callable[[int], str]) -> None:
+        cells = self.shown.get(header, cells) if cells is not None else None
         for i in np.flatnonzero(mask):
             why = reason if isinstance(reason, str) else reason(int(i))
             value = None if cells is None else cells[i]
@@ -537,15 +708,16 @@ def row_kinds(raw: RawTable, profile: Profile) -> tuple[np.ndarray, list[Problem
     """What each data row is: 'time', 'expenses', '' (blank row) or '?' (unknown type).
 
     Files without a type column hold one kind only: the profile's single kind, or, when the
-    profile reads both, whichever kind the caller asks for ('*').
+    profile reads both, whichever kind the caller asks for ('*'). A type listed as ``""``
+    makes a row with a blank type cell that kind (a row blank in every column is still blank).
     """
     n = len(raw)
-    mapped = set()
+    mapped: list[str] = []
     for kind in profile.kinds:
-        mapped.update(profile.spec(kind).mapped().values())
+        mapped += profile.spec(kind).headers()
     if profile.type_column:
-        mapped.add(profile.type_column)
-    positions = [i for h in mapped for i in raw.find(h)]
+        mapped.append(profile.type_column)
+    positions = list(dict.fromkeys(i for h in mapped for i in raw.find(h)))
     # A row is blank when every mapped cell is; look at the other columns only for the rows
     # whose first mapped cell is blank (a handful of trailing rows, usually).
     candidates = np.flatnonzero(blank_cells(raw.cells[positions[0]])) if positions else np.arange(n)
@@ -560,11 +732,11 @@ def row_kinds(raw: RawTable, profile: Profile) -> tuple[np.ndarray, list[Problem
         if not where:
             return labels, problems  # reported as a missing column by check_entries
         cells = raw.cells[where[0]]
-        kind_of = {v.casefold(): k for k in profile.kinds for v in profile.spec(k).types}
+        kind_of = {v.strip().casefold(): k for k in profile.kinds for v in profile.spec(k).types}
         labels = by_uniques(cells, lambda u: (np.array(
             [kind_of.get(s.casefold(), "?") for s in strip_all(u)], dtype="<U8"),))[0]
         unknown = (labels == "?") & ~blank
-        known = [v for k in profile.kinds for v in profile.spec(k).types]
+        known = [v or "(blank)" for k in profile.kinds for v in profile.spec(k).types]
         found = ProblemCollector(raw, raw.rows)
         found.add(unknown, raw.columns[where[0]], cells,
                   f"is not a type this profile knows; expected one of: {', '.join(known)}")
@@ -574,11 +746,11 @@ def row_kinds(raw: RawTable, profile: Profile) -> tuple[np.ndarray, list[Problem
 
 
 def _missing_columns(raw: RawTable, profile: Profile, spec: TimeSpec | ExpenseSpec) -> list[Problem]:
-    needed = [h for f, h in spec.mapped().items() if f not in spec.optional]
+    needed = spec.headers(required_only=True)
     if profile.type_column:
         needed.append(profile.type_column)
     missing = [h for h in dict.fromkeys(needed) if not raw.find(h)]
-    twice = [h for h in dict.fromkeys(spec.mapped().values()) if len(raw.find(h)) > 1]
+    twice = [h for h in spec.headers() if len(raw.find(h)) > 1]
     found = ", ".join(repr(c) for c in raw.columns if c) or "none"
     problems = [raw.problem(raw.header_row, h, None,
                             f"the column {h!r} is missing (profile {profile.name!r} needs it); "
@@ -587,6 +759,202 @@ def _missing_columns(raw: RawTable, profile: Profile, spec: TimeSpec | ExpenseSp
                              f"there are {len(raw.find(h))} columns headed {h!r}; keep one")
                  for h in twice]
     return problems
+
+
+@dataclass(frozen=True, eq=False)
+class FieldColumn:
+    """One field's cells as a profile reads them, for every data row of the file.
+
+    ``header`` is what problems name: the file's header, or the template when the field is
+    built from several columns. When the profile takes part of the text by a pattern,
+    ``unmatched`` marks the rows where it found nothing and ``source`` holds the text it was
+    applied to.
+    """
+
+    header: str
+    cells: np.ndarray
+    unmatched: np.ndarray | None = None
+    source: np.ndarray | None = None
+
+
+def field_columns(raw: RawTable, profile: Profile,
+                  spec: TimeSpec | ExpenseSpec) -> dict[str, FieldColumn]:
+    """The fields of ``spec`` whose columns the file has: templates filled, patterns applied."""
+    out = {}
+    for name, value in spec.mapped().items():
+        refs = template_headers(value)
+        if refs is None:
+            where = raw.find(value)
+            if not where:
+                continue
+            header, cells = raw.columns[where[0]], raw.cells[where[0]]
+        else:
+            if not all(raw.find(h) for h in refs):
+                continue
+            header, cells = value, _filled(raw, value)
+        pattern = profile.patterns.get(name)
+        if pattern is None:
+            out[name] = FieldColumn(header, cells)
+        else:
+            taken, unmatched = by_uniques(cells, functools.partial(
+                _taken, pattern=re.compile(pattern), name=name))
+            out[name] = FieldColumn(header, taken, unmatched, cells)
+    return out
+
+
+def _filled(raw: RawTable, template: str) -> np.ndarray:
+    """A template of headers filled in, row by row, from the columns' stripped text; blank
+    where every column it names is blank."""
+    text_dtype = np.dtypes.StringDType()
+    pieces = _TEMPLATE_REF.split(template)  # literal, header, literal, header, ..., literal
+    columns = [stripped_text(raw.cells[raw.find(h.strip())[0]]) for h in pieces[1::2]]
+    filled = np.full(len(raw), pieces[0], dtype=text_dtype)
+    for column, literal in zip(columns, pieces[2::2], strict=True):
+        filled = np.strings.add(np.strings.add(filled, column.astype(text_dtype)), literal)
+    blank = np.logical_and.reduce([c == "" for c in columns])
+    return np.where(blank, "", np.strings.strip(filled)).astype(object)
+
+
+def _taken(uniques: np.ndarray, *, pattern: re.Pattern, name: str):
+    taken, unmatched = [], []
+    for text in strip_all(uniques):
+        match = pattern.search(text) if text else None
+        unmatched.append(bool(text) and match is None)
+        if match is None:
+            taken.append(text)
+            continue
+        groups = match.groupdict()
+        group = next((g for g in ("value", name, f"{name}_id") if g in groups), None)
+        taken.append((match.group(group) if group else
+                      match.group(1) if pattern.groups else match.group(0)).strip())
+    return np.array(taken, dtype=object), np.array(unmatched, dtype=bool)
+
+
+#: How each way of matching timekeepers is named in problems.
+_TK_WORDS = {"timekeeper_id": "ID", "user_name": "user name", "email": "e-mail address",
+             "full_name": "name (first and last name)"}
+
+
+def timekeeper_keys(reference: Reference, by: str) -> dict[str, tuple[str, ...]]:
+    """The ledger's timekeepers by the value a file names them with (:func:`norm` of the id,
+    user name, e-mail or 'First Last'), each with every timekeeper id it could mean."""
+    tks = reference.timekeepers
+    if tks is None or tks.empty:
+        return {}
+    if by == "full_name":
+        names = tks["first_name"].fillna("").astype(str) + " " + tks["last_name"].fillna("").astype(str)
+    elif by in tks:
+        names = tks[by]
+    else:
+        return {}
+    keys: dict[str, tuple[str, ...]] = {}
+    for value, tk_id in zip(names, tks["timekeeper_id"], strict=True):
+        if isinstance(value, str) and value.strip():
+            keys[norm(value)] = (*keys.get(norm(value), ()), tk_id)
+    return keys
+
+
+def _find_timekeepers(texts: list[str], keys: Mapping[str, tuple[str, ...]]):
+    found = [keys.get(norm(s), ()) if s else () for s in texts]
+    return (blanks(texts), np.array([f[0] if len(f) == 1 else None for f in found], dtype=object),
+            np.array([len(f) == 1 for f in found], dtype=bool),
+            np.array([", ".join(sorted(f)) if len(f) > 1 else "" for f in found], dtype=object))
+
+
+def _number_hint(text: str, profile: Profile, *, hours: bool) -> str:
+    """For a cell that is not a number: the profile setting it would be read with, if any."""
+    if hours and not profile.durations and scaled_durations(np.array([text], dtype=object), 3)[1][0]:
+        return ("; if this export writes hours as durations (h:mm or h:mm:ss), set "
+                "`durations: true` in the profile")
+
+    def reads(decimal: str, thousands: str) -> bool:
+        status = scaled_text(np.array([text]), 3, decimal=decimal, thousands=thousands)[1][0]
+        return status in (OK, TOO_PRECISE)
+
+    if profile.decimal_comma and reads(".", ","):
+        return "; if this export writes decimal points, set `decimal_comma: false` in the profile"
+    if not profile.decimal_comma and reads(",", "."):
+        return "; if this export writes decimal commas, set `decimal_comma: true` in the profile"
+    names = {",": "commas", ".": "points", " ": "spaces", "'": "apostrophes"}
+    for sep, word in names.items():
+        if sep not in (profile.thousands, profile.decimal_mark) and reads(profile.decimal_mark, sep):
+            return (f"; if this export separates thousands with {word}, set "
+                    f"`thousands_separator: \"{sep}\"` in the profile")
+    return ""
+
+
+def _date_reason(cells: np.ndarray, bad: np.ndarray, profile: Profile) -> Callable[[int], str]:
+    """'is not a date (expected ...)', with a hint when ``day_first`` would read the cell."""
+    formats = profile.dates
+    reason = f"is not a date (expected {' or '.join(format_words(f) for f in formats)})"
+    swapped = tuple(_swap_day_month(f) for f in formats)
+    if swapped == formats or not bad.any():
+        return lambda i: reason
+    readable = np.zeros(len(cells), dtype=bool)
+    _, still_bad, far, _ = parse_dates(cells[bad], swapped)
+    readable[bad] = ~still_bad & ~far
+    hint = ("; if the export writes the month first, set `day_first: false` in the profile"
+            if profile.day_first else
+            "; if the export writes day-first dates, set `day_first: true` in the profile")
+    return lambda i: reason + hint if readable[i] else reason
+
+
+#: a fingerprint's field -> the checked frame's column holding its value
+_FRAME_COLUMN = {"date": "work_date", "timekeeper": "timekeeper_id", "matter": "matter_id",
+                 "hours": "hours_milli", "rate": "rate_minor", "amount": "amount_minor",
+                 "quantity": "quantity_milli", "unit_cost": "unit_cost_minor",
+                 "non_billable": "billable"}
+
+
+def fingerprint_keys(frame: pd.DataFrame, kind: Kind, fields: tuple[str, ...],
+                     texts: Callable[[str], np.ndarray]) -> np.ndarray:
+    """The natural keys of entries that carry no id: ``<fingerprint>-<occurrence>``.
+
+    The fingerprint is a hash (BLAKE2b, 80 bits, as 20 hex digits) of a text: the field names
+    joined by ',', U+001E, then the checked values of ``fields`` joined by U+001F -- dates as
+    YYYY-MM-DD, hours and money as integers (thousandths, minor units), ids as the ledger
+    spells them, and the narrative (like a ``{Header}`` of another column, ``texts(header)``)
+    stripped, lower-cased, with each run of blanks as one space. The occurrence counts the
+    rows with the same fingerprint in this file, 1, 2, ...: two identical rows are two
+    entries. Rows sharing a fingerprint are numbered in the order of their whole content (then
+    of the file), so the same rows in any order get the same keys, and a later export that
+    overlaps this one matches the entries it shares.
+    """
+    n = len(frame)
+    if n == 0:
+        return np.array([], dtype=object)
+    parts = []
+    for name in fields:
+        column = _FRAME_COLUMN.get(name, name)
+        if template_headers(name) is not None or column not in frame:
+            parts.append(_plain_words(texts(name)))
+        elif pd.api.types.is_datetime64_any_dtype(values := frame[column]):
+            parts.append(np.datetime_as_string(values.to_numpy().astype("datetime64[D]")).tolist())
+        elif name == "narrative":
+            parts.append(_plain_words(values.to_numpy(dtype=object, na_value="")))
+        elif values.dtype == np.int64:
+            parts.append(values.to_numpy().astype(str).tolist())
+        else:
+            parts.append(values.astype("string").to_numpy(dtype=object, na_value="").tolist())
+    head = ",".join(fields) + "\x1e"
+    blake2b = hashlib.blake2b
+    digests = [blake2b((head + "\x1f".join(row)).encode("utf-8"), digest_size=10).hexdigest()
+               for row in zip(*parts, strict=True)]
+    keys = np.array([d + "-1" for d in digests], dtype=object)
+    shared = np.flatnonzero(pd.Series(digests).duplicated(keep=False).to_numpy())
+    if len(shared):  # the second, third ... row of a fingerprint
+        content = schema.row_hash(frame.iloc[shared], _CONTENT[kind]).to_numpy(dtype=object)
+        order = pd.DataFrame({"fp": np.asarray(digests, dtype=object)[shared], "content": content,
+                              "at": shared}).sort_values(["fp", "content", "at"], kind="stable")
+        occurrence = order.groupby("fp", sort=False).cumcount().to_numpy() + 1
+        keys[order["at"].to_numpy()] = [f"{d}-{o}" for d, o in zip(order["fp"], occurrence,
+                                                                   strict=True)]
+    return keys
+
+
+def _plain_words(values) -> list[str]:
+    """Text stripped and lower-cased, each run of blanks one space."""
+    return [" ".join(str(t).split()).lower() for t in values]
 
 
 def check_entries(raw: RawTable, profile: Profile, reference: Reference,
@@ -608,84 +976,98 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
     everything = bool(keep.all())
     rows = raw.rows if everything else raw.rows[keep]
     found = ProblemCollector(raw, rows)
-    header = {f: raw.columns[raw.find(h)[0]] if raw.find(h) else h for f, h in spec.mapped().items()}
+    columns = field_columns(raw, profile, spec)
+    header = {f: columns[f].header if f in columns else h for f, h in spec.mapped().items()}
+
+    def kept(column: np.ndarray) -> np.ndarray:
+        return column if everything else column[keep]
 
     def cells(name: str) -> np.ndarray | None:
-        where = raw.find(spec.mapped()[name]) if name in spec.mapped() else []
-        if not where:
-            return None
-        column = raw.cells[where[0]]
-        return column if everything else column[keep]
+        return kept(columns[name].cells) if name in columns else None
+
+    # -- a pattern that finds nothing is the one problem of its cell
+    patterned = ProblemCollector(raw, rows)
+    for name, column in columns.items():
+        if column.unmatched is not None:
+            found.shown[column.header] = kept(column.source)
+            patterned.add(kept(column.unmatched), column.header, kept(column.source),
+                          "no matter number found in this cell" if name == "matter" else
+                          f"the profile's pattern for {name} finds nothing in this cell")
 
     n = len(rows)
     out: dict[str, Any] = {}
 
-    # -- entry id: present, and once only in this file
-    ids_cells = cells("entry_id")
-    ids = stripped_text(ids_cells, distinct=True)
-    found.add(ids == "", header["entry_id"], None, "the entry ID is missing")
-    id_series = pd.Series(ids, dtype=object)
-    repeated = (id_series.duplicated(keep=False) & (id_series != "")).to_numpy()
-    if repeated.any():
-        where_seen = pd.Series(rows[repeated]).groupby(ids[repeated]).agg(list).to_dict()
-        found.add(repeated, header["entry_id"], ids_cells,
-                  lambda i: "this entry ID appears more than once in the file (rows "
-                            f"{', '.join(map(str, where_seen[ids[i]]))})")
+    # -- entry id: present, and once only in this file (else a fingerprint, made at the end)
+    key_fields = spec.key_fields(kind)
+    if key_fields is None:
+        ids_cells = cells("entry_id")
+        ids = stripped_text(ids_cells, distinct=True)
+        found.add(ids == "", header["entry_id"], None, "the entry ID is missing")
+        id_series = pd.Series(ids, dtype=object)
+        repeated = (id_series.duplicated(keep=False) & (id_series != "")).to_numpy()
+        if repeated.any():
+            where_seen = pd.Series(rows[repeated]).groupby(ids[repeated]).agg(list).to_dict()
+            found.add(repeated, header["entry_id"], ids_cells,
+                      lambda i: "this entry ID appears more than once in the file (rows "
+                                f"{', '.join(map(str, where_seen[ids[i]]))})")
+    else:
+        ids = np.full(n, "", dtype=object)
     out["entry_id"] = ids
     out["source"] = np.full(n, profile.source, dtype=object)
     out["source_key"] = ids
 
     # -- dates
     date_cells = cells("date")
-    work_date, bad, far, blank = parse_dates(date_cells, profile.date_formats)
-    formats = " or ".join(format_words(f) for f in profile.date_formats)
+    work_date, bad, far, blank = parse_dates(date_cells, profile.dates)
     found.add(blank, header["date"], None, "the date is missing")
-    found.add(bad, header["date"], date_cells, f"is not a date (expected {formats})")
+    found.add(bad, header["date"], date_cells, _date_reason(date_cells, bad, profile))
     found.add(far, header["date"], date_cells, FAR_DATE)
     out["work_date"] = work_date
 
-    # -- timekeeper (by id or by user name)
+    # -- timekeeper (by id, user name, e-mail or full name)
     tk_cells = cells("timekeeper")
     if tk_cells is None:  # expenses may have no timekeeper
         out["timekeeper_id"] = np.full(n, None, dtype=object)
     else:
-        tk_map = reference.lookup(profile.timekeeper_lookup)
-        tk_blank, tk_ids, tk_known = by_uniques(tk_cells, lambda u: _lookup(strip_all(u), tk_map))
-        unknown = ~tk_known & ~tk_blank
+        tk_keys = timekeeper_keys(reference, profile.timekeeper_lookup)
+        tk_blank, tk_ids, tk_known, tk_many = by_uniques(
+            tk_cells, lambda u: _find_timekeepers(strip_all(u), tk_keys))
+        unknown = ~tk_known & ~tk_blank & (tk_many == "")
         if kind == "time":
             found.add(tk_blank, header["timekeeper"], None, "the timekeeper is missing")
-        what = ("no timekeeper has this user name in the ledger"
-                if profile.timekeeper_lookup == "user_name"
-                else "no timekeeper with this ID in the ledger")
-        found.add(unknown, header["timekeeper"], tk_cells, what)
+        by = profile.timekeeper_lookup
+        word = _TK_WORDS[by]
+        found.add(unknown, header["timekeeper"], tk_cells,
+                  "no timekeeper with this ID in the ledger" if by == "timekeeper_id"
+                  else f"no timekeeper has this {word} in the ledger")
+        found.add(tk_many != "", header["timekeeper"], tk_cells,
+                  lambda i: f"more than one timekeeper has this {word} ({tk_many[i]}); billxl "
+                            "cannot tell which one recorded the entry: give them different "
+                            f"{word.split(' (')[0]}s in the ledger, or match timekeepers by ID "
+                            "or e-mail")
         out["timekeeper_id"] = tk_ids
 
     # -- matter, and through it the client and the currency
     matter_cells = cells("matter")
-    pattern = re.compile(profile.matter_pattern) if profile.matter_pattern else None
     matter_map = reference.lookup("matter")
     matter_client = reference.lookup("matter_client")
     client_currency = reference.lookup("client_currency")
 
     def find_matters(u: np.ndarray):
         texts = strip_all(u)
-        numbers = [_matter_number(s, pattern) for s in texts]
-        ids = [matter_map.get(norm(m)) if m else None for m in numbers]
+        ids = [matter_map.get(norm(m)) if m else None for m in texts]
         owner = [matter_client.get(m) for m in ids]
         cur = [client_currency.get(c) for c in owner]
-        return (blanks(texts), np.array([m is not None for m in numbers], dtype=bool),
-                np.array([m is not None for m in ids], dtype=bool),
+        return (blanks(texts), np.array([m is not None for m in ids], dtype=bool),
                 np.array(ids, dtype=object), np.array(owner, dtype=object),
                 np.array(cur, dtype=object),
                 np.array([money.minor_digits(c) if c else 2 for c in cur], dtype=np.int64),
                 np.array([norm(c) if c else "" for c in owner], dtype=object))
 
-    (matter_blank, has_number, matter_known, matter_ids, clients, currency, digits,
+    (matter_blank, matter_known, matter_ids, clients, currency, digits,
      client_norm) = by_uniques(matter_cells, find_matters)
-    no_number = ~has_number & ~matter_blank
     found.add(matter_blank, header["matter"], None, "the matter is missing")
-    found.add(no_number, header["matter"], matter_cells, "no matter number found in this cell")
-    found.add(~matter_known & has_number, header["matter"], matter_cells,
+    found.add(~matter_known & ~matter_blank, header["matter"], matter_cells,
               "no matter with this number in the ledger")
     out["matter_id"], out["client_id"], out["currency"] = matter_ids, clients, currency
 
@@ -697,17 +1079,32 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         found.add(mismatch, header["client_id"], client_cells,
                   lambda i: f"matter {matter_ids[i]} belongs to client {clients[i]}, not to this client")
 
-    # -- quantities and money (money per row in its currency's minor unit)
+    # -- quantities and money (money per row in its currency's minor unit), written as the
+    #    profile says numbers are (decimal mark, thousands separator, durations for hours)
+
+    def numbers(name: str, qty_cells: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+        values, status = scaled_numbers(qty_cells, 3, decimal=profile.decimal_mark,
+                                        thousands=profile.thousands)
+        hours = name == "hours"
+        if hours and profile.durations:
+            spans, is_span = scaled_durations(qty_cells, 3)
+            values, status = np.where(is_span, spans, values), np.where(is_span, OK, status)
+        bad = status == NOT_NUMBER
+        hints = np.full(n, "", dtype=object)
+        if bad.any():
+            hints[bad] = by_uniques(qty_cells[bad], lambda u: (np.array(
+                [_number_hint(t, profile, hours=hours) for t in strip_all(u)], dtype=object),))[0]
+        found.add(bad, header[name], qty_cells, lambda i: f"is not {what}{hints[i]}")
+        return values, status
 
     def quantity(name: str, label: str, required: bool) -> tuple[np.ndarray, np.ndarray]:
         qty_cells = cells(name)
         if qty_cells is None:
             return np.zeros(n, dtype=np.int64), np.full(n, BLANK, dtype=np.int8)
-        values, status = scaled_numbers(qty_cells, 3)
+        values, status = numbers(name, qty_cells, "a number")
         col = header[name]
         if required:
             found.add(status == BLANK, col, None, f"the {label} missing")
-        found.add(status == NOT_NUMBER, col, qty_cells, "is not a number")
         found.add(status == TOO_PRECISE, col, qty_cells, "has more than 3 decimal places")
         found.add(status == TOO_LARGE, col, qty_cells, "is too large")
         return values, status
@@ -716,12 +1113,11 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         amount_cells = cells(name)
         if amount_cells is None:
             return np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
-        milli, status = scaled_numbers(amount_cells, 3)
+        milli, status = numbers(name, amount_cells, "an amount")
         step = 10 ** (3 - digits)
         on_grid = milli % step == 0
         status = np.where((status == OK) & ~on_grid, TOO_PRECISE, status)
         col = header[name]
-        found.add(status == NOT_NUMBER, col, amount_cells, "is not an amount")
         found.add(status == TOO_PRECISE, col, amount_cells,
                   lambda i: too_precise_money(int(digits[i]), currency[i]))
         found.add(status == TOO_LARGE, col, amount_cells, "is too large")
@@ -729,6 +1125,8 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
             found.add((status == OK) & (milli < 0), col, amount_cells,
                       f"the {label} cannot be negative")
         return np.where(status == OK, milli // step, 0), status == BLANK
+
+
 
     if kind == "time":
         hours, status = quantity("hours", "hours are", True)
@@ -812,33 +1210,31 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         if entered_cells is None:
             out["entered_on"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
         else:
-            entered, bad, far, _ = parse_dates(entered_cells, profile.date_formats)
-            found.add(bad, header["entered_on"], entered_cells, f"is not a date (expected {formats})")
+            entered, bad, far, _ = parse_dates(entered_cells, profile.dates)
+            found.add(bad, header["entered_on"], entered_cells,
+                      _date_reason(entered_cells, bad, profile))
             found.add(far, header["entered_on"], entered_cells, FAR_DATE)
             out["entered_on"] = entered
 
     out["row"] = rows
     frame = _as_frame(out, frame_spec)
-    problems += found.items
+    if key_fields is not None:
+        keys = fingerprint_keys(frame, kind, key_fields,
+                                lambda name: kept(_key_texts(raw, name, columns)))
+        frame["entry_id"] = frame["source_key"] = pd.array(keys, dtype="string")
+    hit = {(p.row, p.column) for p in patterned.items}
+    problems += patterned.items + [p for p in found.items if (p.row, p.column) not in hit]
     return frame, problems
 
 
-def _lookup(texts: list[str], mapping: Mapping[str, str]):
-    ids = [mapping.get(norm(s)) if s else None for s in texts]
-    return blanks(texts), np.array(ids, dtype=object), np.array([i is not None for i in ids], dtype=bool)
+def _key_texts(raw: RawTable, name: str, columns: Mapping[str, FieldColumn]) -> np.ndarray:
+    """The text a fingerprint takes for ``name``: a ``{Header}`` of the file, or a field that
+    the checked frame does not hold (e.g. timekeeper_name)."""
+    refs = template_headers(name)
+    cells = raw.cells[raw.find(refs[0])[0]] if refs else columns[name].cells
+    return stripped_text(cells)
 
 
-def _matter_number(text: str, pattern: re.Pattern | None) -> str | None:
-    if not text:
-        return None
-    if pattern is None:
-        return text
-    match = pattern.search(text)
-    if match is None:
-        return None
-    if "matter_id" in match.groupdict():
-        return match.group("matter_id")
-    return match.group(1) if match.re.groups else match.group(0)
 
 
 def _codes(texts: list[str]):
@@ -1079,8 +1475,9 @@ def _locked_problems(raw: RawTable, prof: Profile, kind: Kind, frame: pd.DataFra
         "held": "this entry is held on a pre-bill; release the hold before importing a change",
         "written_off": "this entry was written off; it cannot be changed by an import",
     }
-    where = raw.find(prof.spec(kind).mapped()["entry_id"])
-    column = raw.columns[where[0]] if where else "entry_id"  # as the file spells it
+    id_header = prof.spec(kind).columns.entry_id
+    where = raw.find(id_header) if id_header else []
+    column = raw.columns[where[0]] if where else id_header  # as the file spells it
     return [raw.problem(int(row), column, key,
                         reasons.get(status, f"this entry is {status}; it cannot be changed by an import"))
             for row, key, status in zip(frame.loc[locked, "row"], frame.loc[locked, "entry_id"],

@@ -253,12 +253,14 @@ def reconcile_sources(
     out: Annotated[Path | None, typer.Option(help="Also write the differences to this CSV file.")] = None,
 ) -> None:
     """List entries missing from B, extra in B, and changed (hours, matter, date, narrative)."""
-    from billxl import atomic_write_csv, compare_sources, read_entries
+    from billxl import Reference, atomic_write_csv, compare_sources, read_entries
 
     with handle_errors():
-        left = read_entries(a, "time", profile_a).frames["time"]
-        if b == "ledger":
-            ledger = open_ledger()
+        ledger = open_ledger() if b == "ledger" else None
+        # against the ledger, A names the ledger's timekeepers and matters (ids, not user names)
+        known = Reference.from_ledger(ledger) if ledger is not None else None
+        left = read_entries(a, "time", profile_a, reference=known).frames["time"]
+        if ledger is not None:
             lo, hi = left["work_date"].min(), left["work_date"].max()
             right = ledger.time_entries(start=lo.date(), end=hi.date()) if len(left) else \
                 ledger.time_entries()
