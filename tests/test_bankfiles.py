@@ -260,6 +260,29 @@ def test_control_totals_that_disagree_refuse_the_file_naming_the_line(tmp_path):
     assert [(p.row, p.column, p.value) for p in ofx] == [(58, "FITID", "0000486")]
 
 
+def test_a_camt_transaction_summary_and_mt940_sums_must_agree_with_the_entries(tmp_path):
+    summary = ("<TxsSummry><TtlNtries><NbOfNtries>2</NbOfNtries><Sum>512.34</Sum></TtlNtries>"
+               "<TtlCdtNtries><NbOfNtries>2</NbOfNtries><Sum>512.34</Sum></TtlCdtNtries>"
+               "</TxsSummry>")
+    entries = [summary, camt_entry("500.00", ref="R1"), camt_entry("12.34", ref="R2")]
+    good = camt_file(tmp_path / "good.xml", entries, "0.00", "512.34")
+    bank = bankfiles.read_bank_file(good)
+    assert "BkToCstmrStmt/Stmt[1]: the transaction summary (TxsSummry)" in bank.checked
+    wrong = summary.replace("<TtlCdtNtries><NbOfNtries>2<", "<TtlCdtNtries><NbOfNtries>3<")
+    bad = refused(camt_file(tmp_path / "bad.xml", [wrong, *entries[1:]], "0.00", "512.34"))
+    assert [(p.row, p.column, p.value) for p in bad] == [
+        (7, "BkToCstmrStmt/Stmt[1]/TxsSummry/TtlCdtNtries/NbOfNtries", "3")]
+    assert bad[0].reason == "says 3 credit entries, but the statement has 2"
+    lines = [("C500,00", "NONREF//B1", "X"), ("D12,34", "NONREF//B2", "Y")]
+    sums = mt940_file(tmp_path / "sums.sta", lines, "0,00", "487,66")
+    sums.write_text(sums.read_text().replace(":62F:", ":90C:1USD500,00\r\n:62F:"))
+    assert bankfiles.read_bank_file(sums).count("credit") == 1
+    sums.write_text(sums.read_text().replace(":90C:1USD500,00", ":90C:2USD500,00"))
+    problems = refused(sums)
+    assert [(p.row, p.column) for p in problems] == [(9, ":90C:")]
+    assert "says 2 credit line(s) of 500.00 USD, but the statement has 1" in problems[0].reason
+
+
 def test_a_blank_account_trailer_amount_is_read_as_the_bank_wrote_it():
     bank = bankfiles.read_bank_file(real("bai2/moj_account_trailer_amount_blank_example.bai2"))
     assert bank.lines.empty and bank.statements == 2 and "2 account(s)" in bank.checked[0]

@@ -31,7 +31,7 @@ balance in another currency is noted, not compared).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from lxml import etree
@@ -53,19 +53,47 @@ _METHODS = {"RCDT": "transfer", "ICDT": "transfer", "RDDT": "direct debit",
 
 @dataclass
 class _Doc:
+    """Lookups by paths of local names in the document's namespace (``Ntry/Amt``).
+
+    An entry or a transaction in it (asked a dozen questions each) is indexed once: each of
+    its descendants under its path, in document order, in one pass over its subtree, which
+    costs less than two ``find`` calls. Other elements are asked with ``find``.
+    """
+
     file: str
     ns: str
+    paths: dict[str, str] = field(default_factory=dict)
+    indexes: dict = field(default_factory=dict)
 
     def q(self, path: str) -> str:
-        """A path of local names in the document's namespace: ``Ntry/Amt`` -> ``{ns}Ntry/{ns}Amt``."""
-        return "/".join(f"{{{self.ns}}}{part}" if part not in (".", "..") else part
-                        for part in path.split("/"))
+        """``Ntry/Amt`` -> ``{ns}Ntry/{ns}Amt``."""
+        found = self.paths.get(path)
+        if found is None:
+            found = self.paths[path] = "/".join(f"{{{self.ns}}}{p}" for p in path.split("/"))
+        return found
+
+    def _index(self, el) -> dict[str, list] | None:
+        found = self.indexes.get(el)
+        if found is None and el.tag[len(self.ns) + 2:] in _INDEXED:
+            cut = len(self.ns) + 2  # "{ns}"
+            found = self.indexes[el] = {}
+            prefix = {el: ""}
+            for node in el.iterdescendants():
+                if isinstance(node.tag, str):
+                    path = prefix[node.getparent()] + node.tag[cut:]
+                    found.setdefault(path, []).append(node)
+                    prefix[node] = path + "/"
+        return found
 
     def find(self, el, *paths: str):
+        index = self._index(el)
         for path in paths:
-            found = el.find(self.q(path))
-            if found is not None:
-                return found
+            if index is None:
+                found = el.find(self.q(path))
+                if found is not None:
+                    return found
+            elif path in index:
+                return index[path][0]
         return None
 
     def text(self, el, *paths: str) -> str:
@@ -73,7 +101,11 @@ class _Doc:
         return one_line(found.text) if found is not None and found.text else ""
 
     def all(self, el, path: str) -> list:
-        return el.findall(self.q(path))
+        index = self._index(el)
+        return el.findall(self.q(path)) if index is None else index.get(path, [])
+
+
+_INDEXED = {"Ntry", "TxDtls"}
 
 
 def read(data: bytes, file: str):
@@ -197,6 +229,7 @@ def _statement(doc: _Doc, stmt, where: str):
             booked_net[currency] = booked_net.get(currency, 0) + sign * minor
         lines += _entry_lines(doc, entry, here, label, account or label, minor,
                               currency, sign, status, problems)
+        doc.indexes.clear()  # an entry's index is done with: keep few objects alive
     checked, notes = [], []
     if not problems:
         problems += _summary(doc, stmt, where, counted, account_currency, checked)
