@@ -209,6 +209,20 @@ def test_receipt_profiles_are_shipped_and_checked(tmp_path):
 
 
 # =================================================================================== matching
+def test_a_payer_is_known_by_its_name_without_the_legal_form(ledger, tmp_path):
+    """Banks write the payer as its own bank knows it: upper case, 'Limited' for 'Ltd', an
+    'L.L.C.' for an 'LLC'."""
+    path = write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "360.00", payer="BRIT LIMITED", currency="GBP"),
+        receipt("R2", "2026-10-10", "750.00", payer="Beta, L.L.C."),
+        receipt("R3", "2026-10-10", "5.00", payer="Gamma Inc")])  # no such client
+    payments.post_receipts(ledger, path)
+    stored = payments.receipts(ledger).set_index("receipt_id")
+    assert stored.loc["R1", "client_id"] == "C2" and stored.loc["R2", "client_id"] == "C3"
+    assert pd.isna(stored.loc["R3", "client_id"]) and stored.loc["R3", "status"] == "unmatched"
+    assert balances(ledger)["000004"] == 0 and balances(ledger)["000006"] == 0  # exact amounts
+
+
 def test_named_exact_oldest_and_unmatched(ledger, tmp_path):
     path = write_csv(tmp_path / "r.csv", [
         receipt("R1", "2026-10-10", "500.00", payer="ACME CORP.", remittance="Inv 2"),  # name, named

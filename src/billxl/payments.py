@@ -25,7 +25,8 @@ How a receipt is matched, in this order (the first that applies decides):
    expenses (and their tax) before fees unless the client's terms say otherwise. Overpayment
    stays unapplied; a total shortfall within the tolerance is written off.
 4. Otherwise, a receipt whose payer is not identified (no client id, a payer name that is no
-   client's, no invoice number) or whose currency is none of the client's invoices' goes to the
+   client's — names are compared without case, punctuation or legal form, so 'NORTHWIND
+   TRADERS INC' is 'Northwind Traders', by cleanco — no invoice number) or whose currency is none of the client's invoices' goes to the
    **unmatched list**: recorded, unapplied, and never guessed.
 
 Idempotency: each receipt has a natural key ``(source, source_key)`` — its receipt id, or for a
@@ -53,6 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from cleanco import basename
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from billxl import bankfiles, intake, money, schema
@@ -243,6 +245,29 @@ def _name_key(texts: pd.Series) -> pd.Series:
     return texts.astype("string").str.casefold().str.replace(r"[\W_]+", "", regex=True)
 
 
+def _base_key(texts: pd.Series) -> pd.Series:
+    """The name without its legal form ('Northwind Traders Inc' and 'NORTHWIND TRADERS' are one
+    name), by cleanco, then compared as :func:`_name_key` does."""
+    uniques = pd.unique(texts.fillna("").astype(str))
+    bases = {u: basename(u) or u for u in uniques}
+    return _name_key(texts.fillna("").astype(str).map(bases))
+
+
+def _client_by_name(payers: pd.Series, clients: pd.DataFrame) -> np.ndarray:
+    """Each payer's client: the one client whose name is the payer's, else the one client whose
+    name is the payer's but for the legal form (Inc, Ltd, GmbH …); None if none or several."""
+    found = pd.Series(None, index=payers.index, dtype=object)
+    for key in (_name_key, _base_key):
+        names = key(clients["name"])
+        unique_names = names[~names.duplicated(keep=False) & (names != "")]
+        by_name = dict(zip(unique_names, clients.loc[unique_names.index, "client_id"],
+                           strict=True))
+        todo = found.isna() & payers.fillna("").ne("")
+        if todo.any():
+            found[todo] = key(payers[todo]).map(by_name).astype(object)
+    return found.where(found.notna(), None).to_numpy(dtype=object)
+
+
 @dataclass
 class CheckedReceipts:
     raw: intake.RawTable
@@ -351,11 +376,7 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
                       dtype=object)[codes]
     found.add((given != "") & pd.isna(client), header.get("client_id", "client_id"),
               cells("client_id"), "no client with this ID in the ledger")
-    names = _name_key(clients["name"])
-    unique_names = names[~names.duplicated(keep=False)]
-    by_name = dict(zip(unique_names, clients.loc[unique_names.index, "client_id"], strict=True))
-    from_payer = _name_key(pd.Series(out["payer"], dtype="string")).map(by_name)
-    from_payer = from_payer.astype(object).where(from_payer.notna(), None).to_numpy(dtype=object)
+    from_payer = _client_by_name(pd.Series(out["payer"], dtype="string"), clients)
     out["client_id"] = np.where(given == "", from_payer, client)
     out["client_given"] = given
 
