@@ -5,7 +5,8 @@ import billxl
 PUBLIC = [
     "BillxlError", "D", "InputError", "Ledger", "LedgerError", "LedgerView", "Problem", "RateBook", "Reference",
     "Rounding",
-    "aging", "apply_prebill", "build_firm", "check_entries", "check_expenses", "compare_sources",
+    "aging", "apply_prebill", "build_firm", "check_entries", "check_expenses", "check_file",
+    "compare_sources",
     "create_prebills", "export_invoices", "extend", "extend_array", "finalize", "from_minor",
     "import_file", "invoice_balances", "issue_credit_note", "list_invoices", "load_guidelines",
     "parse_ledes", "post_receipts", "read_entries", "reconcile_month", "render_invoices",

@@ -30,6 +30,7 @@ _EXPORTS = {
     "upgrade_ledger": "billxl.store.db", "ledger_configured": "billxl.store.db",
     "import_file": "billxl.intake", "read_entries": "billxl.intake",
     "check_entries": "billxl.rules", "check_expenses": "billxl.rules",
+    "check_file": "billxl.check",
     "load_guidelines": "billxl.rules", "reconcile_month": "billxl.reconcile",
     "compare_sources": "billxl.sources",
     "list_findings": "billxl.store.findings",

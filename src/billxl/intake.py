@@ -99,6 +99,8 @@ __all__ = [
     "timekeeper_keys",
     "fingerprint_keys",
     "DEFAULT_FINGERPRINT",
+    "RULE_OF_PROBLEM",
+    "VALUE_PROBLEMS",
     "refusal",
     "row_kinds",
     "check_entries",
@@ -957,6 +959,32 @@ def _plain_words(values) -> list[str]:
     return [" ".join(str(t).split()).lower() for t in values]
 
 
+HOURS_NOT_POSITIVE = "the hours must be more than 0"
+HOURS_MISSING = "the hours are missing"
+HOURS_OVER_A_DAY = "is more than 24 hours in one entry"
+_CODE_FIELDS = {"time": ("task_code", "activity_code"), "expenses": ("expense_code",)}
+_BAD_CODE = {name: f"is not a UTBMS {name.split('_')[0]} code (one letter and three digits, "
+                   f"e.g. {example})"
+             for name, example in (("task_code", "L110"), ("activity_code", "A101"),
+                                   ("expense_code", "E101"))}
+QUANTITY_NOT_POSITIVE = "the quantity must be more than 0"
+
+
+def _negative(label: str) -> str:
+    return f"the {label} cannot be negative"
+
+
+#: The problems of a row that one of billxl's billing rules also reports (by their reason):
+#: ``billxl check`` leaves such a row to that rule, which says the same in its own words.
+RULE_OF_PROBLEM: dict[str, str] = {HOURS_NOT_POSITIVE: "NEGATIVE_HOURS",
+                                   HOURS_MISSING: "NEGATIVE_HOURS",
+                                   HOURS_OVER_A_DAY: "DAILY_MAX",
+                                   **{reason: "UTBMS_INVALID" for reason in _BAD_CODE.values()}}
+#: The problems of a value that was read but is not allowed (the rest of the row can be
+#: trusted): ``billxl check`` reports them and still checks the row.
+VALUE_PROBLEMS = frozenset({_negative("rate"), _negative("amount"), QUANTITY_NOT_POSITIVE})
+
+
 def check_entries(raw: RawTable, profile: Profile, reference: Reference,
                   kind: Kind) -> tuple[pd.DataFrame, list[Problem]]:
     """Map and check the rows of ``kind``; return the checked frame and every problem found.
@@ -1097,14 +1125,14 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         found.add(bad, header[name], qty_cells, lambda i: f"is not {what}{hints[i]}")
         return values, status
 
-    def quantity(name: str, label: str, required: bool) -> tuple[np.ndarray, np.ndarray]:
+    def quantity(name: str, missing: str | None) -> tuple[np.ndarray, np.ndarray]:
         qty_cells = cells(name)
         if qty_cells is None:
             return np.zeros(n, dtype=np.int64), np.full(n, BLANK, dtype=np.int8)
         values, status = numbers(name, qty_cells, "a number")
         col = header[name]
-        if required:
-            found.add(status == BLANK, col, None, f"the {label} missing")
+        if missing:  # a required quantity
+            found.add(status == BLANK, col, None, missing)
         found.add(status == TOO_PRECISE, col, qty_cells, "has more than 3 decimal places")
         found.add(status == TOO_LARGE, col, qty_cells, "is too large")
         return values, status
@@ -1123,18 +1151,18 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         found.add(status == TOO_LARGE, col, amount_cells, "is too large")
         if not negative_ok:
             found.add((status == OK) & (milli < 0), col, amount_cells,
-                      f"the {label} cannot be negative")
+                      _negative(label))
         return np.where(status == OK, milli // step, 0), status == BLANK
 
 
 
     if kind == "time":
-        hours, status = quantity("hours", "hours are", True)
+        hours, status = quantity("hours", HOURS_MISSING)
         hours_cells = cells("hours")
         parsed = status == OK
-        found.add(parsed & (hours <= 0), header["hours"], hours_cells, "the hours must be more than 0")
+        found.add(parsed & (hours <= 0), header["hours"], hours_cells, HOURS_NOT_POSITIVE)
         found.add(parsed & (hours > 24 * money.QTY_SCALE), header["hours"], hours_cells,
-                  "is more than 24 hours in one entry")
+                  HOURS_OVER_A_DAY)
         out["hours_milli"] = hours
         rate, rate_blank = amount("rate", "rate", negative_ok=False)
         total, total_blank = amount("amount", "amount", negative_ok=False)
@@ -1143,13 +1171,13 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         out["amount_minor"] = pd.array(np.where(total_blank, 0, total), dtype="Int64")
         out["amount_minor"][total_blank] = pd.NA
     else:
-        qty, status = quantity("quantity", "quantity is", False)
+        qty, status = quantity("quantity", None)
         qty_blank = status == BLANK
         qty = np.where(qty_blank, money.QTY_SCALE, qty)  # no quantity: one item
         qty_cells = cells("quantity")
         if qty_cells is not None:
             found.add((status == OK) & (qty <= 0), header["quantity"], qty_cells,
-                      "the quantity must be more than 0")
+                      QUANTITY_NOT_POSITIVE)
         unit, unit_blank = amount("unit_cost", "unit cost", negative_ok=True)
         total, total_blank = amount("amount", "amount", negative_ok=True)
         both_blank = unit_blank & total_blank
@@ -1164,16 +1192,13 @@ def check_entries(raw: RawTable, profile: Profile, reference: Reference,
         out["quantity_milli"], out["unit_cost_minor"], out["amount_minor"] = qty, unit, total
 
     # -- codes
-    code_fields = (("task_code", "task", "L110"), ("activity_code", "activity", "A101")) if kind == "time" \
-        else (("expense_code", "expense", "E101"),)
-    for name, word, example in code_fields:
+    for name in _CODE_FIELDS[kind]:
         code_cells = cells(name)
         if code_cells is None:
             out[name] = np.full(n, None, dtype=object)
             continue
         codes, bad_code = by_uniques(code_cells, lambda u: _codes(strip_all(u)))
-        found.add(bad_code, header[name], code_cells,
-                  f"is not a UTBMS {word} code (one letter and three digits, e.g. {example})")
+        found.add(bad_code, header[name], code_cells, _BAD_CODE[name])
         out[name] = codes
 
     # -- narrative: stored exactly as read (a leading '=' stays text, never a formula)
@@ -1336,16 +1361,22 @@ class CheckedFile:
     kinds: tuple[Kind, ...]
     frames: dict[str, pd.DataFrame]
     skipped: dict[str, int]  # rows of kinds not asked for, in a mixed file
+    #: the problems of the file's rows, in row order (only when read with ``refuse=False``)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def read_entries(path: str | Path, kind: Literal["time", "expenses", "all"] = "time",
                  profile: str | Path | Profile = "canonical", *,
                  reference: Reference | None = None, sheet: str | None = None,
-                 currency: str = "USD", progress: Progress | None = None) -> CheckedFile:
+                 currency: str = "USD", progress: Progress | None = None,
+                 refuse: bool = True) -> CheckedFile:
     """Read and check a file without writing anything; raises InputError listing every problem.
 
     Without a ``reference`` (no ledger), the file's own timekeepers and matters are taken as
-    known (see :func:`bare_reference`) and money is in ``currency``.
+    known (see :func:`bare_reference`) and money is in ``currency``. With ``refuse=False``
+    only a file that cannot be read as entries at all is refused (not a table, a column the
+    profile needs is missing or twice there); the problems of its rows come back in
+    ``problems``, and the frames hold every row (a bad cell's value is then meaningless).
     """
     report = progress or (lambda stage, done, total: None)
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
@@ -1369,9 +1400,15 @@ def read_entries(path: str | Path, kind: Literal["time", "expenses", "all"] = "t
     if prof.type_column:  # a mixed file: count the rows of the kinds not imported
         labels, _ = row_kinds(raw, prof)
         skipped = {k: int((labels == k).sum()) for k in prof.kinds if k not in kinds}
-    if problems:
+    if problems and refuse:
         raise refusal(raw, problems)
-    return CheckedFile(raw=raw, profile=prof, kinds=kinds, frames=frames, skipped=skipped)
+    problems = _in_order(raw, problems)
+    whole = [p for p in problems if p.row is None or p.row <= raw.header_row]
+    if whole:
+        raise InputError(f"{raw.file} cannot be read as entries; {len(whole)} problem(s) to "
+                         "fix first.", whole)
+    return CheckedFile(raw=raw, profile=prof, kinds=kinds, frames=frames, skipped=skipped,
+                       problems=problems)
 
 
 def import_file(ledger, path: str | Path, kind: Literal["time", "expenses", "all"] = "time",
@@ -1421,6 +1458,14 @@ def import_file(ledger, path: str | Path, kind: Literal["time", "expenses", "all
                         file_sha256=raw.sha256, kinds=results, skipped=skipped)
 
 
+def _in_order(raw: RawTable, problems: list[Problem]) -> list[Problem]:
+    """Every problem once, in row and then column order."""
+    unique = list(dict.fromkeys(problems))  # a mixed file checks shared columns twice
+    order = {c: i for i, c in enumerate(raw.columns)}
+    unique.sort(key=lambda p: (p.row or 0, order.get(p.column or "", -1)))
+    return unique
+
+
 def _kinds_present(raw: RawTable, prof: Profile) -> tuple[Kind, ...]:
     """For kind='all' on a one-kind layout (no type column): the kinds whose columns are there.
 
@@ -1433,9 +1478,7 @@ def _kinds_present(raw: RawTable, prof: Profile) -> tuple[Kind, ...]:
 
 def refusal(raw: RawTable, problems: list[Problem]) -> InputError:
     """The error that refuses a file: every problem once, in row and then column order."""
-    unique = list(dict.fromkeys(problems))  # a mixed file checks shared columns twice
-    order = {c: i for i, c in enumerate(raw.columns)}
-    unique.sort(key=lambda p: (p.row or 0, order.get(p.column or "", -1)))
+    unique = _in_order(raw, problems)
     rows = len({p.row for p in unique if p.row is not None})
     where = f" in {rows} row(s)" if rows else ""
     return InputError(f"{raw.file}: nothing was imported; {len(unique)} problem(s){where} "

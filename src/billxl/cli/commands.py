@@ -169,7 +169,7 @@ def _demo_report(result) -> Table:
 
 
 # --------------------------------------------------------------------------- checks
-FINDING_OUTPUT = ["severity", "rule", "entry_id", "field", "message", "suggestion"]
+FINDING_OUTPUT = ["row", "severity", "rule", "entry_id", "field", "message", "suggestion"]
 
 
 @app.command()
@@ -183,30 +183,24 @@ def check(
 ) -> None:
     """Check a file of entries against the billing guidelines, without touching the ledger.
 
-    Exit code 0 when no finding is an error, 1 when some are, 2 when the file cannot be read.
+    Every problem of a row is a finding with the row's number (a row that cannot be read is
+    ROW_UNREADABLE, and the rules leave it alone). Exit code 0 when no finding is an error, 1
+    when some are, 2 when the file cannot be read as entries at all.
     """
-    from billxl import check_entries, check_expenses, load_guidelines, month_range, read_entries
+    from billxl import check_file, load_guidelines, month_range
 
     with handle_errors():
-        rules_for = load_guidelines(guidelines)
-        window = month_range(period) if period else None
-        checked = read_entries(file, "all", profile, currency=currency.upper())
-        results = []
-        if "time" in checked.frames:
-            results.append(check_entries(checked.frames["time"], guidelines=rules_for,
-                                         period=window))
-        if "expenses" in checked.frames:
-            results.append(check_expenses(checked.frames["expenses"], guidelines=rules_for,
-                                          period=window))
-    import pandas as pd
-
-    findings = pd.concat([r.findings for r in results], ignore_index=True)
-    print_notes([n for r in results for n in r.notes])
+        result = check_file(file, profile, guidelines=load_guidelines(guidelines),
+                            period=month_range(period) if period else None,
+                            currency=currency.upper())
+    findings = result.findings
+    print_notes(result.notes)
     emit(findings, format, FINDING_OUTPUT, title=f"Findings in {file.name}")
-    errors = int((findings["severity"] == "error").sum())
     if format is OutputFormat.table:
-        err_console.print(f"{len(findings)} finding(s), {errors} error(s) a portal would reject.")
-    raise typer.Exit(1 if errors else 0)
+        unread = f"; {result.unreadable} row(s) could not be read" if result.unreadable else ""
+        err_console.print(f"{len(findings)} finding(s), {result.errors} error(s) a portal would "
+                          f"reject, in {result.rows} entries{unread}.")
+    raise typer.Exit(1 if result.errors else 0)
 
 
 @app.command()
