@@ -25,10 +25,12 @@ PUBLIC = [
     "trigger_scheduled_invoice", "trust_balances", "unapplied_cash", "update_scheduled_invoice",
     "upgrade_ledger", "worklist", "write_aging", "write_exceptions_workbook", "write_off",
     "write_prebill_workbooks", "write_statement",
+    # the billing workbook's ribbon commands (billxl.excel.commands) and what they call
+    "WORKBOOK_COMMANDS", "export_for_portals", "prebill_frame", "run_workbook_command",
 ]
 
 
-CONSTANTS = {"AGING_BUCKETS", "AGING_BUCKET_LABELS"}
+CONSTANTS = {"AGING_BUCKETS", "AGING_BUCKET_LABELS", "WORKBOOK_COMMANDS"}
 
 
 def test_public_names_are_pinned_and_all_resolve():

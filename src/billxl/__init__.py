@@ -42,7 +42,7 @@ _EXPORTS = {
     "create_prebills": "billxl.billing.prebill", "apply_prebill": "billxl.billing.prebill",
     "finalize": "billxl.billing.invoicing", "issue_credit_note": "billxl.billing.credit_notes",
     "list_invoices": "billxl.billing.credit_notes", "render_invoices": "billxl.documents",
-    "write_prebill_workbooks": "billxl.billing.prebill",
+    "write_prebill_workbooks": "billxl.billing.prebill", "prebill_frame": "billxl.billing.prebill",
     "describe_prebill": ("billxl.billing.prebill", "describe"),
     "add_scheduled_invoice": ("billxl.billing.schedules", "add_item"),
     "list_scheduled_invoices": ("billxl.billing.schedules", "list_items"),
@@ -50,6 +50,7 @@ _EXPORTS = {
     "trigger_scheduled_invoice": ("billxl.billing.schedules", "trigger"),
     # e-billing
     "export_invoices": "billxl.ledes", "validate_ledes": ("billxl.ledes", "validate"),
+    "export_for_portals": "billxl.ledes",
     "parse_ledes": ("billxl.ledes", "parse"),
     "record_submission": "billxl.ledes.submissions",
     "set_submission_status": ("billxl.ledes.submissions", "set_status"),
@@ -74,6 +75,9 @@ _EXPORTS = {
     "trust_balances": ("billxl.trust", "balances"),
     # the demo firm and the month end
     "build_firm": "billxl.demo", "run_demo": "billxl.monthend",
+    # the billing workbook's ribbon commands, run on a workbook file
+    "run_workbook_command": ("billxl.excel.commands", "run_file"),
+    "WORKBOOK_COMMANDS": ("billxl.excel.commands", "COMMANDS"),
 }
 
 __all__ = sorted(_EXPORTS)

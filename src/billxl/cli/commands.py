@@ -34,6 +34,7 @@ from billxl.cli.output import (
     state,
     write_problems,
 )
+from billxl.cli.workbook import workbook_app
 
 app = typer.Typer(
     name="billxl",
@@ -543,6 +544,7 @@ app.add_typer(firm_app, name="firm")
 app.add_typer(client_app, name="client")
 app.add_typer(matter_app, name="matter")
 app.add_typer(timekeeper_app, name="timekeeper")
+app.add_typer(workbook_app, name="workbook")
 
 
 def main() -> None:

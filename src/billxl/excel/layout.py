@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from billxl.billing.vocabulary import ACTIONS, REASON_CODES
 
 __all__ = [
-    "KINDS", "NUMBER_FORMATS", "SEVERITY_FILLS", "HEADER_ROW", "VALIDATION_ROWS", "Column",
+    "KINDS", "NUMBER_FORMATS", "SEVERITY_FILLS", "STATUS_CELL", "HEADER_ROW", "VALIDATION_ROWS", "Column",
     "Table", "Sheet", "Setting", "Command", "ListSource", "SHEETS", "TABLES", "SETTINGS",
     "XLWINGS_CONF", "LISTS", "COMMANDS", "INSTRUCTIONS", "RIBBON_TAB", "DISPATCHER",
     "table", "sheet_of", "setting", "command", "formula_like",
@@ -56,6 +56,8 @@ HEADER_FILL = "1F3864"
 HEADER_FONT = "FFFFFF"
 INPUT_FILL = "FFF2CC"  # a column the secretary types into
 
+#: Where every command says what it did (or why it did nothing): the Instructions sheet's A2.
+STATUS_CELL = ("Instructions", "A2")
 HEADER_ROW = 3  # title in row 1, hint in row 2, headers in row 3, data from row 4
 VALIDATION_ROWS = 10_000
 
@@ -168,6 +170,7 @@ _TIME = (
 _FINDINGS = (
     _c("Severity", "severity", "severity", 9),
     _c("Rule", "rule", "code", 20),
+    _c("Row", "row", "int", 6),
     _c("Status", "status", "code", 9),
     _c("Finding", "message", "wrap", 50),
     _c("Suggestion", "suggestion", "wrap", 36),
@@ -204,7 +207,7 @@ _PREBILLS = (
     _c("Lines", "lines", "int", 6),
     _c("Hours", "hours", "hours", 8),
     _c("Worked value", "worked", "money", 12),
-    _c("Bill value", "bill", "money", 12),
+    _c("To bill", "to_bill", "money", 12),
     _c("Currency", "currency", "code", 8),
     _c("Findings", "findings", "int", 8),
     _c("Workbook", "workbook", "text", 44),
@@ -277,7 +280,7 @@ _MONTH_END = (
 
 _SETTINGS = (
     _c("Setting", "setting", "text", 22),
-    _c("Value", "value", "text", 50, input=True),
+    _c("Value", "value", "code", 50, input=True),
     _c("Meaning", "meaning", "wrap", 70),
 )
 
@@ -343,7 +346,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("output_folder", "Output folder", "billxl-output", "Where pre-bill workbooks, "
             "invoices, LEDES files and the month-end pack are written (beside this workbook "
             "unless a full path)."),
-    Setting("last_run", "Last run", "", "What the last button did (written by billxl)."),
 )
 
 #: The ``xlwings.conf`` sheet: xlwings reads keys from column A and values from column B,
@@ -423,7 +425,7 @@ INSTRUCTIONS: tuple[str, ...] = (
     "6. Post payments (the Bank file in Settings, or the rows typed on Payments), Refresh AR, "
     "Month-end pack.",
     "When a button cannot do its work, nothing is changed and the Problems sheet says why "
-    "(file, row, column, reason); Settings › Last run says what the last button did.",
+    "(file, row, column, reason); the line under this sheet's title says what the last button did.",
 )
 
 

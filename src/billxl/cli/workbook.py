@@ -1,0 +1,58 @@
+"""`billxl workbook`: the billing workbook from the command line.
+
+``billxl workbook run COMMAND FILE`` runs one of the Billing ribbon's commands on a workbook file,
+without Excel (for a colleague without it, a server, the tests), and saves the file atomically
+with its VBA project and ribbon kept. The commands are the ribbon's buttons
+(:data:`billxl.WORKBOOK_COMMANDS`): what they read and write is in the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from billxl.cli.output import console, err_console, handle_errors, show_progress, state
+
+workbook_app = typer.Typer(help="The billing workbook: run a ribbon command on a workbook file.",
+                           no_args_is_help=True)
+
+
+@workbook_app.command("run")
+def run_command(
+    command: Annotated[str, typer.Argument(help="The ribbon command: import_time, check, "
+                                           "reconcile, build_prebills, apply_prebill_edits, "
+                                           "finalize, render_documents, export_ledes, "
+                                           "post_payments, refresh_ar or month_end_pack.")],
+    file: Annotated[Path, typer.Argument(help="The billing workbook (.xlsm or .xlsx).")],
+    ledger: Annotated[str | None, typer.Option("--ledger", help="The ledger to use instead of "
+                                               "the one the workbook's Settings name.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Save the result here instead of over "
+                                             "FILE.")] = None,
+) -> None:
+    """Run a Billing ribbon command on a workbook file and save it.
+
+    The ledger is --ledger, else the one on the workbook's Settings sheet, else the main
+    --ledger option (or BILLXL_LEDGER). What could not be done is on the workbook's Problems
+    sheet, and printed here: exit 2 when the input was refused (nothing changed), 3 when the
+    ledger refused, 1 when the command ran but something needs attention.
+    """
+    from billxl import run_workbook_command
+
+    with handle_errors(), show_progress() as update:
+        done = run_workbook_command(command.strip(), file, ledger_url=ledger,
+                                    default_ledger=state.ledger_url, progress=update, out=out)
+    saved = out or file
+    if not done.ok:
+        err_console.print(f"[bold red]{done.message}[/]")
+        for p in done.problems[:20]:
+            err_console.print(f"  - {p}")
+        err_console.print(f"Saved {saved} (its Problems sheet lists every problem).")
+        raise typer.Exit(2 if done.refused == "input" else 3)
+    console.print(done.message)
+    for p in done.problems[:20]:
+        err_console.print(f"  - {p}")
+    console.print(f"Saved {saved}.")
+    if done.attention:
+        raise typer.Exit(1)
