@@ -1,28 +1,44 @@
-"""Words and patterns that say what a narrative is about: vague, clerical, internal, blocked.
+"""What a narrative is about: vague, clerical, internal, blocked -- read in context.
 
-Speed matters here (300,000 narratives a month), so the patterns are built for Python's regex
-engine: the clerical and in-firm patterns run on the lower-cased narrative with a space put in
-front and every alternative starts with a literal space, so the engine jumps from word to word;
-the alternatives are folded into a prefix tree (:func:`prefix_tree`), so at each word only the
-branches that share its first letters are tried. A space inside a phrase stands for any run of
-blanks and punctuation ("pre-bill", "bates  stamp"). The rules apply each pattern to every
-*distinct* narrative once.
+A word alone decides nothing: "schedule" is clerical when it is the verb of its clause ("Schedule
+deposition of ...") and legal work when it is a thing ("Schedule B exceptions", "schedule of
+loss", "witness schedule"); "partner" is a colleague in "call with tax partner" and not in "call
+with the client's HR business partner" or "partner at the client's auditor". So the patterns
+look at where a word stands:
 
-Vague narratives are matched whole, on the :func:`normalise`d text of the short ones only (a
-vague phrase is a few words). Block billing counts tasks after separators in the lower-cased
-text.
+* **clauses.** A narrative is read as clauses: its start and every ``;``, ``,``, ``:``, ``.``,
+  ``/`` or line break starts one (a clause also starts at "and" before a second activity). A verb
+  at the start of a clause *governs* it; the same word inside a clause is an object.
+* **the other party** of a call, meeting or e-mail: a colleague (partner, associate, paralegal,
+  team, trainee, a tax or IP colleague) unless the word belongs to someone outside (the client's,
+  opposing counsel's, a foreign associate, a partner *at* another firm, associate general
+  counsel); for a paralegal or clerk, "attorney" is the firm's own.
+* **the subject**: a call "with client" or "re status" says nothing; "re indemnity cap" does.
+* **the UTBMS activity code**: A105 (communicate in firm) is an internal conference; A110
+  (manage data and files) is clerical unless the narrative shows legal work.
 
-The lists are starting points taken from common outside-counsel guidelines; a phrase earns its
-place by catching what portals and billing partners reject without catching ordinary, specific
-narratives (the demo firm's ground truth measures both).
+Speed matters (300,000 narratives a month), so every test is a regular expression run once over
+each *distinct* narrative, lower-cased, with ``"; "`` put in front so that the first clause
+starts after a separator like every other. Alternatives start with a literal space or a
+separator, and lists of words are folded into a prefix tree (:func:`prefix_tree`), so the
+engine jumps from word to word and tries only the branches that share a word's first letters. A
+space inside a phrase stands for any run of blanks and punctuation ("pre-bill", "t/c", "w/").
+
+The words are starting points taken from common outside-counsel guidelines and UTBMS practice;
+``benchmarks/eval_rules.py`` measures them on the demo firm and on an independent labelled set
+(``tests/data/narratives_eval``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import weakref
 
+import numpy as np
 import pandas as pd
+
+from billxl.rules.engine import Batch, found, lookup
 
 # ------------------------------------------------------------------------------ normalising
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -31,6 +47,28 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def normalise(text: pd.Series) -> pd.Series:
     """Lower case; every run of punctuation and blanks becomes one space; ends trimmed."""
     return text.str.lower().str.replace(_NOT_WORD, " ", regex=True).str.strip()
+
+
+#: What :func:`clausal` puts in front of a narrative: a mark of its start (a character no
+#: narrative has) and a space.
+START = "\x02 "
+
+
+def clausal(lowered: pd.Series) -> pd.Series:
+    """Lower-cased narratives in the form the patterns read: :data:`START` in front and a
+    space on each side of every '/', so that every word, the first included, has a space
+    before it ('dispute/conference w/ partner' reads as 'dispute / conference w /  partner').
+
+    The four rules share the result: it is kept for the last ``lowered`` it was made from."""
+    cached = _CLAUSAL.get("of")
+    if cached is not None and cached() is lowered:
+        return _CLAUSAL["text"]
+    text = START + lowered.str.replace("/", " / ", regex=False)
+    _CLAUSAL.update({"of": weakref.ref(lowered), "text": text})
+    return text
+
+
+_CLAUSAL: dict = {}
 
 
 def _words(phrases) -> str:
@@ -82,12 +120,60 @@ def prefix_tree(patterns) -> str:
     return "|".join(factored + parts)
 
 
+def _gapped(pattern: str) -> str:
+    """A pattern written with spaces, each space standing for any blanks and punctuation."""
+    return pattern.replace(" ", _GAP)
+
+
+def _tree(patterns) -> str:
+    """:func:`prefix_tree` of patterns written with spaces for gaps."""
+    return prefix_tree([_gapped(p) for p in patterns])
+
+
+def by_initial(words) -> list[str]:
+    """``words`` as one pattern per first letter (``['call', 'confer', 'meet']`` becomes
+    ``['c(?:all|onfer)', 'meet']``), so that a phrase built on each stays short."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        groups.setdefault(w[0], []).append(w[1:])
+    return [f"{k}(?:{'|'.join(sorted(v, key=len, reverse=True))})" if len(v) > 1 else k + v[0]
+            for k, v in groups.items()]
+
+
 def phrase_regex(patterns) -> re.Pattern:
     """A regex finding any of ``patterns`` as whole words in ``' ' + lower-cased text``."""
     for p in patterns:
         if " ?" in p or not p[:1].isalpha():
             raise ValueError(f"phrase pattern {p!r} must start with a letter and have no ' ?'")
-    return re.compile(" (?:" + prefix_tree([p.replace(" ", _GAP) for p in patterns]) + r")\b")
+    return re.compile(" (?:" + _tree(patterns) + r")\b")
+
+
+# ------------------------------------------------------------------------------ clauses
+# Every pattern below runs on :func:`clausal` text and begins with one literal space: the regex
+# engine then jumps from space to space, and at each tries the branches, each of which starts
+# with a cheap test (a look-behind for the separator before the space, or the first letters of
+# its words). A top-level alternation, or a branch that starts with a character set or an
+# anchor, would make the engine try every branch at every character (several times slower).
+#: After the space that starts a clause: the narrative's start or a separator before it (and an
+#: optional 'and', 'then' or 'also').
+CLAUSE_START = r"(?<=[\x02;,:./\n] )(?:(?:and|then|also)[\W_]+)?"
+#: After the space before an 'and' that joins a second activity.
+AND = r"and[\W_]+"
+#: Where a clause ends: a separator or the end of the text. A '.' ends one only at the end or
+#: before a verb: after an abbreviation ('Dr. Reyes', 'T/c w/ cl. re', 'R. Lee') it ends nothing.
+CLAUSE_END = (r"[^\w;:,.\n(]*(?:$|[;:,\n]|\.(?=[\W_]*(?:$|(?:"
+              + "review|draft|call|email|prepare|research|revise|attend|meet|confer|discuss"
+              + r")\b)))")
+#: Words that introduce a clause's subject or purpose: after them a clause says what it is about.
+_SUBJECT_MARKERS = ("re", "regarding", "about", "concerning", "on", "for", "to", "in", "as", "per",
+                    "following", "after", "before", "ahead", "at", "of", "that", "whether",
+                    "with", "w", "by", "from", "including", "incl")
+
+
+def _party(most: int) -> str:
+    """Up to ``most`` words naming who was on the other end, stopping at a subject marker."""
+    return (rf"(?:(?:\([^)]*\)|(?!(?:{'|'.join(_SUBJECT_MARKERS)})\b)[a-z0-9]+(?![a-z0-9]))[^\w;:,\n(]*)"
+            rf"{{1,{most}}}?")
 
 
 # ------------------------------------------------------------------------------ vague
@@ -108,6 +194,9 @@ VAGUE_PHRASES = (
     "review emails", "update", "status", "strategy", "prepare", "preparation",
     "trial preparation", "prepare for trial", "case management", "matter management",
     "file management", "office conference", "discussion", "discussions", "work",
+    "engaged on file", "engaged on matter", "perusal of papers", "perusing papers",
+    "case administration", "file administration", "matter administration",
+    "analysis of issues", "attend to matters", "attention to matters",
 )
 #: A generic verb with a generic object says as little: "prepare for meeting", "draft documents".
 _GENERIC_VERBS = ("review", "reviewed", "draft", "drafted", "prepare", "prepared", "revise",
@@ -119,67 +208,314 @@ _GENERIC_OBJECTS = ("file", "files", "matter", "matters", "case", "documents", "
 _GENERIC = (f"(?:{_words(_GENERIC_VERBS)})(?: (?:of|for|on|to))?(?: the| all| various)? "
             f"(?:{_words(_GENERIC_OBJECTS)})")
 _VAGUE_TAIL = "(?: (?:re|regarding|on|for|of|in|to|about) (?:the )?(?:matter|file|case|issues?|same))?"
+_WHOLE_VAGUE = (r"^[\W_]*(?:" + _tree([*VAGUE_PHRASES, _GENERIC]) + ")" + _gapped(_VAGUE_TAIL)
+                + r"[\W_]*$")
 #: Matches a whole lower-cased narrative that is only a vague phrase (punctuation aside).
-VAGUE = re.compile(r"^[\W_]*(?:" + prefix_tree([p.replace(" ", _GAP) for p in VAGUE_PHRASES]
-                                               + [_GENERIC.replace(" ", _GAP)])
-                   + ")" + _VAGUE_TAIL.replace(" ", _GAP) + r"[\W_]*$")
+VAGUE = re.compile(_WHOLE_VAGUE)
+
+#: Calls, meetings and messages: a clause headed by one needs a subject.
+COMMUNICATIONS = (
+    "call", "calls", "t c", "tc", "t cs", "telephone call", "telephone calls",
+    "telephone conference", "phone call", "conference call", "video call", "zoom call",
+    "zoom", "teams call", "conference", "conferences", "conf", "office conference", "meeting",
+    "meetings", "meet(?! and confer)", "met", "confer", "conferred", "conferring", "discussion",
+    "discussions", "discuss", "discussed", "discussing", "email", "emails", "e mail", "e mails",
+    "emailed", "exchange emails", "exchange of emails", "correspondence", "correspond",
+    "corresponded", "letter", "letters", "catch up", "touch base", "touched base", "follow up",
+    "followed up", "debrief", "check in", "speak", "spoke", "talk", "talked", "liaise",
+    "liaising", "chat",
+)
+#: Words that may stand before a communication without giving it a subject.
+_COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "several",
+                    "multiple", "further", "additional", "internal", "team", "telephone",
+                    "phone", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
+                    "long", "initial", "another")
+#: Subjects that say nothing ("re status", "re matter", "on next steps").
+GENERIC_SUBJECTS = (
+    "status", "case status", "matter status", "current status", "status update", "update",
+    "updates", "matter", "the matter", "this matter", "case", "the case", "file", "the file",
+    "various issues", "various matters", "various", "issues", "open issues", "outstanding issues",
+    "next steps", "deal", "the deal", "closing", "structure", "developments", "progress",
+    "questions", "transaction", "the transaction", "same matter", "case developments",
+    "general matters", "things", "items",
+)
+_GENERIC_SUBJECT = ("(?:" + _tree(GENERIC_SUBJECTS) + ")"
+                    + _gapped("(?: of (?:the )?(?:matter|case|file|deal|transaction))?"))
+#: A communication with no subject: "Emails with client", "T/c w/ OC", "Internal call re
+#: closing", "attending client" (English usage for a meeting).
+_COMM = ("(?:(?:" + _tree(_COMM_ADJECTIVES) + f"){_GAP})*(?:" + _tree(COMMUNICATIONS) + ")"
+         + f"(?:{_GAP}(?:and|&){_GAP}(?:" + _tree(COMMUNICATIONS) + "))?")
+_PARTY_WORD = "(?:with|w|to|from|between|to and from|to from)"
+_SUBJECTLESS_COMM = (
+    _COMM + rf"(?:{_GAP}{_PARTY_WORD}{_GAP}{_party(5)})?"
+    + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
+_ATTENDING = _gapped("attend(?:ing|ance on|ed) (?:on )?(?:the )?"
+                     "(?:client|clients|counsel|other side|supervisor|partner)") + CLAUSE_END
+#: "Draft letter to opposing counsel", "Review email from client": a message with no subject.
+_SUBJECTLESS_MESSAGE = (
+    _gapped("(?:draft|drafted|drafting|prepare|prepared|preparing|send|sent|sending|review|reviewed|"
+            "reviewing|read|reading)(?: and (?:send|revise|review|respond to))? (?:an? |the )?"
+            "(?:letter|letters|email|emails|e mail|e mails|correspondence|note|message|messages)")
+    + rf"{_GAP}{_PARTY_WORD}{_GAP}{_party(5)}" + CLAUSE_END)
+#: "Work on discovery", "attention to lease", "engaged on completion matters": no activity.
+_WORK_ON = (_gapped("(?:(?:continue|continued|further|additional) )?"
+                    "(?:work|worked|working|attention|attend|attended|engaged|engage) (?:on|to|in) ")
+            + r"(?:[a-z0-9]+[^\w;:,.\n]+){0,2}[a-z0-9]+"
+            + rf"(?:{_GAP}(?:re|regarding){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
+#: Objects that do not say which: "review documents", "review tax issues", "considering
+#: documents", "review status of matter".
+GENERIC_THINGS = ("documents", "docs", "document", "file", "files", "materials", "papers",
+                  "correspondence", "emails", "e mails", "letters", "pleadings", "claims",
+                  "status", "drafts", "policies", "regs", "regulations", "matters", "items",
+                  "information", "notes", "paperwork", "issues", "case law", "caselaw", "law",
+                  "authorities", "cases", "next steps", "options", "strategy", "case", "matter",
+                  "position")
+_READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", "drafted",
+               "prepare", "prepared", "analyze", "analyse", "analyzed", "analysed", "analysis of",
+               "consider", "considered", "considering", "peruse", "perused", "perusing",
+               "perusal of", "read", "reading", "handle", "handled", "handling", "research",
+               "researched", "researching", "respond to", "responded to", "responding to",
+               "reply to", "answer", "deal with", "dealing with", "dealt with")
+_GENERIC_READ = (
+    "(?:" + _tree(_READ_VERBS) + ")"
+    + _gapped("(?: and (?:analy[sz]e|revise|review|consider|comment on|respond to))?(?: of)?"
+              "(?: the| all| various| incoming| recent| new| relevant| additional| further"
+              "| misc| miscellaneous)?")
+    + rf"(?:{_GAP}[a-z]+(?={_GAP}issues\b))?{_GAP}(?:" + _tree(GENERIC_THINGS) + ")"
+    + _gapped("(?: (?:filed|received|in (?:the )?data room|on file|re (?:the )?(?:matter|case|file)"
+              "|of (?:the )?(?:matter|case|file)|and strategi[sz]e))?") + CLAUSE_END)
+#: A clause of a narrative that does not say what was done (searched in :func:`clausal` text).
+#: Before trying the patterns at a clause start: the clause is short (its end is near). A
+#: clause that says nothing is a few words; most clauses are longer, and this test, a fast scan
+#: of characters, spares them the patterns.
+_SHORT_CLAUSE = r"(?=[^;,:.\n\x02]{0,64}+(?:[;,:.\n]|$))"
+#: A narrative longer than this is not one of :data:`VAGUE_PHRASES` alone (so only shorter ones
+#: are matched against :data:`VAGUE`).
+WHOLE_VAGUE_CHARS = 64
+VAGUE_PART = re.compile(
+    " (?:(?<=[\x02;,:./\n] )" + _SHORT_CLAUSE
+    + CLAUSE_START[len("(?<=[\\x02;,:./\\n] )"):] + "(?:" + "|".join(
+        [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _WORK_ON, _GENERIC_READ]) + ")"
+    + "|" + AND + "(?<!meet.and.)" + _SHORT_CLAUSE + "(?:" + "|".join(
+        [_COMM + rf"{_GAP}(?:with|w|to){_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
 # ------------------------------------------------------------------------------ admin
-#: Clerical work that clients expect in the overhead, not on the bill. Each is a regex that
-#: starts with a letter; a space stands for any blanks and punctuation.
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+#: Clerical work that clients expect in the overhead, not on the bill, wherever it stands in a
+#: narrative. Each is a regex that starts with a letter; a space stands for any blanks and
+#: punctuation. The subject decides: the firm's own bill, not "invoices" produced in
+#: discovery; binders put together, not an insurance binder.
 ADMIN_PATTERNS = (
-    "copying", "photocop[a-z]*", "make copies",
+    # copying, printing, scanning
+    "photocop[a-z]*", "make copies", "copy sets?", "courtesy cop(?:y|ies)",
+    "copying (?:of )?(?:documents|exhibits|files|pleadings|binders|papers)",
     "cop(?:y|ied) (?:and (?:organi[sz]e|collate|assemble) )?(?:documents|files|exhibits|pleadings)",
     "copy and (?:organi[sz]e|collate|assemble)",
     "scan(?:ning|ned)? (?:and (?:save|saved|file|filed|upload|uploaded) )?"
     "(?:documents|docs|files|papers|exhibits|correspondence)",
     "scan(?:ned|ning)? and (?:save|saved|file|filed|upload|uploaded)",
-    "document (?:management )?system", "records (?:management )?system",
-    "schedul(?:e|ed|ing)(?! order)", "calendar(?:ing|ed)?(?! year)", "docket(?:ing|ed)",
+    "print(?:ed|ing)? (?:documents|emails|exhibits|materials)",
+    "save(?:d)? (?:[a-z]+ ){0,3}to (?:the )?(?:dms|client folder|folder|file|network|system"
+    "|shared drive|imanage)",
+    "document (?:management )?system", "records (?:management )?system", "data entry",
+    "enter(?:ed|ing)? (?:[a-z]+ ){0,4}(?:into|in|on) (?:the )?(?:[a-z]+ )?(?:database|spreadsheet|"
+    "system|tracker|calendar|docket)",
+    "conformed copies", "conform(?:ed|ing)? (?:the )?(?:signatures|copies)",
+    "tab(?:bed|bing)? (?:and [a-z]+ )?(?:exhibits|binders?|documents)",
+    "label(?:led|ed|ling|ing)? (?:the )?(?:[a-z]+ )?exhibits",
+    "retriev(?:e|ed|ing) (?:[a-z]+ ){0,5}(?:from|on|via) (?:the )?(?:pacer|ecf|court|docket|"
+    "companies house|registry)",
+    # scheduling and calendaring
+    "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?(?:call|calls|meeting|meetings|"
+    "conference call|deposition|depositions|depo|hearing|interview|session|time|zoom|mediation)\\b",
+    "calendar(?:ed|ing)", "calendar invites?", "meeting invites?", "diari[sz](?:e|ed|es|ing)",
+    "docketing", "update (?:the )?(?:[a-z]+ ){0,2}(?:calendar|docket)",
+    "send (?:out )?(?:the )?(?:[a-z]+ )?(?:invites?|dial ins?|fax)",
+    "arrang(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:call|meeting|conference room|room|dial in|"
+    "zoom|video conference|conference call|catering|refreshments|travel|court reporter|"
+    "videographer|courier|messenger|delivery)",
+    "book(?:ed|ing)? (?:a |the )?(?:meeting room|conference room|room|travel|flights?|hotel|"
+    "courier|court reporter|videographer|interpreter|train|car)",
+    "reserv(?:e|ed|ing) (?:a |the )?(?:conference |meeting )?room", "dial in (?:details|information|"
+    "numbers?)", *(f"{verb}(?:ed|ing)? (?:[a-z]+ ){{0,3}}availability" for verb in ("confirm", "check", "obtain", "poll")),
+    *(f"{verb}(?:e|ed|ing) (?:the )?(?:[a-z]+ )?logistics" for verb in ("coordinat", "arrang", "handl", "organi[sz]")),
+    "travel arrangements", "courier delivery", "hand deliver(?:ed|ing|y)?", "process server",
+    "arrang(?:e|ed|ing) (?:for )?service", "catering", "refreshments", "fedex",
+    "federal express",
+    # filing, serving, recording
+    "electronic filing", "e filing", "efiling", "e recording",
     "fil(?:e|ed|ing) (?:documents|papers|correspondence|emails)",
     "fil(?:e|ed|ing) (?:a |the )?(?:notice of appearance|certificate of service|proof of service)",
-    "electronic filing", "e filing", "efiling", "court clerk", "clerk s office",
+    "regist(?:er|ered|ering) (?:the )?(?:[a-z]+ ){0,3}(?:at|with) (?:the )?(?:companies house|"
+    "land registry|hm land registry|registry)",
+    "court clerk", "clerk s office", "listing office", "recorder s office", "re listing\\b",
+    *(f"{verb} (?:[a-z]+ ){{0,6}}for recording"
+      for verb in ("send", "sent", "sending", "deliver", "delivered", "forward", "forwarded")),
+    # files, binders, data rooms
     "organi[sz](?:e|ed|ing) (?:the )?(?:\\w+ )?"
     "(?:file|files|documents|binders?|folders?|records|exhibits)",
-    "trial binders?", "hearing binders?", "exhibit binders?",
-    "arrang(?:e|ed|ing) (?:for )?(?:courier|messenger|delivery)", "courier delivery", "catering",
-    "proofread(?:ing|ed)?", "index(?:ing)? (?:documents|files|exhibits|the file)",
-    "bates (?:stamp|label|number)[a-z]*", "billing", "invoic(?:e|es|ing)",
-    "pre bill(?:s|ing)?", "prebill(?:s|ing)?",
-    "update (?:the )?(?:file|files|calendar|index|database|spreadsheet|tracker)",
-    "open(?:ed|ing)? (?:a )?(?:new )?(?:file|matter)", "conflicts? check",
-    "prepar(?:e|ed|ing) (?:a |the )?binders?", "fax(?:ed|ing|es)?",
-    "mail(?:ed|ing)? (?:out )?(?:documents|letters?|package|packages)",
-    "print(?:ed|ing)? (?:documents|emails|exhibits|materials)",
-    "download(?:ed|ing)? (?:documents|files)", "clerical", "administrative",
-    "book(?:ed|ing)? (?:a |the )?(?:meeting room|conference room|room|travel|flights?|hotel|courier)",
+    *(f"{what} binders?" for what in ("trial", "hearing", "exhibit", "closing", "witness",
+                                      "deposition", "court")),
+    *(f"{verb}(?:e|ed|ing) (?:the )?(?:[a-z]+ )?bundles?"
+      for verb in ("prepar", "assembl", "compil", "paginat", "updat", "finali[sz]")),
+    "paginat(?:e|ed|ing)", "cop(?:y|ied|ying) (?:the )?(?:[a-z]+ )?bundles?",
+    "prepar(?:e|ed|ing) (?:a |the )?(?:(?!insurance)[a-z]+ )?binders?",
+    "assembl(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:binders?|sets?|bundles?|exhibits|documents|"
+    "copies|packages?)",
+    "compil(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:signature pages|exhibits|binders?|sets?)",
+    "collat(?:e|ed|ing)",
+    "circulat(?:e|ed|ing) (?:the )?(?:execution (?:versions?|copies|counterparts)|signature pages|"
+    "final (?:documents|versions)|executed (?:documents|copies|versions))",
+    "set(?:ting)? up (?:the |a )?(?:[a-z]+ )?(?:data room|folders?|call|meeting|zoom|dial in|"
+    "conference call|binders?|database|workspace)",
+    "upload(?:ed|ing)? (?:[a-z]+ ){0,3}(?:to|into|onto) (?:the )?(?:[a-z]+ )?(?:data room|review "
+    "platform|platform|relativity|database|dms|system|portal|site)",
+    "proofread(?:ing|ed)?", "index(?:ing)? (?:documents|files|exhibits|the file|(?:the )?data room)",
+    "bates (?:stamp|label|number)[a-z]*",
+    "update (?:the )?(?:[a-z]+ ){0,2}(?:spreadsheet|chart|service list|contact list|contacts list|"
+    "database|index|minute book|file|files|binders?|folders?)",
+    *(f"{verb}(?:e|ed|ing)? (?:the )?(?:[a-z]+ ){{0,2}}(?:working group|distribution|service|contact|"
+      "contacts|mailing) lists?" for verb in ("updat", "prepar", "revis", "maintain", "circulat")),
+    # the firm's own bill and matter opening
+    "pre bill(?:s|ing)?", "prebill(?:s|ing)?", "proforma", "pro forma (?:bill|invoice)s?",
+    "billing (?:question|questions|inquiry|inquiries|query|queries)",
+    "update (?:the )?billing records", "month s (?:invoice|bill)", "our (?:invoice|bill)s?",
+    "firm s (?:invoice|bill)s?", *(f"{month} (?:invoice|bill)\\b" for month in _MONTHS),
+    f"bill for (?:{'|'.join(_MONTHS)}|the month)",
+    "monthly (?:invoice|bill|fee statement) to (?:the )?(?:client|committee)",
+    "approv(?:e|ed|ing) (?:the )?(?:[a-z]+ )?(?:bill|invoice|prebill)s?\\b",
+    "process(?:ed|ing)? (?:[a-z]+ )?invoices?",
+    "prepar(?:e|ed|ing) (?:the |our |a |monthly |final |interim )?(?:invoice|bill|fee note)s?\\b",
+    *(f"{verb}(?:e|ed|ing)? (?:my |our |the )?(?:[a-z]+ )?time (?:entries|narratives)"
+      for verb in ("review", "revis", "edit", "correct", "enter", "finali[sz]")),
+    "billing narratives",
+    "open(?:ed|ing)? (?:a )?(?:new )?(?:file|matter)\\b(?! (?:of|for) )", "new matter (?:intake|form)",
+    "engagement letter", "client care letter", "terms of business", "retainer letter",
+    "letter of engagement", "run(?:ning)? (?:a |the )?(?:new )?conflicts?", "conflicts? (?:check|checks|search|searches|database|clearance)",
+    "through conflicts",
+    # errands and self-described
+    "fax(?:ed|ing|es)?", "mail(?:ed|ing)? (?:out )?(?:documents|letters?|package|packages)",
+    "download(?:ed|ing)? (?:documents|files)", "clerical",
+    "administrative (?:tasks?|work|matters|items|support)",
+    *(f"{what} admin\\b" for what in ("deal", "file", "case", "matter", "general", "office")),
+    "admin (?:tasks?|work|time)",
 )
-ADMIN = phrase_regex(ADMIN_PATTERNS)
+#: Clerical verbs that are clerical when they govern a clause (start it): "File UCC-1 ...",
+#: "Calendar deadlines", "serve same", "Record deed", "Schedule examiner interview" -- but not
+#: "Schedule B exceptions", "calendar year", "file history", "record of decision".
+ADMIN_VERBS = (
+    "schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)", "calendar(?:ed|ing|ize|ized)?(?! year)",
+    "diari[sz](?:e|ed|ing)", "docket(?:ed|ing)?(?! (?:for|entries|entry|sheet|report|review|"
+    "search|number|no)\\b)",
+    "e fil(?:e|ed|ing)", "efil(?:e|ed|ing)",
+    "fil(?:e|ed|ing)(?! (?:review|history|histories|wrapper|wrappers|notes?|memo|and|"
+    "deadline|date|requirement|requirements|strategy|analysis|amounts?|claims?|by|in|on|"
+    "against|under|at|to date)\\b)",
+    "submi(?:t|ts|tted|tting)", "lodg(?:e|ed|ing)", "record(?:ed|ing)?(?! (?:of|review|s)\\b)",
+    "serv(?:e|ed|ing)(?! as\\b)", "scan(?:ned|ning|s)?", "print(?:ed|ing|s)?",
+    "photocop[a-z]*", "cop(?:y|ied|ying)(?! (?:of|right|edit)\\b)", "fax(?:ed|ing|es)?",
+    "fedex(?:ed|ing)?", "courier(?:ed|ing)?", "messenger(?:ed)?", "upload(?:ed|ing|s)?",
+    "download(?:ed|ing|s)?", "bates", "assembl(?:e|ed|ing)", "collat(?:e|ed|ing)",
+    "index(?:ed|ing)?(?! of)", "organi[sz](?:e|ed|ing)",
+    "book(?:ed|ing)?(?! (?:of|value|and page)\\b)",
+    "issu(?:e|ed|ing)(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with)\\b)",
+    "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|"
+    "good standing)\\b",
+)
+ADMIN = re.compile(" (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[\W_]+)?)(?:"
+                   + _tree(ADMIN_VERBS) + ")|" + _tree(ADMIN_PATTERNS) + r")\b")
+#: UTBMS activity code for managing data and files: clerical unless the narrative shows legal
+#: work (:data:`SUBSTANTIVE`).
+ADMIN_ACTIVITY = "A110"
+#: Narratives that start with legal work (drafting, analysis, research, advice, negotiation).
+SUBSTANTIVE = re.compile(CLAUSE_START + "(?:" + _tree((
+    "draft", "drafted", "drafting", "analy[sz](?:e|ed|ing|is)", "research(?:ed|ing)?",
+    "advis(?:e|ed|ing)", "negotiat(?:e|ed|ing)", "revis(?:e|ed|ing)", "argu(?:e|ed|ing)",
+    "interview(?:ed|ing)?", "summari[sz](?:e|ed|ing)", "cite check", "quality check",
+    "prepare (?:privilege|chronology|summary|outline|memo)", "review(?:ed|ing)? (?:and )?"
+    "(?:analy[sz]e )?(?:documents|production|produced) for (?:privilege|responsiveness)")) + r")\b")
 
 # ------------------------------------------------------------------------------ internal
+#: Who is in the firm, as a narrative names them.
 _COLLEAGUES = (
     "associate", "associates", "partner", "partners", "paralegal", "paralegals", "team",
-    "colleague", "colleagues", "staff", "case team", "litigation team", "deal team",
+    "colleague", "colleagues", "case team", "litigation team", "deal team",
     "supervising partner", "senior associate", "junior associate", "trainee", "trainees",
-    "law clerk", "summer associate", "of counsel", "billing partner", "responsible partner",
+    "law clerk", "summer associate", "summer associates", "of counsel", "billing partner",
+    "responsible partner", "supervisor", "supervising solicitor", "supervising attorney",
+    "responsible attorney", "second chair", "first chair", "practice group", "trainee solicitor",
+    "fee earner", "fee earners",
 )
-_TALK = ("conference", "conferences", "confer", "conferred", "conferring", "meet", "meeting",
-         "met", "discuss", "discussed", "discussion", "discussions", "call", "calls",
-         "strategy session", "debrief", "catch up")
-_IN_FIRM = ("internal", "intraoffice", "intra office", "interoffice", "inter office", "in house",
-            "inhouse", "team", "firm", "office")
-_GATHERING = "(?:meeting|conference|call|discussion|strategy session|debrief)"
+#: Practice areas: a "tax department", an "IP group" or "benefits colleague" is the firm's.
+_PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "labour",
+              "real estate", "restructuring", "insolvency", "banking", "finance", "benefits",
+              "antitrust", "competition", "regulatory", "privacy", "data protection",
+              "environmental", "trusts", "estates", "securities", "capital markets", "funds",
+              "pensions", "property", "construction", "commercial", "disputes", "trademark",
+              "patent", "immigration", "white collar", "compliance", "investigations", "m a",
+              "transactional", "appellate", "bankruptcy", "healthcare", "health care", "energy")
+#: Words before a colleague word that put the person outside the firm ("client's team",
+#: "opposing counsel's associate", "foreign associate", "HR business partner").
+_OUTSIDE = ("client", "clients", "opposing", "oc", "their", "his", "her", "its", "buyer",
+            "buyers", "seller", "sellers", "target", "targets", "lender", "lenders", "borrower",
+            "company", "committee", "debtor", "debtors", "foreign", "business", "relations", "hr",
+            "audit", "auditor", "auditors", "plaintiff", "plaintiffs", "defendant", "defendants",
+            "counterparty", "bank", "bidder", "bidders", "agency", "customer", "insurer",
+            "opponent", "opponents", "s", "sales", "management", "executive", "finance",
+            "accounting", "engagement", "investment", "banking", "private", "equity", "their")
+_QUALIFIER = rf"(?:(?!(?:{prefix_tree(sorted(set(_OUTSIDE)))})\b)[a-z]+ )?"
+#: After a colleague word: the person belongs elsewhere ("partner at the client's auditor",
+#: "associate general counsel", "partner's").
+_ELSEWHERE = r"(?![\W_]+(?:at|of|from|for|s|general counsel|gc)\b)"
+_TALK = ("conference", "conferences", "conf", "confer", "conferred", "conferring", "meet",
+         "meeting", "meetings", "met", "discuss", "discussed", "discussing", "discussion",
+         "discussions", "call", "calls", "t c", "tc", "telephone", "strategy session", "debrief",
+         "catch up", "caught up", "email", "emails", "e mail", "e mails", "emailed",
+         "correspondence", "touch base", "touched base", "sync", "huddle", "speak", "spoke",
+         "talk", "talked", "check in", "follow up")
+_IN_FIRM = ("internal", "intraoffice", "intra office", "interoffice", "inter office", "team",
+            "firm", "office")
+_GATHERING = ("(?:(?:strategy|weekly|daily|status|planning|case|trial|prep|preparation|kick off|"
+              "kickoff|update|video|zoom|phone|telephone|working|brainstorming|all hands) )?"
+              "(?:meeting|conference|call|discussion|strategy session|debrief|catch up|sync|"
+              "huddle|check in)")
+#: Colleague words that take no qualifier: "CFPB staff", "agency staff" are someone else's.
+_BARE_COLLEAGUES = ("staff", "firm staff", "our staff")
+_PRACTICE_TEAM = (f"(?:the |our |firm s )?(?:{_words(_PRACTICES)}) "
+                  "(?:department|group|practice|team|colleagues?|lawyers?|partners?|associates?)")
+_TEAM_OF = (f"(?:the |our |other |firm |firm s |my |both )?(?:{_QUALIFIER}(?:{_words(_COLLEAGUES)})"
+            f"|(?:{_words(_BARE_COLLEAGUES)}))")
 INTERNAL_PATTERNS = (
-    *(f"{where} {_GATHERING}" for where in _IN_FIRM),
-    *(f"{talk}(?: [a-z]+){{0,3}} with (?:the |our |other |firm |my )?(?:{_words(_COLLEAGUES)})"
-      for talk in _TALK),
+    *(f"{where} {_GATHERING}" for where in _IN_FIRM if where != "team"),
+    f"team(?<!client.team)(?<!clients.team)(?<!client.s.team) {_GATHERING}",
+    *(f"{talk}(?: [a-z]+){{0,3}} (?:with|w|to) (?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
+      for talk in by_initial((*_TALK, "message", "report", "reported", "reporting"))),
+    *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
+      for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
+                              "delegating"))),
+    *(f"{verb} (?:the |our |new |newly assigned )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}){_ELSEWHERE}"
+      for verb in by_initial(("instruct", "instructed", "instructing", "brief", "briefed",
+                              "briefing", "update", "updated", "updating", "debrief",
+                              "debriefed", "debriefing"))),
+    *(f"{verb} (?:the |our |a )?(?:new )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}) up to speed"
+      for verb in by_initial(("bring", "brought", "bringing", "get", "getting"))),
+    *(f"{verb} (?:on )?(?:the |my )?{_QUALIFIER}(?:partner|supervisor|supervising partner|"
+      f"supervising solicitor|associate|trainee){_ELSEWHERE}"
+      for verb in ("attend(?:ing|ed)?",)),
 )
 INTERNAL = phrase_regex(INTERNAL_PATTERNS)
+#: For a paralegal, clerk or trainee, "the attorney" they confer with is the firm's own.
+STAFF_CLASSES = ("PARLGL", "LGLAST", "OTHER")
+INTERNAL_FOR_STAFF = phrase_regex([
+    f"{talk}(?: [a-z]+){{0,3}} (?:with|w) (?:the |my |our )?(?:attorney|attorneys|lawyer|lawyers|"
+    f"solicitor|solicitors){_ELSEWHERE}" for talk in by_initial(_TALK)])
+_STAFF_WORDS = ("attorney", "lawyer", "solicitor")
 #: UTBMS activity code for communication inside the firm.
 INTERNAL_ACTIVITY = "A105"
 
 # ------------------------------------------------------------------------------ block billing
-#: Verbs that start a distinct task in a narrative.
+#: Verbs that start a distinct task at the start of a clause.
 TASK_VERBS = (
     "draft", "drafted", "drafting", "review", "reviewed", "reviewing", "revise", "revised",
     "revising", "research", "researched", "researching", "prepare", "prepared", "preparing",
@@ -187,21 +523,205 @@ TASK_VERBS = (
     "confer", "conferred", "conference", "call", "called", "telephone", "email", "emailed",
     "correspond", "corresponded", "correspondence", "meet", "met", "meeting", "edit", "edited",
     "finalize", "finalized", "finalise", "finalised", "respond", "responded", "discuss",
-    "discussed", "negotiate", "negotiated", "outline", "outlined", "summarize", "summarized",
+    "discussed", "negotiate", "negotiated", "summarize", "summarized",
     "argue", "argued", "appear", "appeared", "travel", "traveled", "travelled",
     "investigate", "investigated", "interview", "interviewed", "compile", "compiled",
     "supervise", "supervised", "update", "updated", "file", "filed", "serve", "served",
     "depose", "deposed", "defend", "defended", "take", "took", "obtain", "obtained",
     "advise", "advised", "verify", "verified", "check", "checked", "coordinate", "coordinated",
+    # added for the phrasing of real narratives (English usage, clerical steps, messages)
+    "considering", "consider", "considered", "perusing", "peruse", "advising", "discussing",
+    "negotiating", "finalizing", "finalising", "collect", "collected", "collecting", "circulate",
+    "circulated", "circulating", "organize", "organized", "organise", "organised", "calendar",
+    "docket", "record", "recorded", "submit", "submitted", "submitting", "e file", "efile",
+    "scan", "print", "upload", "download", "assemble", "mark up", "marked up", "cite check",
+    "search", "searched", "instruct", "instructed", "summarise", "summarised", "prep", "send",
+    "sent", "schedule", "arrange", "liaise", "liaising", "meet and confer", "lodge", "complete",
+    "completed", "completing", "travelling", "traveling",
+    "t c", "tc", "conf", "telephone conference", "telephone call", "phone call", "conference call",
+    "emails? (?:with|w|to|from|re)", "e mails? (?:with|w|to|from|re)",
+    "calls? (?:with|w|to|re)", "letters? (?:to|from)", "note to", "memo to",
+    "meetings? (?:with|w|re)", "(?:dinner|lunch|breakfast|weekly) meeting", "follow up (?:with|w)",
+    "discussions? (?:with|w|re)", "zoom (?:with|w)",
 )
-#: A task starts after a separator (the text gets a ';' in front, so the start counts; ', and',
-#: ', then' count too), with a verb followed by its own object. Verbs joined by 'and' are not
-#: counted as new tasks: "draft motion and revise per comments" and "review and revise motion"
-#: are one piece of work; "reviewed transcript, drafted summary" are two.
+#: Verbs that, followed by ',' or '/', begin a list of steps of one task ("Draft, revise and
+#: finalize interrogatories"): the next verb does not start a new task.
+_SERIES_VERBS = ("review", "reviewed", "revise", "revised", "draft", "drafted", "prepare",
+                 "prepared", "finalize", "finalized", "finalise", "edit", "edited", "analyze",
+                 "analyse", "consider", "research", "negotiate", "comment", "update", "mark up",
+                 "proofread", "check", "verify")
+#: Abbreviations whose '.' ends no clause ("trucking co. and summarize", "incl. meet").
+_ABBREVIATIONS = ("co", "inc", "corp", "ltd", "llc", "no", "nos", "vol", "dr", "mr", "ms", "mrs",
+                  "incl", "approx", "vs", "v", "st", "jr", "e.g", "i.e", "cf", "etc", "dept",
+                  "ex", "exh", "p", "pp", "para", "sec", "art", "cl", "fig")
+_FILING = ("file", "e file", "efile", "serve", "submit", "submitting", "lodge", "lodging",
+           "filing", "serving")
+_TALK_VERB = ("meet", "met", "call", "called", "calls", "confer", "conference", "discuss",
+              "discussed", "discussing", "email", "emails", "emailed", "e mail", "t c", "tc",
+              "telephone", "speak", "spoke", "talk", "talked", "conferring", "meeting")
+_MESSAGES = ("calls", "call", "emails", "email", "meetings", "meeting", "letters", "letter",
+             "t cs", "t c", "e mails", "conferences", "conference", "correspondence")
+#: Where a new task starts: a task verb at the start of any clause but the first (a verb after
+#: 'Draft,' or 'review/' is a step of the same task), or a second kind of activity joined by
+#: 'and': filing after drafting ("Prepare and file"), a call or meeting ("and meet with
+#: paralegal"), attendance after preparation or travel ("Prepare for and attend"), or a second
+#: kind of message ("emails and calls"). "Draft and revise", "Review and respond" and "Research
+#: and draft memo" are one task.
 TASK_START = re.compile(
-    r"[;:,.]\s*(?:(?:and|then|also)\s+)?"
-    rf"(?:{prefix_tree(TASK_VERBS)})\b(?!\s*(?:and|or|&|,|/)(?:\s|$))\s*\w")
-#: The characters a second task or clause starts after.
-SEPARATOR = re.compile(r"[;:,.\n]")
-#: Clauses of a narrative split at semicolons and line breaks.
-CLAUSE_SPLIT = re.compile(r"[;\n]+")
+    " (?:(?<=[;\n.,/\u2013\u2014-] )(?:"
+    # after ';', a line break or ' - '; after '.' unless it ends an abbreviation or an initial;
+    # after ',' or '/' unless the word before is a bare verb ('Draft, revise and finalize')
+    r"(?<=[;\n] )|(?<=[^\x02] [-\u2013\u2014] )|(?<=\. )"
+    + "".join(f"(?<!{re.escape(a)}\\. )" for a in _ABBREVIATIONS) + r"(?<![\W_][a-z]\. )"
+    + "|(?<=[,/] )" + "".join(f"(?<!{v.replace(' ', '.')}, )(?<!{v.replace(' ', '.')} / )"
+                              for v in _SERIES_VERBS)
+    + r")(?:(?:and|then|also)[\W_]+)?(?:" + _tree(TASK_VERBS) + r")\b"
+    + "|(?:and|&) (?<!meet.and.)(?<!meet.&.)(?:then )?(?:" + "|".join([
+        "(?:" + _tree(_FILING) + r")\b",
+        "(?:" + _tree(_TALK_VERB) + rf")(?:{_GAP}[a-z]+){{0,2}}{_GAP}(?:with|w|to)\b",
+        _gapped(r"(?:attend(?:ed|ing)?(?! (?:records|sheets?|logs?)\b)|attendance (?:at|on|of)|"
+                r"appear(?:ed|ing)? (?:at|in|before|for)|travel(?:led|ed|ling|ing)? (?:to|from|back))\b"),
+        "(?:" + "|".join(f"(?<={m.replace(' ', '.')}.and.)|(?<={m.replace(' ', '.')}.&.)"
+                         for m in _MESSAGES) + ")"
+        + "(?:" + _tree(["calls?", "emails?", "e mails?", "t cs?", "letters?", "meetings?",
+                         "correspondence", "conferences?"]) + r")\b"]) + "))")
+
+
+def task_counts(lowered: pd.Series) -> np.ndarray:
+    """How many distinct tasks each lower-cased narrative lists: the first clause, whatever it
+    starts with, and each new task after it (:data:`TASK_START`)."""
+    text = clausal(lowered)
+    counts = np.ones(len(text), dtype=np.int64)  # a blank narrative lists no second task either
+    more = text.str.contains(TASK_START).to_numpy(dtype=bool)
+    counts[more] += text[more].str.count(TASK_START).to_numpy(dtype=np.int64)
+    return counts
+
+
+# ------------------------------------------------------------------------------ the rules
+# The four narrative rules are registered in :mod:`billxl.rules.time_rules` (which fixes their
+# order among the rules); their work is done here.
+def block_billing_findings(b: Batch) -> pd.DataFrame | None:
+    """BLOCK_BILLING: entries whose narrative lists two or more distinct tasks."""
+    counts_u = task_counts(b.distinct_lower)
+    counts = b.per_row(counts_u)
+    blocked = counts >= 2
+    if not blocked.any():
+        return None
+    count = pd.Series(counts[blocked], index=b.frame.index[blocked])
+    message = ("The narrative lists " + count.astype(str)
+               + " separate tasks in one entry (block billing)")
+    return found(blocked, message, field="narrative",
+                 suggestion="Split the entry into one entry per task, each with its own time")
+
+
+#: A narrative this many characters per word long has enough words (only a short narrative
+#: can have too few words, so only short ones are counted).
+WORD_CHARS = 15
+
+
+def vague_findings(b: Batch) -> pd.DataFrame | None:
+    """VAGUE: the narrative, or a part of it, does not say what was done; or it is too short."""
+    text = b.distinct_text
+    min_words = b.setting("min_narrative_words")
+    spaced = clausal(b.distinct_lower)
+    lengths = text.str.len().to_numpy()
+    phrase_u = spaced.str.contains(VAGUE_PART).to_numpy(dtype=bool, copy=True)
+    brief = lengths <= WHOLE_VAGUE_CHARS
+    phrase_u[brief] |= b.distinct_lower[brief].str.match(VAGUE).to_numpy(dtype=bool)
+    short = lengths <= WORD_CHARS * int(min_words.max(initial=0))
+    norm = normalise(text[short])
+    words_u = np.full(len(text), np.iinfo(np.int64).max, dtype=np.int64)
+    words_u[short] = (norm.str.count(" ") + (norm != "")).to_numpy()
+    # the vague part, when it is not the whole narrative
+    part_u = pd.Series("", index=text.index, dtype=object)
+    if phrase_u.any():
+        part = spaced[phrase_u].str.extract(f"({VAGUE_PART.pattern})", expand=False)
+        part = normalise(part.fillna(""))
+        part = part.where(part != "", normalise(text[phrase_u]))  # the whole narrative
+        whole = normalise(text[phrase_u])
+        part_u[phrase_u] = part.where(part != whole, "")
+    phrase, words = b.per_row(phrase_u), b.per_row(words_u)
+    bad = phrase | (words < min_words)
+    if not bad.any():
+        return None
+    index = b.frame.index[bad]
+    sub_text = b.text[bad].str.strip()
+    quoted = "The narrative '" + sub_text.str.slice(0, 60) + "'"
+    too_short = (quoted + " is too short (" + pd.Series(words[bad], index=index).astype(str)
+                 + " words, fewer than " + pd.Series(min_words[bad], index=index).astype(str)
+                 + ") to say what was done")
+    part = pd.Series(b.per_row(part_u)[bad], index=index)
+    says_nothing = (quoted + " does not say what was done").where(
+        part == "", quoted + " does not say what was done in '" + part + "'")
+    message = says_nothing.where(pd.Series(phrase[bad], index=index), too_short)
+    message = message.where(sub_text != "", "The narrative is blank")
+    return found(bad, message, field="narrative",
+                 suggestion="Say what was done, on what and why (e.g. 'Review defendant's motion "
+                            "to dismiss and outline response')")
+
+
+def admin_findings(b: Batch) -> pd.DataFrame | None:
+    """ADMIN_TASK: clerical work, by the narrative's words in context or by activity code A110
+    (manage data and files) on a narrative that does not start with legal work."""
+    spaced = clausal(b.distinct_lower)
+    hit_u = spaced.str.contains(ADMIN).to_numpy(dtype=bool)
+    by_text = b.per_row(hit_u)
+    coded = (b.frame["activity_code"] == ADMIN_ACTIVITY).fillna(False).to_numpy(dtype=bool)
+    by_code = np.zeros(len(b), dtype=bool)
+    if coded.any():
+        legal_u = spaced.str.contains(SUBSTANTIVE).to_numpy(dtype=bool)
+        by_code = coded & ~b.per_row(legal_u) & ~by_text
+    bad = by_text | by_code
+    if not bad.any():
+        return None
+    what_u = pd.Series("", index=spaced.index, dtype=object)
+    what_u[hit_u] = (spaced[hit_u].str.extract(f"({ADMIN.pattern})", expand=False)
+                     .str.strip(" ;,:./\n"))
+    what = pd.Series(b.per_row(what_u)[bad], index=b.frame.index[bad])
+    message = ("The narrative describes clerical work ('" + what + "'), which clients do not "
+               "pay for").where(what != "", "Activity code A110 (manage data and files) marks "
+                                            "clerical work, which clients do not pay for")
+    return found(bad, message, field="narrative",
+                 suggestion="Mark the entry non-billable, or say what legal work was involved")
+
+
+def internal_findings(b: Batch) -> pd.DataFrame | None:
+    """INTERNAL_CONFERENCE: a conference inside the firm, by the narrative (the other party is
+    a colleague; for a paralegal or clerk, 'the attorney' too) or by activity code A105; not on
+    an entry already marked non-billable."""
+    spaced = clausal(b.distinct_lower)
+    by_text = b.per_row(spaced.str.contains(INTERNAL).to_numpy(dtype=bool))
+    staff = _classification(b).isin(STAFF_CLASSES).to_numpy(dtype=bool) & ~by_text
+    if staff.any():  # the staff's narratives that name an attorney, lawyer or solicitor
+        ids = np.unique(b.per_row(np.arange(len(spaced)))[staff])
+        texts = spaced.iloc[ids]
+        named = np.fromiter((any(w in t for w in _STAFF_WORDS) for t in texts), bool, len(texts))
+        hit_u = np.zeros(len(spaced), dtype=bool)
+        hit_u[ids[named]] = texts[named].str.contains(INTERNAL_FOR_STAFF).to_numpy(dtype=bool)
+        by_text |= staff & b.per_row(hit_u)
+    by_code = (b.frame["activity_code"] == INTERNAL_ACTIVITY).fillna(False).to_numpy()
+    bad = by_text | by_code
+    if "billable" in b.frame:  # already marked non-billable: nothing is charged for it
+        bad &= b.frame["billable"].fillna(True).to_numpy(dtype=bool)
+    if not bad.any():
+        return None
+    message = pd.Series(np.where(by_text[bad], "The narrative describes a conference inside the firm",
+                                 "Activity code A105 (communicate in firm) marks a conference "
+                                 "inside the firm"), index=b.frame.index[bad])
+    return found(bad, message, field="narrative",
+                 suggestion="Check the client's guidelines allow internal conferences; if not, "
+                            "mark it non-billable or bill only one attendee")
+
+
+def _classification(b: Batch) -> pd.Series:
+    """Each row's timekeeper classification: the ledger's, else the file's ``timekeeper_class``
+    (blank where neither says)."""
+    from_file = b.frame.get("timekeeper_class")
+    ctx = b.context
+    if ctx is not None and ctx.timekeepers is not None and "classification" in ctx.timekeepers:
+        known = lookup(b.frame["timekeeper_id"], ctx.timekeepers, "timekeeper_id",
+                       "classification")
+        return known if from_file is None else known.fillna(from_file.astype(object))
+    if from_file is None:
+        return pd.Series(pd.NA, index=b.frame.index, dtype=object)
+    return from_file.astype(object)

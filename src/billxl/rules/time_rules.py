@@ -26,7 +26,6 @@ from billxl.rules.engine import (
 )
 
 _DAY = np.timedelta64(1, "D")
-WORD_CHARS = 15  # a narrative this many characters per word long has enough words
 IMPOSSIBLE_DAY_MILLI = 24 * money.QTY_SCALE
 
 
@@ -115,102 +114,27 @@ def amount_mismatch(b: Batch):
       description="Several distinct tasks in one entry (block billing): the client cannot see "
                   "the time of each.")
 def block_billing(b: Batch):
-    lowered = b.distinct_lower
-    # a narrative without any separator is one task at most: count only the others
-    separated = lowered.str.contains(narratives.SEPARATOR).to_numpy(dtype=bool)
-    tasks = np.zeros(len(lowered), dtype=np.int64)
-    tasks[separated] = (";" + lowered[separated]).str.count(narratives.TASK_START).to_numpy()
-    clauses = np.ones(len(lowered), dtype=np.int64)
-    clauses[separated] = _clauses(lowered[separated])
-    blocked_u = (tasks >= 2) | (clauses >= 2)
-    blocked = b.per_row(blocked_u)
-    if not blocked.any():
-        return None
-    count = pd.Series(b.per_row(np.maximum(tasks, clauses))[blocked], index=b.frame.index[blocked])
-    message = ("The narrative lists " + count.astype(str)
-               + " separate tasks in one entry (block billing)")
-    return found(blocked, message, field="narrative",
-                 suggestion="Split the entry into one entry per task, each with its own time")
-
-
-def _clauses(lowered: pd.Series) -> np.ndarray:
-    """Clauses of two words or more between semicolons (or line breaks) in each narrative."""
-    clauses = np.ones(len(lowered), dtype=np.int64)
-    broken = lowered.str.contains(narratives.CLAUSE_SPLIT)
-    if broken.any():
-        parts = lowered[broken].str.split(narratives.CLAUSE_SPLIT, regex=True).explode()
-        real = parts.str.count(r"\w+") >= 2
-        clauses[broken.to_numpy()] = real.groupby(level=0).sum().reindex(
-            lowered.index[broken]).to_numpy()
-    return clauses
+    return narratives.block_billing_findings(b)
 
 
 @rule("VAGUE", severity="warning",
       description="A narrative that does not say what was done ('review file', 'attention to "
-                  "matter') or is too short to.")
+                  "matter', 'emails with client') or is too short to.")
 def vague(b: Batch):
-    text = b.distinct_text
-    min_words = b.setting("min_narrative_words")
-    phrase_u = b.distinct_lower.str.match(narratives.VAGUE).to_numpy(dtype=bool)
-    # only a short narrative can have too few words (a word averages well under 15
-    # characters), so only short ones are normalised and counted
-    short = (text.str.len() <= WORD_CHARS * int(min_words.max(initial=0))).to_numpy()
-    norm = narratives.normalise(text[short])
-    words_u = np.full(len(text), np.iinfo(np.int64).max, dtype=np.int64)
-    words_u[short] = (norm.str.count(" ") + (norm != "")).to_numpy()
-    phrase, words = b.per_row(phrase_u), b.per_row(words_u)
-    bad = phrase | (words < min_words)
-    if not bad.any():
-        return None
-    index = b.frame.index[bad]
-    sub_text = b.text[bad].str.strip()
-    quoted = "The narrative '" + sub_text.str.slice(0, 60) + "'"
-    too_short = (quoted + " is too short (" + pd.Series(words[bad], index=index).astype(str)
-                 + " words, fewer than " + pd.Series(min_words[bad], index=index).astype(str)
-                 + ") to say what was done")
-    message = (quoted + " does not say what was done").where(pd.Series(phrase[bad], index=index),
-                                                             too_short)
-    message = message.where(sub_text != "", "The narrative is blank")
-    return found(bad, message, field="narrative",
-                 suggestion="Say what was done, on what and why (e.g. 'Review defendant's motion "
-                            "to dismiss and outline response')")
+    return narratives.vague_findings(b)
 
 
 @rule("ADMIN_TASK", severity="warning",
       description="Clerical work (filing, scheduling, copying, billing questions) that clients "
                   "expect in the firm's overhead.")
 def admin_task(b: Batch):
-    spaced = " " + b.distinct_lower
-    hit = spaced.str.contains(narratives.ADMIN).to_numpy(dtype=bool)
-    bad = b.per_row(hit)
-    if not bad.any():
-        return None
-    what_u = pd.Series("", index=spaced.index, dtype=object)
-    what_u[hit] = spaced[hit].str.extract(f"({narratives.ADMIN.pattern})", expand=False).str.strip()
-    what = pd.Series(b.per_row(what_u)[bad], index=b.frame.index[bad])
-    message = ("The narrative describes clerical work ('" + what + "'), which clients do not "
-               "pay for")
-    return found(bad, message, field="narrative",
-                 suggestion="Mark the entry non-billable, or say what legal work was involved")
+    return narratives.admin_findings(b)
 
 
 @rule("INTERNAL_CONFERENCE", severity="warning",
       description="A conference or meeting inside the firm, which many clients do not pay for.")
 def internal_conference(b: Batch):
-    spaced = " " + b.distinct_lower
-    by_text = b.per_row(spaced.str.contains(narratives.INTERNAL).to_numpy(dtype=bool))
-    by_code = (b.frame["activity_code"] == narratives.INTERNAL_ACTIVITY).fillna(False).to_numpy()
-    bad = by_text | by_code
-    if "billable" in b.frame:  # already marked non-billable: nothing is charged for it
-        bad &= b.frame["billable"].fillna(True).to_numpy(dtype=bool)
-    if not bad.any():
-        return None
-    message = pd.Series(np.where(by_text[bad], "The narrative describes a conference inside the firm",
-                                 "Activity code A105 (communicate in firm) marks a conference "
-                                 "inside the firm"), index=b.frame.index[bad])
-    return found(bad, message, field="narrative",
-                 suggestion="Check the client's guidelines allow internal conferences; if not, "
-                            "mark it non-billable or bill only one attendee")
+    return narratives.internal_findings(b)
 
 
 @rule("NARRATIVE_LENGTH", severity="error", kinds=("time", "expense"),
