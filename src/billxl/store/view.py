@@ -138,6 +138,8 @@ class LedgerView:
         self._receivables: dict[Any, _Receivables] = {}
         self._wip: dict[Any, pd.DataFrame] = {}
         self._wip_index: dict[tuple, dict] = {}
+        self._amounts: dict[tuple, dict[str, dict[str, int]]] = {}
+        self._agings: dict[Any, dict[str, dict[str, dict[str, int]]]] = {}
         self._stamp: int | None = None
         self._writes = db.commits()
         self._checked = _time.monotonic()
@@ -376,14 +378,98 @@ class LedgerView:
         return pd.Series(matters, dtype=object).map(flat).fillna(0).to_numpy(dtype=np.int64)
 
     def rates_of(self, timekeepers: Sequence[str], matters: Sequence[str],
-                 on: Sequence[Any]) -> np.ndarray:
-        """Billing rates for many (timekeeper, matter, day) at once (-1 where none applies)."""
+                 on: Sequence[Any], kind: str = "billing") -> np.ndarray:
+        """Rates (``billing``, ``standard`` or ``approved``, as :meth:`rate`) for many
+        (timekeeper, matter, day) at once (-1 where none applies)."""
+        if kind not in ("billing", "standard", "approved"):
+            raise BillxlError(f"Which rate? {kind!r} is not one of: billing, standard, approved.")
         ref = self.reference
         frame = pd.DataFrame({"timekeeper_id": list(timekeepers), "matter_id": list(matters),
                               "work_date": pd.to_datetime(pd.Series(list(on)))})
         frame["currency"] = frame["matter_id"].map(self._currencies())
         rated = resolve_rates(frame, ref.rates, ref.timekeepers, ref.matters)
-        return rated["billing_rate_minor"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+        return rated[f"{kind}_rate_minor"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+
+    def ids(self, kind: str) -> frozenset[str]:
+        """Every id of one kind in the ledger: ``matter``, ``client``, ``partner`` (billing
+        partners) or ``timekeeper``."""
+        if kind == "timekeeper":
+            return self._part("timekeeper_ids",
+                              lambda: frozenset(self.reference.timekeepers["timekeeper_id"]))
+        if kind not in ("matter", "client", "partner"):
+            raise BillxlError(f"Ids of what? {kind!r} is not one of: matter, client, partner, "
+                              "timekeeper.")
+        return self._ids(f"_{kind}_ids")
+
+    def matter_currencies(self) -> dict[str, str]:
+        """Each matter's currency (its client's): what its rates and WIP are in."""
+        return self._currencies()
+
+    def amounts(self, figure: str, as_of: Any = None, measure: str = "billing"
+                ) -> dict[str, dict[str, int]]:
+        """Every key that ``figure`` answers for, with its amount per currency: the figures of
+        the point look-ups as one mapping, for a whole range of keys at once.
+
+        ``balance``: invoice numbers, then clients; ``credit``: clients; ``trust``: matters and
+        clients; ``wip`` (with ``measure``): matters, clients and billing partners, a key
+        meaning what :meth:`scope_of` says. A key with nothing to show maps to ``{}`` (0); a
+        key that is not there is not a key of the figure. Read-only: do not change it.
+        """
+        day = None if as_of is None else as_date(as_of)
+        if figure == "wip":
+            for scope in WIP_SCOPES:  # checks the measure, and loads (or refreshes) first
+                self._wip_by(scope, measure, day)
+        else:
+            self._fresh()
+        key = (figure, day, measure if figure == "wip" else None)
+        found = self._amounts.get(key)
+        if found is None:
+            found = self._amounts[key] = self._amounts_of(figure, day, measure)
+        return found
+
+    def _amounts_of(self, figure: str, day: Any, measure: str) -> dict[str, dict[str, int]]:
+        def keyed(ids: frozenset[str], index: dict[str, dict[str, int]]) -> dict:
+            return {k: index.get(k, {}) for k in ids}
+
+        if figure == "balance":
+            found = self.receivables(day)
+            b = found.balances
+            numbers = {n: {c: int(v)} for n, c, v in zip(
+                b["number"].tolist(), b["currency"].tolist(), b["balance_minor"].tolist(),
+                strict=True)}
+            return {**keyed(self.ids("client"), found.by_client), **numbers}
+        if figure == "credit":
+            return keyed(self.ids("client"), self.receivables(day).credit_by_client)
+        if figure == "trust":
+            table = self._trust(day)
+            return {**keyed(self.ids("client"), table["client"]),
+                    **keyed(self.ids("matter"), table["matter"])}
+        if figure == "wip":
+            out: dict[str, dict[str, int]] = {}
+            for scope in reversed(WIP_SCOPES):  # a matter number wins over a client id ...
+                out.update(keyed(self.ids(scope), self._wip_by(scope, measure, day)))
+            return out
+        raise BillxlError(f"Which figure? {figure!r} is not one of: balance, credit, trust, wip.")
+
+    def agings(self, as_of: Any = None) -> dict[str, dict[str, dict[str, int]]]:
+        """Every client's aging buckets (by due date) per currency: ``{client: {currency:
+        {bucket: minor}}}`` (:meth:`aging` for all clients at once); ``{}`` where nothing is
+        owed. Read-only: do not change it."""
+        found = self.receivables(as_of)
+        key = found.as_of
+        out = self._agings.get(key)
+        if out is None:
+            out = {c: {} for c in self.ids("client")}
+            items = found.items
+            if len(items):
+                sums = items.groupby(["client_id", "currency", "bucket"])["balance_minor"].sum()
+                for (client, cur, bucket), v in zip(sums.index.tolist(), sums.tolist(),
+                                                    strict=True):
+                    by_bucket = out.setdefault(client, {}).setdefault(
+                        cur, dict.fromkeys(aging.BUCKETS, 0))
+                    by_bucket[bucket] = int(v)
+            self._agings[key] = out
+        return out
 
     # ------------------------------------------------------------------ frames for notebooks
     def invoices(self, as_of: Any = None) -> pd.DataFrame:
