@@ -27,6 +27,8 @@ PUBLIC = [
     "write_prebill_workbooks", "write_statement",
     # the billing workbook's ribbon commands (billxl.excel.commands) and what they call
     "WORKBOOK_COMMANDS", "export_for_portals", "prebill_frame", "run_workbook_command",
+    # the billing workbook and the add-in, built (billxl.excel.workbook_build)
+    "build_workbooks",
 ]
 
 

@@ -36,6 +36,7 @@ _EXPORTS = {
     "list_findings": "billxl.store.findings",
     "set_finding_status": ("billxl.store.findings", "set_status"),
     "write_exceptions_workbook": "billxl.excel.exceptions_workbook",
+    "build_workbooks": "billxl.excel.workbook_build",
     # rates
     "resolve_rates": "billxl.rates", "RateBook": "billxl.rates",
     # billing
