@@ -15,6 +15,7 @@ from billxl import demo, intake, money
 from billxl.billing import prebill
 from billxl.errors import InputError
 from billxl.excel import prebill_workbook as wb
+from billxl.monthend import EXAMPLE_GUIDELINES
 from billxl.rates import resolve_rates
 from billxl.reconcile import reconcile_month
 from billxl.reference import Reference
@@ -114,7 +115,7 @@ def ledger(ledger_url, firm):
     demo.load_into(ledger, demo_firm)
     intake.import_file(ledger, paths["time"], "time", actor="test")
     intake.import_file(ledger, paths["expenses"], "expenses", actor="test")
-    reconcile_month(ledger, MONTH, actor="test")
+    reconcile_month(ledger, MONTH, guidelines_dir=EXAMPLE_GUIDELINES, actor="test")
     yield ledger
     ledger.dispose()
 
