@@ -57,18 +57,79 @@ START = "\x02 "
 def clausal(lowered: pd.Series) -> pd.Series:
     """Lower-cased narratives in the form the patterns read: :data:`START` in front and a
     space on each side of every '/', so that every word, the first included, has a space
-    before it ('dispute/conference w/ partner' reads as 'dispute / conference w /  partner').
+    before it ('dispute/conference w/ partner' reads as 'dispute / conference w /  partner')."""
+    return START + lowered.str.replace("/", " / ", regex=False)
 
-    The four rules share the result: it is kept for the last ``lowered`` it was made from."""
-    cached = _CLAUSAL.get("of")
+
+class Corpus:
+    """Narratives in :func:`clausal` form, joined into one text, searched in one go.
+
+    A regex run over 300,000 short strings one at a time pays Python's cost per string; over
+    their concatenation it is one scan. Each narrative starts with the :data:`START` mark, which
+    no pattern matches across, so a match belongs to the narrative it starts in.
+    """
+
+    def __init__(self, lowered: pd.Series):
+        self.texts = clausal(lowered)
+        parts = self.texts.tolist()
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self.text = "".join(parts)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def _matches(self, pattern: re.Pattern) -> tuple[np.ndarray, list[re.Match]]:
+        found_ = list(pattern.finditer(self.text))
+        at = np.fromiter((m.start() for m in found_), dtype=np.int64, count=len(found_))
+        return np.searchsorted(self.starts, at, side="right") - 1, found_
+
+    def named_hits(self, pattern: re.Pattern) -> dict[str, np.ndarray]:
+        """For each kind of match (the name of the last group it closed, digits dropped), the
+        narratives with one."""
+        rows, found_ = self._matches(pattern)
+        kinds = np.asarray([(m.lastgroup or "").rstrip("0123456789") for m in found_], dtype=object)
+        out = {}
+        for kind in set(kinds.tolist()):
+            hit = np.zeros(len(self), dtype=bool)
+            hit[rows[kinds == kind]] = True
+            out[kind] = hit
+        return out
+
+    def hits(self, pattern: re.Pattern) -> np.ndarray:
+        """Which narratives ``pattern`` finds something in."""
+        rows, _ = self._matches(pattern)
+        hit = np.zeros(len(self), dtype=bool)
+        hit[rows] = True
+        return hit
+
+    def counts(self, pattern: re.Pattern) -> np.ndarray:
+        """How many (non-overlapping) matches of ``pattern`` each narrative has."""
+        rows, _ = self._matches(pattern)
+        return np.bincount(rows, minlength=len(self)).astype(np.int64)
+
+    def first(self, pattern: re.Pattern) -> tuple[np.ndarray, pd.Series]:
+        """The narratives ``pattern`` finds something in (positions, ascending) and the text of
+        the first match in each (indexed by those positions)."""
+        rows, found_ = self._matches(pattern)
+        keep = np.r_[True, rows[1:] != rows[:-1]] if len(rows) else np.zeros(0, dtype=bool)
+        first_rows = rows[keep]
+        return first_rows, pd.Series([m.group(0) for m, k in zip(found_, keep, strict=True) if k],
+                                     index=first_rows, dtype=object)
+
+
+def corpus(lowered: pd.Series) -> Corpus:
+    """The :class:`Corpus` of ``lowered`` (a batch's distinct narratives, lower-cased); the
+    four narrative rules share it: it is kept for the last ``lowered`` it was made from."""
+    cached = _CORPUS.get("of")
     if cached is not None and cached() is lowered:
-        return _CLAUSAL["text"]
-    text = START + lowered.str.replace("/", " / ", regex=False)
-    _CLAUSAL.update({"of": weakref.ref(lowered), "text": text})
-    return text
+        return _CORPUS["corpus"]
+    made = Corpus(lowered)
+    _CORPUS.update({"of": weakref.ref(lowered), "corpus": made})
+    return made
 
 
-_CLAUSAL: dict = {}
+_CORPUS: dict = {}
 
 
 def _words(phrases) -> str:
@@ -77,8 +138,9 @@ def _words(phrases) -> str:
 
 
 _META = frozenset("()[]?*+|{}\\.^$")
-#: Blanks and punctuation between two words of a phrase.
-_GAP = r"[\W_]+"
+#: Blanks and punctuation between two words of a phrase (never a :data:`START` mark: the
+#: patterns run over all narratives joined, and no match may run from one into the next).
+_GAP = r"[^\w\x02]+"
 
 
 def _literal_head(pattern: str) -> str:
@@ -156,12 +218,19 @@ def phrase_regex(patterns) -> re.Pattern:
 # anchor, would make the engine try every branch at every character (several times slower).
 #: After the space that starts a clause: the narrative's start or a separator before it (and an
 #: optional 'and', 'then' or 'also').
-CLAUSE_START = r"(?<=[\x02;,:./\n] )(?:(?:and|then|also)[\W_]+)?"
+def _after(chars: str) -> str:
+    """A look-behind for one of ``chars`` then one space or two (the space just passed
+    included): 'compel / meet' reads as 'compel  /  meet' once '/' is spaced out."""
+    return f"(?:(?<=[{chars}] )|(?<=[{chars}]  ))"
+
+
+_SEPARATORS = "\\x02;,:./\\n"
+CLAUSE_START = _after(_SEPARATORS) + r"(?:(?:and|then|also)[^\w\x02]+)?"
 #: After the space before an 'and' that joins a second activity.
-AND = r"and[\W_]+"
+AND = r"and[^\w\x02]+"
 #: Where a clause ends: a separator or the end of the text. A '.' ends one only at the end or
 #: before a verb: after an abbreviation ('Dr. Reyes', 'T/c w/ cl. re', 'R. Lee') it ends nothing.
-CLAUSE_END = (r"[^\w;:,.\n(]*(?:$|[;:,\n]|\.(?=[\W_]*(?:$|(?:"
+CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;:,\n]|\.(?=[^\w\x02]*(?:\x02|\Z|(?:"
               + "review|draft|call|email|prepare|research|revise|attend|meet|confer|discuss"
               + r")\b)))")
 #: Words that introduce a clause's subject or purpose: after them a clause says what it is about.
@@ -172,7 +241,8 @@ _SUBJECT_MARKERS = ("re", "regarding", "about", "concerning", "on", "for", "to",
 
 def _party(most: int) -> str:
     """Up to ``most`` words naming who was on the other end, stopping at a subject marker."""
-    return (rf"(?:(?:\([^)]*\)|(?!(?:{'|'.join(_SUBJECT_MARKERS)})\b)[a-z0-9]+(?![a-z0-9]))[^\w;:,\n(]*)"
+    return (rf"(?:(?:\([^)\x02]*\)|(?!(?:{'|'.join(_SUBJECT_MARKERS)})\b)[a-z0-9]+(?![a-z0-9]))"
+            rf"[^\w;:,\n(\x02]*)"
             rf"{{1,{most}}}?")
 
 
@@ -260,7 +330,7 @@ _SUBJECTLESS_MESSAGE = (
 #: "Work on discovery", "attention to lease", "engaged on completion matters": no activity.
 _WORK_ON = (_gapped("(?:(?:continue|continued|further|additional) )?"
                     "(?:work|worked|working|attention|attend|attended|engaged|engage) (?:on|to|in) ")
-            + r"(?:[a-z0-9]+[^\w;:,.\n]+){0,2}[a-z0-9]+"
+            + r"(?:[a-z0-9]+[^\w;:,.\n\x02]+){0,2}[a-z0-9]+"
             + rf"(?:{_GAP}(?:re|regarding){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
 #: Objects that do not say which: "review documents", "review tax issues", "considering
 #: documents", "review status of matter".
@@ -288,18 +358,45 @@ _GENERIC_READ = (
 #: Before trying the patterns at a clause start: the clause is short (its end is near). A
 #: clause that says nothing is a few words; most clauses are longer, and this test, a fast scan
 #: of characters, spares them the patterns.
-_SHORT_CLAUSE = r"(?=[^;,:.\n\x02]{0,64}+(?:[;,:.\n]|$))"
-#: A narrative longer than this is not one of :data:`VAGUE_PHRASES` alone (so only shorter ones
-#: are matched against :data:`VAGUE`).
-WHOLE_VAGUE_CHARS = 64
+_SHORT_CLAUSE = r"(?=[^;,:.\n\x02]{0,64}+(?:[;,:.\n\x02]|\Z))"
+#: :data:`VAGUE` over a :class:`Corpus`: a narrative that is only a vague phrase.
+VAGUE_WHOLE = re.compile("\x02" + _WHOLE_VAGUE[1:-1] + "(?=\x02|\\Z)")
 VAGUE_PART = re.compile(
-    " (?:(?<=[\x02;,:./\n] )" + _SHORT_CLAUSE
-    + CLAUSE_START[len("(?<=[\\x02;,:./\\n] )"):] + "(?:" + "|".join(
+    " (?:" + _after(_SEPARATORS) + _SHORT_CLAUSE
+    + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
         [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _WORK_ON, _GENERIC_READ]) + ")"
     + "|" + AND + "(?<!meet.and.)" + _SHORT_CLAUSE + "(?:" + "|".join(
         [_COMM + rf"{_GAP}(?:with|w|to){_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
 # ------------------------------------------------------------------------------ admin
+def _governed(objects, verbs, between=("",)) -> list[str]:
+    """Patterns for ``objects`` (literal words) governed by one of ``verbs``, with one of
+    ``between`` (literal, '' or ending in a space) in between: "prepare trial bundles".
+
+    Each pattern starts with the object, a rarer word than the verb, and looks back for the
+    verb only where the object stands (a look-behind per verb and filler), so that the common
+    verbs ("prepare", "review") cost nothing where they govern something else. The look-behinds
+    read single spaces between the words."""
+    def literal(text: str) -> str:  # a space in a look-behind must stay one space
+        return re.escape(text).replace("\\ ", "\\x20")
+
+    return [re.escape(o).replace("\\ ", " ") + "(?:" + "|".join(
+        f"(?<={literal(f'{v} {b}{o}')})" for v in verbs for b in between) + ")\\b"
+        for o in objects]
+
+
+_BUNDLE_VERBS = ("prepare", "prepared", "preparing", "assemble", "assembled", "assembling",
+                 "compile", "compiled", "compiling", "paginate", "paginated", "paginating",
+                 "update", "updated", "updating", "finalize", "finalized", "finalise",
+                 "finalised", "copy", "copied", "copying", "organize", "organized", "organise",
+                 "organised", "tab", "index", "indexed")
+_BUNDLES = ("trial ", "hearing ", "court ", "agreed ", "core ", "supplemental ", "the trial ",
+            "the hearing ", "the court ", "authorities ")
+_BINDERS = ("trial ", "hearing ", "exhibit ", "closing ", "witness ", "deposition ", "court ",
+            "the trial ", "the hearing ", "the closing ", "exhibit and ")
+_TIME_ENTRY_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "revising", "edit",
+                     "edited", "editing", "correct", "corrected", "correcting", "enter", "entered",
+                     "entering", "finalize", "finalized", "finalise", "finalised")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
 #: Clerical work that clients expect in the overhead, not on the bill, wherever it stands in a
@@ -330,7 +427,7 @@ ADMIN_PATTERNS = (
     "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?(?:call|calls|meeting|meetings|"
     "conference call|deposition|depositions|depo|hearing|interview|session|time|zoom|mediation)\\b",
     "calendar(?:ed|ing)", "calendar invites?", "meeting invites?", "diari[sz](?:e|ed|es|ing)",
-    "docketing", "update (?:the )?(?:[a-z]+ ){0,2}(?:calendar|docket)",
+    "docketing",
     "send (?:out )?(?:the )?(?:[a-z]+ )?(?:invites?|dial ins?|fax)",
     "arrang(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:call|meeting|conference room|room|dial in|"
     "zoom|video conference|conference call|catering|refreshments|travel|court reporter|"
@@ -350,17 +447,17 @@ ADMIN_PATTERNS = (
     "regist(?:er|ered|ering) (?:the )?(?:[a-z]+ ){0,3}(?:at|with) (?:the )?(?:companies house|"
     "land registry|hm land registry|registry)",
     "court clerk", "clerk s office", "listing office", "recorder s office", "re listing\\b",
-    *(f"{verb} (?:[a-z]+ ){{0,6}}for recording"
-      for verb in ("send", "sent", "sending", "deliver", "delivered", "forward", "forwarded")),
+    *(f"{verb} (?:[a-z]+ ){{0,6}}?for recording"
+      for verb in by_initial(("send", "sent", "sending", "deliver", "delivered", "forward",
+                              "forwarded"))),
     # files, binders, data rooms
     "organi[sz](?:e|ed|ing) (?:the )?(?:\\w+ )?"
     "(?:file|files|documents|binders?|folders?|records|exhibits)",
     *(f"{what} binders?" for what in ("trial", "hearing", "exhibit", "closing", "witness",
                                       "deposition", "court")),
-    *(f"{verb}(?:e|ed|ing) (?:the )?(?:[a-z]+ )?bundles?"
-      for verb in ("prepar", "assembl", "compil", "paginat", "updat", "finali[sz]")),
-    "paginat(?:e|ed|ing)", "cop(?:y|ied|ying) (?:the )?(?:[a-z]+ )?bundles?",
-    "prepar(?:e|ed|ing) (?:a |the )?(?:(?!insurance)[a-z]+ )?binders?",
+    *_governed(("bundle", "bundles"), _BUNDLE_VERBS, ("", "the ", "a ", *_BUNDLES)),
+    *_governed(("binder", "binders"), _BUNDLE_VERBS, ("", "the ", "a ", *_BINDERS)),
+    "paginat(?:e|ed|ing)",
     "assembl(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:binders?|sets?|bundles?|exhibits|documents|"
     "copies|packages?)",
     "compil(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:signature pages|exhibits|binders?|sets?)",
@@ -373,22 +470,24 @@ ADMIN_PATTERNS = (
     "platform|platform|relativity|database|dms|system|portal|site)",
     "proofread(?:ing|ed)?", "index(?:ing)? (?:documents|files|exhibits|the file|(?:the )?data room)",
     "bates (?:stamp|label|number)[a-z]*",
-    "update (?:the )?(?:[a-z]+ ){0,2}(?:spreadsheet|chart|service list|contact list|contacts list|"
-    "database|index|minute book|file|files|binders?|folders?)",
-    *(f"{verb}(?:e|ed|ing)? (?:the )?(?:[a-z]+ ){{0,2}}(?:working group|distribution|service|contact|"
-      "contacts|mailing) lists?" for verb in ("updat", "prepar", "revis", "maintain", "circulat")),
+    "updat(?:e|ed|ing) (?:the )?(?:(?:[a-z]+ ){0,2}(?:calendar|docket|spreadsheet|chart|database|"
+    "index|minute book|file|files|binders?|folders?)|billing records)",
+    *(f"{what} lists?" for what in ("working group", "distribution", "service", "contact",
+                                    "contacts", "mailing")),
     # the firm's own bill and matter opening
     "pre bill(?:s|ing)?", "prebill(?:s|ing)?", "proforma", "pro forma (?:bill|invoice)s?",
     "billing (?:question|questions|inquiry|inquiries|query|queries)",
-    "update (?:the )?billing records", "month s (?:invoice|bill)", "our (?:invoice|bill)s?",
+    "month s (?:invoice|bill)", "our (?:invoice|bill)s?",
     "firm s (?:invoice|bill)s?", *(f"{month} (?:invoice|bill)\\b" for month in _MONTHS),
     f"bill for (?:{'|'.join(_MONTHS)}|the month)",
     "monthly (?:invoice|bill|fee statement) to (?:the )?(?:client|committee)",
     "approv(?:e|ed|ing) (?:the )?(?:[a-z]+ )?(?:bill|invoice|prebill)s?\\b",
     "process(?:ed|ing)? (?:[a-z]+ )?invoices?",
-    "prepar(?:e|ed|ing) (?:the |our |a |monthly |final |interim )?(?:invoice|bill|fee note)s?\\b",
-    *(f"{verb}(?:e|ed|ing)? (?:my |our |the )?(?:[a-z]+ )?time (?:entries|narratives)"
-      for verb in ("review", "revis", "edit", "correct", "enter", "finali[sz]")),
+    *_governed(("invoice", "invoices", "bill", "bills", "fee note", "fee notes"),
+               ("prepare", "prepared", "preparing", "draft", "drafted", "drafting"),
+               ("", "the ", "our ", "a ", "monthly ", "final ", "interim ", "the monthly ")),
+    *_governed(("time entries", "time narratives"), _TIME_ENTRY_VERBS,
+               ("", "the ", "my ", "our ", "billing ", "draft ")),
     "billing narratives",
     "open(?:ed|ing)? (?:a )?(?:new )?(?:file|matter)\\b(?! (?:of|for) )", "new matter (?:intake|form)",
     "engagement letter", "client care letter", "terms of business", "retainer letter",
@@ -423,7 +522,7 @@ ADMIN_VERBS = (
     "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|"
     "good standing)\\b",
 )
-ADMIN = re.compile(" (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[\W_]+)?)(?:"
+ADMIN = re.compile(" (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[^\w\x02]+)?)(?:"
                    + _tree(ADMIN_VERBS) + ")|" + _tree(ADMIN_PATTERNS) + r")\b")
 #: UTBMS activity code for managing data and files: clerical unless the narrative shows legal
 #: work (:data:`SUBSTANTIVE`).
@@ -467,7 +566,7 @@ _OUTSIDE = ("client", "clients", "opposing", "oc", "their", "his", "her", "its",
 _QUALIFIER = rf"(?:(?!(?:{prefix_tree(sorted(set(_OUTSIDE)))})\b)[a-z]+ )?"
 #: After a colleague word: the person belongs elsewhere ("partner at the client's auditor",
 #: "associate general counsel", "partner's").
-_ELSEWHERE = r"(?![\W_]+(?:at|of|from|for|s|general counsel|gc)\b)"
+_ELSEWHERE = r"(?![^\w\x02]+(?:at|of|from|for|s|general counsel|gc)\b)"
 _TALK = ("conference", "conferences", "conf", "confer", "conferred", "conferring", "meet",
          "meeting", "meetings", "met", "discuss", "discussed", "discussing", "discussion",
          "discussions", "call", "calls", "t c", "tc", "telephone", "strategy session", "debrief",
@@ -507,10 +606,27 @@ INTERNAL_PATTERNS = (
 INTERNAL = phrase_regex(INTERNAL_PATTERNS)
 #: For a paralegal, clerk or trainee, "the attorney" they confer with is the firm's own.
 STAFF_CLASSES = ("PARLGL", "LGLAST", "OTHER")
-INTERNAL_FOR_STAFF = phrase_regex([
-    f"{talk}(?: [a-z]+){{0,3}} (?:with|w) (?:the |my |our )?(?:attorney|attorneys|lawyer|lawyers|"
-    f"solicitor|solicitors){_ELSEWHERE}" for talk in by_initial(_TALK)])
-_STAFF_WORDS = ("attorney", "lawyer", "solicitor")
+#: A call or meeting with someone named only by initials ("Discuss w/ RMK"): a firm timekeeper,
+#: as in most firms' narratives -- unless the letters are a known outside party or agency.
+INITIALS_OUTSIDE = (
+    "OC", "OCS", "HR", "GC", "GCS", "CFO", "CEO", "COO", "CTO", "CIO", "CRO", "CCO", "CLO", "FA",
+    "FAS", "UST", "US", "UK", "EU", "SEC", "IRS", "DOJ", "FDA", "FTC", "AG", "DA", "ALJ", "PTO",
+    "EPO", "UCC", "KC", "QC", "IT", "IP", "DIP", "LOI", "SPA", "APA", "NDA", "HSR", "OCC", "FCA",
+    "ICO", "CPS", "DOL", "EPA", "CMA", "PRA", "SFO", "ET", "EAT", "CPR", "ADR", "HOA", "LLC", "LP",
+    "GP", "JV", "CRA", "TSA", "ITC", "CBP", "BIS", "DEA", "ATF", "HUD", "VA", "DOD", "GSA", "NIH",
+    "CMS", "OIG", "HHS", "DHS", "ICE", "FBI", "CIA", "NSA", "UN", "ICC", "AAA", "DC", "NY", "CA",
+    "TX", "CO", "INC", "LTD", "PLC", "SA", "NV", "BV", "PM", "AM", "MR", "MS", "DR", "CMC", "PTAB",
+    "ITA", "TTAB", "FAA", "FCC", "ERC", "CAC", "ACAS", "HMRC", "IPO", "VP", "SVP", "EVP", "GM",
+    "MD", "RM", "QA", "QC", "PR", "IR", "AP", "AR", "PE", "VC", "LC", "BOD", "AGM", "EGM")
+#: Who a paralegal, clerk or trainee talks with, or initials: each match is checked further
+#: (the timekeeper's class; the letters' case in the narrative as written).
+OTHER_PARTY = phrase_regex([
+    f"{talk}(?: [a-z]+){{0,3}} (?:with|w) (?:(?:the |my |our )?(?:attorney|attorneys|lawyer|lawyers|"
+    f"solicitor|solicitors){_ELSEWHERE}(?P<staff{i}>)|[a-z]{{2,3}}\\b(?P<initials{i}>))"
+    for i, talk in enumerate(by_initial(_TALK))])
+INITIALS = re.compile(
+    "(?i:(?:" + _tree(_TALK) + r")(?:[^\w]+[a-z]+){0,3}[^\w]+(?:with|w))[^\w]+"
+    + "(?!(?:" + "|".join(INITIALS_OUTSIDE) + r")\b)[A-Z]{2,3}\b")
 #: UTBMS activity code for communication inside the firm.
 INTERNAL_ACTIVITY = "A105"
 
@@ -568,14 +684,14 @@ _MESSAGES = ("calls", "call", "emails", "email", "meetings", "meeting", "letters
 #: kind of message ("emails and calls"). "Draft and revise", "Review and respond" and "Research
 #: and draft memo" are one task.
 TASK_START = re.compile(
-    " (?:(?<=[;\n.,/\u2013\u2014-] )(?:"
+    " (?:" + _after(";\n.,/\u2013\u2014-") + "(?:"
     # after ';', a line break or ' - '; after '.' unless it ends an abbreviation or an initial;
     # after ',' or '/' unless the word before is a bare verb ('Draft, revise and finalize')
-    r"(?<=[;\n] )|(?<=[^\x02] [-\u2013\u2014] )|(?<=\. )"
+    + _after(";\n") + r"|(?<=[^\x02] [-\u2013\u2014] )|(?<=\. )"
     + "".join(f"(?<!{re.escape(a)}\\. )" for a in _ABBREVIATIONS) + r"(?<![\W_][a-z]\. )"
-    + "|(?<=[,/] )" + "".join(f"(?<!{v.replace(' ', '.')}, )(?<!{v.replace(' ', '.')} / )"
+    + "|" + _after(",/") + "".join(f"(?<!{v.replace(' ', '.')}, )(?<!{v.replace(' ', '.')} / )"
                               for v in _SERIES_VERBS)
-    + r")(?:(?:and|then|also)[\W_]+)?(?:" + _tree(TASK_VERBS) + r")\b"
+    + r")(?:(?:and|then|also)[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b"
     + "|(?:and|&) (?<!meet.and.)(?<!meet.&.)(?:then )?(?:" + "|".join([
         "(?:" + _tree(_FILING) + r")\b",
         "(?:" + _tree(_TALK_VERB) + rf")(?:{_GAP}[a-z]+){{0,2}}{_GAP}(?:with|w|to)\b",
@@ -590,11 +706,7 @@ TASK_START = re.compile(
 def task_counts(lowered: pd.Series) -> np.ndarray:
     """How many distinct tasks each lower-cased narrative lists: the first clause, whatever it
     starts with, and each new task after it (:data:`TASK_START`)."""
-    text = clausal(lowered)
-    counts = np.ones(len(text), dtype=np.int64)  # a blank narrative lists no second task either
-    more = text.str.contains(TASK_START).to_numpy(dtype=bool)
-    counts[more] += text[more].str.count(TASK_START).to_numpy(dtype=np.int64)
-    return counts
+    return 1 + corpus(lowered).counts(TASK_START)  # a blank one lists no second task either
 
 
 # ------------------------------------------------------------------------------ the rules
@@ -623,23 +735,19 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
     """VAGUE: the narrative, or a part of it, does not say what was done; or it is too short."""
     text = b.distinct_text
     min_words = b.setting("min_narrative_words")
-    spaced = clausal(b.distinct_lower)
+    rows, parts = corpus(b.distinct_lower).first(VAGUE_PART)
     lengths = text.str.len().to_numpy()
-    phrase_u = spaced.str.contains(VAGUE_PART).to_numpy(dtype=bool, copy=True)
-    brief = lengths <= WHOLE_VAGUE_CHARS
-    phrase_u[brief] |= b.distinct_lower[brief].str.match(VAGUE).to_numpy(dtype=bool)
+    phrase_u = np.zeros(len(text), dtype=bool)
+    phrase_u[rows] = True
+    # the vague part is named when it is not the whole narrative
+    parts = normalise(parts)
+    part_u = np.full(len(text), "", dtype=object)
+    part_u[rows] = parts.where(parts != normalise(text.iloc[rows]).to_numpy(), "").to_numpy()
+    phrase_u |= corpus(b.distinct_lower).hits(VAGUE_WHOLE)
     short = lengths <= WORD_CHARS * int(min_words.max(initial=0))
     norm = normalise(text[short])
     words_u = np.full(len(text), np.iinfo(np.int64).max, dtype=np.int64)
     words_u[short] = (norm.str.count(" ") + (norm != "")).to_numpy()
-    # the vague part, when it is not the whole narrative
-    part_u = pd.Series("", index=text.index, dtype=object)
-    if phrase_u.any():
-        part = spaced[phrase_u].str.extract(f"({VAGUE_PART.pattern})", expand=False)
-        part = normalise(part.fillna(""))
-        part = part.where(part != "", normalise(text[phrase_u]))  # the whole narrative
-        whole = normalise(text[phrase_u])
-        part_u[phrase_u] = part.where(part != whole, "")
     phrase, words = b.per_row(phrase_u), b.per_row(words_u)
     bad = phrase | (words < min_words)
     if not bad.any():
@@ -663,20 +771,21 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
 def admin_findings(b: Batch) -> pd.DataFrame | None:
     """ADMIN_TASK: clerical work, by the narrative's words in context or by activity code A110
     (manage data and files) on a narrative that does not start with legal work."""
-    spaced = clausal(b.distinct_lower)
-    hit_u = spaced.str.contains(ADMIN).to_numpy(dtype=bool)
-    by_text = b.per_row(hit_u)
+    texts = corpus(b.distinct_lower)
+    rows, what = texts.first(ADMIN)
+    what_u = np.full(len(texts), "", dtype=object)
+    what_u[rows] = what.str.strip(" ;,:./\n").to_numpy()
+    by_text = b.per_row(what_u != "")
     coded = (b.frame["activity_code"] == ADMIN_ACTIVITY).fillna(False).to_numpy(dtype=bool)
-    by_code = np.zeros(len(b), dtype=bool)
-    if coded.any():
-        legal_u = spaced.str.contains(SUBSTANTIVE).to_numpy(dtype=bool)
-        by_code = coded & ~b.per_row(legal_u) & ~by_text
+    by_code = coded & ~by_text
+    if by_code.any():  # on the coded rows only: does the narrative start with legal work?
+        ids = np.unique(b.per_row(np.arange(len(texts)))[by_code])
+        legal_u = np.zeros(len(texts), dtype=bool)
+        legal_u[ids] = texts.texts.iloc[ids].str.contains(SUBSTANTIVE).to_numpy(dtype=bool)
+        by_code &= ~b.per_row(legal_u)
     bad = by_text | by_code
     if not bad.any():
         return None
-    what_u = pd.Series("", index=spaced.index, dtype=object)
-    what_u[hit_u] = (spaced[hit_u].str.extract(f"({ADMIN.pattern})", expand=False)
-                     .str.strip(" ;,:./\n"))
     what = pd.Series(b.per_row(what_u)[bad], index=b.frame.index[bad])
     message = ("The narrative describes clerical work ('" + what + "'), which clients do not "
                "pay for").where(what != "", "Activity code A110 (manage data and files) marks "
@@ -689,16 +798,20 @@ def internal_findings(b: Batch) -> pd.DataFrame | None:
     """INTERNAL_CONFERENCE: a conference inside the firm, by the narrative (the other party is
     a colleague; for a paralegal or clerk, 'the attorney' too) or by activity code A105; not on
     an entry already marked non-billable."""
-    spaced = clausal(b.distinct_lower)
-    by_text = b.per_row(spaced.str.contains(INTERNAL).to_numpy(dtype=bool))
-    staff = _classification(b).isin(STAFF_CLASSES).to_numpy(dtype=bool) & ~by_text
-    if staff.any():  # the staff's narratives that name an attorney, lawyer or solicitor
-        ids = np.unique(b.per_row(np.arange(len(spaced)))[staff])
-        texts = spaced.iloc[ids]
-        named = np.fromiter((any(w in t for w in _STAFF_WORDS) for t in texts), bool, len(texts))
-        hit_u = np.zeros(len(spaced), dtype=bool)
-        hit_u[ids[named]] = texts[named].str.contains(INTERNAL_FOR_STAFF).to_numpy(dtype=bool)
-        by_text |= staff & b.per_row(hit_u)
+    texts = corpus(b.distinct_lower)
+    by_text = b.per_row(texts.hits(INTERNAL))
+    other = texts.named_hits(OTHER_PARTY)
+    # a paralegal's or clerk's conference with "the attorney"
+    staff_u = other.get("staff")
+    if staff_u is not None:
+        by_text |= (b.per_row(staff_u) & ~by_text
+                    & _classification(b).isin(STAFF_CLASSES).to_numpy(dtype=bool))
+    # initials in capitals, as written
+    initials_u = other.get("initials")
+    if initials_u is not None:
+        ids = np.flatnonzero(initials_u)
+        initials_u[ids] = b.distinct_text.iloc[ids].str.contains(INITIALS).to_numpy(dtype=bool)
+        by_text |= b.per_row(initials_u)
     by_code = (b.frame["activity_code"] == INTERNAL_ACTIVITY).fillna(False).to_numpy()
     bad = by_text | by_code
     if "billable" in b.frame:  # already marked non-billable: nothing is charged for it
