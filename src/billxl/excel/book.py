@@ -125,6 +125,17 @@ def _no_table(book: str, name: str) -> InputError:
 
 
 # ------------------------------------------------------------------------------ file adapter
+ROW_HEIGHT = 13  # points a line of the workbook's 10-point text takes
+MAX_ROW_LINES = 8  # a taller row hides the table; the cell keeps all its text
+
+
+def _lines(value: Any, width: float) -> int:
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(int(width * 1.1), 1)  # a column's width counts digits; text runs narrower
+    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
+
+
 _UI_RELATIONSHIP = re.compile(r"<Relationship\b[^>]*?Type=\"[^\"]*/ui/extensibility\"[^>]*/>")
 _RELS = "_rels/.rels"
 
@@ -172,6 +183,7 @@ class FileBook:
         min_col, min_row, max_col, max_row = range_boundaries(tab.ref)
         width = len(spec.columns)
         rows = cell_rows(spec, frame)
+        letters = [get_column_letter(min_col + j) for j in range(width)]
         for j, col in enumerate(spec.columns):
             ws.cell(min_row, min_col + j, col.header)
         last = min_row + max(len(rows), 1)
@@ -179,15 +191,21 @@ class FileBook:
             for c in range(min_col, max(max_col, min_col + width - 1) + 1):
                 cell = ws.cell(r, c)
                 cell.value = None
-                cell._style = copy(self._plain)
+                cell._style = copy(self._column_style(ws, get_column_letter(c)))
+            if r in ws.row_dimensions:
+                ws.row_dimensions[r].height = None
+        wraps = [(j, col.width) for j, col in enumerate(spec.columns) if col.kind == "wrap"]
         for i, row in enumerate(rows, start=min_row + 1):
             for j, (col, value) in enumerate(zip(spec.columns, row, strict=True)):
                 cell = ws.cell(i, min_col + j)
                 cell.value = value
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text
-                self._styled(cell, col, value)
-        ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(min_col + width - 1)}{last}"
+                self._styled(ws, cell, letters[j], col, value)
+            lines = max((_lines(row[j], w) for j, w in wraps), default=1)
+            if lines > 1:  # openpyxl cannot autofit: size the row for its wrapped text
+                ws.row_dimensions[i].height = ROW_HEIGHT * min(lines, MAX_ROW_LINES)
+        ref = f"{letters[0]}{min_row}:{letters[-1]}{last}"
         tab.ref = ref
         if tab.autoFilter is not None:
             tab.autoFilter.ref = ref
@@ -201,19 +219,26 @@ class FileBook:
             for j in range(len(tab.tableColumns), width):
                 tab.tableColumns.append(TableColumn(id=j + 1, name=spec.columns[j].header))
 
-    def _styled(self, cell, col: layout.Column, value: Any) -> None:
-        """Style a cell: number format, quote prefix, severity fill, wrap. The first cell of
-        each combination is styled attribute by attribute; the rest copy its style array
-        (openpyxl's own idiom for copying a style), which is what keeps big tables fast."""
+    def _column_style(self, ws, letter: str):
+        """The style the workbook gives the column (its font, format, input shading), if any."""
+        dim = ws.column_dimensions.get(letter)
+        return dim._style if dim is not None else self._plain
+
+    def _styled(self, ws, cell, letter: str, col: layout.Column, value: Any) -> None:
+        """Style a cell: the column's own style, with the layout's number format, the quote
+        prefix, the severity fill and wrapping on top. The first cell of each combination is
+        styled attribute by attribute; the rest copy its style array (openpyxl's own idiom
+        for copying a style), which is what keeps big tables fast."""
         from openpyxl.styles import Alignment, PatternFill
 
         quote = layout.formula_like(value)
         fill = layout.SEVERITY_FILLS.get(value) if col.kind == "severity" else None
-        key = (col.number_format, quote, fill, col.kind == "wrap")
+        key = (ws.title, letter, col.number_format, quote, fill, col.kind == "wrap")
         proto = self._styles.get(key)
         if proto is not None:
             cell._style = copy(proto)
             return
+        cell._style = copy(self._column_style(ws, letter))
         cell.number_format = col.number_format
         cell.quotePrefix = quote
         if fill:
@@ -320,13 +345,23 @@ class XlwingsBook:
 def scratch_workbook(path: str | Path, sheet: str, headers: list[str],
                      rows: list[list[Any]]) -> Path:
     """A plain one-sheet workbook (headers in row 1): how typed rows reach billxl's readers,
-    which then read them exactly as they would read the same cells in an exported file."""
+    which then read them exactly as they would read the same cells in an exported file.
+    Text is written as text even when it starts with ``=`` (openpyxl would make it a formula)."""
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet(sheet)
     ws.append(headers)
+
+    def cell(value: Any) -> Any:
+        if not (isinstance(value, str) and value.startswith("=")):
+            return value
+        c = WriteOnlyCell(ws, value=value)
+        c.data_type = "s"
+        return c
+
     for row in rows:
-        ws.append(row)
+        ws.append([cell(v) for v in row])
     wb.save(path)
     return Path(path)

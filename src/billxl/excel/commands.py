@@ -489,7 +489,7 @@ def _invoices_table(invoices: pd.DataFrame, documents: dict[str, str]) -> pd.Dat
         "discount": _money(invoices["discount_minor"], cur),
         "tax": _money(invoices["tax_minor"], cur), "total": _money(invoices["total_minor"], cur),
         "balance": _money(invoices["balance_minor"], cur),
-        "document": invoices["number"].map(documents).fillna(""),
+        "document": [documents.get(str(n), "") for n in invoices["number"]],
     })
 
 
