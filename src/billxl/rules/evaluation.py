@@ -13,10 +13,15 @@ pair; a finding outside every planted pair is wrong.
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 
+from billxl.rules.engine import RULES, check_entries
+
 __all__ = ["SCORE_COLUMNS", "score", "split_halves", "labelled_entries", "score_labelled",
-           "MAIN_NARRATIVE_RULES", "DEVELOPMENT", "HELD_OUT"]
+           "narrative_scores", "MAIN_NARRATIVE_RULES", "DEVELOPMENT", "HELD_OUT",
+           "NARRATIVE_PRECISION_GOAL", "NARRATIVE_RECALL_GOAL"]
 
 SCORE_COLUMNS = ["rule", "planted", "flagged", "right", "recall", "precision"]
 _COPY_OF = r"copy of (\S+)"
@@ -75,8 +80,6 @@ def split_halves(labelled: pd.DataFrame) -> pd.Series:
     alternately into the two halves: each label set is split evenly (to within one row), and
     no row's half depends on its text or on what the rules make of it.
     """
-    import hashlib
-
     stratum = labelled["labels"].fillna("").map(lambda s: ";".join(sorted(filter(None, s.split(";")))))
     digest = labelled["id"].map(lambda i: hashlib.sha256(str(i).encode()).hexdigest())
     order = pd.DataFrame({"stratum": stratum, "digest": digest}).sort_values(
@@ -127,3 +130,18 @@ def score_labelled(findings: pd.DataFrame, labelled: pd.DataFrame,
                          fn=table["planted"] - table["right"], labelled=table["planted"],
                          billxl_rule=table["rule"].isin(list(billxl_rules)))
     return table[LABELLED_COLUMNS]
+
+
+def narrative_scores(labelled: pd.DataFrame) -> pd.DataFrame:
+    """Run the time rules over a labelled narrative set and score them per half.
+
+    ``labelled`` has the columns of ``tests/data/narratives_eval/narratives.csv`` (text
+    values). Returns :data:`LABELLED_COLUMNS` plus ``half`` (:data:`HELD_OUT`,
+    :data:`DEVELOPMENT` and ``"all"``), a row per rule that is labelled or flagged in that half.
+    """
+    findings = check_entries(labelled_entries(labelled)).findings
+    half = split_halves(labelled)
+    parts = [score_labelled(findings, labelled[half == name], RULES).assign(half=name)
+             for name in (HELD_OUT, DEVELOPMENT)]
+    parts.append(score_labelled(findings, labelled, RULES).assign(half="all"))
+    return pd.concat(parts, ignore_index=True)[["half", *LABELLED_COLUMNS]]

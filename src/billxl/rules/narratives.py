@@ -317,7 +317,7 @@ _COMM = ("(?:(?:" + _tree(_COMM_ADJECTIVES) + f"){_GAP})*(?:" + _tree(COMMUNICAT
          + f"(?:{_GAP}(?:and|&){_GAP}(?:" + _tree(COMMUNICATIONS) + "))?")
 _PARTY_WORD = "(?:with|w|to|from|between|to and from|to from)"
 _SUBJECTLESS_COMM = (
-    _COMM + rf"(?:{_GAP}{_PARTY_WORD}{_GAP}{_party(5)})?"
+    _COMM + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
     + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
 _ATTENDING = _gapped("attend(?:ing|ance on|ed) (?:on )?(?:the )?"
                      "(?:client|clients|counsel|other side|supervisor|partner)") + CLAUSE_END
@@ -424,19 +424,24 @@ ADMIN_PATTERNS = (
     "retriev(?:e|ed|ing) (?:[a-z]+ ){0,5}(?:from|on|via) (?:the )?(?:pacer|ecf|court|docket|"
     "companies house|registry)",
     # scheduling and calendaring
-    "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?(?:call|calls|meeting|meetings|"
-    "conference call|deposition|depositions|depo|hearing|interview|session|time|zoom|mediation)\\b",
-    "calendar(?:ed|ing)", "calendar invites?", "meeting invites?", "diari[sz](?:e|ed|es|ing)",
-    "docketing",
-    "send (?:out )?(?:the )?(?:[a-z]+ )?(?:invites?|dial ins?|fax)",
-    "arrang(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:call|meeting|conference room|room|dial in|"
-    "zoom|video conference|conference call|catering|refreshments|travel|court reporter|"
-    "videographer|courier|messenger|delivery)",
+    *(SCHEDULING := (
+        "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?(?:call|calls|meeting|meetings|"
+        "conference call|deposition|depositions|depo|hearing|interview|session|time|zoom|"
+        "mediation)\\b",
+        "calendar invites?", "meeting invites?", "send (?:out )?(?:the )?(?:[a-z]+ )?(?:invites?|dial ins?)",
+        "arrang(?:e|ed|ing) (?:a |the )?(?:[a-z]+ )?(?:call|meeting|dial in|zoom|video conference|"
+        "conference call)",
+        "dial in (?:details|information|numbers?)",
+        *(f"{verb}(?:ed|ing)? (?:[a-z]+ ){{0,3}}availability"
+          for verb in ("confirm", "check", "obtain", "poll")),
+        *(f"{verb}(?:e|ed|ing) (?:the )?(?:[a-z]+ )?logistics"
+          for verb in ("coordinat", "arrang", "handl", "organi[sz]")))),
+    "calendar(?:ed|ing)", "diari[sz](?:e|ed|es|ing)", "docketing", "send (?:out )?(?:the )?fax",
+    "arrang(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:conference room|room|"
+    "catering|refreshments|travel|court reporter|videographer|courier|messenger|delivery)",
     "book(?:ed|ing)? (?:a |the )?(?:meeting room|conference room|room|travel|flights?|hotel|"
     "courier|court reporter|videographer|interpreter|train|car)",
-    "reserv(?:e|ed|ing) (?:a |the )?(?:conference |meeting )?room", "dial in (?:details|information|"
-    "numbers?)", *(f"{verb}(?:ed|ing)? (?:[a-z]+ ){{0,3}}availability" for verb in ("confirm", "check", "obtain", "poll")),
-    *(f"{verb}(?:e|ed|ing) (?:the )?(?:[a-z]+ )?logistics" for verb in ("coordinat", "arrang", "handl", "organi[sz]")),
+    "reserv(?:e|ed|ing) (?:a |the )?(?:conference |meeting )?room",
     "travel arrangements", "courier delivery", "hand deliver(?:ed|ing|y)?", "process server",
     "arrang(?:e|ed|ing) (?:for )?service", "catering", "refreshments", "fedex",
     "federal express",
@@ -466,8 +471,8 @@ ADMIN_PATTERNS = (
     "final (?:documents|versions)|executed (?:documents|copies|versions))",
     "set(?:ting)? up (?:the |a )?(?:[a-z]+ )?(?:data room|folders?|call|meeting|zoom|dial in|"
     "conference call|binders?|database|workspace)",
-    "upload(?:ed|ing)? (?:[a-z]+ ){0,3}(?:to|into|onto) (?:the )?(?:[a-z]+ )?(?:data room|review "
-    "platform|platform|relativity|database|dms|system|portal|site)",
+    *(f"{verb}(?:ed|ing)? (?:[a-z]+ ){{0,3}}(?:to|into|onto) (?:the )?(?:[a-z]+ )?(?:data room|review "
+      "platform|platform|relativity|database|dms|system|portal|site)" for verb in ("upload", "load")),
     "proofread(?:ing|ed)?", "index(?:ing)? (?:documents|files|exhibits|the file|(?:the )?data room)",
     "bates (?:stamp|label|number)[a-z]*",
     "updat(?:e|ed|ing) (?:the )?(?:(?:[a-z]+ ){0,2}(?:calendar|docket|spreadsheet|chart|database|"
@@ -524,6 +529,15 @@ ADMIN_VERBS = (
 )
 ADMIN = re.compile(" (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[^\w\x02]+)?)(?:"
                    + _tree(ADMIN_VERBS) + ")|" + _tree(ADMIN_PATTERNS) + r")\b")
+#: UTBMS activity codes of a communication with someone outside the firm (A106 the client, A107
+#: other counsel, A108 other parties): setting up the call is part of it, not clerical work, so
+#: on these codes a narrative is clerical only by something other than :data:`SCHEDULING`.
+COMMUNICATION_ACTIVITIES = ("A106", "A107", "A108")
+_SCHEDULING_VERBS = ("schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)",)
+ADMIN_UNLESS_COMMUNICATION = re.compile(
+    " (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[^\w\x02]+)?)(?:"
+    + _tree([v for v in ADMIN_VERBS if v not in _SCHEDULING_VERBS]) + ")|"
+    + _tree([p for p in ADMIN_PATTERNS if p not in SCHEDULING]) + r")\b")
 #: UTBMS activity code for managing data and files: clerical unless the narrative shows legal
 #: work (:data:`SUBSTANTIVE`).
 ADMIN_ACTIVITY = "A110"
@@ -544,7 +558,7 @@ _COLLEAGUES = (
     "law clerk", "summer associate", "summer associates", "of counsel", "billing partner",
     "responsible partner", "supervisor", "supervising solicitor", "supervising attorney",
     "responsible attorney", "second chair", "first chair", "practice group", "trainee solicitor",
-    "fee earner", "fee earners",
+    "fee earner", "fee earners", "patent agent", "patent agents",
 )
 #: Practice areas: a "tax department", an "IP group" or "benefits colleague" is the firm's.
 _PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "labour",
@@ -695,6 +709,9 @@ TASK_START = re.compile(
     + "|(?:and|&) (?<!meet.and.)(?<!meet.&.)(?:then )?(?:" + "|".join([
         "(?:" + _tree(_FILING) + r")\b",
         "(?:" + _tree(_TALK_VERB) + rf")(?:{_GAP}[a-z]+){{0,2}}{_GAP}(?:with|w|to)\b",
+        "(?:" + _tree(("call", "called", "email", "emailed", "e mail", "meet", "met", "t c", "tc"))
+        + _gapped(r") (?:the )?(?:client|clients|oc|opposing counsel|partner|team|associate|court|"
+                  r"paralegal|counsel)\b"),
         _gapped(r"(?:attend(?:ed|ing)?(?! (?:records|sheets?|logs?)\b)|attendance (?:at|on|of)|"
                 r"appear(?:ed|ing)? (?:at|in|before|for)|travel(?:led|ed|ling|ing)? (?:to|from|back))\b"),
         "(?:" + "|".join(f"(?<={m.replace(' ', '.')}.and.)|(?<={m.replace(' ', '.')}.&.)"
@@ -776,6 +793,13 @@ def admin_findings(b: Batch) -> pd.DataFrame | None:
     what_u = np.full(len(texts), "", dtype=object)
     what_u[rows] = what.str.strip(" ;,:./\n").to_numpy()
     by_text = b.per_row(what_u != "")
+    talk = by_text & b.frame["activity_code"].isin(COMMUNICATION_ACTIVITIES).to_numpy(dtype=bool)
+    if talk.any():  # a call with the client (A106) set up in the call is not clerical
+        ids = np.unique(b.per_row(np.arange(len(texts)))[talk])
+        other_u = np.ones(len(texts), dtype=bool)
+        other_u[ids] = texts.texts.iloc[ids].str.contains(ADMIN_UNLESS_COMMUNICATION).to_numpy(
+            dtype=bool)
+        by_text &= ~talk | b.per_row(other_u)
     coded = (b.frame["activity_code"] == ADMIN_ACTIVITY).fillna(False).to_numpy(dtype=bool)
     by_code = coded & ~by_text
     if by_code.any():  # on the coded rows only: does the narrative start with legal work?
