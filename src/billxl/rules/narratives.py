@@ -299,7 +299,8 @@ COMMUNICATIONS = (
 _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "several",
                     "multiple", "further", "additional", "internal", "team", "telephone",
                     "phone", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
-                    "long", "initial", "another")
+                    "long", "initial", "another", "misc", "miscellaneous", "client", "strategy",
+                    "status", "update", "progress")
 #: Subjects that say nothing ("re status", "re matter", "on next steps").
 GENERIC_SUBJECTS = (
     "status", "case status", "matter status", "current status", "status update", "update",
@@ -327,9 +328,14 @@ _SUBJECTLESS_MESSAGE = (
             "reviewing|read|reading)(?: and (?:send|revise|review|respond to))? (?:an? |the )?"
             "(?:letter|letters|email|emails|e mail|e mails|correspondence|note|message|messages)")
     + rf"{_GAP}{_PARTY_WORD}{_GAP}{_party(5)}" + CLAUSE_END)
+#: "Prepare for hearing", "prep for depo": preparation for an event not named.
+_PREPARE_FOR = (_gapped("(?:prep|prepare|prepared|preparing|preparation) for (?:the )?(?:trial|"
+                        "deposition|depo|hearing|meeting|call|mediation|conference|arbitration)")
+                + CLAUSE_END)
 #: "Work on discovery", "attention to lease", "engaged on completion matters": no activity.
 _WORK_ON = (_gapped("(?:(?:continue|continued|further|additional) )?"
-                    "(?:work|worked|working|attention|attend|attended|engaged|engage) (?:on|to|in) ")
+                    "(?:work|worked|working|attention|attend|attended|engaged|engage) "
+                    "(?:on|to|in|re|regarding) ")
             + r"(?:[a-z0-9]+[^\w;:,.\n\x02]+){0,2}[a-z0-9]+"
             + rf"(?:{_GAP}(?:re|regarding){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
 #: Objects that do not say which: "review documents", "review tax issues", "considering
@@ -339,7 +345,7 @@ GENERIC_THINGS = ("documents", "docs", "document", "file", "files", "materials",
                   "status", "drafts", "policies", "regs", "regulations", "matters", "items",
                   "information", "notes", "paperwork", "issues", "case law", "caselaw", "law",
                   "authorities", "cases", "next steps", "options", "strategy", "case", "matter",
-                  "position")
+                  "position", "case file", "matter file", "client file", "filings")
 _READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", "drafted",
                "prepare", "prepared", "analyze", "analyse", "analyzed", "analysed", "analysis of",
                "consider", "considered", "considering", "peruse", "perused", "perusing",
@@ -348,7 +354,8 @@ _READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", 
                "reply to", "answer", "deal with", "dealing with", "dealt with")
 _GENERIC_READ = (
     "(?:" + _tree(_READ_VERBS) + ")"
-    + _gapped("(?: and (?:analy[sz]e|revise|review|consider|comment on|respond to))?(?: of)?"
+    + _gapped("(?: and (?:analy[sz]e|analysis of|revise|review|consider|comment on|respond to))?"
+              "(?: of)?"
               "(?: the| all| various| incoming| recent| new| relevant| additional| further"
               "| misc| miscellaneous)?")
     + rf"(?:{_GAP}[a-z]+(?={_GAP}issues\b))?{_GAP}(?:" + _tree(GENERIC_THINGS) + ")"
@@ -364,7 +371,8 @@ VAGUE_WHOLE = re.compile("\x02" + _WHOLE_VAGUE[1:-1] + "(?=\x02|\\Z)")
 VAGUE_PART = re.compile(
     " (?:" + _after(_SEPARATORS) + _SHORT_CLAUSE
     + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
-        [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _WORK_ON, _GENERIC_READ]) + ")"
+        [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _WORK_ON, _PREPARE_FOR,
+         _GENERIC_READ]) + ")"
     + "|" + AND + "(?<!meet.and.)" + _SHORT_CLAUSE + "(?:" + "|".join(
         [_COMM + rf"{_GAP}(?:with|w|to){_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
@@ -416,13 +424,29 @@ ADMIN_PATTERNS = (
     "save(?:d)? (?:[a-z]+ ){0,3}to (?:the )?(?:dms|client folder|folder|file|network|system"
     "|shared drive|imanage)",
     "document (?:management )?system", "records (?:management )?system", "data entry",
+    "input(?:ted|ting)? (?:[a-z]+ ){0,4}(?:into|in|on) (?:the )?(?:[a-z]+ )?(?:database|spreadsheet|"
+    "system|tracker|calendar|docket)",
+    "printer", "print shop", "copy cent(?:er|re)", "copy room", "reprographics",
+    "notari[sz](?:e|ed|ing|ation)", "request(?:ed|ing)? (?:[a-z]+ ){0,2}(?:transcripts?|certified "
+    "copies)",
+    *_governed(("signature pages", "signature page"), (
+        "collect", "collected", "collecting", "compile", "compiled", "compiling", "assemble",
+        "assembled", "assembling", "circulate", "circulated", "circulating", "chase", "chased",
+        "chasing", "obtain", "obtained", "obtaining", "prepare", "prepared", "preparing",
+        "release", "released", "releasing", "gather", "gathered"), ("", "the ", "all ", "executed ")),
+    *_governed(("index",), ("prepare", "prepared", "preparing", "compile", "compiled", "create",
+                            "created", "creating"), ("", "the ", "an ", "document ", "exhibit ",
+                                                      "production ", "bundle ", "trial bundle ")),
+    *(f"creat(?:e|ed|ing) (?:a |the )?(?:new )?{what}" for what in (
+        "folders?", "binders?", "file", "subfolders?")),
     "enter(?:ed|ing)? (?:[a-z]+ ){0,4}(?:into|in|on) (?:the )?(?:[a-z]+ )?(?:database|spreadsheet|"
     "system|tracker|calendar|docket)",
     "conformed copies", "conform(?:ed|ing)? (?:the )?(?:signatures|copies)",
     "tab(?:bed|bing)? (?:and [a-z]+ )?(?:exhibits|binders?|documents)",
     "label(?:led|ed|ling|ing)? (?:the )?(?:[a-z]+ )?exhibits",
-    "retriev(?:e|ed|ing) (?:[a-z]+ ){0,5}(?:from|on|via) (?:the )?(?:pacer|ecf|court|docket|"
-    "companies house|registry)",
+    *(f"{verb} (?:[a-z]+ ){{0,5}}(?:from|on|via|off) (?:the )?(?:pacer|ecf|court|docket|companies "
+      "house|registry|storage|archives?|offsite storage)"
+      for verb in ("retriev(?:e|ed|ing)", "pull(?:ed|ing)?")),
     # scheduling and calendaring
     *(SCHEDULING := (
         "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?(?:call|calls|meeting|meetings|"
