@@ -501,11 +501,14 @@ def test_money_as_a_double_is_the_decimal_nearest_the_minor_units():
 
 
 def test_shapes_broadcast_as_numpy_does():
-    grids, rank = arguments.broadcast([[1], [2]], [[3, 4]], 5)
-    assert rank == 2 and [g.shape for g in grids] == [(2, 2)] * 3
-    assert arguments.broadcast("a")[1] == 0 and arguments.broadcast(["a", "b"])[1] == 1
+    grids, shape, rank = arguments.fit([[1], [2]], [[3, 4]], 5)
+    assert rank == 2 and shape == (2, 2) and [g.shape for g in grids] == [(2, 1), (1, 2), (1, 1)]
+    assert [arguments.spread(g.ravel().tolist(), g, shape) for g in grids] == [
+        [1, 1, 2, 2], [3, 4, 3, 4], [5, 5, 5, 5]]
+    assert arguments.shaped([1, 2, 3, 4], shape, rank) == [[1, 2], [3, 4]]
+    assert arguments.fit("a")[2] == 0 and arguments.fit(["a", "b"])[2] == 1
     with pytest.raises(ValueError, match="do not fit"):
-        arguments.broadcast([[1], [2]], [[1], [2], [3]])
+        arguments.fit([[1], [2]], [[1], [2], [3]])
     assert arguments.grid([[1, 2], [3]])[0].tolist() == [[1, 2], [3, None]]  # ragged: padded
     assert arguments.error_text("a\n  b" + "x" * 300).startswith(PREFIX + "a b")
     assert len(arguments.error_text("x" * 300)) == 255

@@ -6,8 +6,9 @@ stays a column); blanks as None, numbers as floats, dates as datetimes, or as se
 when a formula computed them or the cell has no date format. This module turns them into the
 values billxl works with, cell by cell and without a traceback:
 
-* :func:`grid` and :func:`broadcast`: arguments as 2-D object arrays of one shape (a single
-  cell goes with any range), :func:`shaped` puts results back in the caller's shape;
+* :func:`grid` and :func:`fit`: arguments as 2-D object arrays and the shape they make
+  together (a single cell goes with any range); :func:`spread` matches each argument's
+  converted cells to that shape, :func:`shaped` puts results back in the caller's shape;
 * :func:`ids`: ids as text (an id typed as a number, ``1001.0``, is ``"1001"``; blanks None);
 * :func:`words`: option words (``Billing`` is ``billing``; a currency is upper case);
 * :func:`days`: dates, date serials or ISO text as dates (:func:`billxl.cells.parse_dates`);
@@ -30,8 +31,8 @@ import numpy as np
 
 from billxl import cells
 
-__all__ = ["PREFIX", "error_text", "grid", "broadcast", "shaped", "ids", "words", "days",
-           "exact", "major_units"]
+__all__ = ["PREFIX", "error_text", "grid", "fit", "spread", "shaped", "ids", "words",
+           "days", "exact", "major_units"]
 
 #: How a cell's error text starts (Excel shows it as text in that cell).
 PREFIX = "#BILLXL! "
@@ -49,13 +50,13 @@ def grid(value: Any) -> tuple[np.ndarray, int]:
     """``value`` as a 2-D object array, and its rank: 0 a single value, 1 a list (a row),
     2 a list of lists. Ragged lists (not from Excel) are padded with blanks."""
     if isinstance(value, (list, tuple)):
-        if value and all(isinstance(row, (list, tuple)) for row in value):
-            width = max(len(row) for row in value)
-            if all(len(row) == width for row in value):  # as Excel sends a range: one call
-                out = np.empty((len(value), width), dtype=object)
-                out[:] = value
-                return out, 2
-            out = np.full((len(value), width), None, dtype=object)
+        rows = value and set(map(type, value)) <= {list, tuple}
+        if rows and len(widths := set(map(len, value))) == 1:
+            out = np.empty((len(value), widths.pop()), dtype=object)
+            out[:] = value  # a range as Excel sends it: rows of one width, in one call
+            return out, 2
+        if rows:
+            out = np.full((len(value), max(map(len, value))), None, dtype=object)
             for i, row in enumerate(value):
                 out[i, :len(row)] = list(row)
             return out, 2
@@ -67,32 +68,49 @@ def grid(value: Any) -> tuple[np.ndarray, int]:
     return out, 0
 
 
-def broadcast(*values: Any) -> tuple[list[np.ndarray], int]:
-    """Every argument as a 2-D object array of one shape, and the rank of the result.
+def fit(*values: Any) -> tuple[list[np.ndarray], tuple[int, int], int]:
+    """Every argument as its own 2-D grid, the shape of the result, and its rank.
 
     A single cell (or a 1x1 range) goes with any range; a row goes with a block as wide, a
     column with a block as tall (as numpy broadcasts). Other shapes raise ValueError, with
-    the shapes in words.
+    the shapes in words. Convert each grid on its own cells, then :func:`spread` it.
     """
     grids = [grid(v) for v in values]
+    shapes = [g.shape for g, _rank in grids]
     try:
-        shape = np.broadcast_shapes(*(g.shape for g, _rank in grids))
+        shape = shapes[0] if len(set(shapes)) == 1 else np.broadcast_shapes(*shapes)
     except ValueError:
-        shown = " and ".join(f"{g.shape[0]}x{g.shape[1]}" for g, _ in grids if g.size > 1)
+        shown = " and ".join(f"{r}x{c}" for r, c in shapes if r * c > 1)
         raise ValueError(f"the ranges do not fit together ({shown} cells)") from None
     rank = max(rank for _g, rank in grids)
     if rank == 1 and shape[0] > 1:
         rank = 2
-    return [np.broadcast_to(g, shape) for g, _rank in grids], rank
+    return [g for g, _rank in grids], shape, rank
 
 
-def shaped(results: np.ndarray, rank: int) -> Any:
-    """2-D results back in the caller's shape: a scalar, a list or a list of lists."""
-    if rank == 0 and results.size == 1:
-        return results[0, 0]
-    if rank == 1 and results.shape[0] == 1:
-        return results[0].tolist()
-    return results.tolist()
+def spread(converted: list, like: np.ndarray, shape: tuple[int, int]) -> list:
+    """Values converted from the cells of the grid ``like``, one per cell of ``shape``
+    (row by row), as :func:`fit` matched them."""
+    if like.shape == shape:
+        return converted
+    if like.size == 1:
+        return converted * (shape[0] * shape[1])
+    cells = np.empty(like.shape, dtype=object)
+    cells.ravel()[:] = converted
+    return np.broadcast_to(cells, shape).ravel().tolist()
+
+
+def shaped(results: list, shape: tuple[int, int], rank: int) -> Any:
+    """Results, one per cell row by row, back in the caller's shape: a scalar, a list (a row)
+    or a list of lists."""
+    if rank == 0 and len(results) == 1:
+        return results[0]
+    width = shape[1]
+    if rank == 1 and shape[0] == 1:
+        return list(results)
+    if width == 1:
+        return [[v] for v in results]
+    return [results[i:i + width] for i in range(0, len(results), width)]
 
 
 @lru_cache(maxsize=65_536, typed=True)
@@ -107,7 +125,8 @@ def _id(value: Any) -> str | None:
 def ids(values: np.ndarray) -> list[str | None]:
     """Each cell as an id: stripped text, a whole number as its digits (``1001.0`` is
     ``"1001"``), a blank (or TRUE/FALSE, never an id) None."""
-    return [_id(v) if v.__hash__ is not None else None for v in values.ravel().tolist()]
+    return [(v.strip() or None) if type(v) is str else
+            _id(v) if v.__hash__ is not None else None for v in values.ravel().tolist()]
 
 
 def words(values: np.ndarray, *, upper: bool = False) -> list[str | None]:

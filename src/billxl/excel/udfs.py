@@ -49,7 +49,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -119,6 +119,7 @@ def _udf(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 _RECHECK = 2.0  # seconds a workbook's Settings, and a ledger that would not open, are trusted
 _books: dict[str, tuple[float, str | None]] = {}
 _failed: dict[tuple, tuple[float, str]] = {}
+_opened: set[tuple] = set()  # (Settings URL, $BILLXL_LEDGER) that opened: no file check again
 _lock = threading.Lock()
 
 
@@ -169,6 +170,8 @@ def ledger_view(caller: Any = None) -> LedgerView:
     not tried again for a few seconds, so a range of cells does not wait on it cell by cell)."""
     url = ledger_url(caller)
     key = (url, os.environ.get(ENV_VAR))
+    if key in _opened:
+        return LedgerView.open(url)
     failed = _failed.get(key)
     if failed is not None and time.monotonic() - failed[0] < _RECHECK:
         raise BillxlError(failed[1])
@@ -177,7 +180,9 @@ def ledger_view(caller: Any = None) -> LedgerView:
         if missing:  # opening would leave an empty file behind, wherever Excel runs
             raise BillxlError(f"there is no ledger file {missing}: name the ledger on the "
                               f"Settings sheet or in {ENV_VAR}")
-        return LedgerView.open(url)
+        view = LedgerView.open(url)
+        _opened.add(key)
+        return view
     except Exception as error:
         reason = str(error) if isinstance(error, BillxlError) else f"the ledger cannot be opened: {error}"
         with _lock:
@@ -207,62 +212,73 @@ def _safely(compute: Callable[..., Any], *values: Any, caller: Any = None, spill
         if spills:
             return [[text]]
         try:
-            grids, rank = cellargs.broadcast(*values)
+            _grids, shape, rank = cellargs.fit(*values)
         except ValueError:
             return text
-        return cellargs.shaped(np.full(grids[0].shape, text, dtype=object), rank)
+        return cellargs.shaped([text] * (shape[0] * shape[1]), shape, rank)
 
 
-def _groups(*columns: list) -> dict[tuple, list[int]]:
-    """Cell positions by their combination of values (one group when every column is a single
-    cell's value broadcast, the usual case)."""
-    if all(c.count(c[0]) == len(c) for c in columns if c):
-        return {tuple(c[0] for c in columns): list(range(len(columns[0])))}
+def _groups(options: list[list], grids: list[np.ndarray], shape: tuple[int, int]
+            ) -> list[tuple[tuple, range | list[int]]]:
+    """Cell positions by their combination of option values (the options converted from
+    ``grids``): one group, without a look at each cell, when every option is a single cell."""
+    n = shape[0] * shape[1]
+    if all(g.size == 1 for g in grids):
+        return [(tuple(o[0] for o in options), range(n))]
     out: dict[tuple, list[int]] = {}
-    for i, combination in enumerate(zip(*columns, strict=True)):
+    spread = [cellargs.spread(o, g, shape) for o, g in zip(options, grids, strict=True)]
+    for i, combination in enumerate(zip(*spread, strict=True)):
         out.setdefault(combination, []).append(i)
-    return out
+    return list(out.items())
 
 
 # =================================================================================== money figures
 _UNKNOWN = {"balance": "no invoice or client {key}", "credit": "no client {key}",
             "trust": "no matter or client {key}",
             "wip": "no matter, client or billing partner {key}"}
+_MISSING = object()
 
 
 def _figures(keys, as_of, currency, measure, *, caller, figure: str):
-    (k, d, c, m), rank = cellargs.broadcast(keys, as_of, currency, measure)
-    names = cellargs.ids(k)
-    out = np.full(len(names), None, dtype=object)
+    grids, shape, rank = cellargs.fit(keys, as_of, currency, measure)
+    names = cellargs.spread(cellargs.ids(grids[0]), grids[0], shape)
     view = ledger_view(caller)
-    columns = (cellargs.days(d), cellargs.words(c, upper=True), cellargs.words(m))
-    for (day, cur, how), rows in _groups(*columns).items():
+    options = [cellargs.days(grids[1]), cellargs.words(grids[2], upper=True),
+               cellargs.words(grids[3])]
+    out: list = [None] * len(names)
+    for (day, cur, how), rows in _groups(options, grids[1:], shape):
         try:
             if isinstance(day, str):
                 raise BillxlError(day)
             index = view.amounts(figure, day, how or "billing")
         except BillxlError as error:
-            out[rows] = cellargs.error_text(str(error))
+            for i in rows:
+                out[i] = cellargs.error_text(str(error))
             continue
+        shown = _shown(index, cur, how == "hours")
         unknown = _UNKNOWN[figure] + ("" if day is None else f" on {day:%Y-%m-%d}")
-        values = _amounts([names[i] for i in rows], index, cur, how == "hours", unknown)
-        for i, v in zip(rows, values, strict=True):
-            out[i] = v
-    return cellargs.shaped(out.reshape(k.shape), rank)
+        for i in rows:
+            key = names[i]
+            if key is not None:
+                value = shown.get(key, _MISSING)
+                out[i] = cellargs.error_text(unknown.format(key=key)) if value is _MISSING else value
+    return cellargs.shaped(out, shape, rank)
 
 
-def _amounts(keys: Sequence[str | None], index: dict[str, dict[str, int]], currency: str | None,
-             hours: bool, unknown: str) -> list:
-    """Each key's figure as Excel shows it (or the reason it has none), from a view index."""
-    out: list = [None] * len(keys)
-    numbers, scales, at = [], [], []
-    for j, key in enumerate(keys):
-        if key is None:
-            continue
-        found = index.get(key)
-        if found is None:
-            out[j] = cellargs.error_text(unknown.format(key=key))
-            continue
+_shown_cache: dict[tuple, tuple[dict, dict]] = {}
+
+
+def _shown(index: dict[str, dict[str, int]], currency: str | None, hours: bool
+           ) -> dict[str, float | str]:
+    """Every key of a view index as Excel shows its figure: the number in major units, or why
+    there is none (amounts in several currencies and none named). Made once per index."""
+    key = (id(index), currency, hours)
+    held = _shown_cache.get(key)
+    if held is not None and held[0] is index:
+        return held[1]
+    shown: dict[str, float | str] = {}
+    keys, numbers, scales = [], [], []
+    for k, found in index.items():
         if hours:  # hours are hours in any currency
             amount, digits = (found.get(currency, 0) if currency else sum(found.values())), 3
         elif currency:
@@ -271,16 +287,19 @@ def _amounts(keys: Sequence[str | None], index: dict[str, dict[str, int]], curre
             cur, amount = next(iter(found.items()), ("", 0))
             digits = minor_digits(cur) if cur else 2
         else:
-            out[j] = cellargs.error_text(f"{key} has amounts in {', '.join(sorted(found))}: "
-                                         "name the currency")
+            shown[k] = cellargs.error_text(f"{k} has amounts in {', '.join(sorted(found))}: "
+                                           "name the currency")
             continue
+        keys.append(k)
         numbers.append(amount)
         scales.append(digits)
-        at.append(j)
-    for j, v in zip(at, cellargs.major_units(np.array(numbers, dtype=np.int64),
-                                             np.array(scales)).tolist(), strict=True):
-        out[j] = v
-    return out
+    shown.update(zip(keys, cellargs.major_units(np.array(numbers, dtype=np.int64),
+                                                np.array(scales)).tolist(), strict=True))
+    with _lock:
+        if len(_shown_cache) > 64:
+            _shown_cache.clear()
+        _shown_cache[key] = (index, shown)
+    return shown
 
 
 # =================================================================================== rates
@@ -289,15 +308,15 @@ _POINT_CALLS = 32  # up to this many distinct questions, the view's point look-u
 
 
 def _rates(timekeeper, matter, day, kind, *, caller):
-    (t, m, d, k), rank = cellargs.broadcast(timekeeper, matter, day, kind)
-    tks, matters = cellargs.ids(t), cellargs.ids(m)
-    out = np.full(len(tks), None, dtype=object)
+    grids, shape, rank = cellargs.fit(timekeeper, matter, day, kind)
+    tks, matters, when, kinds = (cellargs.spread(convert(g), g, shape) for convert, g in zip(
+        (cellargs.ids, cellargs.ids, cellargs.days, cellargs.words), grids, strict=True))
+    out: list = [None] * len(tks)
     view = ledger_view(caller)
     people, known, currency_of = view.ids("timekeeper"), view.ids("matter"), view.matter_currencies()
     today = date.today()
     asked: dict[tuple, list[int]] = {}
-    for i, (tk, mt, dy, kd) in enumerate(zip(tks, matters, cellargs.days(d), cellargs.words(k),
-                                             strict=True)):
+    for i, (tk, mt, dy, kd) in enumerate(zip(tks, matters, when, kinds, strict=True)):
         if tk is None and mt is None:
             continue
         kd = kd or "billing"
@@ -329,19 +348,21 @@ def _rates(timekeeper, matter, day, kind, *, caller):
         value = (cellargs.error_text(f"no {kd} rate for {tk} on {mt} on {dy:%Y-%m-%d}")
                  if rate is None else
                  float(cellargs.major_units(rate, minor_digits(currency_of[mt]))))
-        out[asked[(tk, mt, dy, kd)]] = value
-    return cellargs.shaped(out.reshape(t.shape), rank)
+        for i in asked[(tk, mt, dy, kd)]:
+            out[i] = value
+    return cellargs.shaped(out, shape, rank)
 
 
 # =================================================================================== aging
 def _aging(clients, as_of, currency, *, caller):
-    (k, d, c), _rank = cellargs.broadcast(clients, as_of, currency)
-    names = cellargs.ids(k)
+    grids, shape, _rank = cellargs.fit(clients, as_of, currency)
+    names = cellargs.spread(cellargs.ids(grids[0]), grids[0], shape)
     header = ["Client", "Currency", *[AGING_BUCKET_LABELS[b] for b in AGING_BUCKETS], "Total"]
     blank = [None] * len(header)
     rows: list[list] = [blank] * len(names)
     view = ledger_view(caller)
-    for (day, cur), where in _groups(cellargs.days(d), cellargs.words(c, upper=True)).items():
+    options = [cellargs.days(grids[1]), cellargs.words(grids[2], upper=True)]
+    for (day, cur), where in _groups(options, grids[1:], shape):
         try:
             if isinstance(day, str):
                 raise BillxlError(day)
@@ -587,10 +608,9 @@ def BILLXL_CHECK(entries_range, guidelines=None, caller=None):
 def _codes(code, *, caller=None):
     values, rank = cellargs.grid(code)
     names = utbms_names()
-    out = np.array([None if c is None else names.get(c.upper())
-                    or cellargs.error_text(f"{c} is not a UTBMS code")
-                    for c in cellargs.ids(values)], dtype=object)
-    return cellargs.shaped(out.reshape(values.shape), rank)
+    out = [None if c is None else names.get(c.upper())
+           or cellargs.error_text(f"{c} is not a UTBMS code") for c in cellargs.ids(values)]
+    return cellargs.shaped(out, values.shape, rank)
 
 
 @_udf(code="A UTBMS task, activity or expense code (L110, A101, E101).")
