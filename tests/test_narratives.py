@@ -1,0 +1,205 @@
+"""The narrative rules read in context (VAGUE, ADMIN_TASK, BLOCK_BILLING, INTERNAL_CONFERENCE).
+
+Each case is a phrase and what should fire on it, chosen where a single word would decide
+wrongly: "schedule" as a verb or as a thing, "partner" in the firm or at the client's auditor,
+"and" joining two kinds of work or two steps of one, a call with or without a subject, the
+UTBMS activity code and the timekeeper's class. Then the independent narrative set
+(tests/data/narratives_eval): the figures on its held-out half, the rules never having been
+tuned on that half.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from billxl.rules import check_entries, narratives
+from billxl.rules.evaluation import (
+    DEVELOPMENT,
+    HELD_OUT,
+    MAIN_NARRATIVE_RULES,
+    NARRATIVE_PRECISION_GOAL,
+    NARRATIVE_RECALL_GOAL,
+    labelled_entries,
+    narrative_scores,
+    split_halves,
+)
+
+EVAL_SET = Path(__file__).parent / "data" / "narratives_eval" / "narratives.csv"
+V, A, B, IC = "VAGUE", "ADMIN_TASK", "BLOCK_BILLING", "INTERNAL_CONFERENCE"
+
+
+def fired(*cases: tuple[str, str, str]) -> list[set[str]]:
+    """The main narrative rules that fire on each (narrative, timekeeper class, activity code)."""
+    rows = pd.DataFrame([{"id": f"C{i}", "narrative": text, "timekeeper_class": klass,
+                          "activity_code": code, "hours": "1.0", "task_code": "", "labels": ""}
+                         for i, (text, klass, code) in enumerate(cases)])
+    findings = check_entries(labelled_entries(rows)).findings
+    mine = findings[findings["rule"].isin(MAIN_NARRATIVE_RULES)]
+    return [set(mine.loc[mine["entry_id"] == f"C{i}", "rule"]) for i in range(len(cases))]
+
+
+CASES = [
+    # ---- the verb governs: "schedule" as an act, or as a thing
+    ("Schedule examiner interview", "ASSOC", "", {A}),
+    ("Schedule deposition of plaintiff's treating physician", "PARLGL", "", {A}),
+    ("Prepare disclosure schedules to the SPA", "ASSOC", "", set()),
+    ("Draft witness schedule for trial, estimating direct and cross times", "ASSOC", "", set()),
+    ("Review title commitment Schedule B-II exceptions", "ASSOC", "", set()),
+    ("Analyze scheduling of payments under the settlement agreement", "ASSOC", "A104", set()),
+    ("Attend Rule 16 scheduling conference before Judge Kim", "PARTNR", "A109", set()),
+    ("Drafting Tomlin Order and schedule of settlement terms", "ASSOC", "", set()),
+    ("Calendar IRS response deadline", "ASSOC", "", {A}),
+    # ---- the subject: the firm's own bill, not invoices as evidence
+    ("Answer client's billing question about the September invoice", "PARTNR", "", {A}),
+    ("Review and revise prebill for October", "PARTNR", "", {A}),
+    ("Checking and approving bill for April", "PARTNR", "", {A}),
+    ("Review defendant's billing records produced in discovery", "ASSOC", "A104", set()),
+    ("Draft motion to compel production of invoices withheld on relevance grounds", "ASSOC",
+     "A103", set()),
+    ("Review invoices from target's top vendors to confirm assignment restrictions", "ASSOC",
+     "", set()),
+    # ---- filing: the clerical step, not the legal analysis of a filing
+    ("File UCC-1 financing statement with Delaware Secretary of State", "PARLGL", "", {A}),
+    ("E-file answer to amended complaint via CM/ECF", "PARLGL", "A110", {A}),
+    ("Analyze HSR filing requirements for the acquisition", "ASSOC", "", set()),
+    ("Review file history of the '123 patent for prosecution disclaimer", "ASSOC", "", set()),
+    ("Draft memorandum of lease for recording in Cook County", "ASSOC", "", set()),
+    ("Send deed and mortgage to county for recording", "PARLGL", "", {A}),
+    # ---- binders and bundles put together, not an insurance binder
+    ("Assemble trial binders for Judge and opposing counsel", "PARLGL", "A110", {A}),
+    ("Prepare trial bundles for court and opponents", "PARLGL", "", {A}),
+    ("Review R&W insurance binder agreement and summarize retention", "ASSOC", "", set()),
+    ("Send documents to printer and assemble binders", "PARLGL", "", {A}),
+    # ---- the UTBMS activity code
+    ("Upload opposing production to review platform and confirm load file", "PARLGL", "A110",
+     {A}),
+    ("Update on expert schedule", "ASSOC", "A105", {IC}),
+    ("Call with client to schedule prep session for deposition", "PARTNR", "A106", set()),
+    ("Call with client to schedule prep session for deposition", "PARTNR", "", {A}),
+    ("Email OC to schedule deposition of Smith", "ASSOC", "A107", set()),
+    # ---- the other party of a call or meeting
+    ("Conference w/ partner re 409A analysis", "ASSOC", "", {IC}),
+    ("Call w/ benefits associate re 280G analysis", "ASSOC", "", {IC}),
+    ("Confer with antitrust partner re HSR timing", "PARTNR", "", {IC}),
+    ("Meeting with corporate team re comments on disclosure schedules", "ASSOC", "", {IC}),
+    ("Discuss w/ RMK re expert report", "ASSOC", "", {IC}),
+    ("Call with partner at client's outside auditor re revenue recognition", "PARTNR", "A108",
+     set()),
+    ("Call with client's HR business partner re termination documentation", "PARTNR", "A106",
+     set()),
+    ("Call with client's associate general counsel re arbitration clause", "ASSOC", "A106",
+     set()),
+    ("Call with OC's associate re exhibit list for Monday's deposition", "ASSOC", "A107", set()),
+    ("Meeting with client's deal team and bankers re bid strategy", "PARTNR", "", set()),
+    ("Conference with Counsel (Mr Adeyemi) re drafting of amended Particulars", "PARTNR", "",
+     set()),
+    ("Travel to and from agency offices for meeting with CFPB staff", "ASSOC", "", set()),
+    ("Call w/ OC re search terms for custodians", "ASSOC", "A107", set()),
+    # ---- the timekeeper's class: a paralegal's "attorney" is the firm's
+    ("Conference with attorney re exhibit list", "PARLGL", "", {IC}),
+    ("Conference with attorney re exhibit list", "ASSOC", "", set()),
+    # ---- a communication with or without a subject
+    ("Emails with client", "ASSOC", "A106", {V}),
+    ("Emails with client re terms of indemnity cap in draft APA", "ASSOC", "A106", set()),
+    ("T/c w/ OC", "ASSOC", "A107", {V}),
+    ("Call with client re status", "PARTNR", "A106", {V}),
+    ("Call with client regarding settlement authority before mediation", "PARTNR", "A106",
+     set()),
+    ("Conference with technical expert Dr. Reyes re non-infringement opinion", "ASSOC", "A108",
+     set()),
+    ("T/c w/ cl. re received settlement offer and authority to counter", "ASSOC", "A106", set()),
+    ("Work on discovery", "ASSOC", "A104", {V}),
+    ("Review documents in data room", "ASSOC", "", {V}),
+    ("Review produced documents for privilege and responsiveness", "PARLGL", "A104", set()),
+    ("Internal team meeting", "PARTNR", "", {V, IC}),
+    ("Office conference with R. Lee", "ASSOC", "A105", {V, IC}),
+    ("Prepare for hearing", "PARTNR", "", {V}),
+    ("Prepare for hearing on motion for preliminary injunction", "PARTNR", "", set()),
+    # ---- block billing: two kinds of work, or two steps of one
+    ("Draft opposition to motion to compel; research proportionality; call with client re "
+     "burden declaration", "ASSOC", "", {B}),
+    ("Prepare for and attend deposition of plaintiff Dana Whitfield", "ASSOC", "A101", {B}),
+    ("Travel to and attend hearing in Wilmington on preliminary injunction", "PARTNR", "", {B}),
+    ("Revise opposition brief and finalize and file same", "ASSOC", "A103", {A, B}),
+    ("Draft motion to compel / meet and confer w/ OC / revise proposed order", "ASSOC", "", {B}),
+    ("Various calls and emails re deal", "ASSOC", "", {V, B}),
+    ("Draft and revise motion to dismiss for lack of personal jurisdiction", "ASSOC", "", set()),
+    ("Draft, revise and finalize interrogatories", "ASSOC", "", set()),
+    ("Review OC's letter re document preservation and draft response", "ASSOC", "", set()),
+    ("Review damages expert report of Dr. Lin; identify assumptions on lost profits", "ASSOC",
+     "", set()),
+    ("Search county court records for prior lawsuits against defendant trucking co. and "
+     "summarize results", "PARLGL", "A104", set()),
+    ("Meet and confer call with OC re ESI search terms and date ranges", "ASSOC", "A107", set()),
+    ("Revise SPA to reflect agreed positions on escrow, survival periods, non-compete and "
+     "purchase price adjustment", "ASSOC", "", set()),
+]
+
+
+@pytest.mark.parametrize(("narrative", "klass", "code", "expected"), CASES,
+                         ids=[f"{i:02d}-{c[0][:40]}" for i, c in enumerate(CASES)])
+def test_the_rules_read_the_narrative_in_context(narrative, klass, code, expected):
+    assert fired((narrative, klass, code)) == [expected]
+
+
+def test_the_vague_part_of_a_longer_narrative_is_named():
+    rows = pd.DataFrame([{"id": "X", "narrative": "Review draft MSJ; emails with client",
+                          "timekeeper_class": "ASSOC", "activity_code": "", "hours": "1.0",
+                          "task_code": "", "labels": ""}])
+    findings = check_entries(labelled_entries(rows)).findings
+    assert findings.loc[findings["rule"] == "VAGUE", "message"].tolist() == [
+        "The narrative 'Review draft MSJ; emails with client' does not say what was done in "
+        "'emails with client'"]
+
+
+def test_no_match_runs_from_one_narrative_into_the_next():
+    # scanned together, 'call with' + 'partner re ...' would read as a conference with a partner
+    texts = pd.Series(["draft memo; call with", "partner re fee split with co-counsel",
+                       "call with partner re fee split"], dtype=object)
+    corpus = narratives.Corpus(texts)
+    assert corpus.hits(narratives.INTERNAL).tolist() == [False, False, True]
+    assert narratives.task_counts(texts).tolist() == [2, 1, 1]
+
+
+# ================================================================================= the labelled set
+@pytest.fixture(scope="module")
+def labelled() -> pd.DataFrame:
+    return pd.read_csv(EVAL_SET, dtype=str, keep_default_na=False)
+
+
+def test_the_halves_are_fixed_by_the_ids_and_share_every_label(labelled):
+    half = split_halves(labelled)
+    assert half.value_counts().to_dict() == {DEVELOPMENT: 440, HELD_OUT: 440}
+    assert split_halves(labelled.iloc[::-1]).reindex(labelled.index).equals(half)
+    for label in (*MAIN_NARRATIVE_RULES, "TRAVEL", "TRAINING", "OVERHEAD_RESEARCH"):
+        has = labelled["labels"].str.split(";").map(lambda ls, lab=label: lab in ls)
+        counts = half[has].value_counts()
+        assert abs(counts.get(DEVELOPMENT, 0) - counts.get(HELD_OUT, 0)) <= 2, label
+
+
+#: What the rules reach on the held-out half (issue 10's goal is precision >= 0.95 and
+#: recall >= 0.90 for each). Where the goal is not reached the figure reached is held as a
+#: floor, so that it can only rise: VAGUE and ADMIN_TASK miss the recall goal and BLOCK_BILLING
+#: the precision goal (measured 0.815, 0.852 and 0.912).
+HELD_OUT_FLOORS = {
+    "VAGUE": (NARRATIVE_PRECISION_GOAL, 0.81),
+    "ADMIN_TASK": (NARRATIVE_PRECISION_GOAL, 0.85),
+    "BLOCK_BILLING": (0.91, NARRATIVE_RECALL_GOAL),
+    "INTERNAL_CONFERENCE": (NARRATIVE_PRECISION_GOAL, NARRATIVE_RECALL_GOAL),
+}
+
+
+def test_figures_on_the_held_out_half(labelled):
+    scores = narrative_scores(labelled)
+    held = scores[scores["half"] == HELD_OUT].set_index("rule")
+    below = {rule: (round(held.loc[rule, "precision"], 3), round(held.loc[rule, "recall"], 3))
+             for rule, (p, r) in HELD_OUT_FLOORS.items()
+             if held.loc[rule, "precision"] < p or held.loc[rule, "recall"] < r}
+    assert below == {}, f"below the floor (precision, recall): {below}"
+    # the demo's planted-problem figures are checked in tests/test_rules.py; the labels billxl
+    # has no rule for are reported, never flagged
+    assert set(held.index[~held["billxl_rule"]]) == {"TRAVEL", "TRAINING", "OVERHEAD_RESEARCH"}
+    assert (held.loc[~held["billxl_rule"], "flagged"] == 0).all()
