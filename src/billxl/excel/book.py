@@ -102,7 +102,8 @@ def cell_value(kind: str, value: Any) -> Any:
         return value.date() if isinstance(value, datetime) else value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    return value if isinstance(value, str) else str(value)
+    text = value if isinstance(value, str) else str(value)
+    return text or None  # an empty text is a blank cell in Excel too
 
 
 def cell_rows(table: layout.Table, frame: pd.DataFrame) -> list[list[Any]]:
