@@ -89,8 +89,8 @@ def _utbms(file: str, *, headings: bool) -> list[list[str]]:
 
 
 def list_rows(ledger: str | None = None) -> dict[str, list[list[str]]]:
-    """The rows of the Lists sheet's tables: fixed lists always, clients and matters (open ones)
-    from ``ledger`` when given."""
+    """The rows of the Lists sheet's tables: fixed lists always, the ledger's clients and
+    matters when ``ledger`` is given (all of them, as Import time refreshes them)."""
     rows: dict[str, list[list[str]]] = {
         "ListTasks": _utbms("litigation_tasks.csv", headings=False),
         "ListActivities": _utbms("activities.csv", headings=True),
@@ -106,8 +106,6 @@ def list_rows(ledger: str | None = None) -> dict[str, list[list[str]]]:
         try:
             for table, frame, key in (("ListClients", book.clients(), "client_id"),
                                       ("ListMatters", book.matters(), "matter_id")):
-                if "closed_on" in frame:
-                    frame = frame[frame["closed_on"].isna()]
                 frame = frame.sort_values(key)
                 rows[table] = [[str(k), str(n)] for k, n in zip(frame[key], frame["name"],
                                                                  strict=True)]

@@ -2,6 +2,7 @@
 
 * the workbook part's content type: a macro-enabled workbook, or an add-in;
 * the ribbon part (``customUI/customUI14.xml``) and its relationship in ``_rels/.rels``;
+* each sheet's column definitions one column each (see :func:`_one_col_each`);
 * every part written in a fixed order (``[Content_Types].xml`` first, then ``_rels/.rels``, then
   the rest by name), with one fixed timestamp, compression, permissions and host system, so that
   the same inputs give the same bytes on any machine with the same zlib.
@@ -45,6 +46,21 @@ def _with_ribbon(rels: str) -> str:
     return rels.replace("</Relationships>", relationship + "</Relationships>", 1)
 
 
+_SHEET = re.compile(r"xl/worksheets/sheet\d+\.xml")
+_COLUMN_SPAN = re.compile(r'<col min="(\d+)" max="(\d+)"([^>]*)/>')
+
+
+def _one_col_each(sheet: str) -> str:
+    """A sheet's column definitions one column each: XlsxWriter writes alike neighbours as a
+    span, and a reader that looks a column's style up by its letter (openpyxl, the file
+    adapter) would miss all but the first."""
+    def split(m: re.Match) -> str:
+        first, last, rest = int(m.group(1)), int(m.group(2)), m.group(3)
+        return "".join(f'<col min="{i}" max="{i}"{rest}/>' for i in range(first, last + 1))
+
+    return _COLUMN_SPAN.sub(split, sheet)
+
+
 def finish_package(source: Path, target: Path, *, addin: bool, ribbon: bytes) -> None:
     """Write ``source``'s package to ``target`` with the main content type, the ribbon and the
     fixed zip layout."""
@@ -54,6 +70,8 @@ def finish_package(source: Path, target: Path, *, addin: bool, ribbon: bytes) ->
                                           ADDIN_TYPE if addin else WORKBOOK_TYPE).encode("utf-8")
     parts[RELS] = _with_ribbon(parts[RELS].decode("utf-8")).encode("utf-8")
     parts[PART] = ribbon
+    for name in [n for n in parts if _SHEET.fullmatch(n)]:
+        parts[name] = _one_col_each(parts[name].decode("utf-8")).encode("utf-8")
     order = [*_FIRST, *sorted(set(parts) - set(_FIRST))]
     with zipfile.ZipFile(target, "w") as out:
         for name in order:

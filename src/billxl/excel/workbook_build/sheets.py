@@ -41,7 +41,11 @@ ADDIN_SHEET = "billxl"
 _OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
 _BASE = {"valign": "top", "font_size": 10}
 _SEVERITY = "severity"
+#: Numbers right-aligned a character in from the edge, dates centred, so that neither runs
+#: into the text of the next column.
 _NUMBERS = ("money", "hours", "int")
+_ALIGN = {**{kind: {"align": "right", "indent": 1} for kind in _NUMBERS},
+          "date": {"align": "center"}}
 
 
 def _status_rows() -> tuple[tuple[str, str], ...]:
@@ -82,8 +86,9 @@ class _Formats:
         header = {**_BASE, "bold": True, "text_wrap": True, "bg_color": "#" + layout.HEADER_FILL,
                   "font_color": "#" + layout.HEADER_FONT}
         self.header = book.add_format(header)
-        # a number column's header sits over its numbers
-        self.header_right = book.add_format({**header, "align": "right"})
+        # a number column's header sits over its numbers, a date column's over its dates
+        self.header_by_kind = {kind: book.add_format({**header, **_ALIGN[kind]})
+                               for kind in _ALIGN}
         self.heading = book.add_format({"bold": True, "font_size": 11, "font_color": "#1F3864"})
         self.line = book.add_format({**_BASE, "text_wrap": True})
         self.label = book.add_format({**_BASE})
@@ -94,11 +99,15 @@ class _Formats:
         self.fills = {sev: book.add_format({"bg_color": "#" + colour})
                       for sev, colour in layout.SEVERITY_FILLS.items()}
 
-    def cell(self, column: layout.Column, *, quoted: bool = False, shaded: bool = False):
-        """A cell of ``column``; ``shaded`` marks an input column's blank row."""
-        key = (column.kind, shaded and column.input, quoted)
+    def cell(self, column: layout.Column, *, quoted: bool = False, shaded: bool = False,
+             indent: bool = False):
+        """A cell of ``column``; ``shaded`` marks an input column's blank row, ``indent`` text
+        that follows a number column."""
+        key = (column.kind, shaded and column.input, quoted, indent)
         if key not in self._made:
-            spec: dict[str, Any] = {**_BASE, "num_format": column.number_format}
+            spec: dict[str, Any] = {**_BASE, "num_format": column.number_format,
+                                    **_ALIGN.get(column.kind, {}),
+                                    **({"align": "left", "indent": 1} if indent else {})}
             if column.kind == "wrap":
                 spec["text_wrap"] = True
             if shaded and column.input:
@@ -112,7 +121,7 @@ class _Formats:
 def _fit_height(sheet, row: int, texts: Sequence[tuple[str, float]]) -> None:
     """XlsxWriter cannot autofit: give a row of wrapped text the lines its longest text needs
     (about 1.2 characters of 10-point text per unit of column width, 13.5 points a line)."""
-    lines = max([1, *(sum(1 + len(part) // max(int(width * 1.2) - 2, 1)
+    lines = max([1, *(sum(max(1, -(-len(part) // max(int(width * 1.2) - 1, 1)))
                           for part in text.split("\n"))
                       for text, width in texts if text)])
     if lines > 1:
@@ -129,28 +138,36 @@ def _table(sheet, fmt: _Formats, spec: layout.Table, first_col: int,
     """Write ``spec`` as an Excel table from the header row at ``first_col``; returns the next
     free column. ``rows`` are text values (the lists, the settings)."""
     top = layout.HEADER_ROW - 1  # zero-based header row
+    # left-aligned text right after right-aligned numbers starts a character in (LibreOffice
+    # ignores a right indent on the numbers themselves)
+    indents = [j > 0 and spec.columns[j - 1].kind in _NUMBERS and c.kind not in _ALIGN
+               for j, c in enumerate(spec.columns)]
     for j, column in enumerate(spec.columns):
         # the column's format below the table too: a row typed or pasted under it is formatted
-        sheet.set_column(first_col + j, first_col + j, column.width, fmt.cell(column))
+        sheet.set_column(first_col + j, first_col + j, column.width,
+                         fmt.cell(column, indent=indents[j]))
         if not rows:  # the one blank data row Excel needs, shaded where the secretary types
-            sheet.write_blank(top + 1, first_col + j, None, fmt.cell(column, shaded=True))
+            sheet.write_blank(top + 1, first_col + j, None,
+                              fmt.cell(column, shaded=True, indent=indents[j]))
     for i, values in enumerate(rows, start=1):
         wrapped = []
         for j, column in enumerate(spec.columns):
             value = values[j] if j < len(values) else ""
-            _text(sheet, top + i, first_col + j, value, fmt.cell(column, shaded=True),
-                  fmt.cell(column, quoted=True, shaded=True))
+            _text(sheet, top + i, first_col + j, value,
+                  fmt.cell(column, shaded=True, indent=indents[j]),
+                  fmt.cell(column, quoted=True, shaded=True, indent=indents[j]))
             if column.kind == "wrap":
                 wrapped.append((value, column.width))
         _fit_height(sheet, top + i, wrapped)
+    _fit_height(sheet, top, [(c.header, c.width) for c in spec.columns])  # wrapped headers
     last_row = top + max(len(rows), 1)
     sheet.add_table(top, first_col, last_row, first_col + len(spec.columns) - 1, {
         "name": spec.name,
         "style": "Table Style Light 1",
         "autofilter": True,
-        "columns": [{"header": c.header, "format": fmt.cell(c),
-                     "header_format": fmt.header_right if c.kind in _NUMBERS else fmt.header}
-                    for c in spec.columns],
+        "columns": [{"header": c.header, "format": fmt.cell(c, indent=indent),
+                     "header_format": fmt.header_by_kind.get(c.kind, fmt.header)}
+                    for c, indent in zip(spec.columns, indents, strict=True)],
     })
     first_data = top + 1
     for j, column in enumerate(spec.columns):
