@@ -329,6 +329,8 @@ class XlwingsBook:
         spec = layout.table(name)
         rows = [["'" + v if layout.formula_like(v) else v for v in row]
                 for row in cell_rows(spec, frame)]
+        # an empty frame would leave the table's first row as it was: write one blank row
+        rows = rows or [[None] * len(spec.headers)]
         self._table(name).update(pd.DataFrame(rows, columns=spec.headers, dtype=object),
                                  index=False)
 
