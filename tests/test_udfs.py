@@ -223,6 +223,17 @@ def test_aging_spills_a_header_and_a_row_per_client_equal_to_the_ar_aging(books)
     assert bad[2] == [None] * len(header) and bad[3] == rows[1]
 
 
+def test_an_aging_in_two_currencies_asks_for_the_currency(books):
+    view = LedgerView.open(books["url"])
+    blank = [None] * (len(AGING_BUCKETS) + 3)
+    zero = dict.fromkeys(AGING_BUCKETS, 0)
+    index = {"C9": {"USD": {**zero, "current": 12345}, "EUR": {**zero, "1_30": 1}}}
+    row = udfs._aging_row("C9", index, None, view, blank)
+    assert row[0] == PREFIX + "C9 owes in EUR, USD: name the currency" and row[1:] == blank[1:]
+    assert udfs._aging_row("C9", index, "USD", view, blank)[1:4] == ["USD", 123.45, 0.0]
+    assert udfs._aging_row("C9", index, "EUR", view, blank)[-1] == 0.01
+
+
 # ------------------------------------------------------------------------- rates and codes
 def test_rates_from_a_range_equal_single_cells_and_the_rate_book(books):
     ledger = books["ledger"]
@@ -395,6 +406,7 @@ def planted(rows: list[list]) -> list[list]:
     out[6][col["date"]] = serial(out[6][col["date"]])
     out[7] = [None] * len(out[0])
     out[9][col["entry_id"]] = out[8][col["entry_id"]]
+    out[10][col["rate"]] = -5.0
     return out
 
 
@@ -438,6 +450,8 @@ def test_check_spills_one_row_per_entry_as_intake_and_the_rules_see_them(books, 
     assert out[7] == [None] * 5
     assert out[9][2] == "ROW_UNREADABLE" and "more than once" in out[9][4]
     assert out[8][2].startswith("ROW_UNREADABLE")
+    assert "INVALID_VALUE" in out[10][2] and out[10][1] == "error"  # read, not allowed
+    assert out[10][0] in expected or out[10][3] > 1  # and still checked by the rules
 
 
 def test_check_with_a_named_guideline_set_and_the_workbooks_own_headers(books, tmp_path):

@@ -398,11 +398,10 @@ def _check(entries_range, guidelines, *, caller):
     if table.shape[0] < 1 or all(v is None for v in table[0]):
         raise BillxlError("the range's first row must name the columns (entry_id, date, "
                           "timekeeper_id, matter_id, hours, narrative ...)")
-    body = table[1:]
     view = ledger_view(caller)
     reference = view.reference
     which = _guidelines(view, guidelines)
-    body = body.copy()
+    body = table[1:].copy()
     body[np.equal(body, None)] = ""  # blank cells as the intake readers give them
     n = len(body)
     raw = RawTable(file="the range", sheet=None, columns=tuple(_field_of(h) for h in table[0]),
