@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -78,7 +79,7 @@ def probe(path: str, specs: list[str], filter_name: str | None = None) -> dict:
     office = subprocess.Popen(
         ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--invisible",
          "--nologo", "--norestore", "--nodefault", f"--accept=pipe,name={pipe};urp;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         context = _connect(pipe)
         desktop = context.ServiceManager.createInstanceWithContext(
@@ -111,10 +112,13 @@ def probe(path: str, specs: list[str], filter_name: str | None = None) -> dict:
             desktop.terminate()
         return out
     finally:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             office.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            office.kill()
+        # soffice is a script that starts soffice.bin: end the whole group it started, so that
+        # no LibreOffice outlives the probe
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(office.pid, signal.SIGKILL)
+        office.wait()
         shutil.rmtree(profile, ignore_errors=True)
 
 
