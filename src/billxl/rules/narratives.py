@@ -656,11 +656,20 @@ INITIALS_OUTSIDE = (
     "TX", "CO", "INC", "LTD", "PLC", "SA", "NV", "BV", "PM", "AM", "MR", "MS", "DR", "CMC", "PTAB",
     "ITA", "TTAB", "FAA", "FCC", "ERC", "CAC", "ACAS", "HMRC", "IPO", "VP", "SVP", "EVP", "GM",
     "MD", "RM", "QA", "QC", "PR", "IR", "AP", "AR", "PE", "VC", "LC", "BOD", "AGM", "EGM")
+#: Short words that follow "call with" and are not initials (in capitals they are checked again).
+_SHORT_WORDS = ("the", "our", "his", "her", "him", "its", "all", "any", "one", "two", "six", "ten",
+                "me", "us", "you", "new", "old", "key", "ad", "an", "and", "my", "no", "mr", "ms",
+                "mrs", "dr", "oc", "hr", "gc", "cfo", "ceo", "re", "to", "on", "at", "in", "by",
+                "for", "of", "or", "as", "is", "it", "so", "up", "out", "who", "two", "few", "bank",
+                "law", "sec", "irs", "doj", "fda", "ftc", "ust", "kc", "qc", "uk", "us", "eu",
+                "pto", "cl", "opp", "fa", "vp", "gm", "co", "inc", "ltd", "llc", "plc", "tax",
+                "ip", "it", "pr", "ir", "team", "firm")
+_NOT_A_WORD = rf"(?!(?:{prefix_tree(sorted(set(_SHORT_WORDS)))})\b)"
 #: Who a paralegal, clerk or trainee talks with, or initials: each match is checked further
 #: (the timekeeper's class; the letters' case in the narrative as written).
 OTHER_PARTY = phrase_regex([
     f"{talk}(?: [a-z]+){{0,3}} (?:with|w) (?:(?:the |my |our )?(?:attorney|attorneys|lawyer|lawyers|"
-    f"solicitor|solicitors){_ELSEWHERE}(?P<staff{i}>)|[a-z]{{2,3}}\\b(?P<initials{i}>))"
+    f"solicitor|solicitors){_ELSEWHERE}(?P<staff{i}>)|{_NOT_A_WORD}[a-z]{{2,3}}\\b(?P<initials{i}>))"
     for i, talk in enumerate(by_initial(_TALK))])
 INITIALS = re.compile(
     "(?i:(?:" + _tree(_TALK) + r")(?:[^\w]+[a-z]+){0,3}[^\w]+(?:with|w))[^\w]+"
