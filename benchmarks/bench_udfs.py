@@ -73,6 +73,18 @@ def timed(fn, *, repeat: int) -> tuple[tuple[float, float], object]:
     return (statistics.median(times), min(times)), result
 
 
+def interleaved(work: dict[str, object], repeat: int) -> dict[str, tuple[float, float]]:
+    """The median and best seconds of each of ``work``'s functions, run in turn ``repeat``
+    times."""
+    times: dict[str, list[float]] = {name: [] for name in work}
+    for _ in range(repeat):
+        for name, fn in work.items():
+            began = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - began)
+    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
+
+
 def per_call(fn, args: list, *, rounds: int = 3) -> float:
     """Seconds per call of ``fn(*a)`` over ``args`` (best of ``rounds`` passes)."""
     best = float("inf")
@@ -170,31 +182,35 @@ def main() -> None:
         print(f"{'BILLXL_CHECK, first call':34} {fmt(time.perf_counter() - began):>9} "
               "(opens the ledger, reads the reference and the guideline sets)")
         assert len(out) == len(rows) and not str(out[0][0]).startswith(PREFIX)
-        seconds, out = timed(lambda: udfs.BILLXL_CHECK(rows), repeat=args.repeat)
-        flagged = sum(1 for r in out[1:] if r[1] not in (udfs.CLEAN, None))
-        sample = rows[1:: max(1, (len(rows) - 1) // 200)][:200]
-        one_by_one = per_call(lambda r: udfs.BILLXL_CHECK([rows[0], r]),
-                              [(r,) for r in sample], rounds=1) * (len(rows) - 1)
-        show("BILLXL_CHECK, all entries", seconds, one_by_one,
-             f"{len(rows) - 1:,} one-entry calls, from {len(sample)}")
-        print(f"{'':34} {len(rows) - 1:,} entries, {flagged:,} with findings")
         reference = Reference.from_ledger(ledger)
         by_client = guidelines_for(reference.clients, None, setting=str(EXAMPLE_GUIDELINES))
         path = folder / "entries.csv"
         firm.time_export.to_csv(path, index=False)
+        frame = read_entries(path, "time", reference=reference).frames["time"]
 
         def from_file():  # the same entries saved from the sheet, read and checked by intake
-            frame = read_entries(path, "time", reference=reference, refuse=False).frames["time"]
-            return check_entries(frame, context=reference, guidelines_by_client=by_client)
+            read = read_entries(path, "time", reference=reference, refuse=False).frames["time"]
+            return check_entries(read, context=reference, guidelines_by_client=by_client)
 
-        (baseline, best), _ = timed(from_file, repeat=args.repeat)
+        # the three in turn, round after round, so that a busy machine slows each alike
+        figures = interleaved({
+            "range": lambda: udfs.BILLXL_CHECK(rows), "file": from_file,
+            "rules": lambda: check_entries(frame, context=reference,
+                                           guidelines_by_client=by_client)}, args.repeat)
+        out = udfs.BILLXL_CHECK(rows)
+        flagged = sum(1 for r in out[1:] if r[1] not in (udfs.CLEAN, None))
+        sample = rows[1:: max(1, (len(rows) - 1) // 200)][:200]
+        one_by_one = per_call(lambda r: udfs.BILLXL_CHECK([rows[0], r]),
+                              [(r,) for r in sample], rounds=1) * (len(rows) - 1)
+        show("BILLXL_CHECK, all entries", figures["range"], one_by_one,
+             f"{len(rows) - 1:,} one-entry calls, from {len(sample)}")
+        print(f"{'':34} {len(rows) - 1:,} entries, {flagged:,} with findings")
+        (baseline, best), (rules, rules_best) = figures["file"], figures["rules"]
         print(f"{'':34} baseline {fmt(baseline)} (best {fmt(best)}; the same entries as a CSV "
-              f"file, read and checked through intake): {baseline / seconds[0]:.1f}x faster")
-        frame = read_entries(path, "time", reference=reference).frames["time"]
-        (rules, best), _ = timed(lambda: check_entries(
-            frame, context=reference, guidelines_by_client=by_client), repeat=args.repeat)
-        print(f"{'':34} the rules themselves: {fmt(rules)} (best {fmt(best)}; check_entries "
-              "on the entries already read)")
+              f"file, read and checked through intake): "
+              f"{baseline / figures['range'][0]:.1f}x as fast")
+        print(f"{'':34} the rules themselves: {fmt(rules)} (best {fmt(rules_best)}; "
+              "check_entries on the entries already read)")
 
         # ------------------------------------------------------------ 50,000 balances
         rng = np.random.default_rng(1)
