@@ -69,12 +69,23 @@ class Corpus:
     no pattern matches across, so a match belongs to the narrative it starts in.
     """
 
-    def __init__(self, lowered: pd.Series):
-        self.texts = clausal(lowered)
-        parts = self.texts.tolist()
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        self.text = "".join(parts)
+    def __init__(self, narratives: pd.Series):
+        # joined first, then lower-cased and spaced out in one go (as :func:`clausal` does
+        # narrative by narrative); where each narrative starts is read off its mark after
+        parts = narratives.tolist()
+        text = (START + START.join(parts)).lower()
+        if text.count(START[0]) != len(parts):  # a narrative holding the mark itself
+            text = (START + START.join(p.replace(START[0], " ") for p in parts)).lower()
+        self.text = text.replace("/", " / ").replace("  /  ", " / ")
+        points = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+        self.starts = np.flatnonzero(points == ord(START[0])).astype(np.int64)
+        self.ends = np.r_[self.starts[1:], len(self.text)]
+
+    def texts(self, rows: np.ndarray) -> pd.Series:
+        """The narratives at ``rows`` in :func:`clausal` form (indexed by position)."""
+        return pd.Series([self.text[a:z] for a, z in zip(self.starts[rows], self.ends[rows],
+                                                          strict=True)],
+                         index=rows, dtype=object)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -118,14 +129,14 @@ class Corpus:
                                      index=first_rows, dtype=object)
 
 
-def corpus(lowered: pd.Series) -> Corpus:
-    """The :class:`Corpus` of ``lowered`` (a batch's distinct narratives, lower-cased); the
-    four narrative rules share it: it is kept for the last ``lowered`` it was made from."""
+def corpus(narratives: pd.Series) -> Corpus:
+    """The :class:`Corpus` of ``narratives`` (a batch's distinct narratives); the four
+    narrative rules share it: it is kept for the last Series it was made from."""
     cached = _CORPUS.get("of")
-    if cached is not None and cached() is lowered:
+    if cached is not None and cached() is narratives:
         return _CORPUS["corpus"]
-    made = Corpus(lowered)
-    _CORPUS.update({"of": weakref.ref(lowered), "corpus": made})
+    made = Corpus(narratives)
+    _CORPUS.update({"of": weakref.ref(narratives), "corpus": made})
     return made
 
 
@@ -219,9 +230,8 @@ def phrase_regex(patterns) -> re.Pattern:
 #: After the space that starts a clause: the narrative's start or a separator before it (and an
 #: optional 'and', 'then' or 'also').
 def _after(chars: str) -> str:
-    """A look-behind for one of ``chars`` then one space or two (the space just passed
-    included): 'compel / meet' reads as 'compel  /  meet' once '/' is spaced out."""
-    return f"(?:(?<=[{chars}] )|(?<=[{chars}]  ))"
+    """A look-behind for one of ``chars`` then the space just passed."""
+    return f"(?<=[{chars}] )"
 
 
 _SEPARATORS = "\\x02;,:./\\n"
@@ -367,7 +377,8 @@ _GENERIC_READ = (
 #: of characters, spares them the patterns.
 _SHORT_CLAUSE = r"(?=[^;,:.\n\x02]{0,64}+(?:[;,:.\n\x02]|\Z))"
 #: :data:`VAGUE` over a :class:`Corpus`: a narrative that is only a vague phrase.
-VAGUE_WHOLE = re.compile("\x02" + _WHOLE_VAGUE[1:-1] + "(?=\x02|\\Z)")
+VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))" + _WHOLE_VAGUE[1:-1]
+                         + "(?=\x02|\\Z)")
 VAGUE_PART = re.compile(
     " (?:" + _after(_SEPARATORS) + _SHORT_CLAUSE
     + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
@@ -753,10 +764,10 @@ TASK_START = re.compile(
                          "correspondence", "conferences?"]) + r")\b"]) + "))")
 
 
-def task_counts(lowered: pd.Series) -> np.ndarray:
+def task_counts(narratives: pd.Series) -> np.ndarray:
     """How many distinct tasks each lower-cased narrative lists: the first clause, whatever it
     starts with, and each new task after it (:data:`TASK_START`)."""
-    return 1 + corpus(lowered).counts(TASK_START)  # a blank one lists no second task either
+    return 1 + corpus(narratives).counts(TASK_START)  # a blank one lists no second task either
 
 
 # ------------------------------------------------------------------------------ the rules
@@ -764,7 +775,7 @@ def task_counts(lowered: pd.Series) -> np.ndarray:
 # order among the rules); their work is done here.
 def block_billing_findings(b: Batch) -> pd.DataFrame | None:
     """BLOCK_BILLING: entries whose narrative lists two or more distinct tasks."""
-    counts_u = task_counts(b.distinct_lower)
+    counts_u = task_counts(b.distinct_text)
     counts = b.per_row(counts_u)
     blocked = counts >= 2
     if not blocked.any():
@@ -785,7 +796,7 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
     """VAGUE: the narrative, or a part of it, does not say what was done; or it is too short."""
     text = b.distinct_text
     min_words = b.setting("min_narrative_words")
-    rows, parts = corpus(b.distinct_lower).first(VAGUE_PART)
+    rows, parts = corpus(b.distinct_text).first(VAGUE_PART)
     lengths = text.str.len().to_numpy()
     phrase_u = np.zeros(len(text), dtype=bool)
     phrase_u[rows] = True
@@ -793,7 +804,7 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
     parts = normalise(parts)
     part_u = np.full(len(text), "", dtype=object)
     part_u[rows] = parts.where(parts != normalise(text.iloc[rows]).to_numpy(), "").to_numpy()
-    phrase_u |= corpus(b.distinct_lower).hits(VAGUE_WHOLE)
+    phrase_u |= corpus(b.distinct_text).hits(VAGUE_WHOLE)
     short = lengths <= WORD_CHARS * int(min_words.max(initial=0))
     norm = normalise(text[short])
     words_u = np.full(len(text), np.iinfo(np.int64).max, dtype=np.int64)
@@ -821,7 +832,7 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
 def admin_findings(b: Batch) -> pd.DataFrame | None:
     """ADMIN_TASK: clerical work, by the narrative's words in context or by activity code A110
     (manage data and files) on a narrative that does not start with legal work."""
-    texts = corpus(b.distinct_lower)
+    texts = corpus(b.distinct_text)
     rows, what = texts.first(ADMIN)
     what_u = np.full(len(texts), "", dtype=object)
     what_u[rows] = what.str.strip(" ;,:./\n").to_numpy()
@@ -830,7 +841,7 @@ def admin_findings(b: Batch) -> pd.DataFrame | None:
     if talk.any():  # a call with the client (A106) set up in the call is not clerical
         ids = np.unique(b.per_row(np.arange(len(texts)))[talk])
         other_u = np.ones(len(texts), dtype=bool)
-        other_u[ids] = texts.texts.iloc[ids].str.contains(ADMIN_UNLESS_COMMUNICATION).to_numpy(
+        other_u[ids] = texts.texts(ids).str.contains(ADMIN_UNLESS_COMMUNICATION).to_numpy(
             dtype=bool)
         by_text &= ~talk | b.per_row(other_u)
     coded = (b.frame["activity_code"] == ADMIN_ACTIVITY).fillna(False).to_numpy(dtype=bool)
@@ -838,7 +849,7 @@ def admin_findings(b: Batch) -> pd.DataFrame | None:
     if by_code.any():  # on the coded rows only: does the narrative start with legal work?
         ids = np.unique(b.per_row(np.arange(len(texts)))[by_code])
         legal_u = np.zeros(len(texts), dtype=bool)
-        legal_u[ids] = texts.texts.iloc[ids].str.contains(SUBSTANTIVE).to_numpy(dtype=bool)
+        legal_u[ids] = texts.texts(ids).str.contains(SUBSTANTIVE).to_numpy(dtype=bool)
         by_code &= ~b.per_row(legal_u)
     bad = by_text | by_code
     if not bad.any():
@@ -855,7 +866,7 @@ def internal_findings(b: Batch) -> pd.DataFrame | None:
     """INTERNAL_CONFERENCE: a conference inside the firm, by the narrative (the other party is
     a colleague; for a paralegal or clerk, 'the attorney' too) or by activity code A105; not on
     an entry already marked non-billable."""
-    texts = corpus(b.distinct_lower)
+    texts = corpus(b.distinct_text)
     by_text = b.per_row(texts.hits(INTERNAL))
     other = texts.named_hits(OTHER_PARTY)
     # a paralegal's or clerk's conference with "the attorney"
