@@ -322,7 +322,8 @@ def test_the_workbook_as_written(ledger, tmp_path):
     sign = edit.signs[0]
     assert ws.cell(sign, edit.col["Narrative"]).protection.locked is False  # Approved by
     assert ws.cell(sign, edit.col["Worked value"]).protection.locked is False  # Approved on
-    assert str(edit.get(row, "Bill amount")).startswith("=ROUND(")
+    formula = str(edit.get(row, "Bill amount"))  # hours x rate, 0 on a line not billed
+    assert formula.startswith("=IF(") and f"ROUND(H{row}*I{row}," in formula
     lists = {dv.formula1 for dv in ws.data_validations.dataValidation}
     assert '"bill,hold,no_charge,write_off,transfer"' in lists
     assert '"WD-INEFF,WD-JUNIOR,WD-CLIENT,WD-DUP,WD-CAP,WU-VALUE,OTHER"' in lists
@@ -332,12 +333,16 @@ def test_the_workbook_as_written(ledger, tmp_path):
         cell = narratives[(rec["prebill_pk"], rec["entry_kind"], rec["entry_pk"])]
         if rec["narrative"]:
             assert cell.data_type == "s" and cell.value == rec["narrative"]
-    # an unedited workbook reads back clean, with the ledger's values
+    # an unedited workbook reads back clean, with the ledger's values (a line that bills
+    # nothing shows 0 as its amount)
     read, problems = wb.read_prebill_workbook(path)
     assert problems == []
     lines = read[read["entry_kind"] != "approval"].merge(
         frame, on=["prebill_pk", "entry_kind", "entry_pk"], suffixes=("", "_ledger"))
     assert len(lines) == len(frame)
+    billed_nothing = lines["action"].isin(["no_charge", "write_off"])
+    assert billed_nothing.any()
+    lines.loc[billed_nothing, "bill_amount_minor_ledger"] = 0
     for name in ("bill_qty_milli", "bill_rate_minor", "bill_amount_minor"):
         assert (lines[name].astype(int) == lines[f"{name}_ledger"].astype(int)).all(), name
     assert not prebill.apply_prebill(ledger, path, actor="partner", today=TODAY).changed
@@ -637,4 +642,4 @@ def test_write_ups_typed_amounts_and_reason_codes_must_agree(ledger, tmp_path):
     again = Edit(prebill.write_prebill_workbooks(ledger, MONTH, tmp_path / "2",
                                                  partner="TK002")["TK002"])
     assert again.get(typed, "Bill amount") == 1.0
-    assert str(again.get(premium, "Bill amount")).startswith("=ROUND(")
+    assert f"ROUND(H{premium}*I{premium}," in str(again.get(premium, "Bill amount"))

@@ -22,7 +22,8 @@ PUBLIC = [
     "refund_credit", "refund_trust", "rejections_by_client", "rejections_by_reason",
     "reverse_receipt", "set_cash_terms", "set_finding_status", "set_retainer",
     "set_submission_status", "submission_history", "submissions_pending_by_age",
-    "trigger_scheduled_invoice", "trust_balances", "unapplied_cash", "update_scheduled_invoice",
+    "trigger_scheduled_invoice", "trust_balances", "unapplied_cash",
+    "unapplied_prebill_workbooks", "update_scheduled_invoice",
     "upgrade_ledger", "worklist", "write_aging", "write_exceptions_workbook", "write_off",
     "write_prebill_workbooks", "write_statement",
     # the billing workbook's ribbon commands (billxl.excel.commands) and what they call

@@ -45,6 +45,7 @@ _EXPORTS = {
     "list_invoices": "billxl.billing.credit_notes", "render_invoices": "billxl.documents",
     "write_prebill_workbooks": "billxl.billing.prebill", "prebill_frame": "billxl.billing.prebill",
     "describe_prebill": ("billxl.billing.prebill", "describe"),
+    "unapplied_prebill_workbooks": ("billxl.billing.prebill", "unapplied_workbooks"),
     "add_scheduled_invoice": ("billxl.billing.schedules", "add_item"),
     "list_scheduled_invoices": ("billxl.billing.schedules", "list_items"),
     "update_scheduled_invoice": ("billxl.billing.schedules", "update_item"),

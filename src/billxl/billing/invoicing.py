@@ -406,6 +406,56 @@ def _payor_invoices(lines: pd.DataFrame, units: list[_Unit], reference: Referenc
     return headers, lines
 
 
+def _prebill_parts(conn, ready: pd.DataFrame, all_lines: pd.DataFrame, reference: Reference,
+                   period: tuple[date, date] | None,
+                   on: date) -> tuple[list[_Unit], list[pd.DataFrame]]:
+    """The units of pre-bills ``ready`` and their lines: entry lines, then invoice-level lines
+    (fixed fees, caps and fixed discounts, which look at the invoices already in the ledger)."""
+    units = _prebill_units(ready, all_lines, reference, period)
+    parts = []
+    if len(ready):
+        entries = _entry_lines(all_lines, ready, units, reference)
+        fixed, since = _fee_history_wanted(units, reference, on)
+        parts += [entries, _invoice_level_lines(
+            entries, units, reference, on, store.fixed_fees_billed(conn, fixed),
+            store.fees_billed_since(conn, since))]
+    return units, parts
+
+
+def _invoices_of(parts: list[pd.DataFrame], units: list[_Unit], reference: Reference,
+                 on: date) -> tuple[list[dict], pd.DataFrame]:
+    lines = pd.concat(parts, ignore_index=True)
+    lines = lines.iloc[np.lexsort((lines["line_no"].to_numpy(),
+                                   lines["unit"].to_numpy()))].reset_index(drop=True)
+    return _payor_invoices(lines, units, reference, on)
+
+
+def preview_invoices(ledger: Ledger, prebills: pd.DataFrame, month: str, *,
+                     invoice_date: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The invoices that finalizing ``prebills`` (prebill_pk, matter_id; any status) for
+    ``month`` would make today, by the code finalize runs, without writing anything.
+
+    Returns the invoice headers (one per payor: prebill_pk, client_id, payor_percent and the
+    totals in minor units, as :func:`finalize` computes them; no numbers) and their lines
+    (``invoice`` is the header's position). Entries are not checked for being WIP. The invoice
+    date is the month's last day, as ``finalize --month`` has it, unless ``invoice_date``.
+    """
+    period = month_range(month)
+    on = invoice_date or period[1]
+    reference = Reference.from_ledger(ledger)
+    ready = prebills[["prebill_pk", "matter_id"]].drop_duplicates("prebill_pk")
+    ready = ready.sort_values("prebill_pk").reset_index(drop=True)
+    with ledger.transaction() as conn:
+        all_lines = store.read_prebill_entries(ledger, conn,
+                                               ready["prebill_pk"].astype(int).tolist())
+        units, parts = _prebill_parts(conn, ready, all_lines, reference, period, on)
+    if not parts:
+        return pd.DataFrame(columns=["prebill_pk", "client_id", "payor_percent", *TOTAL_COLUMNS]), \
+            pd.DataFrame(columns=[*LINE_COLUMNS, "invoice"])
+    invoices, lines = _invoices_of(parts, units, reference, on)
+    return pd.DataFrame(invoices), lines
+
+
 def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = None,
              invoice_date: date | None = None, actor: str | None = None) -> FinalizeResult:
     """Turn approved pre-bills (of a month, or of one matter) into final invoices."""
@@ -423,14 +473,7 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
         prebill_pks = ready["prebill_pk"].astype(int).tolist()
         all_lines = store.read_prebill_entries(ledger, conn, prebill_pks)
         _refuse_not_wip(all_lines)
-        units = _prebill_units(ready, all_lines, reference, period)
-        parts = []
-        if len(ready):
-            entries = _entry_lines(all_lines, ready, units, reference)
-            fixed, since = _fee_history_wanted(units, reference, on)
-            parts += [entries, _invoice_level_lines(
-                entries, units, reference, on, store.fixed_fees_billed(conn, fixed),
-                store.fees_billed_since(conn, since))]
+        units, parts = _prebill_parts(conn, ready, all_lines, reference, period, on)
         scheduled = []
         for item in store.lock_due_schedule_items(ledger, conn, on, matter).to_dict("records"):
             scheduled.append((len(units), 1, item["description"], int(item["amount_minor"])))
@@ -438,10 +481,7 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
                 "schedule_id": int(item["schedule_id"]), "prebill_pk": None,
                 "period_start": on, "period_end": on, "description": item["description"]}))
         parts.append(_level_lines(scheduled, on))
-        lines = pd.concat(parts, ignore_index=True)
-        lines = lines.iloc[np.lexsort((lines["line_no"].to_numpy(),
-                                       lines["unit"].to_numpy()))].reset_index(drop=True)
-        invoices, lines = _payor_invoices(lines, units, reference, on)
+        invoices, lines = _invoices_of(parts, units, reference, on)
         for header in invoices:
             header.update(finalized_at=now, finalized_by=actor)
 

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from billxl import money
+from billxl.billing import invoicing
 from billxl.billing.vocabulary import ACTIONS, REASON_CODES
 from billxl.errors import InputError, Problem
 from billxl.figures import wip as wip_figure
@@ -65,6 +66,8 @@ __all__ = [
     "write_prebill_workbooks",
     "apply_prebill",
     "describe",
+    "invoice_previews",
+    "unapplied_workbooks",
 ]
 
 assert tuple(ACTIONS) == t.PREBILL_ACTIONS  # one list of actions: the table's CHECK constraint
@@ -424,24 +427,191 @@ def _utc_dates(values: pd.Series) -> pd.Series:
 
 
 def write_prebill_workbooks(ledger: Ledger, month: str, folder: str | Path, *,
-                            partner: str | None = None) -> dict[str, Path]:
+                            partner: str | None = None, replace: bool = False) -> dict[str, Path]:
     """One pre-bill workbook per billing partner (``prebill_<month>_<partner>.xlsx``).
 
-    Returns {partner id: path}. The Transfer-to list offers the matters open at the month's end.
+    Returns {partner id: path}. The Transfer-to list offers the matters open at the month's end;
+    under each matter's lines, the invoice as finalize will make it (:func:`invoice_previews`).
+    A workbook already in ``folder`` that holds edits the ledger does not have yet is never
+    overwritten: the call is refused (InputError naming the files and rows, before anything is
+    written), unless ``replace``, which first moves each such file to ``folder/replaced/``.
     """
     from billxl.excel.prebill_workbook import write_prebill_workbook
 
+    pending = unapplied_workbooks(ledger, month, folder, partner=partner, refuse=not replace)
     _start, end = month_range(month)
+    written_at = datetime.now(UTC)
     frame = prebill_frame(ledger, month, partner)
+    previews = invoice_previews(ledger, month, frame) if len(frame) else None
     matters = ledger.matters()
     still_open = matters[matters["closed_on"].isna() | (matters["closed_on"] > pd.Timestamp(end))]
+    for path in pending:
+        _keep_aside(path, written_at)
     written = {}
     for partner_id, lines in frame.groupby("billing_partner_id", sort=True):
         path = Path(folder) / f"prebill_{month}_{partner_id}.xlsx"
+        mine = None if previews is None else previews[previews["prebill_pk"].isin(
+            lines["prebill_pk"])]
         write_prebill_workbook(path, lines, partner_name=str(lines["partner_name"].iloc[0]),
-                               month=month, transfer_matters=still_open[["matter_id", "name"]])
+                               month=month, transfer_matters=still_open[["matter_id", "name"]],
+                               previews=mine, written_at=written_at)
         written[str(partner_id)] = path
     return written
+
+
+def _keep_aside(path: Path, now: datetime) -> Path:
+    """Move a workbook about to be replaced to ``replaced/<name>_<UTC time>.xlsx`` beside it."""
+    aside = path.parent / "replaced" / f"{path.stem}_{now:%Y%m%dT%H%M%S}{path.suffix}"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    path.replace(aside)
+    return aside
+
+
+def unapplied_workbooks(ledger: Ledger, month: str, folder: str | Path, *,
+                        partner: str | None = None,
+                        refuse: bool = True) -> dict[Path, list[Problem]]:
+    """The month's pre-bill workbooks in ``folder`` (of one partner, or all) that hold edits the
+    ledger does not have: {path: one Problem per row edited in the file (or refused as it is)
+    and not applied}. With ``refuse``, any such workbook raises InputError naming the files and
+    rows, and saying what to do; call it before creating pre-bills again, since a rebuilt
+    pre-bill leaves the partner's edits nowhere to go.
+
+    A row counts when the file's editable cells differ both from what billxl wrote and from the
+    ledger now (an applied edit is the ledger's, so it does not count). A file that cannot be
+    read as a pre-bill workbook counts too: billxl cannot tell what it holds.
+    """
+    from billxl.excel import prebill_workbook as wb
+
+    month_range(month)
+    found: dict[Path, list[Problem]] = {}
+    pattern = f"prebill_{month}_{partner if partner else '*'}.xlsx"
+    for path in sorted(Path(folder).glob(pattern)):
+        try:
+            frame, problems = wb.read_prebill_workbook(path)
+        except InputError as error:
+            found[path] = [Problem(str(path), None, None, None,
+                                   f"cannot be read as a pre-bill workbook ({error})")]
+            continue
+        rows = _edited_rows(ledger, frame) | {p.row for p in problems if p.row is not None}
+        if rows or problems:
+            found[path] = [Problem(str(path), row, None, None,
+                                   "this row holds an edit that is not applied yet", wb.SHEET)
+                           for row in sorted(rows)] or problems
+    if found and refuse:
+        raise _unapplied_error(found, folder)
+    return found
+
+
+def _edited_rows(ledger: Ledger, frame: pd.DataFrame) -> set[int]:
+    """Rows of a read workbook whose edits (lines or approvals) the ledger does not have."""
+    frame = frame[~frame["tampered"]]
+    lines = frame[frame["entry_kind"].isin(["time", "expense"])].reset_index(drop=True)
+    signs = frame[frame["entry_kind"] == "approval"].reset_index(drop=True)
+    pks = sorted({int(p) for p in frame["prebill_pk"]})
+    if not pks:
+        return set()
+    with ledger.transaction() as conn:
+        bills, stored = store.lock_prebills(ledger, conn, pks)
+        reference = Reference.from_ledger(ledger, conn)
+    bills = bills.set_index("prebill_pk")
+    lines, new, cur, orig = _beside_ledger(lines, bills, stored, reference)
+    pending = ~_all_same(new, orig) & ~_all_same(new, cur)
+    approvals = _approvals(signs, bills, datetime.now(UTC).date(), _Problems("", ""))
+    signed = ~(_same(signs["approved_by"], signs["orig_approved_by"])
+               & _same(signs["approved_on"], signs["orig_approved_on"])).to_numpy()
+    moved = signed & approvals.changed
+    return {int(r) for r in lines.loc[pending, "row"]} | \
+        {int(r) for r in signs.loc[moved, "row"]}
+
+
+def _unapplied_error(pending: dict[Path, list[Problem]], folder: str | Path) -> InputError:
+    """The refusal to write pre-bill workbooks over edits not applied yet, and what to do."""
+    def rows(problems: list[Problem]) -> str:
+        numbers = [str(p.row) for p in problems if p.row is not None]
+        return f" (row{'s' if len(numbers) > 1 else ''} {', '.join(numbers)})" if numbers else ""
+
+    files = "; ".join(f"{path}{rows(problems)}" for path, problems in pending.items())
+    first = next(iter(pending))
+    return InputError(
+        f"{len(pending)} pre-bill workbook(s) hold edits that are not applied yet: {files}. "
+        "Writing the pre-bills again would lose them. Apply the edits first "
+        f"(billxl prebill apply {first}), or write fresh workbooks with --replace (each edited "
+        f"workbook is then kept in {Path(folder) / 'replaced'}).",
+        [p for problems in pending.values() for p in problems])
+
+
+def invoice_previews(ledger: Ledger, month: str, lines: pd.DataFrame) -> pd.DataFrame:
+    """What each pre-bill's invoice will be, as rows to show under its lines, computed by
+    finalize's own code (:func:`billxl.billing.invoicing.preview_invoices`) from the pre-bills
+    as the ledger holds them, dated the month's last day as ``finalize --month`` dates them.
+
+    ``lines``: the pre-bills (prebill_pk, matter_id; a :func:`prebill_frame`). One row per
+    figure, in order: ``kind`` start (fees and expenses to bill), adjustment (the fee
+    arrangement and discounts: time replaced by an agreed fee, a discount percentage, a fixed
+    fee, a fee-cap write-down, a fixed discount), tax (per rate), total, payor (each payor's
+    invoice, when the matter is split); ``label``, ``amount_minor`` (start + adjustments + tax =
+    total), ``live`` (the total is the lines' own total whatever the partner edits: an hourly
+    matter without discounts, tax or split) and ``invoice_date``.
+    """
+    bills = lines[["prebill_pk", "matter_id"]].drop_duplicates("prebill_pk")
+    invoices, inv_lines = invoicing.preview_invoices(ledger, bills, month)
+    reference = Reference.from_ledger(ledger)
+    on = month_range(month)[1]
+    prebill_of = invoices["prebill_pk"].to_numpy() if len(invoices) else np.array([])
+    inv_lines = inv_lines.assign(prebill_pk=prebill_of[inv_lines["invoice"].to_numpy(
+        dtype=np.int64)] if len(inv_lines) else [])
+    rows = []
+    for pk, matter_id in zip(bills["prebill_pk"].astype(int), bills["matter_id"], strict=True):
+        mine = inv_lines[inv_lines["prebill_pk"] == pk]
+        heads = invoices[invoices["prebill_pk"] == pk] if len(invoices) else invoices
+        figures = _preview_rows(mine, heads, reference, str(matter_id))
+        rows += [{"prebill_pk": pk, "invoice_date": on, **f} for f in figures]
+    return pd.DataFrame(rows, columns=["prebill_pk", "kind", "label", "amount_minor", "live",
+                                       "invoice_date"])
+
+
+def _preview_rows(lines: pd.DataFrame, heads: pd.DataFrame, reference: Reference,
+                  matter_id: str) -> list[dict]:
+    """One pre-bill's invoice figures (see :func:`invoice_previews`)."""
+    kind = lines["line_type"].to_numpy(dtype=object)
+    amount = lines["amount_minor"].to_numpy(dtype=np.int64)
+    adjustment = lines["adjustment_minor"].to_numpy(dtype=np.int64)
+    entry = np.isin(kind, ["F", "E"])
+    out = [{"kind": "start", "label": "Fees and expenses to bill",
+            "amount_minor": int((amount - adjustment)[entry].sum())}]
+    matter = reference.matter(matter_id)
+    terms = reference.terms_of(matter_id)
+    arrangement = matter["fee_arrangement"]
+    fee_adjustment = int(adjustment[kind == "F"].sum())
+    if fee_adjustment:
+        label = ("Time at no charge: the agreed fee applies instead"
+                 if arrangement in invoicing.AGREED_FEE else
+                 f"Discount {terms.get('discount_percent')}% on fees")
+        out.append({"kind": "adjustment", "label": label, "amount_minor": fee_adjustment})
+    level = lines[~entry]
+    for narrative in dict.fromkeys(level["narrative"].astype(str)):
+        out.append({"kind": "adjustment", "label": narrative, "amount_minor": int(
+            level.loc[level["narrative"].astype(str) == narrative, "amount_minor"].sum())})
+    taxed = lines.groupby("tax_percent", sort=True)["tax_minor"].sum() if len(lines) else {}
+    tax_rows = [{"kind": "tax", "label": f"Tax at {percent}%", "amount_minor": int(value)}
+                for percent, value in dict(taxed).items() if money.D(percent) != 0]
+    out += tax_rows or [{"kind": "tax", "label": "Tax: none for this client",
+                         "amount_minor": 0}]
+    total = int(heads["total_minor"].sum()) if len(heads) else 0
+    out.append({"kind": "total", "label": "Invoice total" if len(heads) else
+                "Invoice total (nothing to invoice: no line is billed)", "amount_minor": total})
+    if len(heads) > 1:
+        for head in heads.to_dict("records"):
+            client = reference.client(head["client_id"])
+            out.append({"kind": "payor", "label": f"of which invoiced to {client['name']} "
+                        f"({head['client_id']}, {head['payor_percent']}%)",
+                        "amount_minor": int(head["total_minor"])})
+    plain = (arrangement not in (*invoicing.AGREED_FEE, "capped") and len(heads) <= 1
+             and not terms.get("discount_percent") and not terms.get("discount_minor")
+             and not tax_rows and all(row["kind"] != "adjustment" for row in out))
+    for row in out:
+        row["live"] = bool(plain)
+    return out
 
 
 # =================================================================================== apply
@@ -591,33 +761,17 @@ def _plan_application(lines: pd.DataFrame, signs: pd.DataFrame, tampered: bool,
     their ``stored`` lines, their entries' ``status``); raises InputError listing every
     problem, else says what to write. Pure."""
     matters, clients = reference.matters, reference.clients
-    lines = lines.merge(stored.rename(columns={c: f"cur_{c}" for c in EDITABLE}),
-                        on=_KEY, how="left", indicator="_stored")
+    lines, new, cur, orig = _beside_ledger(lines, bills, stored, reference)
     lines = lines.merge(status, on=["entry_kind", "entry_pk"], how="left")
-    lines["prebill_status"] = lines["prebill_pk"].map(bills["status"])
-    lines["pb_matter"] = lines["prebill_pk"].map(bills["matter_id"])
-    lines["pb_month"] = lines["prebill_pk"].map(bills["month"])
-    client_of = matters.set_index("matter_id")["client_id"]
-    lines["rounding"] = reference.roundings(lines["pb_matter"].map(client_of))
-    lines["transfer_typed"] = lines["transfer_to"]
-    lines["transfer_to"] = _ledger_spelling(lines["transfer_to"], matters["matter_id"])
     rows = lines["row"]
 
     unknown = (lines["_stored"] == "left_only").to_numpy()
     found.add(unknown, rows, None, lines["entry_pk"],
               lambda i: f"pre-bill {int(lines['prebill_pk'].iloc[i])} has no line for this "
                         "entry in the ledger; write a fresh workbook")
-    lines = _amounts_from_formula(lines)
     known = ~unknown
-
-    # What changed: N (the workbook now), C (the ledger now), O (when the workbook was written)
-    new = {c: lines[c] for c in EDITABLE}
-    cur = {c: lines[f"cur_{c}"] for c in EDITABLE}
-    orig = {c: lines[f"orig_{c}"] for c in EDITABLE}
-    cur = {c: (_blank_to_none(v) if c in ("action", "transfer_to", "reason_code", "note")
-               else v.astype("Int64")) for c, v in cur.items()}
-    same_nc = np.logical_and.reduce([_same(new[c], cur[c]).to_numpy() for c in EDITABLE])
-    same_co = np.logical_and.reduce([_same(cur[c], orig[c]).to_numpy() for c in EDITABLE])
+    same_nc = _all_same(new, cur)
+    same_co = _all_same(cur, orig)
     edited = known & ~same_nc
     stale = edited & ~same_co
     found.add(stale, rows, None, None,
@@ -644,17 +798,50 @@ def _plan_application(lines: pd.DataFrame, signs: pd.DataFrame, tampered: bool,
 
 
 
+def _beside_ledger(lines: pd.DataFrame, bills: pd.DataFrame, stored: pd.DataFrame,
+                   reference: Reference) -> tuple[pd.DataFrame, dict, dict, dict]:
+    """A workbook's lines beside the ledger's (``stored``; ``bills`` by prebill_pk), with their
+    bill amounts as the formula means them, and the editable fields three ways: N (the workbook
+    now), C (the ledger now) and O (the workbook as written)."""
+    matters = reference.matters
+    lines = lines.merge(stored.rename(columns={c: f"cur_{c}" for c in EDITABLE}),
+                        on=_KEY, how="left", indicator="_stored")
+    lines["prebill_status"] = lines["prebill_pk"].map(bills["status"])
+    lines["pb_matter"] = lines["prebill_pk"].map(bills["matter_id"])
+    lines["pb_month"] = lines["prebill_pk"].map(bills["month"])
+    client_of = matters.set_index("matter_id")["client_id"]
+    lines["rounding"] = reference.roundings(lines["pb_matter"].map(client_of))
+    lines["transfer_typed"] = lines["transfer_to"]
+    lines["transfer_to"] = _ledger_spelling(lines["transfer_to"], matters["matter_id"])
+    lines = _amounts_from_formula(lines)
+    new = {c: lines[c] for c in EDITABLE}
+    cur = {c: lines[f"cur_{c}"] for c in EDITABLE}
+    orig = {c: lines[f"orig_{c}"] for c in EDITABLE}
+    cur = {c: (_blank_to_none(v) if c in ("action", "transfer_to", "reason_code", "note")
+               else v.astype("Int64")) for c, v in cur.items()}
+    return lines, new, cur, orig
+
+
+def _all_same(a: dict, b: dict) -> np.ndarray:
+    """Lines whose editable fields are the same in ``a`` and ``b`` (two of N, C, O)."""
+    return np.logical_and.reduce([_same(a[c], b[c]).to_numpy() for c in EDITABLE])
+
+
 def _amounts_from_formula(lines: pd.DataFrame) -> pd.DataFrame:
     """Bill amounts the formula made are recomputed exactly; typed-over ones are kept.
 
     A spreadsheet's ROUND(hours*rate) works in doubles and rounds ties its own way, so any
-    amount within one minor unit of the exact product (or a blank one) counts as the formula's
-    and is recomputed here with the client's rounding rule; anything else was typed over it.
+    amount within one minor unit of the exact product counts as the formula's and is recomputed
+    here with the client's rounding rule; anything else was typed over it. A blank cell (a file
+    saved without recalculating) means what billxl wrote there: hours x rate where it wrote the
+    formula, the amount it wrote where that was typed before (written as a plain number, a
+    blank there still means hours x rate). The cell shows 0 on a line that bills nothing
+    (no charge, written off): such a 0 stands for the line's amount as written, or hours x rate.
     """
     qty = lines["bill_qty_milli"].astype("Int64")
     rate = lines["bill_rate_minor"].astype("Int64")
     typed = lines["bill_amount_minor"].astype("Int64")
-    ok = qty.notna() & rate.notna()
+    ok = (qty.notna() & rate.notna()).to_numpy()
     q = qty.fillna(0).to_numpy(dtype=np.int64)
     r = rate.fillna(0).to_numpy(dtype=np.int64)
     product = q * r
@@ -662,11 +849,26 @@ def _amounts_from_formula(lines: pd.DataFrame) -> pd.DataFrame:
     high = -((-product) // money.QTY_SCALE)
     exact = money.extend_by_rule(q, r, lines["rounding"].to_numpy(dtype=object))
     t_val = typed.fillna(0).to_numpy(dtype=np.int64)
-    from_formula = ok.to_numpy() & (typed.isna().to_numpy() | (t_val == low) | (t_val == high))
+    blank = typed.isna().to_numpy()
+
+    # how billxl wrote the cell: the formula, or an amount typed before (a formula too when the
+    # line billed nothing, so that it showed 0)
+    o_q, o_r, o_a = (lines[f"orig_{c}"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+                     for c in ("bill_qty_milli", "bill_rate_minor", "bill_amount_minor"))
+    o_product = o_q * o_r
+    as_formula = (lines["orig_bill_amount_minor"].isna().to_numpy()
+                  | (o_a == o_product // money.QTY_SCALE)
+                  | (o_a == -((-o_product) // money.QTY_SCALE)))
+    was_not_billed = lines["orig_action"].isin(_NOT_BILLED).to_numpy()
+    shows_zero = lines["action"].isin(_NOT_BILLED).to_numpy() & (blank | (t_val == 0))
+    keeps_written = ~as_formula & (shows_zero | (blank & was_not_billed))
+    from_formula = ok & ~keeps_written & (blank | shows_zero | (t_val == low) | (t_val == high))
+
     lines = lines.copy()
-    lines["overwritten"] = ok.to_numpy() & ~from_formula
+    lines["overwritten"] = (ok & ~from_formula) | keeps_written
     amount = typed.copy()
     amount[from_formula] = exact[from_formula]
+    amount[keeps_written] = o_a[keeps_written]
     lines["bill_amount_minor"] = amount
     return lines
 
@@ -709,6 +911,20 @@ def _check_lines(found: _Problems, lines: pd.DataFrame, todo: np.ndarray, matter
     found.add(other_currency, rows, heading["transfer_to"], to,
               lambda i: f"this matter bills in {currency_of.get(target.iloc[i])}, but the line is "
                         f"in {lines['currency'].iloc[i]}")
+    # Another client's matter: a line billed to the wrong client is the costliest slip.
+    their_client = target.map(info["client_id"])
+    foreign = known & ~closed & ~itself & ~other_currency & \
+        (their_client != lines["pb_matter"].map(info["client_id"])).to_numpy()
+
+    def whose(i: int) -> str:
+        return f"{target.iloc[i]} is a matter of another client ({their_client.iloc[i]})"
+
+    found.add(foreign & lines["reason_code"].isna().to_numpy(), rows, heading["reason_code"],
+              None, lambda i: f"{whose(i)}: moving a line there needs a reason code (OTHER, if "
+                              "no other fits) and a note saying why")
+    found.add(foreign & lines["note"].isna().to_numpy()
+              & (lines["reason_code"] != "OTHER").to_numpy(), rows, heading["note"], None,
+              lambda i: f"{whose(i)}: say in the note why the line moves there")
 
 
 def _ledger_spelling(typed: pd.Series, matter_ids: pd.Series) -> pd.Series:
@@ -754,6 +970,7 @@ class _Approvals:
     frame: pd.DataFrame  # one row per approval block of the workbook, with N and C values
     approve: np.ndarray  # sign (or re-sign) the pre-bill
     reopen: np.ndarray  # the signature was cleared: back to draft
+    changed: np.ndarray  # the workbook's approval is not the ledger's
 
 
 def _approvals(signs: pd.DataFrame, bills: pd.DataFrame, today: date,
@@ -789,7 +1006,7 @@ def _approvals(signs: pd.DataFrame, bills: pd.DataFrame, today: date,
     found.add(future, signs["row"], "Approved on", signs["approved_on"].dt.strftime("%Y-%m-%d"),
               "the approval date is after today")
     ok = changed & ~stale & ~future
-    return _Approvals(signs, ok & by.notna().to_numpy(), ok & by.isna().to_numpy())
+    return _Approvals(signs, ok & by.notna().to_numpy(), ok & by.isna().to_numpy(), changed)
 
 
 def _check_prebills(found: _Problems, lines: pd.DataFrame, todo: np.ndarray,

@@ -341,26 +341,36 @@ def prebill_make(
     month: Annotated[str | None, typer.Option(help="The billing month, YYYY-MM.")] = None,
     partner: Annotated[str | None, typer.Option(help="Only this billing partner's matters.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the workbooks (one per partner).")] = Path("prebills"),
+    replace: Annotated[bool, typer.Option("--replace", help="Write over workbooks that hold edits not applied yet (each is kept in OUT/replaced/ first).")] = False,
 ) -> None:
-    """Draft the month's pre-bills and write one review workbook per billing partner."""
+    """Draft the month's pre-bills and write one review workbook per billing partner.
+
+    A partner's workbook in OUT with edits not applied yet is never overwritten: apply it first
+    (billxl prebill apply FILE), or give --replace.
+    """
     if ctx.invoked_subcommand is not None:
         return
     if month is None:
         raise typer.BadParameter("say which month: --month YYYY-MM", param_hint="--month")
-    from billxl import create_prebills, write_prebill_workbooks
+    from billxl import create_prebills, unapplied_prebill_workbooks, write_prebill_workbooks
 
     with handle_errors():
         ledger = open_ledger()
+        # before drafting: a rebuilt pre-bill would leave the partner's edits nowhere to go
+        pending = unapplied_prebill_workbooks(ledger, month, out, partner=partner,
+                                              refuse=not replace)
         with show_progress() as update:
             update("Drafting pre-bills", 0, 1)
             created = create_prebills(ledger, month, partner=partner)
             update("Drafting pre-bills", 1, 1)
             update("Writing the partners' workbooks", 0, 1)
-            books = write_prebill_workbooks(ledger, month, out, partner=partner)
+            books = write_prebill_workbooks(ledger, month, out, partner=partner, replace=replace)
             update("Writing the partners' workbooks", 1, 1)
     console.print(f"{len(created)} pre-bill(s) drafted; {len(books)} workbook(s) in {out}:")
     for who, path in sorted(books.items()):
         console.print(f"  {who}: {path}")
+    for path in pending:
+        console.print(f"  kept (it held edits not applied): {out / 'replaced'} ← {path.name}")
 
 
 @prebill_app.command("apply")

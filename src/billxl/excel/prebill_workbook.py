@@ -2,27 +2,39 @@
 
 One workbook per billing partner and month. Sheets:
 
-* **Pre-bill**: one section per matter (a header with the matter, client and currency; fee
-  lines; expense lines; subtotals; the partner's approval cells). Yellow cells are the
-  partner's: Bill hours, Bill rate, Bill amount (a ``ROUND(hours*rate)`` formula the partner may
-  type over), Action, Transfer to, Reason, Note, and per matter *Approved by* / *Approved on*.
-  Subtotals are SUMIF formulas over the section, so a spreadsheet program recalculates them as
-  the partner types; billxl never trusts them and recomputes totals from the lines.
+* **Pre-bill**: one section per matter (a header with the matter, client, currency and the
+  pre-bill's status in the ledger when the workbook was written; fee lines; expense lines;
+  subtotals; the invoice as finalize will make it; the partner's approval cells). Yellow cells
+  are the partner's: Bill hours, Bill rate, Bill amount (a ``ROUND(hours*rate)`` formula the
+  partner may type over, showing 0 on a no-charge or written-off line), Action, Transfer to,
+  Reason, Note, and per matter *Approved by* / *Approved on* (beside them a signature box for a
+  printed copy, which billxl does not read). Subtotals are SUMIF formulas over the section, so
+  a spreadsheet program recalculates them as the partner types; billxl never trusts them and
+  recomputes totals from the lines. The invoice rows (the fee arrangement's effect: a fixed
+  fee, a cap, discounts; tax; the total; each payor's share) are values billxl computed with
+  finalize's own code from the lines as written; on a plain hourly matter without tax the total
+  is a formula that follows the partner's edits, elsewhere a note says when edits change it.
 * **Summary**: one row per matter (worked value, amount to bill, approval), linked to its section.
 * **Instructions**: what to change, the actions and reason codes, how to approve, what is checked.
 
 Every other cell is locked and the sheet protected, **without a password**: protection guards
 against slips, not against a determined user. What guards the read-back is in five hidden,
-locked columns on each line: prebill_pk, entry_kind, entry_pk, the line's original values (JSON)
-and a check digest over all four. A row whose keys or originals were altered fails the check and
-is refused; the originals tell what the partner changed.
+locked columns on each line: prebill_pk, entry_kind, entry_pk, the line's original values (JSON:
+the editable values as written, and what the locked cells showed — numbers and dates as such,
+texts as short digests) and a check digest over all four. A row whose keys or originals were
+altered fails the check and is refused; the originals tell what the partner changed, and an edit
+typed into a locked cell (the sheet is protected, but without a password) is refused, naming the
+row and the column, instead of being dropped. A row copied, moved to another matter's section,
+or not written by billxl at all is refused the same way. Every row billxl writes carries its
+kind in the hidden entry_kind column.
 
 Text is always written as text (a narrative that starts with ``=`` stays text), and the file
 appears atomically. Reading uses python-calamine and converts numbers exactly as intake does:
 doubles are snapped to thousandths (hours) or minor units (money) only when they sit on that
 grid. Formula cells are read as their saved values: a file saved by Excel or LibreOffice holds
 them; one saved by a library without a calculation engine leaves them blank, and a blank
-Bill amount means "hours x rate".
+Bill amount means what billxl wrote there (its formula: "hours x rate", or an amount typed
+before).
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +71,9 @@ __all__ = ["SHEET", "HEADERS", "write_prebill_workbook", "read_prebill_workbook"
 
 SHEET = "Pre-bill"
 _CHECK_SALT = "billxl-prebill-1"
+_CELL_MAX = 32767  # characters a spreadsheet cell holds (longer text is cut when written)
+#: Lines whose action bills nothing show 0 in their Bill amount cell.
+NOT_BILLED = ("no_charge", "write_off")
 _EDITABLE_FILL = "#FFF2CC"
 _ERROR_RED = "#C00000"
 
@@ -104,6 +119,12 @@ _TITLE_ROWS = 4  # title, partner line, how-to line, blank; then the header row
 _HEADER_ROW = _TITLE_ROWS
 
 
+def formula_made(qty_milli: int, rate_minor: int, amount_minor: int) -> bool:
+    """Whether a bill amount is hours x rate (rounded either way), so written as the formula."""
+    product = int(qty_milli) * int(rate_minor)
+    return int(amount_minor) in (product // money.QTY_SCALE, -((-product) // money.QTY_SCALE))
+
+
 def line_check(prebill_pk: int, entry_kind: str, entry_pk: int, original: str) -> str:
     """The digest in a row's hidden 'check' cell: any change to the keys or originals breaks it."""
     text = "\x1f".join((_CHECK_SALT, str(int(prebill_pk)), entry_kind, str(int(entry_pk)),
@@ -123,6 +144,40 @@ def _text_or_none(value):
     return None if _missing(value) or not str(value).strip() else str(value)
 
 
+def _code(rec: dict) -> str | None:
+    if rec["entry_kind"] == "time":
+        return " ".join(c for c in (rec.get("task_code"), rec.get("activity_code"))
+                        if not _missing(c) and c)
+    return rec.get("expense_code")
+
+
+def _plain_text(value) -> str:
+    """A text cell as compared: cut as a cell cuts it, line ends as one, ends stripped."""
+    text = "" if _missing(value) else str(value)
+    return text[:_CELL_MAX].replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(_plain_text(value).encode("utf-8"), digest_size=4).hexdigest()
+
+
+#: The locked cells of a line, as the originals keep them: (column key, name in the JSON, kind).
+LOCKED = (("work_date", "date", "date"), ("who", "who", "text"), ("code", "code", "text"),
+          ("narrative", "narrative", "text"), ("worked_qty_milli", "hours", "qty"),
+          ("standard_rate_minor", "std", "money"), ("worked_amount_minor", "worked", "money"),
+          ("findings", "findings", "text"))
+
+
+def _shown(rec: dict) -> dict:
+    """What a line's locked cells show, as the originals keep it (texts as digests)."""
+    std = rec.get("standard_rate_minor")
+    return {"date": pd.Timestamp(rec["work_date"]).date().isoformat(),
+            "who": _digest(rec.get("timekeeper_name")), "code": _digest(_code(rec)),
+            "narrative": _digest(rec.get("narrative")), "hours": int(rec["worked_qty_milli"]),
+            "std": None if _missing(std) else int(std),
+            "worked": int(rec["worked_amount_minor"]), "findings": _digest(rec.get("findings"))}
+
+
 def _original_line(rec: dict) -> str:
     return json.dumps({
         "matter": rec["matter_id"], "currency": rec["currency"],
@@ -130,6 +185,7 @@ def _original_line(rec: dict) -> str:
         "amount": int(rec["bill_amount_minor"]), "action": rec["action"],
         "transfer_to": _text_or_none(rec["transfer_to"]),
         "reason_code": _text_or_none(rec["reason_code"]), "note": _text_or_none(rec["note"]),
+        "shown": _shown(rec),
     }, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -169,6 +225,14 @@ class _Formats:
         self.label = book.add_format({**self.base, "bold": True, "align": "right"})
         self.hidden = book.add_format({**self.base, "font_color": "#808080"})
         self.percent = book.add_format({**self.base, "num_format": "0.0%", "italic": True})
+        self.label_plain = book.add_format({**self.base, "align": "right"})
+        self.status = book.add_format({**self.base, "bold": True, "font_size": 10,
+                                       "bg_color": "#D9E1F2", "top": 2, "valign": "vcenter",
+                                       "font_color": "#1F3864"})
+        self.note = book.add_format({**self.base, "italic": True, "font_color": "#595959",
+                                     "text_wrap": True, "valign": "vcenter"})
+        self.signature = book.add_format({**self.base, "border": 1, "bottom": 2,
+                                          "border_color": "#404040"})
 
     def cell(self, kind: str, digits: int = 2, editable: bool = False, severity: str = "",
              total: bool = False) -> object:
@@ -199,11 +263,12 @@ class _Formats:
 
 
 def _rows_for_text(texts_and_widths: list[tuple[object, float]]) -> int:
-    """XlsxWriter cannot autofit: lines a wrapped cell needs (9-point text: ~1.3 characters a unit)."""
+    """XlsxWriter cannot autofit: lines a wrapped cell needs (9-point Arial: ~1.6 characters a
+    unit of column width, as LibreOffice and Excel lay it out)."""
     lines = 1
     for text, width in texts_and_widths:
         if isinstance(text, str) and text:
-            per_line = max(int(width * 1.3) - 2, 1)
+            per_line = max(int(width * 1.6) - 2, 1)
             lines = max(lines, sum(1 + len(part) // per_line for part in text.split("\n")))
     return min(lines, 30)
 
@@ -228,13 +293,23 @@ def _as_float(minor_or_milli, scale_digits: int) -> float:
 
 
 def write_prebill_workbook(path: str | Path, frame: pd.DataFrame, *, partner_name: str,
-                           month: str, transfer_matters: pd.DataFrame | None = None) -> Path:
+                           month: str, transfer_matters: pd.DataFrame | None = None,
+                           previews: pd.DataFrame | None = None,
+                           written_at: datetime | None = None) -> Path:
     """Write one partner's pre-bill workbook from :func:`billxl.billing.prebill.prebill_frame`.
 
     ``transfer_matters`` (matter_id, name), if given, fills the Transfer-to drop-down (the
-    read-back checks transfers against the ledger either way).
+    read-back checks transfers against the ledger either way). ``previews`` (prebill_pk, label,
+    amount_minor, kind — start, adjustment, tax, total, payor —, live, invoice_date; from
+    :func:`billxl.billing.prebill.invoice_previews`) are each matter's invoice as finalize will
+    make it. ``written_at`` is said under the title (the statuses shown are as of then).
     """
     frame = frame.reset_index(drop=True)
+    by_prebill: dict[int, list[dict]] = {}
+    if previews is not None:
+        for rec in previews.to_dict("records"):
+            by_prebill.setdefault(int(rec["prebill_pk"]), []).append(rec)
+    written_at = written_at or datetime.now(UTC)
     with atomic_path(path) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
                                               "strings_to_numbers": False,
@@ -248,7 +323,8 @@ def write_prebill_workbook(path: str | Path, frame: pd.DataFrame, *, partner_nam
         source = None
         if transfer_matters is not None and len(transfer_matters):
             source = _lists_sheet(book, fmt, transfer_matters)
-        sections = _prebill_sheet(sheet, fmt, frame, partner_name, month, source)
+        sections = _prebill_sheet(sheet, fmt, frame, partner_name, month, source, by_prebill,
+                                  written_at)
         _summary_sheet(summary, fmt, sections, partner_name, month)
         _instructions_sheet(instructions, fmt, partner_name, month)
         sheet.activate()
@@ -287,20 +363,27 @@ class _Section:
     to_bill: int
     findings: int
     approved_by: str | None
+    invoice_total: int | None
 
 
 def _prebill_sheet(sheet, fmt: _Formats, frame: pd.DataFrame, partner_name: str, month: str,
-                   transfer_source: str | None) -> list[_Section]:
+                   transfer_source: str | None, previews: dict[int, list[dict]],
+                   written_at: datetime) -> list[_Section]:
     last_col = len(COLUMNS) - 1
     period = pd.Timestamp(f"{month}-01").strftime("%B %Y")
     sheet.write_string(0, 0, f"Pre-bills for review — {period}", fmt.title)
     matters = frame["matter_id"].nunique()
+    stamp = pd.Timestamp(written_at).tz_convert("UTC") if pd.Timestamp(written_at).tzinfo \
+        else pd.Timestamp(written_at)
     sheet.write_string(1, 0, f"Billing partner: {partner_name}  ·  {matters} matter(s)  ·  "
-                       f"{len(frame)} line(s)", fmt.subtitle)
+                       f"{len(frame)} line(s)  ·  written from the ledger "
+                       f"{stamp:%Y-%m-%d %H:%M} UTC (each matter's status is as of then)",
+                       fmt.subtitle)
     sheet.write_string(2, 0, "Change only the yellow cells; totals recalculate as you type and "
-                       "count the lines whose action is 'bill'. To approve a matter, type your "
-                       "name or initials in its 'Approved by' cell. The Instructions sheet "
-                       "explains the actions and reason codes.", fmt.hint)
+                       "count the lines whose action is 'bill'. Under each matter: the invoice "
+                       "as finalize will make it, then your approval: type your name or "
+                       "initials in its 'Approved by' cell. The Instructions sheet explains the "
+                       "actions and reason codes.", fmt.hint)
     for col, c in enumerate(COLUMNS):
         sheet.set_column(col, col, c.width)
         sheet.write_string(_HEADER_ROW, col, c.header, fmt.header_edit if c.editable else fmt.header)
@@ -317,7 +400,8 @@ def _prebill_sheet(sheet, fmt: _Formats, frame: pd.DataFrame, partner_name: str,
     currencies: set[str] = set()
     # records once, grouped in order: pandas indexing per section costs more than the cells
     for _pk, block in itertools.groupby(frame.to_dict("records"), key=lambda r: r["prebill_pk"]):
-        section, row = _matter_section(sheet, fmt, list(block), row)
+        section, row = _matter_section(sheet, fmt, list(block), row,
+                                       previews.get(int(_pk), []))
         sections.append(section)
         approval_cells.append(xl_rowcol_to_cell(section.approval_row, _COL[APPROVED_ON_AT]))
         currencies.add(section.currency)
@@ -378,6 +462,8 @@ def _prebill_sheet(sheet, fmt: _Formats, frame: pd.DataFrame, partner_name: str,
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(_HEADER_ROW)
     sheet.print_area(0, 0, max(row, _HEADER_ROW + 1), last_col)
+    # printed, each matter starts a page: a pre-bill is read, signed and filed matter by matter
+    sheet.set_h_pagebreaks([s.header_row for s in sections[1:]][:1023])
     sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     sheet.set_header(f"&L&8Pre-bills {month}&C&8{_escape_header(partner_name)}&R&8billxl")
     sheet.set_footer("&L&8Yellow cells are the partner's&R&8Page &P of &N")
@@ -394,20 +480,23 @@ def _escape_header(text: str) -> str:
     return text.replace("&", "&&")
 
 
-def _matter_section(sheet, fmt: _Formats, block: list[dict], row: int) -> tuple[_Section, int]:
+def _matter_section(sheet, fmt: _Formats, block: list[dict], row: int,
+                    preview: list[dict]) -> tuple[_Section, int]:
     first = block[0]
     currency = str(first["currency"])
     digits = money.minor_digits(currency)
     status = str(first["prebill_status"])
+    approved = status == "approved"
     pk = int(first["prebill_pk"])
     client = f"{first['client_name']} ({first['client_id']})"
     title = (f"{first['matter_id']} — {first['matter_name']}   ·   Client: {client}   ·   "
-             f"{currency}   ·   pre-bill {pk}, {status}")
+             f"{currency}   ·   pre-bill {pk}")
     header_row = row
-    sheet.merge_range(row, 0, row, len(COLUMNS) - 1, title, fmt.matter)
+    sheet.merge_range(row, 0, row, _COL["findings"] - 1, title, fmt.matter)
+    sheet.write_string(row, _COL["findings"], f"Status: {_status_text(first)}", fmt.status)
     sheet.set_row(row, 18)
-    sheet.write_number(row, _COL["prebill_pk"], pk, fmt.hidden)
-    sheet.write_string(row, _COL["entry_kind"], "matter", fmt.hidden)
+    _kind(sheet, fmt, row, "matter", pk)
+    sheet.write_string(row, _COL["original"], str(first["matter_id"]), fmt.hidden)
     row += 1
 
     ranges: dict[str, tuple[int, int]] = {}
@@ -418,6 +507,7 @@ def _matter_section(sheet, fmt: _Formats, block: list[dict], row: int) -> tuple[
         if not part:
             continue
         sheet.merge_range(row, 0, row, len(COLUMNS) - 1, label, fmt.group)
+        _kind(sheet, fmt, row, "group", pk)
         row += 1
         start = row
         for rec in part:
@@ -447,17 +537,17 @@ def _matter_section(sheet, fmt: _Formats, block: list[dict], row: int) -> tuple[
         else:
             sheet.write_number(row, _COL["worked_amount_minor"], 0, money_fmt)
             sheet.write_number(row, _COL["bill_amount_minor"], 0, money_fmt)
-        sheet.write_string(row, _COL["entry_kind"], "subtotal", fmt.hidden)
+        _kind(sheet, fmt, row, "subtotal", pk)
         sub_rows.append(row)
         row += 1
     total_row = row
     total_fmt = fmt.cell("money", digits, total=True)
-    sheet.write_string(row, _COL["narrative"], f"Total ({currency})", fmt.label)
+    sheet.write_string(row, _COL["narrative"], f"Total to bill ({currency})", fmt.label)
     for key, cached in (("worked_amount_minor", sum(worked.values())),
                         ("bill_amount_minor", sum(to_bill.values()))):
         cells = "+".join(xl_rowcol_to_cell(r, _COL[key]) for r in sub_rows)
         sheet.write_formula(row, _COL[key], f"={cells}", total_fmt, _as_float(cached, digits))
-    sheet.write_string(row, _COL["entry_kind"], f"total {currency}", fmt.hidden)
+    _kind(sheet, fmt, row, f"total {currency}", pk)
     row += 1
     # Realization: what is billed now as a share of the worked value.
     sheet.write_string(row, _COL["narrative"], "Realization (to bill ÷ worked value)", fmt.label)
@@ -466,14 +556,101 @@ def _matter_section(sheet, fmt: _Formats, block: list[dict], row: int) -> tuple[
     worked_total, billed_total = sum(worked.values()), sum(to_bill.values())
     sheet.write_formula(row, _COL["bill_amount_minor"], f'=IF({g}=0,"",{j}/{g})',
                         fmt.percent, billed_total / worked_total if worked_total else "")
-    sheet.write_string(row, _COL["entry_kind"], "realization", fmt.hidden)
+    _kind(sheet, fmt, row, "realization", pk)
     row += 1
 
-    # The partner's signature for this matter.
+    row, invoice_total = _invoice_rows(sheet, fmt, preview, row, pk, currency, total_row,
+                                       billed_total)
     approval_row = row
-    rec = first
-    approved = status == "approved"
-    sheet.merge_range(row, 0, row, 2, "Approved by ▸", fmt.label)
+    row = _approval_row(sheet, fmt, first, row, pk, approved)
+    row += 1  # a blank row between matters
+
+    findings = sum(not _missing(r.get("findings")) for r in block)
+    section = _Section(
+        matter_id=str(first["matter_id"]), matter_name=str(first["matter_name"]), client=client,
+        currency=currency, status=_status_text(first), header_row=header_row,
+        total_row=total_row, approval_row=approval_row, lines=len(block),
+        worked=sum(worked.values()), to_bill=sum(to_bill.values()), findings=findings,
+        approved_by=_text_or_none(first.get("approved_by")) if approved else None,
+        invoice_total=invoice_total)
+    return section, row
+
+
+def _status_text(rec: dict) -> str:
+    """The pre-bill's status in the ledger as the workbook is written ('approved by R.R. on
+    2026-11-03')."""
+    status = str(rec["prebill_status"])
+    if status != "approved":
+        return status
+    by, on = _text_or_none(rec.get("approved_by")), rec.get("approved_on")
+    return "approved" + (f" by {by}" if by else "") + (
+        "" if _missing(on) else f" on {pd.Timestamp(on).date().isoformat()}")
+
+
+def _kind(sheet, fmt: _Formats, row: int, kind: str, prebill_pk: int) -> None:
+    """Mark a row billxl wrote: its kind and pre-bill in the hidden columns."""
+    sheet.write_number(row, _COL["prebill_pk"], prebill_pk, fmt.hidden)
+    sheet.write_string(row, _COL["entry_kind"], kind, fmt.hidden)
+
+
+#: What the hint beside an invoice total says, by whether it follows the partner's edits.
+LIVE_NOTE = ("Follows your edits: this matter is billed by the hour, without tax or discounts. "
+             "billxl recomputes it when it applies the workbook.")
+AS_WRITTEN_NOTE = ("Computed by billxl as finalize computes it, from the lines as written. "
+                   "billxl recomputes it when it applies the workbook.")
+CHANGED_NOTE = ("Your edits change the lines: billxl recomputes this invoice (fee arrangement, "
+                "discounts, tax) when it applies the workbook, and again at finalize.")
+
+
+def _invoice_rows(sheet, fmt: _Formats, preview: list[dict], row: int, pk: int, currency: str,
+                  total_row: int, billed_total: int) -> tuple[int, int | None]:
+    """The invoice finalize will make from this pre-bill, under its lines: what is billed, the
+    fee arrangement's effect, tax, the total and each payor's share (``preview``: label,
+    amount_minor, kind, live). Returns the next row and the invoice total."""
+    if not preview:
+        return row, None
+    digits = money.minor_digits(currency)
+    live_total = xl_rowcol_to_cell(total_row, _COL["bill_amount_minor"])
+    on = preview[0].get("invoice_date")
+    heading = "The invoice, as finalize will make it" + (
+        f" (invoice date {pd.Timestamp(on).date().isoformat()})" if not _missing(on) else "")
+    sheet.merge_range(row, 0, row, len(COLUMNS) - 1, heading, fmt.group)
+    _kind(sheet, fmt, row, "invoice head", pk)
+    row += 1
+    total = None
+    for item in preview:
+        kind, amount = item["kind"], int(item["amount_minor"])
+        label_fmt = fmt.label if kind in ("total", "start") else fmt.label_plain
+        sheet.write_string(row, _COL["narrative"], str(item["label"]), label_fmt)
+        cell_fmt = fmt.cell("money", digits, total=True) if kind == "total" else \
+            fmt.cell("money", digits)
+        if item.get("live") and kind in ("start", "total"):
+            sheet.write_formula(row, _COL["bill_amount_minor"], f"={live_total}", cell_fmt,
+                                _as_float(amount, digits))
+        else:
+            sheet.write_number(row, _COL["bill_amount_minor"], _as_float(amount, digits),
+                               cell_fmt)
+        if kind == "total":
+            total = amount
+            note = xl_rowcol_to_cell(row, _COL["action"])
+            sheet.merge_range(row, _COL["action"], row, len(COLUMNS) - 1, "", fmt.note)
+            if item.get("live"):
+                sheet.write_string(note, LIVE_NOTE, fmt.note)
+            else:
+                sheet.write_formula(
+                    note, f'=IF(ROUND({live_total}-{_as_float(billed_total, digits)!r},'
+                          f'{digits})=0,"{AS_WRITTEN_NOTE}","{CHANGED_NOTE}")', fmt.note,
+                    AS_WRITTEN_NOTE)
+            sheet.set_row(row, 24)
+        _kind(sheet, fmt, row, f"invoice {kind}", pk)
+        row += 1
+    return row, total
+
+
+def _approval_row(sheet, fmt: _Formats, rec: dict, row: int, pk: int, approved: bool) -> int:
+    """The partner's approval of one matter: Approved by and Approved on (read back), and a
+    box to sign on a printed copy (locked: billxl does not read it)."""
+    sheet.merge_range(row, 0, row, _COL["narrative"] - 1, "Approved by ▸", fmt.label)
     _text(sheet, row, _COL[APPROVED_BY_AT], rec.get("approved_by") if approved else None,
           fmt.cell("text", editable=True))
     sheet.merge_range(row, _COL["worked_qty_milli"], row, _COL["standard_rate_minor"],
@@ -484,26 +661,21 @@ def _matter_section(sheet, fmt: _Formats, block: list[dict], row: int) -> tuple[
         sheet.write_datetime(row, _COL[APPROVED_ON_AT], pd.Timestamp(on).to_pydatetime(), date_fmt)
     else:
         sheet.write_blank(row, _COL[APPROVED_ON_AT], None, date_fmt)
-    sheet.merge_range(row, _COL["bill_qty_milli"], row, len(COLUMNS) - 1,
-                      "Type your name or initials (and the date) to approve this matter; "
-                      "leave blank to keep it a draft.", fmt.hint)
-    sheet.set_row(row, 18)
+    sheet.merge_range(row, _COL["bill_qty_milli"], row, _COL["bill_rate_minor"], "Signature ▸",
+                      fmt.label)
+    sheet.merge_range(row, _COL["bill_amount_minor"], row, _COL["transfer_to"], "",
+                      fmt.signature)
+    sheet.merge_range(row, _COL["reason_code"], row, len(COLUMNS) - 1,
+                      "To approve this matter, type your name or initials and the date in the "
+                      "yellow cells (leave them blank to keep it a draft). Sign the box on a "
+                      "printed copy; billxl reads the typed name.", fmt.note)
+    sheet.set_row(row, 30)
     original = _original_approval(rec)
-    sheet.write_number(row, _COL["prebill_pk"], pk, fmt.hidden)
-    sheet.write_string(row, _COL["entry_kind"], "approval", fmt.hidden)
+    _kind(sheet, fmt, row, "approval", pk)
     sheet.write_number(row, _COL["entry_pk"], 0, fmt.hidden)
     sheet.write_string(row, _COL["original"], original, fmt.hidden)
     sheet.write_string(row, _COL["check"], line_check(pk, "approval", 0, original), fmt.hidden)
-    row += 2  # a blank row between matters
-
-    findings = sum(not _missing(r.get("findings")) for r in block)
-    section = _Section(
-        matter_id=str(first["matter_id"]), matter_name=str(first["matter_name"]), client=client,
-        currency=currency, status=status, header_row=header_row, total_row=total_row,
-        approval_row=approval_row, lines=len(block), worked=sum(worked.values()),
-        to_bill=sum(to_bill.values()), findings=findings,
-        approved_by=_text_or_none(rec.get("approved_by")) if approved else None)
-    return section, row
+    return row + 1
 
 
 def _range(a: int, b: int, key: str) -> str:
@@ -512,12 +684,7 @@ def _range(a: int, b: int, key: str) -> str:
 
 
 def _line_row(sheet, fmt: _Formats, rec: dict, row: int, digits: int) -> None:
-    is_time = rec["entry_kind"] == "time"
-    if is_time:
-        code = " ".join(c for c in (rec.get("task_code"), rec.get("activity_code"))
-                        if not _missing(c) and c)
-    else:
-        code = rec.get("expense_code")
+    code = _code(rec)
     sheet.write_datetime(row, _COL["work_date"], pd.Timestamp(rec["work_date"]).to_pydatetime(),
                          fmt.cell("date"))
     _text(sheet, row, _COL["who"], rec.get("timekeeper_name"), fmt.cell("text"))
@@ -536,13 +703,18 @@ def _line_row(sheet, fmt: _Formats, rec: dict, row: int, digits: int) -> None:
     edit_qty, edit_money = fmt.cell("qty", editable=True), fmt.cell("money", digits, True)
     sheet.write_number(row, _COL["bill_qty_milli"], _as_float(qty, 3), edit_qty)
     sheet.write_number(row, _COL["bill_rate_minor"], _as_float(rate, digits), edit_money)
-    product = qty * rate
-    formula_made = amount in (product // money.QTY_SCALE, -((-product) // money.QTY_SCALE))
-    if formula_made:  # an amount typed over the formula before stays a number
+    shown = 0 if rec["action"] in NOT_BILLED else _as_float(amount, digits)
+    action = xl_rowcol_to_cell(row, _COL["action"], col_abs=True)
+    zero_if = f"IF(OR({action}=\"no_charge\",{action}=\"write_off\"),0,"
+    if formula_made(qty, rate, amount):
         q, r = (xl_rowcol_to_cell(row, _COL[k]) for k in ("bill_qty_milli", "bill_rate_minor"))
-        sheet.write_formula(row, _COL["bill_amount_minor"], f"=ROUND({q}*{r},{digits})",
-                            edit_money, _as_float(amount, digits))
-    else:
+        sheet.write_formula(row, _COL["bill_amount_minor"],
+                            f"={zero_if}ROUND({q}*{r},{digits}))", edit_money, shown)
+    elif rec["action"] in NOT_BILLED:  # an amount typed before, on a line billed at nothing
+        sheet.write_formula(row, _COL["bill_amount_minor"],
+                            f"={zero_if}{money.from_minor(amount, rec['currency']):f})",
+                            edit_money, shown)
+    else:  # an amount typed over the formula before stays a number
         sheet.write_number(row, _COL["bill_amount_minor"], _as_float(amount, digits), edit_money)
     edit_text, edit_wrap = fmt.cell("text", editable=True), fmt.cell("wrap", editable=True)
     _text(sheet, row, _COL["action"], rec["action"], edit_text)
@@ -556,7 +728,7 @@ def _line_row(sheet, fmt: _Formats, rec: dict, row: int, digits: int) -> None:
                              (rec.get("findings"), COLUMNS[_COL["findings"]].width),
                              (rec.get("note"), COLUMNS[_COL["note"]].width)])
     if height > 1:
-        sheet.set_row(row, 12 * height)
+        sheet.set_row(row, 11 * height + 2)
 
     original = _original_line(rec)
     pk, entry_pk = int(rec["prebill_pk"]), int(rec["entry_pk"])
@@ -572,11 +744,13 @@ def _summary_sheet(sheet, fmt: _Formats, sections: list[_Section], partner_name:
                    month: str) -> None:
     period = pd.Timestamp(f"{month}-01").strftime("%B %Y")
     sheet.write_string(0, 0, f"Summary — pre-bills {period}, {partner_name}", fmt.title)
-    sheet.write_string(1, 0, "Figures follow the Pre-bill sheet as you edit it. Click a matter "
-                       "to go to its section.", fmt.hint)
-    headers = [("Matter", 14), ("Matter name", 40), ("Client", 34), ("Cur.", 5), ("Lines", 6),
-               ("Worked value", 13), ("To bill", 13), ("Lines with findings", 10),
-               ("Status when written", 11), ("Approved by", 18)]
+    sheet.write_string(1, 0, "Worked value and To bill follow the Pre-bill sheet as you edit it; "
+                       "the invoice total is billxl's, from the lines as written (billxl "
+                       "recomputes it when it applies your edits). Click a matter to go to its "
+                       "section.", fmt.hint)
+    headers = [("Matter", 14), ("Matter name", 36), ("Client", 30), ("Cur.", 5), ("Lines", 6),
+               ("Worked value", 13), ("To bill", 13), ("Invoice total (as written)", 13),
+               ("Lines with findings", 10), ("Status when written", 24), ("Approved by", 18)]
     top = 3
     for col, (h, w) in enumerate(headers):
         sheet.set_column(col, col, w)
@@ -596,11 +770,13 @@ def _summary_sheet(sheet, fmt: _Formats, sections: list[_Section], partner_name:
                                  (6, "bill_amount_minor", s.to_bill)):
             cell = xl_rowcol_to_cell(s.total_row, _COL[key])
             sheet.write_formula(i, col, f"={ref}{cell}", money_fmt, _as_float(cached, digits))
-        sheet.write_number(i, 7, s.findings, fmt.cell("text"))
-        sheet.write_string(i, 8, s.status, fmt.cell("text"))
+        _number(sheet, i, 7, None if s.invoice_total is None
+                else _as_float(s.invoice_total, digits), money_fmt)
+        sheet.write_number(i, 8, s.findings, fmt.cell("text"))
+        sheet.write_string(i, 9, s.status, fmt.cell("text"))
         sign = xl_rowcol_to_cell(s.approval_row, _COL[APPROVED_BY_AT])
-        sheet.write_formula(i, 9, f'=IF({ref}{sign}="","not yet",{ref}{sign})', fmt.cell("text"),
-                            s.approved_by or "not yet")
+        sheet.write_formula(i, 10, f'=IF({ref}{sign}="","not yet",{ref}{sign})',
+                            fmt.cell("text"), s.approved_by or "not yet")
     # One total per currency (amounts in different currencies are never added together).
     row = top + len(sections) + 1
     first, last = top + 2, top + len(sections) + 1
@@ -608,9 +784,9 @@ def _summary_sheet(sheet, fmt: _Formats, sections: list[_Section], partner_name:
         digits = money.minor_digits(currency)
         sheet.write_string(row, 2, f"Total {currency}", fmt.label)
         sheet.write_string(row, 3, currency, fmt.cell("text", total=True))
-        for col, attr in ((5, "worked"), (6, "to_bill")):
+        for col, attr in ((5, "worked"), (6, "to_bill"), (7, "invoice_total")):
             letter = xl_col_to_name(col)
-            cached = sum(getattr(s, attr) for s in sections if s.currency == currency)
+            cached = sum(getattr(s, attr) or 0 for s in sections if s.currency == currency)
             sheet.write_formula(row, col, f'=SUMIF($D${first}:$D${last},"{currency}",'
                                 f'{letter}${first}:{letter}${last})',
                                 fmt.cell("money", digits, total=True), _as_float(cached, digits))
@@ -627,25 +803,37 @@ def _summary_sheet(sheet, fmt: _Formats, sections: list[_Section], partner_name:
 _INSTRUCTIONS = [
     ("title", "How to review these pre-bills"),
     ("text", "Each matter has its own section on the Pre-bill sheet: its fee lines, its expense "
-             "lines, subtotals and your approval cells. Change only the yellow cells; everything "
-             "else is locked. Save the file and send it back: billxl reads it, checks every edit "
+             "lines, subtotals, the invoice as it will be, and your approval cells. Change only "
+             "the yellow cells; everything else is locked. Save the file and send it back: billxl reads it, checks every edit "
              "and applies them all, or none if anything needs fixing (it lists every problem "
              "with its row)."),
     ("head", "The yellow columns"),
     ("pair", "Bill hours", "Hours to bill (for an expense: the quantity). At most 24 per line, "
              "never negative."),
     ("pair", "Bill rate", "Rate per hour (for an expense: the unit cost). Never negative."),
-    ("pair", "Bill amount", "Calculated as hours x rate. You may type an amount over it; a "
-             "typed amount needs a reason code."),
+    ("pair", "Bill amount", "Calculated as hours x rate, and 0 on a line whose action is "
+             "no_charge or write_off. You may type an amount over it; a typed amount needs a "
+             "reason code."),
     ("pair", "Action", "What to do with the line; pick from the list (below)."),
     ("pair", "Transfer to", "For the action 'transfer' only: the number of the open matter the "
-             "line moves to (same currency)."),
+             "line moves to (same currency). A matter of another client also needs the reason "
+             "OTHER and a note saying why."),
     ("pair", "Reason", "Needed whenever the billed value goes down (write-down) or up "
              "(write-up), or the amount is typed over the formula; pick from the list (below)."),
     ("pair", "Note", "Anything the billing team should know; required with the reason OTHER."),
-    ("pair", "Approved by / on", "Under each matter's totals: type your name or initials, and "
+    ("pair", "Approved by / on", "At the foot of each matter: type your name or initials, and "
              "the date, to approve that matter. Leave blank and it stays a draft (your edits "
-             "are still applied). Clear a name to withdraw an approval."),
+             "are still applied). Clear a name to withdraw an approval. The Signature box is "
+             "for a printed copy; billxl reads the typed name."),
+    ("head", "The invoice as it will be"),
+    ("text", "Under each matter's lines billxl shows the invoice that finalizing this pre-bill "
+             "will make, computed by the same code as finalize from the lines as written: what "
+             "is billed, the fee arrangement (a fixed fee, a fee cap, discounts), tax, the "
+             "total and, for a matter billed to several payors, each one's share. On a matter "
+             "billed by the hour without tax or discounts the total follows your edits; on the "
+             "others a note says when your edits change the lines, and billxl recomputes the "
+             "invoice when it applies the workbook and again at finalize. Each matter's "
+             "header shows its status in the ledger when the workbook was written."),
     ("head", "Actions"),
     *[("pair", k, v) for k, v in ACTIONS.items()],
     ("head", "Reason codes"),
@@ -655,11 +843,16 @@ _INSTRUCTIONS = [
              "open and bills in the same currency, and not to the line's own matter; every "
              "write-down and write-up has a reason code of the right kind; hours and rates are "
              "not negative and hours are at most 24 per line; lines already billed cannot be "
-             "changed; the hidden key cells of each row are intact. Totals are recalculated by "
+             "changed; the hidden key cells of each row are intact, and the locked cells are "
+             "as billxl wrote them. Totals are recalculated by "
              "billxl from the lines, never taken from the workbook."),
     ("head", "Please do not"),
-    ("text", "Insert, delete, sort or copy rows, or edit the hidden columns: billxl uses them "
-             "to match each row to its entry, and refuses a workbook whose rows do not match. "
+    ("text", "Insert, delete or copy rows, move a row to another matter, or edit the hidden "
+             "columns: billxl uses them to match each row to its entry, and refuses a workbook "
+             "whose rows do not match, naming the rows. Nor change the grey cells (date, "
+             "timekeeper, code, narrative, hours worked, standard rate, worked value, "
+             "findings): they are the time entry's, and billxl refuses a workbook in which "
+             "they were changed, naming each row (a narrative is corrected in the time entry). "
              "The sheet is protected without a password only to prevent slips; there is no "
              "need to unprotect it."),
     ("head", "Colours"),
@@ -752,6 +945,116 @@ def _texts(cells: np.ndarray) -> np.ndarray:
     return np.array([cell_text(v).strip() for v in cells], dtype=object)
 
 
+def _layout_rows(kinds: np.ndarray) -> np.ndarray:
+    """Rows billxl writes around the lines (headers, totals, the invoice), by their kind."""
+    text = kinds.astype(str)
+    return np.isin(kinds, ["matter", "group", "subtotal", "realization"]) | \
+        np.char.startswith(text, "total ") | np.char.startswith(text, "grand ") | \
+        np.char.startswith(text, "invoice ")
+
+
+def _sections(body: np.ndarray, col: dict[str, int], kinds: np.ndarray) -> np.ndarray:
+    """For every row, the (prebill_pk, matter) of the matter section it sits in (None before
+    the first)."""
+    heads = np.flatnonzero(kinds == "matter")
+    pks, status = scaled_numbers(body[heads, col["prebill_pk"]], 0)
+    out = np.empty(len(kinds), dtype=object)
+    out[:] = None
+    for at, (i, pk, ok) in enumerate(zip(heads, pks, status == OK, strict=True)):
+        end = heads[at + 1] if at + 1 < len(heads) else len(kinds)
+        if ok:
+            matter = cell_text(body[i, col["original"]]).strip() or f"pre-bill {int(pk)}"
+            out[i:end] = [(int(pk), matter)] * (end - i)
+    return out
+
+
+def _check_sections(add, mask: np.ndarray, pk_val: np.ndarray, sections: np.ndarray,
+                    body: np.ndarray, col: dict[str, int]) -> None:
+    """A line or approval whose row sits under another matter's header was moved there."""
+    moved = np.array([bool(m) and sections[i] is not None and sections[i][0] != pk_val[i]
+                      for i, m in enumerate(mask)], dtype=bool)
+
+    def why(i: int) -> str:
+        try:
+            matter = json.loads(cell_text(body[i, col["original"]]))["matter"]
+        except (ValueError, KeyError, TypeError):
+            matter = "its own matter"
+        return (f"this line belongs to pre-bill {int(pk_val[i])} ({matter}), but its row now "
+                f"sits in the section of {sections[i][1]}; rows cannot be moved between "
+                "matters: put it back, and to bill the line on another matter choose the "
+                "action 'transfer'")
+
+    add(moved, None, None, why)
+
+
+def _shortened(text: str, most: int = 80) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
+#: What a problem says of a locked cell that was changed, by its column key.
+_LOCKED_REASONS = {
+    "work_date": "the date was changed, but the date worked is the time entry's and is "
+                 "corrected there, not here",
+    "who": "the timekeeper was changed, but who did the work is the time entry's and is "
+           "corrected there, not here",
+    "code": "the code was changed, but task, activity and expense codes are the entry's and "
+            "are corrected there, not here",
+    "narrative": "the narrative was changed, but narratives are edited in the time entry, not "
+                 "here",
+    "worked_qty_milli": "the hours worked were changed, but they are the time entry's; to "
+                        "bill other hours, change 'Bill hours' instead",
+    "standard_rate_minor": "the standard rate was changed, but it comes from the rate table; "
+                           "to bill at another rate, change 'Bill rate' instead",
+    "worked_amount_minor": "the worked value was changed, but it is hours worked x standard "
+                           "rate; to bill another amount, change 'Bill amount' instead",
+    "findings": "the findings were changed, but findings are answered in billxl (waive, query "
+                "or resolve them) and are not edited here; write your comment in the Note",
+}
+
+
+def _check_locked(add, is_line: np.ndarray, originals: list[dict], body: np.ndarray,
+                  col: dict[str, int], digits: np.ndarray) -> None:
+    """An edit typed into a locked cell of a line (the sheet's protection was taken off) is
+    refused, per row and column, never dropped: the originals say what the cell showed."""
+    kept = is_line & np.array(["shown" in o for o in originals], dtype=bool)
+    if not kept.any():
+        return
+    shown = [o.get("shown") or {} for o in originals]
+    for key, name, kind in LOCKED:
+        cells = body[:, col[key]]
+        was = [s.get(name) for s in shown]
+        if kind == "text":
+            now = np.array([_digest(cell_text(v)) for v in cells], dtype=object)
+            differs = now != np.array(was, dtype=object)
+        elif kind == "date":
+            days, _bad, _far, _blank = parse_dates(cells, ("%Y-%m-%d",))
+            now = np.datetime_as_string(days.astype("datetime64[D]"), unit="D")
+            differs = now.astype(object) != np.array(was, dtype=object)
+        else:
+            scale = 3 if kind == "qty" else digits
+            milli, status = scaled_numbers(cells, 3)
+            step = 10 ** (3 - scale)
+            value = np.where((status == OK) & (milli % step == 0), milli // step, -1)
+            expected = np.array([-2 if w is None else w for w in was], dtype=np.int64)
+            differs = np.where(np.array([w is None for w in was]), status != BLANK,
+                               value != expected)
+        reason = _LOCKED_REASONS[key]
+        if kind in ("qty", "money", "date"):
+            def why(i: int, reason=reason, kind=kind, was=was) -> str:
+                if kind == "date" or was[i] is None:
+                    before = "the blank cell" if was[i] is None else was[i]
+                else:
+                    before = f"{money.milli_to_qty(was[i]).normalize():f}" if kind == "qty" \
+                        else money.D(int(was[i])).scaleb(-int(digits[i]))
+                return f"{reason}; put back {before} (nothing on this row, or in this " \
+                       "workbook, was applied)"
+        else:
+            why = f"{reason}; put back the text billxl wrote (nothing on this row, or in this " \
+                  "workbook, was applied)"
+        add(kept & differs, HEADERS[key], np.array([_shortened(cell_text(v).strip())
+                                                    for v in cells], dtype=object), why)
+
+
 def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
     """Read an edited pre-bill workbook: its lines and approvals, and every problem in them.
 
@@ -776,9 +1079,16 @@ def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]
             why = reason if isinstance(reason, str) else reason(int(i))
             problems.append(Problem(shown, int(rows[i]), column, value, why, SHEET))
 
-    kinds = _texts(body[:, col["entry_kind"]])
-    wanted = np.isin(kinds, ["time", "expense", "approval"])
-    body, rows, kinds = body[wanted], rows[wanted], kinds[wanted]
+    every_kind = _texts(body[:, col["entry_kind"]])
+    keyed = np.logical_or.reduce([_texts(body[:, col[k]]) != "" for k in KEY_COLUMNS
+                                  if k != "entry_kind"])
+    layout = _layout_rows(every_kind)
+    # a line's row whose kind was cleared or changed is a line with broken keys
+    wanted = np.isin(every_kind, ["time", "expense", "approval"]) | (keyed & ~layout)
+    strays = ~wanted & ~layout & (every_kind == "")
+    sections = _sections(body, col, every_kind)
+    stray_rows, stray_body = rows[strays], body[strays]
+    body, rows, kinds, sections = body[wanted], rows[wanted], every_kind[wanted], sections[wanted]
     n = len(body)
 
     # -- the hidden keys: numbers, originals as written, and the check over them
@@ -801,13 +1111,27 @@ def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]
     add(tampered, None, None,
         "the hidden key cells of this row were changed, so billxl cannot tell which entry it "
         "is; use the workbook as billxl wrote it (or write a fresh one)")
-    keys = pd.DataFrame({"prebill_pk": pk_val, "entry_kind": kinds, "entry_pk": entry_val})
-    repeated = (keys.duplicated(keep=False) & ~pd.Series(tampered)).to_numpy()
-    if repeated.any():
-        where_seen = pd.Series(rows[repeated]).groupby(
-            [tuple(k) for k in keys[repeated].itertuples(index=False)]).agg(list).to_dict()
-        add(repeated, None, None, lambda i: "this row appears more than once (rows "
-            f"{', '.join(map(str, where_seen[tuple(keys.iloc[i])]))}); rows must not be copied")
+    sound = ~tampered
+    keys = pd.Series(list(zip(pk_val.tolist(), kinds.tolist(), entry_val.tolist(),
+                              strict=True)), dtype=object)
+    repeated = np.zeros(n, dtype=bool)
+    repeated[sound] = keys[sound].duplicated(keep=False).to_numpy()
+    seen_at: dict[tuple, list[int]] = {}
+    for i in np.flatnonzero(repeated):
+        seen_at.setdefault(keys[i], []).append(int(rows[i]))
+    add(repeated, None, None, lambda i: "this row appears more than once (rows "
+        f"{', '.join(map(str, seen_at[keys[i]]))}); rows must not be copied: delete the copy "
+        "and keep the row with your edits")
+    _check_sections(add, sound & ~repeated, pk_val, sections, body, col)
+    if any("shown" in o for o in originals):  # a workbook that marks every row it writes
+        for i, r in enumerate(stray_rows):
+            filled = [c for c in range(len(COLUMNS)) if cell_text(stray_body[i, c]).strip()]
+            if filled:
+                problems.append(Problem(
+                    shown, int(r), COLUMNS[filled[0]].header,
+                    _shortened(cell_text(stray_body[i, filled[0]]).strip()),
+                    "this row is not one billxl wrote, so billxl does not read it; write notes "
+                    "in a line's Note cell, and delete this row", SHEET))
 
     def orig(name: str) -> list:
         return [o.get(name) for o in originals]
@@ -816,6 +1140,7 @@ def read_prebill_workbook(path: str | Path) -> tuple[pd.DataFrame, list[Problem]
     digits = np.array([money.minor_digits(c) for c in currency], dtype=np.int64)
     is_line = np.isin(kinds, ["time", "expense"]) & ~tampered
     is_sign = (kinds == "approval") & ~tampered
+    _check_locked(add, is_line, originals, body, col, digits)
 
     # -- numbers: hours to the thousandth, money to the currency's minor unit
     qty_cells = body[:, col["bill_qty_milli"]]
