@@ -379,12 +379,16 @@ _SHORT_CLAUSE = r"(?=[^;,:.\n\x02]{0,64}+(?:[;,:.\n\x02]|\Z))"
 #: :data:`VAGUE` over a :class:`Corpus`: a narrative that is only a vague phrase.
 VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))" + _WHOLE_VAGUE[1:-1]
                          + "(?=\x02|\\Z)")
+#: After 'and', the first word of a communication or of "work on" (a quick test before the rest).
+_AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "worked", "working",
+                               "attention", "attend", "attended", "engaged", "engage", "continue",
+                               "continued", "further", "additional"]) + r")\b)")
 VAGUE_PART = re.compile(
     " (?:" + _after(_SEPARATORS) + _SHORT_CLAUSE
     + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
         [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _WORK_ON, _PREPARE_FOR,
          _GENERIC_READ]) + ")"
-    + "|" + AND + "(?<!meet.and.)" + _SHORT_CLAUSE + "(?:" + "|".join(
+    + "|" + AND + "(?<!meet.and.)" + _AND_HEAD + _SHORT_CLAUSE + "(?:" + "|".join(
         [_COMM + rf"{_GAP}(?:with|w|to){_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
 # ------------------------------------------------------------------------------ admin
@@ -733,6 +737,8 @@ _FILING = ("file", "e file", "efile", "serve", "submit", "submitting", "lodge", 
 _TALK_VERB = ("meet", "met", "call", "called", "calls", "confer", "conference", "discuss",
               "discussed", "discussing", "email", "emails", "emailed", "e mail", "t c", "tc",
               "telephone", "speak", "spoke", "talk", "talked", "conferring", "meeting")
+_NEXT_MESSAGES = ("calls?", "emails?", "e mails?", "t cs?", "letters?", "meetings?",
+                  "correspondence", "conferences?")
 _MESSAGES = ("calls", "call", "emails", "email", "meetings", "meeting", "letters", "letter",
              "t cs", "t c", "e mails", "conferences", "conference", "correspondence")
 #: Where a new task starts: a task verb at the start of any clause but the first (a verb after
@@ -758,10 +764,11 @@ TASK_START = re.compile(
                   r"paralegal|counsel)\b"),
         _gapped(r"(?:attend(?:ed|ing)?(?! (?:records|sheets?|logs?)\b)|attendance (?:at|on|of)|"
                 r"appear(?:ed|ing)? (?:at|in|before|for)|travel(?:led|ed|ling|ing)? (?:to|from|back))\b"),
-        "(?:" + "|".join(f"(?<={m.replace(' ', '.')}.and.)|(?<={m.replace(' ', '.')}.&.)"
-                         for m in _MESSAGES) + ")"
-        + "(?:" + _tree(["calls?", "emails?", "e mails?", "t cs?", "letters?", "meetings?",
-                         "correspondence", "conferences?"]) + r")\b"]) + "))")
+        # the next word first (cheap), then what stood before 'and'
+        "(?=(?:" + _tree(_NEXT_MESSAGES) + r")\b)"
+        + "(?:" + "|".join(f"(?<={m.replace(' ', '.')}.and.)|(?<={m.replace(' ', '.')}.&.)"
+                           for m in _MESSAGES) + ")"
+        + "(?:" + _tree(_NEXT_MESSAGES) + r")\b"]) + "))")
 
 
 def task_counts(narratives: pd.Series) -> np.ndarray:
