@@ -198,7 +198,7 @@ def cycle(request, firm, tmp_path_factory) -> Cycle:
     c.run("post_payments", **register)
     c.run("refresh_ar", aging=lambda led: billxl.aging(led, AS_OF),
           all_invoices=billxl.list_invoices)
-    c.run("month_end_pack", **register)
+    c.run("month_end_pack", **register, findings=lambda led: billxl.list_findings(led, status="open"))
     return c
 
 
@@ -349,8 +349,12 @@ def test_month_end_pack_figures_and_files(cycle):
     register = cycle.ledger_had["month_end_pack"]["register"]
     invoiced = shown[shown["Figure"] == f"Invoiced in {MONTH}"].set_index("Currency")
     for currency, block in register[register["kind"] == "invoice"].groupby("currency"):
-        assert cents(invoiced.loc[currency, "Value"]) == from_minor(
+        assert cents(invoiced.loc[currency, "Amount"]) == from_minor(
             int(block["total_minor"].sum()), currency)
+    findings = shown[shown["Figure"].str.startswith("Open findings")]
+    open_now = cycle.ledger_had["month_end_pack"]["findings"]
+    assert findings["Days or count"].tolist() == [len(open_now)]  # a count, not an amount
+    assert findings["Amount"].isna().all()
     files = {Path(p) for p in shown["File"] if p}
     assert {p.suffix for p in files} == {".xlsx", ".csv"}
     assert all(p.is_file() for p in files)
@@ -829,3 +833,28 @@ def test_the_finished_workbook_opens_in_libreoffice_with_the_ledgers_figures(cyc
     for client, row in cycle.ledger_had["refresh_ar"]["aging"].set_index("client_id").iterrows():
         assert cents(aging.loc[client, "Net due"]) == from_minor(int(row["net"]), row["currency"])
     assert sheet_table("Problems").empty
+
+
+def test_a_column_styled_as_part_of_a_span_keeps_its_style(tmp_path):
+    """Excel saves neighbouring columns that look alike as one <col min max> span; a table
+    written into such a workbook takes each column's style from the span that holds it."""
+    import openpyxl
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.dimensions import ColumnDimension
+
+    path = fresh_workbook(tmp_path)
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    ws = wb["Payments"]
+    spec = layout.table("Payments")
+    for letter in list(ws.column_dimensions):
+        del ws.column_dimensions[letter]
+    span = ColumnDimension(ws, index="A", min=1, max=len(spec.columns), width=14)
+    span.font = Font(name="Arial", size=13)
+    ws.column_dimensions["A"] = span
+    wb.save(path)
+    frame = pd.DataFrame([{c.header: None for c in spec.columns}])
+    frame.iloc[0, 2] = "a payer"
+    put_rows(path, "Payments", frame)
+    ws = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")["Payments"]
+    third = ws.cell(layout.HEADER_ROW + 1, 3)
+    assert (third.font.name, third.font.size) == ("Arial", 13)

@@ -221,8 +221,18 @@ class FileBook:
                 tab.tableColumns.append(TableColumn(id=j + 1, name=spec.columns[j].header))
 
     def _column_style(self, ws, letter: str):
-        """The style the workbook gives the column (its font, format, input shading), if any."""
+        """The style the workbook gives the column (its font, format, input shading), if any.
+
+        Excel saves neighbouring columns that look alike as one span (``<col min=3 max=7>``),
+        which openpyxl keys by the span's first letter: the column's style is the span's that
+        holds it."""
+        from openpyxl.utils.cell import column_index_from_string
+
         dim = ws.column_dimensions.get(letter)
+        if dim is None or not dim.min:
+            index = column_index_from_string(letter)
+            dim = next((d for d in ws.column_dimensions.values()
+                        if d.min and d.max and d.min <= index <= d.max), None)
         return dim._style if dim is not None else self._plain
 
     def _styled(self, ws, cell, letter: str, col: layout.Column, value: Any) -> None:

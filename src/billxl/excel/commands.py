@@ -689,7 +689,7 @@ def month_end_pack(book: Book, ctx: Context | None = None) -> Done:
     def add(figure: str, frame: pd.DataFrame, column: str, file: Path | None = None) -> None:
         for currency, value in frame.groupby("currency")[column].sum().items():
             rows.append({"figure": figure, "currency": currency,
-                         "value": from_minor(int(value), str(currency)),
+                         "amount": from_minor(int(value), str(currency)), "number": None,
                          "file": "" if file is None else str(file)})
 
     add(f"WIP at {end} (billing rates)", wip, "billing_minor")
@@ -700,11 +700,12 @@ def month_end_pack(book: Book, ctx: Context | None = None) -> Done:
         for label, column in (("Debtor days", "debtor_days"), ("WIP days", "wip_days"),
                               ("Lock-up days", "lockup_days")):
             rows.append({"figure": f"{label} at {as_of}", "currency": r["currency"],
-                         "value": Decimal(str(r[column])), "file": str(lockup_file)})
+                         "amount": None, "number": round(float(r[column])),
+                         "file": str(lockup_file)})
     errors = int((found["severity"] == "error").sum())
     rows.append({"figure": f"Open findings ({errors:,} errors)", "currency": "",
-                 "value": Decimal(len(found)), "file": str(files["exceptions"])})
-    shown = pd.DataFrame(rows, columns=["figure", "currency", "value", "file"])
+                 "amount": None, "number": len(found), "file": str(files["exceptions"])})
+    shown = pd.DataFrame(rows, columns=["figure", "currency", "amount", "number", "file"])
     _write(book, {"MonthEnd": _table("MonthEnd", {k: shown[k] for k in shown})})
     book.progress("Month-end pack", 4, 4)
     return Done(f"Month-end pack for {month} in {folder}: {len(shown):,} figures, "

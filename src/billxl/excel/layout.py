@@ -274,7 +274,8 @@ _SUBMISSIONS = (
 _MONTH_END = (
     _c("Figure", "figure", "text", 36),
     _c("Currency", "currency", "code", 8),
-    _c("Value", "value", "money", 16),
+    _c("Amount", "amount", "money", 16),
+    _c("Days or count", "number", "int", 12),
     _c("File", "file", "text", 50),
 )
 
