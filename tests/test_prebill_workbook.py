@@ -331,14 +331,18 @@ def test_the_partner_sees_the_invoice_finalize_then_makes(ledger, tmp_path):
     matter_client = ledger.matters().set_index("matter_id")["client_id"]
 
     shown: dict[int, dict] = {}
+    said: dict[int, tuple] = {}  # what applying the approvals says of each invoice
     for partner, path in books.items():
         previews = _previews(path)
         shown.update(previews)
         edit = Edit(path)
         for pk in previews:  # the partner approves every matter
             edit.set(edit.sign_row(pk), "Narrative", f"{partner} initials")
-        prebill.apply_prebill(ledger, edit.save(tmp_path / f"signed_{partner}.xlsx"),
-                              actor="partner", today=TODAY)
+        applied = prebill.apply_prebill(ledger, edit.save(tmp_path / f"signed_{partner}.xlsx"),
+                                        actor="partner", today=TODAY)
+        assert sorted(applied.approved) == sorted(previews)
+        said.update(applied.invoice_totals)
+        assert "the invoice finalize will make" in prebill.describe(applied)
     assert set(shown) == set(bills.index)
     made = invoicing.finalize(ledger, month=MONTH, actor="test").invoices
 
@@ -348,6 +352,7 @@ def test_the_partner_sees_the_invoice_finalize_then_makes(ledger, tmp_path):
         mine = made[made["prebill_pk"] == pk]
         total = [_as_minor(v, currency) for _, v in preview["total"]]
         assert total == [int(mine["total_minor"].sum())], pk
+        assert said[pk] == (bills.loc[pk, "matter_id"], currency, total[0]), pk
         # the rows above the total add up to it
         parts = [_as_minor(v, currency) for kind in ("start", "adjustment", "tax")
                  for _, v in preview.get(kind, [])]

@@ -551,7 +551,7 @@ def invoice_previews(ledger: Ledger, month: str, lines: pd.DataFrame) -> pd.Data
     fee, a fee-cap write-down, a fixed discount), tax (per rate), total, payor (each payor's
     invoice, when the matter is split); ``label``, ``amount_minor`` (start + adjustments + tax =
     total), ``live`` (the total is the lines' own total whatever the partner edits: an hourly
-    matter without discounts, tax or split) and ``invoice_date``.
+    matter without discounts, tax or split), ``currency`` and ``invoice_date``.
     """
     bills = lines[["prebill_pk", "matter_id"]].drop_duplicates("prebill_pk")
     invoices, inv_lines = invoicing.preview_invoices(ledger, bills, month)
@@ -565,9 +565,11 @@ def invoice_previews(ledger: Ledger, month: str, lines: pd.DataFrame) -> pd.Data
         mine = inv_lines[inv_lines["prebill_pk"] == pk]
         heads = invoices[invoices["prebill_pk"] == pk] if len(invoices) else invoices
         figures = _preview_rows(mine, heads, reference, str(matter_id))
-        rows += [{"prebill_pk": pk, "invoice_date": on, **f} for f in figures]
+        currency = reference.client(reference.matter(str(matter_id))["client_id"])["currency"]
+        rows += [{"prebill_pk": pk, "currency": currency, "invoice_date": on, **f}
+                 for f in figures]
     return pd.DataFrame(rows, columns=["prebill_pk", "kind", "label", "amount_minor", "live",
-                                       "invoice_date"])
+                                       "currency", "invoice_date"])
 
 
 def _preview_rows(lines: pd.DataFrame, heads: pd.DataFrame, reference: Reference,
@@ -625,6 +627,9 @@ class ApplyResult:
     lines_changed: int = 0
     write_downs: dict[str, int] = field(default_factory=dict)  # positive amounts
     write_ups: dict[str, int] = field(default_factory=dict)
+    #: Each approved pre-bill's invoice as finalize will make it, recomputed from the ledger once
+    #: the edits are in: {prebill_pk: (matter_id, currency, total in minor units)}.
+    invoice_totals: dict[int, tuple[str, str, int]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -739,6 +744,13 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
                     result.write_ups[cur_code] = int(mine[mine > 0].sum())
         result.approved, result.reopened = _write_approvals(ledger, conn, plan.approvals, now,
                                                             actor)
+    approved = bills.loc[result.approved, ["matter_id", "month"]].reset_index()
+    for month, block in approved.groupby("month"):
+        totals = invoice_previews(ledger, str(month), block)
+        for r in totals[totals["kind"] == "total"].to_dict("records"):
+            result.invoice_totals[int(r["prebill_pk"])] = (
+                str(block.set_index("prebill_pk").loc[r["prebill_pk"], "matter_id"]),
+                r["currency"], int(r["amount_minor"]))
     return result
 
 
@@ -1120,5 +1132,10 @@ def describe(result: ApplyResult) -> str:
     for label, amounts in (("Written down", result.write_downs), ("Written up", result.write_ups)):
         for cur_code, minor in sorted(amounts.items()):
             lines.append(f"  {label}: {money.format_amount(minor, cur_code)} {cur_code}")
+    if result.invoice_totals:
+        lines.append("  Approved; the invoice finalize will make of each:")
+        for _pk, (matter_id, cur_code, minor) in sorted(result.invoice_totals.items(),
+                                                       key=lambda item: item[1][0]):
+            lines.append(f"    {matter_id}: {money.format_amount(minor, cur_code)} {cur_code}")
     return "\n".join(lines)
 
