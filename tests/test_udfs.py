@@ -10,6 +10,7 @@ the same entries read from a workbook file through intake.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -326,6 +327,7 @@ def test_no_ledger_means_a_reason_in_every_cell_and_no_file_left_behind(books, m
     assert not (tmp_path / "missing.db").exists()
     assert BILLXL_CHECK([["entry_id"], ["1"]])[0][0].startswith(PREFIX)
     assert BILLXL_UTBMS("L110") == "Fact Investigation/Development"  # needs no ledger
+    assert gc.isenabled()  # paused during each call only, failed or not
 
 
 # ------------------------------------------------------------------------- the ledger

@@ -46,6 +46,7 @@ the argument help from it (``f.arg_docs``: xlwings' decorators are no-ops off Wi
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -203,7 +204,13 @@ def _missing_file(url: str | None) -> str | None:
 def _safely(compute: Callable[..., Any], *values: Any, caller: Any = None, spills: bool = False,
             **options: Any) -> Any:
     """``compute(*values, caller=caller, **options)``, or, if it fails as a whole (no ledger,
-    ranges that do not fit), its reason in every cell of the result (one cell for a spill)."""
+    ranges that do not fit), its reason in every cell of the result (one cell for a spill).
+
+    The cyclic garbage collector waits meanwhile: a range makes many small objects, none in a
+    cycle, and a full collection would walk every object the process holds (the workbook's
+    other ranges too), a tenfold slower call now and then."""
+    paused = gc.isenabled()
+    gc.disable()
     try:
         return compute(*values, caller=caller, **options)
     except Exception as error:  # a worksheet gets a text, never a traceback
@@ -216,6 +223,9 @@ def _safely(compute: Callable[..., Any], *values: Any, caller: Any = None, spill
         except ValueError:
             return text
         return cellargs.shaped([text] * (shape[0] * shape[1]), shape, rank)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _groups(options: list[list], grids: list[np.ndarray], shape: tuple[int, int]
