@@ -626,6 +626,7 @@ _TALK = ("conference", "conferences", "conf", "confer", "conferred", "conferring
          "catch up", "caught up", "email", "emails", "e mail", "e mails", "emailed",
          "correspondence", "touch base", "touched base", "sync", "huddle", "speak", "spoke",
          "talk", "talked", "check in", "follow up")
+_TALK_TO = (*_TALK, "message", "report", "reported", "reporting")
 _IN_FIRM = ("internal", "intraoffice", "intra office", "interoffice", "inter office", "team",
             "firm", "office")
 _GATHERING = ("(?:(?:strategy|weekly|daily|status|planning|case|trial|prep|preparation|kick off|"
@@ -638,11 +639,20 @@ _PRACTICE_TEAM = (f"(?:the |our |firm s )?(?:{_words(_PRACTICES)}) "
                   "(?:department|group|practice|team|colleagues?|lawyers?|partners?|associates?)")
 _TEAM_OF = (f"(?:the |our |other |firm |firm s |my |both )?(?:{_QUALIFIER}(?:{_words(_COLLEAGUES)})"
             f"|(?:{_words(_BARE_COLLEAGUES)}))")
+#: Short words that follow "call with" and are not initials (in capitals they are checked again).
+_SHORT_WORDS = ("the", "our", "his", "her", "him", "its", "all", "any", "one", "two", "six", "ten",
+                "me", "us", "you", "new", "old", "key", "ad", "an", "and", "my", "no", "mr", "ms",
+                "mrs", "dr", "oc", "hr", "gc", "cfo", "ceo", "re", "to", "on", "at", "in", "by",
+                "for", "of", "or", "as", "is", "it", "so", "up", "out", "who", "two", "few", "bank",
+                "law", "sec", "irs", "doj", "fda", "ftc", "ust", "kc", "qc", "uk", "us", "eu",
+                "pto", "cl", "opp", "fa", "vp", "gm", "co", "inc", "ltd", "llc", "plc", "tax",
+                "ip", "it", "pr", "ir", "team", "firm")
+_NOT_A_WORD = rf"(?!(?:{prefix_tree(sorted(set(_SHORT_WORDS)))})\b)"
 INTERNAL_PATTERNS = (
     *(f"{where} {_GATHERING}" for where in _IN_FIRM if where != "team"),
     f"team(?<!client.team)(?<!clients.team)(?<!client.s.team) {_GATHERING}",
     *(f"{talk}(?: [a-z]+){{0,3}} (?:with|w|to) (?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
-      for talk in by_initial((*_TALK, "message", "report", "reported", "reporting"))),
+      for talk in by_initial(_TALK_TO)),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
                               "delegating"))),
@@ -656,7 +666,14 @@ INTERNAL_PATTERNS = (
       f"supervising solicitor|associate|trainee){_ELSEWHERE}"
       for verb in ("attend(?:ing|ed)?",)),
 )
-INTERNAL = phrase_regex(INTERNAL_PATTERNS)
+#: Other parties that need a further check by the rule (the match's last group says which):
+#: "the attorney" (the firm's for a paralegal or clerk) and initials (the firm's in capitals).
+CHECKED_PARTY_PATTERNS = tuple(
+    f"{talk}(?: [a-z]+){{0,3}} (?:with|w|to) (?:(?:the |my |our )?(?:attorney|attorneys|lawyer|"
+    f"lawyers|solicitor|solicitors){_ELSEWHERE}(?P<staff{i}>)|{_NOT_A_WORD}[a-z]{{2,3}}\\b"
+    f"(?P<initials{i}>))" for i, talk in enumerate(by_initial(_TALK_TO)))
+#: Each talk pattern comes before its checked twin (same start), so a colleague is found first.
+INTERNAL = phrase_regex([*INTERNAL_PATTERNS, *CHECKED_PARTY_PATTERNS])
 #: For a paralegal, clerk or trainee, "the attorney" they confer with is the firm's own.
 STAFF_CLASSES = ("PARLGL", "LGLAST", "OTHER")
 #: A call or meeting with someone named only by initials ("Discuss w/ RMK"): a firm timekeeper,
@@ -671,21 +688,6 @@ INITIALS_OUTSIDE = (
     "TX", "CO", "INC", "LTD", "PLC", "SA", "NV", "BV", "PM", "AM", "MR", "MS", "DR", "CMC", "PTAB",
     "ITA", "TTAB", "FAA", "FCC", "ERC", "CAC", "ACAS", "HMRC", "IPO", "VP", "SVP", "EVP", "GM",
     "MD", "RM", "QA", "QC", "PR", "IR", "AP", "AR", "PE", "VC", "LC", "BOD", "AGM", "EGM")
-#: Short words that follow "call with" and are not initials (in capitals they are checked again).
-_SHORT_WORDS = ("the", "our", "his", "her", "him", "its", "all", "any", "one", "two", "six", "ten",
-                "me", "us", "you", "new", "old", "key", "ad", "an", "and", "my", "no", "mr", "ms",
-                "mrs", "dr", "oc", "hr", "gc", "cfo", "ceo", "re", "to", "on", "at", "in", "by",
-                "for", "of", "or", "as", "is", "it", "so", "up", "out", "who", "two", "few", "bank",
-                "law", "sec", "irs", "doj", "fda", "ftc", "ust", "kc", "qc", "uk", "us", "eu",
-                "pto", "cl", "opp", "fa", "vp", "gm", "co", "inc", "ltd", "llc", "plc", "tax",
-                "ip", "it", "pr", "ir", "team", "firm")
-_NOT_A_WORD = rf"(?!(?:{prefix_tree(sorted(set(_SHORT_WORDS)))})\b)"
-#: Who a paralegal, clerk or trainee talks with, or initials: each match is checked further
-#: (the timekeeper's class; the letters' case in the narrative as written).
-OTHER_PARTY = phrase_regex([
-    f"{talk}(?: [a-z]+){{0,3}} (?:with|w) (?:(?:the |my |our )?(?:attorney|attorneys|lawyer|lawyers|"
-    f"solicitor|solicitors){_ELSEWHERE}(?P<staff{i}>)|{_NOT_A_WORD}[a-z]{{2,3}}\\b(?P<initials{i}>))"
-    for i, talk in enumerate(by_initial(_TALK))])
 INITIALS = re.compile(
     "(?i:(?:" + _tree(_TALK) + r")(?:[^\w]+[a-z]+){0,3}[^\w]+(?:with|w))[^\w]+"
     + "(?!(?:" + "|".join(INITIALS_OUTSIDE) + r")\b)[A-Z]{2,3}\b")
@@ -874,8 +876,8 @@ def internal_findings(b: Batch) -> pd.DataFrame | None:
     a colleague; for a paralegal or clerk, 'the attorney' too) or by activity code A105; not on
     an entry already marked non-billable."""
     texts = corpus(b.distinct_text)
-    by_text = b.per_row(texts.hits(INTERNAL))
-    other = texts.named_hits(OTHER_PARTY)
+    other = texts.named_hits(INTERNAL)  # '' a colleague; 'staff' or 'initials' to check
+    by_text = b.per_row(other.get("", np.zeros(len(texts), dtype=bool)))
     # a paralegal's or clerk's conference with "the attorney"
     staff_u = other.get("staff")
     if staff_u is not None:
