@@ -551,57 +551,57 @@ def _folder_stamp(folder: str | None) -> tuple:
 # =================================================================================== functions
 @_udf(timekeeper="The timekeeper's ID (TK001).",
       matter="The matter number (C0001-0001).",
-      date="The day the work was done; blank: today.",
+      on_date="The day the work was done; blank: today.",
       kind="Which rate: billing (agreed for the matter or client, else standard; the "
            "default), standard or approved.")
-def BILLXL_RATE(timekeeper, matter, date=None, kind=None, caller=None):
+def BILLXL_RATE(timekeeper, matter, on_date=None, kind=None, caller=None):
     """A timekeeper's hourly rate on a matter on a day, in the matter's currency."""
-    return _safely(_rates, timekeeper, matter, date, kind, caller=caller)
+    return _safely(_rates, timekeeper, matter, on_date, kind, caller=caller)
 
 
 @_udf(matter_or_client="A matter number, a client ID or a billing partner's ID.",
       as_of=_AS_OF,
       measure="billing (the default: at the rates billed), standard (at standard rates), "
               "recorded (as recorded) or hours.",
-      currency=_CURRENCY)
-def BILLXL_WIP(matter_or_client, as_of=None, measure=None, currency=None, caller=None):
+      in_currency=_CURRENCY)
+def BILLXL_WIP(matter_or_client, as_of=None, measure=None, in_currency=None, caller=None):
     """Billable work in progress (unbilled time and expenses) of a matter, client or partner."""
-    return _safely(_figures, matter_or_client, as_of, currency, measure, caller=caller,
+    return _safely(_figures, matter_or_client, as_of, in_currency, measure, caller=caller,
                    figure="wip")
 
 
 @_udf(invoice_or_client="An invoice number, or a client ID (the balance of all its invoices).",
       as_of=_AS_OF,
-      currency=_CURRENCY)
-def BILLXL_BALANCE(invoice_or_client, as_of=None, currency=None, caller=None):
+      in_currency=_CURRENCY)
+def BILLXL_BALANCE(invoice_or_client, as_of=None, in_currency=None, caller=None):
     """What is still owed on an invoice, or by a client on all its invoices."""
-    return _safely(_figures, invoice_or_client, as_of, currency, None, caller=caller,
+    return _safely(_figures, invoice_or_client, as_of, in_currency, None, caller=caller,
                    figure="balance")
 
 
 @_udf(client="A client ID.",
       as_of=_AS_OF,
-      currency=_CURRENCY)
-def BILLXL_CREDIT(client, as_of=None, currency=None, caller=None):
+      in_currency=_CURRENCY)
+def BILLXL_CREDIT(client, as_of=None, in_currency=None, caller=None):
     """A client's credit on account: money received and not yet applied to an invoice."""
-    return _safely(_figures, client, as_of, currency, None, caller=caller, figure="credit")
+    return _safely(_figures, client, as_of, in_currency, None, caller=caller, figure="credit")
 
 
 @_udf(matter_or_client="A matter number, or a client ID (all its matters).",
       as_of=_AS_OF,
-      currency=_CURRENCY)
-def BILLXL_TRUST(matter_or_client, as_of=None, currency=None, caller=None):
+      in_currency=_CURRENCY)
+def BILLXL_TRUST(matter_or_client, as_of=None, in_currency=None, caller=None):
     """Money held in trust for a matter or a client."""
-    return _safely(_figures, matter_or_client, as_of, currency, None, caller=caller,
+    return _safely(_figures, matter_or_client, as_of, in_currency, None, caller=caller,
                    figure="trust")
 
 
 @_udf(client="A client ID, or a range of them (one row each).",
       as_of=_AS_OF,
-      currency=_CURRENCY)
-def BILLXL_AGING(client, as_of=None, currency=None, caller=None):
+      in_currency=_CURRENCY)
+def BILLXL_AGING(client, as_of=None, in_currency=None, caller=None):
     """What a client owes by age since the due date: a header row, then one row per client."""
-    return _safely(_aging, client, as_of, currency, caller=caller, spills=True)
+    return _safely(_aging, client, as_of, in_currency, caller=caller, spills=True)
 
 
 @_udf(entries_range="Time entries with a header row of billxl's column names (entry_id, date, "
