@@ -557,63 +557,62 @@ def invoice_previews(ledger: Ledger, month: str, lines: pd.DataFrame) -> pd.Data
     invoices, inv_lines = invoicing.preview_invoices(ledger, bills, month)
     reference = Reference.from_ledger(ledger)
     on = month_range(month)[1]
-    prebill_of = invoices["prebill_pk"].to_numpy() if len(invoices) else np.array([])
-    inv_lines = inv_lines.assign(prebill_pk=prebill_of[inv_lines["invoice"].to_numpy(
-        dtype=np.int64)] if len(inv_lines) else [])
+    prebill_of = invoices["prebill_pk"].to_numpy(dtype=np.int64) if len(invoices) else \
+        np.zeros(0, dtype=np.int64)
+    pk = prebill_of[inv_lines["invoice"].to_numpy(dtype=np.int64)]
+    kind = inv_lines["line_type"].to_numpy(dtype=object)
+    amount = inv_lines["amount_minor"].to_numpy(dtype=np.int64)
+    adjustment = inv_lines["adjustment_minor"].to_numpy(dtype=np.int64)
+    entry = np.isin(kind, ["F", "E"])
+    # each figure summed per pre-bill once (a month has thousands of matters)
+    gross = pd.Series(np.where(entry, amount - adjustment, 0)).groupby(pk).sum()
+    on_fees = pd.Series(np.where(kind == "F", adjustment, 0)).groupby(pk).sum()
+    level = pd.DataFrame({"pk": pk[~entry], "label": inv_lines["narrative"].to_numpy(
+        dtype=object)[~entry], "amount": amount[~entry]})
+    level = level.groupby(["pk", "label"], sort=False)["amount"].sum()
+    taxes = pd.DataFrame({"pk": pk, "percent": inv_lines["tax_percent"].astype(str).to_numpy(),
+                          "tax": inv_lines["tax_minor"].to_numpy(dtype=np.int64)})
+    taxes = taxes[taxes["percent"].map(money.D) != 0].groupby(["pk", "percent"])["tax"].sum()
+    heads: dict[int, list[dict]] = {}
+    for head in invoices.to_dict("records"):
+        heads.setdefault(int(head["prebill_pk"]), []).append(head)
+    level_of = {p: list(block.droplevel(0).items()) for p, block in level.groupby(level=0)}
+    tax_of = {p: list(block.droplevel(0).items()) for p, block in taxes.groupby(level=0)}
+
     rows = []
-    for pk, matter_id in zip(bills["prebill_pk"].astype(int), bills["matter_id"], strict=True):
-        mine = inv_lines[inv_lines["prebill_pk"] == pk]
-        heads = invoices[invoices["prebill_pk"] == pk] if len(invoices) else invoices
-        figures = _preview_rows(mine, heads, reference, str(matter_id))
-        currency = reference.client(reference.matter(str(matter_id))["client_id"])["currency"]
-        rows += [{"prebill_pk": pk, "currency": currency, "invoice_date": on, **f}
-                 for f in figures]
+    for prebill_pk, matter_id in zip(bills["prebill_pk"].astype(int), bills["matter_id"],
+                                     strict=True):
+        matter = reference.matter(str(matter_id))
+        terms = reference.terms_of(str(matter_id))
+        mine = heads.get(prebill_pk, [])
+        out = [("start", "Fees and expenses to bill", int(gross.get(prebill_pk, 0)))]
+        if on_fees.get(prebill_pk, 0):
+            out.append(("adjustment", "Time at no charge: the agreed fee applies instead"
+                        if matter["fee_arrangement"] in invoicing.AGREED_FEE else
+                        f"Discount {terms.get('discount_percent')}% on fees",
+                        int(on_fees[prebill_pk])))
+        out += [("adjustment", str(label), int(value))
+                for label, value in level_of.get(prebill_pk, [])]
+        out += [("tax", f"Tax at {percent}%", int(value))
+                for percent, value in tax_of.get(prebill_pk, [])] or \
+            [("tax", "Tax: none for this client", 0)]
+        out.append(("total", "Invoice total" if mine else
+                    "Invoice total (nothing to invoice: no line is billed)",
+                    sum(int(h["total_minor"]) for h in mine)))
+        if len(mine) > 1:
+            out += [("payor", f"of which invoiced to {reference.client(h['client_id'])['name']} "
+                              f"({h['client_id']}, {h['payor_percent']}%)",
+                     int(h["total_minor"])) for h in mine]
+        live = (matter["fee_arrangement"] not in (*invoicing.AGREED_FEE, "capped")
+                and len(mine) <= 1 and not terms.get("discount_percent")
+                and not terms.get("discount_minor") and prebill_pk not in tax_of
+                and all(k != "adjustment" for k, _, _ in out))
+        currency = reference.client(matter["client_id"])["currency"]
+        rows += [{"prebill_pk": prebill_pk, "kind": k, "label": label, "amount_minor": value,
+                  "live": live, "currency": currency, "invoice_date": on}
+                 for k, label, value in out]
     return pd.DataFrame(rows, columns=["prebill_pk", "kind", "label", "amount_minor", "live",
                                        "currency", "invoice_date"])
-
-
-def _preview_rows(lines: pd.DataFrame, heads: pd.DataFrame, reference: Reference,
-                  matter_id: str) -> list[dict]:
-    """One pre-bill's invoice figures (see :func:`invoice_previews`)."""
-    kind = lines["line_type"].to_numpy(dtype=object)
-    amount = lines["amount_minor"].to_numpy(dtype=np.int64)
-    adjustment = lines["adjustment_minor"].to_numpy(dtype=np.int64)
-    entry = np.isin(kind, ["F", "E"])
-    out = [{"kind": "start", "label": "Fees and expenses to bill",
-            "amount_minor": int((amount - adjustment)[entry].sum())}]
-    matter = reference.matter(matter_id)
-    terms = reference.terms_of(matter_id)
-    arrangement = matter["fee_arrangement"]
-    fee_adjustment = int(adjustment[kind == "F"].sum())
-    if fee_adjustment:
-        label = ("Time at no charge: the agreed fee applies instead"
-                 if arrangement in invoicing.AGREED_FEE else
-                 f"Discount {terms.get('discount_percent')}% on fees")
-        out.append({"kind": "adjustment", "label": label, "amount_minor": fee_adjustment})
-    level = lines[~entry]
-    for narrative in dict.fromkeys(level["narrative"].astype(str)):
-        out.append({"kind": "adjustment", "label": narrative, "amount_minor": int(
-            level.loc[level["narrative"].astype(str) == narrative, "amount_minor"].sum())})
-    taxed = lines.groupby("tax_percent", sort=True)["tax_minor"].sum() if len(lines) else {}
-    tax_rows = [{"kind": "tax", "label": f"Tax at {percent}%", "amount_minor": int(value)}
-                for percent, value in dict(taxed).items() if money.D(percent) != 0]
-    out += tax_rows or [{"kind": "tax", "label": "Tax: none for this client",
-                         "amount_minor": 0}]
-    total = int(heads["total_minor"].sum()) if len(heads) else 0
-    out.append({"kind": "total", "label": "Invoice total" if len(heads) else
-                "Invoice total (nothing to invoice: no line is billed)", "amount_minor": total})
-    if len(heads) > 1:
-        for head in heads.to_dict("records"):
-            client = reference.client(head["client_id"])
-            out.append({"kind": "payor", "label": f"of which invoiced to {client['name']} "
-                        f"({head['client_id']}, {head['payor_percent']}%)",
-                        "amount_minor": int(head["total_minor"])})
-    plain = (arrangement not in (*invoicing.AGREED_FEE, "capped") and len(heads) <= 1
-             and not terms.get("discount_percent") and not terms.get("discount_minor")
-             and not tax_rows and all(row["kind"] != "adjustment" for row in out))
-    for row in out:
-        row["live"] = bool(plain)
-    return out
 
 
 # =================================================================================== apply

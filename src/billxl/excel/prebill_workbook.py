@@ -816,8 +816,8 @@ _INSTRUCTIONS = [
              "reason code."),
     ("pair", "Action", "What to do with the line; pick from the list (below)."),
     ("pair", "Transfer to", "For the action 'transfer' only: the number of the open matter the "
-             "line moves to (same currency). A matter of another client also needs the reason "
-             "OTHER and a note saying why."),
+             "line moves to (same currency). A matter of another client also needs a reason "
+             "code (OTHER if none fits) and a note saying why."),
     ("pair", "Reason", "Needed whenever the billed value goes down (write-down) or up "
              "(write-up), or the amount is typed over the formula; pick from the list (below)."),
     ("pair", "Note", "Anything the billing team should know; required with the reason OTHER."),
@@ -849,7 +849,7 @@ _INSTRUCTIONS = [
     ("head", "Please do not"),
     ("text", "Insert, delete or copy rows, move a row to another matter, or edit the hidden "
              "columns: billxl uses them to match each row to its entry, and refuses a workbook "
-             "whose rows do not match, naming the rows. Nor change the grey cells (date, "
+             "whose rows do not match, naming the rows. Nor change a line's white cells (date, "
              "timekeeper, code, narrative, hours worked, standard rate, worked value, "
              "findings): they are the time entry's, and billxl refuses a workbook in which "
              "they were changed, naming each row (a narrative is corrected in the time entry). "
