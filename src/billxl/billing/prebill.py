@@ -11,6 +11,11 @@ Three steps, each one function:
   and applies it all or nothing: every problem is reported at once, and nothing changes while
   any is left. Every changed field goes to the audit log with its old and new value.
 
+:func:`write_prebill_workbooks` shows under each matter the invoice finalize will make of it
+(:func:`invoice_previews`, by finalize's own code), and never writes over a partner's workbook
+that holds edits the ledger does not have yet (:func:`unapplied_workbooks`: call it before
+:func:`create_prebills` too, since a rebuilt pre-bill leaves such edits nowhere to go).
+
 The re-run rule (what :func:`create_prebills` does when pre-bills already exist)
 ---------------------------------------------------------------------------------
 An entry is on at most one open (draft or approved) pre-bill.
