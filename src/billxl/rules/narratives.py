@@ -15,14 +15,23 @@ look at where a word stands:
   counsel); for a paralegal or clerk, "attorney" is the firm's own.
 * **the subject**: a call "with client" or "re status" says nothing; "re indemnity cap" does.
 * **the UTBMS activity code**: A105 (communicate in firm) is an internal conference; A110
-  (manage data and files) is clerical unless the narrative shows legal work.
+  (manage data and files) is clerical unless the narrative starts with legal work; on A106-A108
+  (a communication with the client, other counsel or others) setting up the call is part of it.
+* **the timekeeper's class**: a paralegal's or clerk's "conference with attorney" is internal.
+* **block billing** counts distinct tasks: a task verb (or "call with", "letter to" ...) after
+  a separator, not after a bare verb ("Draft, revise and finalize" is one task), and "and"
+  only where it joins a second kind of work ("prepare and file", "prepare for and attend",
+  "and meet with paralegal", "emails and calls"); "draft and revise", "review and respond",
+  "review X; identify Y" are one task.
 
-Speed matters (300,000 narratives a month), so every test is a regular expression run once over
-each *distinct* narrative, lower-cased, with ``"; "`` put in front so that the first clause
-starts after a separator like every other. Alternatives start with a literal space or a
-separator, and lists of words are folded into a prefix tree (:func:`prefix_tree`), so the
-engine jumps from word to word and tries only the branches that share a word's first letters. A
-space inside a phrase stands for any run of blanks and punctuation ("pre-bill", "t/c", "w/").
+Speed matters (300,000 narratives a month). The distinct narratives of a batch are joined into
+one lower-cased text (:class:`Corpus`, each narrative behind a :data:`START` mark no pattern
+crosses) and each rule's regular expression scans it once. Every pattern begins with a literal
+space, so the engine jumps from word to word; clause starts are tested by a look-behind, lists
+of words are folded into a prefix tree (:func:`prefix_tree`), and a phrase whose verb is common
+("prepare", "review") is anchored on its rarer object and looks back for the verb
+(:func:`_governed`). A space inside a phrase stands for any run of blanks and punctuation
+("pre-bill", "t/c", "w/").
 
 The words are starting points taken from common outside-counsel guidelines and UTBMS practice;
 ``benchmarks/eval_rules.py`` measures them on the demo firm and on an independent labelled set
