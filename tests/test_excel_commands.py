@@ -858,3 +858,36 @@ def test_a_column_styled_as_part_of_a_span_keeps_its_style(tmp_path):
     ws = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")["Payments"]
     third = ws.cell(layout.HEADER_ROW + 1, 3)
     assert (third.font.name, third.font.size) == ("Arial", 13)
+
+
+def test_build_prebills_again_keeps_a_partners_unapplied_edits(firm, tmp_path):
+    """Like `billxl prebill`, the button refuses to rebuild the month while a partner's workbook
+    holds edits not yet applied: the pre-bills stay as they were, and Problems says why."""
+    from billxl.excel.demo_files import review_prebill
+
+    url = new_ledger(firm, str(tmp_path / "billxl.db"))
+    c = Cycle(tmp_path, url, firm)
+    set_settings(c.path, ledger_url=url, user="test.secretary", month=MONTH,
+                 time_file=str(firm[1]["time"]))
+    c.run("import_time")
+    c.run("build_prebills")
+    before = c.ledger().read_frame(t.prebills.select())
+    edited = sorted(set(read(c.path, "Prebills")["Workbook"]))[0]
+    review_prebill(Path(edited), dt.date(2026, 11, 3))  # approved, not yet applied
+    # new time on one of that partner's matters: drafting again would rebuild its pre-bill
+    listed = read(c.path, "Prebills")
+    matter = listed.loc[listed["Workbook"] == edited, "Matter"].iloc[0]
+    export = pd.read_excel(firm[1]["time"], dtype=str, engine="calamine")
+    late = export[export["matter_id"] == matter].head(1).assign(
+        entry_id="LATE-1", narrative="Draft reply to opposing counsel on the late discovery")
+    late.to_csv(tmp_path / "late.csv", index=False)
+    ledger = c.ledger()
+    billxl.import_file(ledger, tmp_path / "late.csv", "time")
+    ledger.dispose()
+    done = commands.run_file("build_prebills", c.path)
+    assert not done.ok
+    problems = read(c.path, "Problems")
+    assert problems["Why"].str.contains("not applied|apply it first", regex=True).any(), problems
+    after = c.ledger().read_frame(t.prebills.select())
+    assert after["prebill_pk"].tolist() == before["prebill_pk"].tolist()  # nothing rebuilt
+    assert (after["status"] == before["status"]).all()

@@ -75,6 +75,7 @@ from billxl import (
     prebill_frame,
     reconcile_month,
     render_invoices,
+    unapplied_prebill_workbooks,
     write_aging,
     write_exceptions_workbook,
     write_prebill_workbooks,
@@ -419,6 +420,8 @@ def build_prebills(book: Book, ctx: Context | None = None) -> Done:
     ctx = ctx or Context(book)
     month = ctx.month
     with ctx.ledger() as ledger:
+        # before drafting: a rebuilt pre-bill would leave a partner's unapplied edits nowhere
+        unapplied_prebill_workbooks(ledger, month, ctx.output("prebills"), refuse=True)
         created = create_prebills(ledger, month, actor=ctx.actor)
         books = write_prebill_workbooks(ledger, month, ctx.output("prebills"))
         lines = prebill_frame(ledger, month)
