@@ -86,7 +86,9 @@ class Corpus:
         if text.count(START[0]) != len(parts):  # a narrative holding the mark itself
             text = (START + START.join(p.replace(START[0], " ") for p in parts)).lower()
         self.text = text.replace("/", " / ").replace("  /  ", " / ")
-        points = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+        # one byte per character when the text is ASCII (the usual case: cheaper to scan)
+        points = (np.frombuffer(self.text.encode("ascii"), dtype=np.uint8) if self.text.isascii()
+                  else np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32))
         self.starts = np.flatnonzero(points == ord(START[0])).astype(np.int64)
         self.ends = np.r_[self.starts[1:], len(self.text)]
 
@@ -153,8 +155,10 @@ _CORPUS: dict = {}
 
 
 def _words(phrases) -> str:
-    """An alternation of phrases, longest first (so 'review file' wins over 'review')."""
-    return "|".join(re.escape(p).replace(r"\ ", " ") for p in sorted(phrases, key=len, reverse=True))
+    """An alternation of phrases, longest first (so 'review file' wins over 'review'), as a
+    :func:`prefix_tree` (the same matches, tried in the same order, fewer tried)."""
+    return prefix_tree([re.escape(p).replace(r"\ ", " ")
+                        for p in sorted(phrases, key=len, reverse=True)])
 
 
 _META = frozenset("()[]?*+|{}\\.^$")
@@ -392,8 +396,14 @@ VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))" + _WHOLE_VAGUE[1:-
 _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "worked", "working",
                                "attention", "attend", "attended", "engaged", "engage", "continue",
                                "continued", "further", "additional"]) + r")\b)")
+#: At a clause start, the first word of one of :data:`VAGUE_PART`'s clauses (a quick test before
+#: the clause's length is measured).
+_CLAUSE_HEAD = ("(?=" + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + _tree([
+    *COMMUNICATIONS, *_COMM_ADJECTIVES, *_READ_VERBS, "work", "worked", "working", "attention",
+    "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
+    "prepar", "prep", "send", "sent", "sending", "review", "read"]) + "))")
 VAGUE_PART = re.compile(
-    " (?:" + _after(_SEPARATORS) + _SHORT_CLAUSE
+    " (?:" + _after(_SEPARATORS) + _CLAUSE_HEAD + _SHORT_CLAUSE
     + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
         [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _WORK_ON, _PREPARE_FOR,
          _GENERIC_READ]) + ")"
@@ -657,11 +667,14 @@ _SHORT_WORDS = ("the", "our", "his", "her", "him", "its", "all", "any", "one", "
                 "pto", "cl", "opp", "fa", "vp", "gm", "co", "inc", "ltd", "llc", "plc", "tax",
                 "ip", "it", "pr", "ir", "team", "firm")
 _NOT_A_WORD = rf"(?!(?:{prefix_tree(sorted(set(_SHORT_WORDS)))})\b)"
+_TALKS = by_initial(_TALK_TO)
+#: A call, meeting or message ``with`` or ``to`` someone (up to three words between).
+_TALK_WITH = "(?: [a-z]+){0,3} (?:with|w|to) "
+_COLLEAGUE_PARTY = f"(?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
 INTERNAL_PATTERNS = (
     *(f"{where} {_GATHERING}" for where in _IN_FIRM if where != "team"),
     f"team(?<!client.team)(?<!clients.team)(?<!client.s.team) {_GATHERING}",
-    *(f"{talk}(?: [a-z]+){{0,3}} (?:with|w|to) (?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
-      for talk in by_initial(_TALK_TO)),
+    *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
                               "delegating"))),
@@ -677,12 +690,36 @@ INTERNAL_PATTERNS = (
 )
 #: Other parties that need a further check by the rule (the match's last group says which):
 #: "the attorney" (the firm's for a paralegal or clerk) and initials (the firm's in capitals).
-CHECKED_PARTY_PATTERNS = tuple(
-    f"{talk}(?: [a-z]+){{0,3}} (?:with|w|to) (?:(?:the |my |our )?(?:attorney|attorneys|lawyer|"
-    f"lawyers|solicitor|solicitors){_ELSEWHERE}(?P<staff{i}>)|{_NOT_A_WORD}[a-z]{{2,3}}\\b"
-    f"(?P<initials{i}>))" for i, talk in enumerate(by_initial(_TALK_TO)))
-#: Each talk pattern comes before its checked twin (same start), so a colleague is found first.
-INTERNAL = phrase_regex([*INTERNAL_PATTERNS, *CHECKED_PARTY_PATTERNS])
+def _checked_party(i: int) -> str:
+    return (f"(?:(?:the |my |our )?(?:attorney|attorneys|lawyer|lawyers|solicitor|solicitors)"
+            f"{_ELSEWHERE}(?P<staff{i}>)|{_NOT_A_WORD}[a-z]{{2,3}}\\b(?P<initials{i}>))")
+
+
+CHECKED_PARTY_PATTERNS = tuple(f"{talk}{_TALK_WITH}{_checked_party(i)}"
+                               for i, talk in enumerate(_TALKS))
+
+
+def _internal_regex() -> re.Pattern:
+    """:data:`INTERNAL_PATTERNS` then :data:`CHECKED_PARTY_PATTERNS` as one regex: each talk
+    pattern comes before its checked twin (same start), so a colleague is found first.
+
+    Where no other pattern of the same first letter stands between the twins, they are tried as
+    one, after one look-ahead for "with" or "to" (most calls have none): the engine reads the
+    words after a call once instead of twice, and finds what the two would, in the same order
+    (of the talk words, only the one a gap follows can match)."""
+    patterns = [*INTERNAL_PATTERNS, *CHECKED_PARTY_PATTERNS]
+    for i, talk in enumerate(_TALKS):
+        colleague, checked = f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}", CHECKED_PARTY_PATTERNS[i]
+        a, z = patterns.index(colleague), patterns.index(checked)
+        if any(p[0] == talk[0] for p in patterns[a + 1:z]):
+            continue
+        patterns[a] = (f"{talk}(?={_TALK_WITH})(?:{_TALK_WITH}{_COLLEAGUE_PARTY}"
+                       f"|{_TALK_WITH}{_checked_party(i)})")
+        del patterns[z]
+    return phrase_regex(patterns)
+
+
+INTERNAL = _internal_regex()
 #: For a paralegal, clerk or trainee, "the attorney" they confer with is the firm's own.
 STAFF_CLASSES = ("PARLGL", "LGLAST", "OTHER")
 #: A call or meeting with someone named only by initials ("Discuss w/ RMK"): a firm timekeeper,
@@ -758,15 +795,19 @@ _MESSAGES = ("calls", "call", "emails", "email", "meetings", "meeting", "letters
 #: paralegal"), attendance after preparation or travel ("Prepare for and attend"), or a second
 #: kind of message ("emails and calls"). "Draft and revise", "Review and respond" and "Research
 #: and draft memo" are one task.
+#: A task verb, with the 'and', 'then' or 'also' that may stand before it.
+_TASK_VERB = r"(?:(?:and|then|also)[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b"
 TASK_START = re.compile(
-    " (?:" + _after(";\n.,/\u2013\u2014-") + "(?:"
+    # the verb is looked for first (most words after a separator are none), then the many
+    # look-behinds that tell whether the separator starts a task
+    " (?:" + _after(";\n.,/\u2013\u2014-") + f"(?={_TASK_VERB})(?:"
     # after ';', a line break or ' - '; after '.' unless it ends an abbreviation or an initial;
     # after ',' or '/' unless the word before is a bare verb ('Draft, revise and finalize')
     + _after(";\n") + r"|(?<=[^\x02] [-\u2013\u2014] )|(?<=\. )"
     + "".join(f"(?<!{re.escape(a)}\\. )" for a in _ABBREVIATIONS) + r"(?<![\W_][a-z]\. )"
     + "|" + _after(",/") + "".join(f"(?<!{v.replace(' ', '.')}, )(?<!{v.replace(' ', '.')} / )"
                               for v in _SERIES_VERBS)
-    + r")(?:(?:and|then|also)[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b"
+    + ")" + _TASK_VERB
     + "|(?:and|&) (?<!meet.and.)(?<!meet.&.)(?:then )?(?:" + "|".join([
         "(?:" + _tree(_FILING) + r")\b",
         "(?:" + _tree(_TALK_VERB) + rf")(?:{_GAP}[a-z]+){{0,2}}{_GAP}(?:with|w|to)\b",
