@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from billxl.cli.ledes import ledes_app
+from billxl.cli.output import state
 from billxl.store.ledger import Ledger
 from tests.conftest import FIRM
 from tests.test_ledes import SAMPLE, SAMPLE_TEXT, edited
@@ -30,6 +31,9 @@ def ledger_url(tmp_path) -> str:
 def run(*args, url: str | None = None, ok: int = 0, cwd=None):
     env = {"COLUMNS": "200", "BILLXL_USER": "test.secretary"}
     env["BILLXL_LEDGER"] = url or ""
+    # the sub-app runs without the main app's callback, which is what sets --ledger: forget
+    # a ledger an earlier test's main-app run left there (the environment names this one)
+    state.ledger_url = None
     result = CliRunner().invoke(ledes_app, [str(a) for a in args], env=env)
     assert result.exit_code == ok, (result.exit_code, result.output, result.exception)
     return result
