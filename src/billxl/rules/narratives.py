@@ -82,15 +82,20 @@ class Corpus:
         # joined first, then lower-cased and spaced out in one go (as :func:`clausal` does
         # narrative by narrative); where each narrative starts is read off its mark after
         parts = narratives.tolist()
+        #: each narrative's length in characters, as given
+        self.lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        self._join(parts)
+        if len(self.starts) != len(parts):  # a narrative holding the mark itself
+            self._join([p.replace(START[0], " ") for p in parts])
+        self.ends = np.r_[self.starts[1:], len(self.text)]
+
+    def _join(self, parts: list[str]) -> None:
         text = (START + START.join(parts)).lower()
-        if text.count(START[0]) != len(parts):  # a narrative holding the mark itself
-            text = (START + START.join(p.replace(START[0], " ") for p in parts)).lower()
         self.text = text.replace("/", " / ").replace("  /  ", " / ")
         # one byte per character when the text is ASCII (the usual case: cheaper to scan)
         points = (np.frombuffer(self.text.encode("ascii"), dtype=np.uint8) if self.text.isascii()
                   else np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32))
         self.starts = np.flatnonzero(points == ord(START[0])).astype(np.int64)
-        self.ends = np.r_[self.starts[1:], len(self.text)]
 
     def texts(self, rows: np.ndarray) -> pd.Series:
         """The narratives at ``rows`` in :func:`clausal` form (indexed by position)."""
@@ -585,8 +590,53 @@ ADMIN_VERBS = (
     "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|"
     "good standing)\\b",
 )
-ADMIN = re.compile(" (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[^\w\x02]+)?)(?:"
-                   + _tree(ADMIN_VERBS) + ")|" + _tree(ADMIN_PATTERNS) + r")\b")
+
+
+def _clerical_regex(verbs, patterns) -> re.Pattern:
+    """``verbs`` at the start of a clause (or after an 'and') or ``patterns`` anywhere.
+
+    As ``" (?:(?:CLAUSE_START|AND (?:then )?)(?:verbs)|patterns)\\b"``, written as one branch per
+    first letter (verbs first, as there), so the engine tests a word's first letter before the
+    look-behind for a clause start instead of testing that look-behind at every space. The
+    branches of different first letters exclude each other, so the matches are the same."""
+    verb_tree, pattern_tree = _by_first_letter(verbs), _by_first_letter(patterns)
+    gap = "[^\\w\\x02]+"
+    clause = f"(?<=[{_SEPARATORS}]\\x20{{}})"  # the clause start, its first letter read
+    branches = []
+    for letter in dict.fromkeys([*verb_tree, *pattern_tree, "a", "t"]):
+        at_start, tails = [], []
+        if letter == "a":  # 'and' or 'also' at a clause start, then a verb
+            at_start.append(f"(?:nd|lso){gap}(?:{_tree(verbs)})")
+        if letter == "t":
+            at_start.append(f"hen{gap}(?:{_tree(verbs)})")
+        if letter in verb_tree:
+            at_start.append(verb_tree[letter])
+        if at_start:
+            tails.append(clause.format(letter) + "(?:" + "|".join(at_start) + ")")
+        if letter == "a":  # 'and' anywhere, then a verb
+            tails.append(f"nd{gap}(?:then{gap})?(?:{_tree(verbs)})")
+        if letter in pattern_tree:
+            tails.append(f"(?:{pattern_tree[letter]})")
+        branches.append(letter + "(?:" + "|".join(tails) + ")")
+    return re.compile(" (?:" + "|".join(branches) + r")\b")
+
+
+def _by_first_letter(patterns) -> dict[str, str]:
+    """:func:`_tree` of ``patterns`` split by their first letter, that letter taken off (the
+    branch of one letter as :func:`prefix_tree` writes it)."""
+    groups: dict[str, list[str]] = {}
+    for p in patterns:
+        groups.setdefault(p[0], []).append(_gapped(p))
+    out = {}
+    for letter, members in groups.items():
+        tree = prefix_tree(members)
+        if not letter.isalpha() or not tree.startswith(letter) or tree[1:2] in ("?", "*", "+", "{"):
+            raise ValueError(f"pattern {tree!r} must start with a letter of its own")
+        out[letter] = tree[1:]
+    return out
+
+
+ADMIN = _clerical_regex(ADMIN_VERBS, ADMIN_PATTERNS)
 #: UTBMS activity codes of a communication with someone outside the firm (A106 the client, A107
 #: other counsel, A108 other parties): setting up the call is part of it, not clerical work, so
 #: on these codes a narrative is clerical only by something other than :data:`SCHEDULING`.
@@ -856,7 +906,7 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
     text = b.distinct_text
     min_words = b.setting("min_narrative_words")
     rows, parts = corpus(b.distinct_text).first(VAGUE_PART)
-    lengths = text.str.len().to_numpy()
+    lengths = corpus(b.distinct_text).lengths
     phrase_u = np.zeros(len(text), dtype=bool)
     phrase_u[rows] = True
     # the vague part is named when it is not the whole narrative
@@ -896,7 +946,9 @@ def admin_findings(b: Batch) -> pd.DataFrame | None:
     what_u = np.full(len(texts), "", dtype=object)
     what_u[rows] = what.str.strip(" ;,:./\n").to_numpy()
     by_text = b.per_row(what_u != "")
-    talk = by_text & b.frame["activity_code"].isin(COMMUNICATION_ACTIVITIES).to_numpy(dtype=bool)
+    talk = by_text.copy()  # the codes of the rows found by their words only (an isin is slow)
+    talk[by_text] = b.frame["activity_code"][by_text].isin(COMMUNICATION_ACTIVITIES).to_numpy(
+        dtype=bool)
     if talk.any():  # a call with the client (A106) set up in the call is not clerical
         ids = np.unique(b.per_row(np.arange(len(texts)))[talk])
         other_u = np.ones(len(texts), dtype=bool)
