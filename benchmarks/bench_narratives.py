@@ -1,7 +1,8 @@
 """Speed of the four narrative rules (VAGUE, ADMIN_TASK, BLOCK_BILLING, INTERNAL_CONFERENCE)
 beside another checkout's, on the same month.
 
-    .venv/bin/python benchmarks/bench_narratives.py [--base BASE_SRC] [--size 300000] [--repeat 5]
+    .venv/bin/python benchmarks/bench_narratives.py [--base BASE_SRC] [--also OTHER_SRC ...]
+                                                    [--size 300000] [--repeat 5]
 
 The month is bench_rules' demo month with every narrative made distinct (the narrative rules
 cannot share work between entries), built once and kept in a temporary pickle. Each run is a
@@ -69,6 +70,8 @@ def timed(src: Path, path: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, help="the src folder of the checkout to compare with")
+    parser.add_argument("--also", type=Path, action="append", default=[],
+                        help="the src folder of a further checkout to time (shown as also1, ...)")
     parser.add_argument("--size", type=int, default=300_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2026)
@@ -83,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     sides = {"this": HERE.parent / "src"}
     if args.base:
         sides["base"] = args.base.resolve()
+    for i, src in enumerate(args.also, 1):
+        sides[f"also{i}"] = src.resolve()
     best: dict[str, dict[str, float]] = {}
     for i in range(args.repeat):
         for side, src in sides.items():
             got = timed(src, path)
-            print(f"run {i + 1} {side:>4}: four narrative rules {got['narrative']:.2f} s, "
+            print(f"run {i + 1} {side:>5}: four narrative rules {got['narrative']:.2f} s, "
                   f"check_entries {got['total']:.2f} s", flush=True)
             for key, sec in got.items():
                 best.setdefault(side, {})[key] = min(sec, best.get(side, {}).get(key, sec))
@@ -97,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     for side, secs in best.items():
         print(f"{side:>6} " + " ".join(f"{secs[k]:>19.3f}" for k in keys))
     if "base" in best:
-        print(f"{'ratio':>6} " + " ".join(f"{best['this'][k] / best['base'][k]:>19.3f}"
-                                          for k in keys))
+        for side in best:
+            if side != "base":
+                print(f"{side + '/b':>6} " + " ".join(f"{best[side][k] / best['base'][k]:>19.3f}"
+                                                      for k in keys))
     return 0
 
 
