@@ -31,12 +31,11 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from billxl import (
     LedgerView,
@@ -48,14 +47,12 @@ from billxl import (
     read_entries,
     set_firm_settings,
 )
-from billxl.billing import prebill
-from billxl.billing.invoicing import finalize
 from billxl.excel import udfs
 from billxl.excel.arguments import PREFIX
 from billxl.monthend import EXAMPLE_GUIDELINES
 from billxl.reconcile import guidelines_for
-from billxl.store import tables as t
 from billxl.store.ledger import Ledger
+from demo_month import bill_and_collect
 
 GOALS = {"BILLXL_CHECK, all entries": 1.0, "BILLXL_BALANCE, 50,000 cells": 0.2,
          "single cell": 1e-3}
@@ -127,16 +124,7 @@ def build(url: str, entries: int, folder: Path):
     set_firm_settings(ledger, guidelines_dir=EXAMPLE_GUIDELINES, actor="bench")
     intake.import_file(ledger, paths["time"], "time", actor="bench")
     intake.import_file(ledger, paths["expenses"], "expenses", actor="bench")
-    prebill.create_prebills(ledger, firm.month, actor="bench")
-    with ledger.transaction() as conn:
-        conn.execute(sa.update(t.prebills).where(t.prebills.c.status == "draft")
-                     .values(status="approved", approved_by="bench",
-                             approved_at=datetime.now(UTC)))
-    finalize(ledger, month=firm.month, invoice_date=date(2026, 11, 3), actor="bench")
-    receipts, _ = payments.demo_receipts(payments.invoice_balances(ledger), "2026-11",
-                                         clients=ledger.clients())
-    receipts.to_csv(folder / "receipts.csv", index=False)
-    payments.post_receipts(ledger, folder / "receipts.csv", actor="bench")
+    bill_and_collect(ledger, firm.month, folder)
     return firm, ledger
 
 

@@ -25,19 +25,18 @@ import argparse
 import statistics
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 
 from billxl import demo, intake, payments
-from billxl.billing import prebill
-from billxl.billing.invoicing import finalize
 from billxl.rates import RateBook
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
 from billxl.store.view import LedgerView
+from demo_month import bill_and_collect
 
 GOALS = {"first open": 3.0, "warm point look-up": 50e-6, "50,000 balances": 0.1,
          "change check": 5e-3}
@@ -131,16 +130,7 @@ def main() -> None:
 
         # ---------------------------------------------------------------- bill and collect
         began = time.perf_counter()
-        prebill.create_prebills(ledger, firm.month, actor="bench")
-        with ledger.transaction() as conn:
-            conn.execute(sa.update(t.prebills).where(t.prebills.c.status == "draft")
-                         .values(status="approved", approved_by="bench",
-                                 approved_at=datetime.now(UTC)))
-        finalize(ledger, month=firm.month, invoice_date=date(2026, 11, 3), actor="bench")
-        receipts, _ = payments.demo_receipts(payments.invoice_balances(ledger), "2026-11",
-                                             clients=ledger.clients())
-        receipts.to_csv(folder / "receipts.csv", index=False)
-        payments.post_receipts(ledger, folder / "receipts.csv", actor="bench")
+        bill_and_collect(ledger, firm.month, folder)
         numbers = ledger.read_frame(sa.select(t.invoices.c.number)
                                     .where(t.invoices.c.kind == "invoice"))["number"].tolist()
         print(f"\nbilled and collected: {len(numbers):,} invoices "
