@@ -30,7 +30,11 @@ crosses) and each rule's regular expression scans it once. Every pattern begins 
 space, so the engine jumps from word to word; clause starts are tested by a look-behind, lists
 of words are folded into a prefix tree (:func:`prefix_tree`), and a phrase whose verb is common
 ("prepare", "review") is anchored on its rarer object and looks back for the verb
-(:func:`_governed`). A space inside a phrase stands for any run of blanks and punctuation
+(:func:`_governed`). A costly test comes after a cheap one that any match passes: the first
+letter before the look-behind for a clause start (:func:`_clerical_regex`), the next word before
+the look-behinds after a separator (:data:`TASK_START`) or the clause's length
+(:data:`VAGUE_PART`); ``tests/test_narrative_patterns_fast.py`` holds each equal to its plain
+form. A space inside a phrase stands for any run of blanks and punctuation
 ("pre-bill", "t/c", "w/").
 
 The words are starting points taken from common outside-counsel guidelines and UTBMS practice;
@@ -738,13 +742,14 @@ INTERNAL_PATTERNS = (
       f"supervising solicitor|associate|trainee){_ELSEWHERE}"
       for verb in ("attend(?:ing|ed)?",)),
 )
-#: Other parties that need a further check by the rule (the match's last group says which):
-#: "the attorney" (the firm's for a paralegal or clerk) and initials (the firm's in capitals).
 def _checked_party(i: int) -> str:
+    """After "call with": "the attorney" (group ``staff{i}``) or initials (``initials{i}``)."""
     return (f"(?:(?:the |my |our )?(?:attorney|attorneys|lawyer|lawyers|solicitor|solicitors)"
             f"{_ELSEWHERE}(?P<staff{i}>)|{_NOT_A_WORD}[a-z]{{2,3}}\\b(?P<initials{i}>))")
 
 
+#: Other parties that need a further check by the rule (the match's last group says which):
+#: "the attorney" (the firm's for a paralegal or clerk) and initials (the firm's in capitals).
 CHECKED_PARTY_PATTERNS = tuple(f"{talk}{_TALK_WITH}{_checked_party(i)}"
                                for i, talk in enumerate(_TALKS))
 
