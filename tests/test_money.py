@@ -129,3 +129,11 @@ def test_each_line_is_extended_by_its_own_rounding_rule():
     got = extend_by_rule(np.array([500, 500, 500, 1500]), np.array([1, 1, 1, 1]),
                          np.array(["half_up", "half_even", "down", "half_up"], dtype=object))
     assert got.tolist() == [1, 0, 0, 2]
+
+
+def test_currency_codes_are_those_in_use_since_2020():
+    from billxl.money import currency_codes
+
+    codes = currency_codes()
+    assert {"USD", "EUR", "GBP", "JPY", "KWD", "HRK", "SLL"} <= codes  # HRK, SLL: withdrawn 2023
+    assert not {"ATS", "DEM", "FRF", "ABC", "XYZ"} & codes  # long gone, or never a currency

@@ -37,13 +37,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from billxl.cells import cell_text, format_words, parse_dates
 from billxl.errors import InputError, Problem
-from billxl.money import minor_digits
+from billxl.money import currency_codes, minor_digits
 
 __all__ = ["KINDS", "FIELDS", "CLASSIFICATIONS", "ARRANGEMENTS", "MasterKind", "MasterProfile",
            "Known", "Checked", "Change", "Plan", "check_master", "check_record", "plan_changes",
@@ -56,7 +55,6 @@ ARRANGEMENTS = ("hourly", "fixed", "capped", "retainer", "milestone", "contingen
 ROUNDINGS = ("half_up", "half_even", "half_down", "down", "up")
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0", ""}
-_CURRENCIES = frozenset(list_currencies())
 
 
 @dataclass(frozen=True)
@@ -220,7 +218,7 @@ def _value(f: Field, raw: Any, *, formats: tuple[str, ...], currency: str | None
             raise _Bad(f"is not one of {', '.join(f.choices)}")
         return wanted[text.casefold()]
     if f.kind == "currency":
-        if text.upper() not in _CURRENCIES:
+        if text.upper() not in currency_codes():
             raise _Bad("is not an ISO 4217 currency code (such as USD, GBP, EUR)")
         return text.upper()
     if f.kind == "email":

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import decimal
 import enum
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -103,6 +104,18 @@ def D(value: Any) -> Decimal:
     if isinstance(value, float):
         raise TypeError("floats are not exact; pass the amount as text or Decimal")
     raise TypeError(f"cannot make a Decimal from {type(value).__name__}")
+
+
+@functools.cache
+def currency_codes() -> frozenset[str]:
+    """The ISO 4217 codes a currency field may hold: every code some territory has used as its
+    currency on or after 2020-01-01 (so invoices still in HRK or SLL read), from the Unicode
+    CLDR's territory currencies through babel, not a list kept by hand."""
+    from babel.core import get_global
+
+    return frozenset(code for periods in get_global("territory_currencies").values()
+                     for code, _start, end, _tender in periods
+                     if end is None or end >= (2020, 1, 1))
 
 
 def minor_digits(currency: str) -> int:

@@ -28,7 +28,7 @@ from typing import Literal
 
 __all__ = ["Field", "PipeFormat", "FORMATS", "FORMAT_NAMES", "FormatName", "LINE_TYPES",
            "TEXT_COLUMNS", "DATE_COLUMNS", "INT_COLUMNS", "LINE_COLUMNS", "column_of",
-           "format_named", "Rendered", "CURRENCY_CODES", "CLASSIFICATIONS", "ACCOUNT_TYPES"]
+           "format_named", "Rendered", "CLASSIFICATIONS", "ACCOUNT_TYPES"]
 
 FormatName = Literal["1998B", "98BI", "XML21"]
 FORMAT_NAMES: tuple[str, ...] = ("1998B", "98BI", "XML21")
@@ -161,26 +161,6 @@ def column_of(field_name: str) -> str:
     """The canonical column a pipe-format field fills."""
     return LEDES_98BI.field(field_name).column
 
-
-#: ISO 4217 currency codes (the active list, and a few withdrawn since 2020 that old invoices
-#: may still carry: HRK, SLL, ZWL, CUC).
-CURRENCY_CODES: frozenset[str] = frozenset((
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
-    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP",
-    "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP",
-    "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR",
-    "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW",
-    "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA",
-    "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD",
-    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG",
-    "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE",
-    "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP",
-    "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED",
-    "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG",
-    "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR", "ZMW", "ZWG",
-    "ZWL",
-))
 
 #: Timekeeper classifications billxl knows: the six it uses itself (PARTNR, ASSOC, OFCOUN,
 #: PARLGL, LGLAST, OTHER) and the LEDES timekeeper classification codes as the Lexitree LEDES

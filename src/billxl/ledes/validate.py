@@ -47,7 +47,6 @@ from billxl.ledes.findings import combine, found, no_findings
 from billxl.ledes.formats import (
     ACCOUNT_TYPES,
     CLASSIFICATIONS,
-    CURRENCY_CODES,
     FORMATS,
     column_of,
 )
@@ -523,7 +522,7 @@ class _Checker:
         for column in ("currency", "tax_currency"):
             if self.file.format != "1998B":
                 out.append(self._listed(
-                    column, CURRENCY_CODES, "CURRENCY", "{label} {value!r} is not a currency "
+                    column, money.currency_codes(), "CURRENCY", "{label} {value!r} is not a currency "
                     "code (ISO 4217).", "Write a three-letter code such as USD, EUR or GBP.",
                     longest=3))
         out.append(self._listed(
