@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -131,6 +132,25 @@ def test_pure_helpers_round_once_and_split_to_the_cent():
     parts = split_amounts([33333, 3333, 1], [D("60"), D("40")], Rounding.HALF_UP)
     assert [p.tolist() for p in parts] == [[20000, 2000, 1], [13333, 1333, 0]]
     assert (parts[0] + parts[1]).tolist() == [33333, 3333, 1]
+
+
+@pytest.mark.parametrize(("percents", "rounding"), [
+    (["50", "50"], Rounding.HALF_UP), (["50", "50"], Rounding.HALF_EVEN),
+    (["33.3333", "33.3333", "33.3334"], Rounding.HALF_UP), (["25", "25", "25", "25"], Rounding.HALF_UP),
+])
+def test_split_ties_and_thirds_leave_the_remainder_with_the_last_payor(percents, rounding):
+    # ties (odd cents split in two) and thirds are where a payor's own rounded share and the
+    # remainder differ: every split adds back to the amount, and only the last payor differs from
+    # its own rounded share
+    amounts = np.array([1, 3, 5, 33333, 100001, 7], dtype=np.int64)
+    parts = split_amounts(amounts, [D(p) for p in percents], rounding)
+    assert sum(parts).tolist() == amounts.tolist()
+    for part, percent in zip(parts[:-1], percents[:-1], strict=True):
+        assert part.tolist() == percent_of_array(amounts, D(percent), rounding).tolist()
+    assert parts[-1].tolist() == (amounts - sum(parts[:-1])).tolist()
+    if percents == ["50", "50"]:
+        first = [1, 2, 3, 16667, 50001, 4] if rounding is Rounding.HALF_UP else [0, 2, 2, 16666, 50000, 4]
+        assert parts[0].tolist() == first
 
 
 def test_finalize_makes_invoices_that_tie_out(ledger):
