@@ -440,6 +440,24 @@ def test_a_layout_without_receipt_ids_keys_on_content_and_occurrence(ledger, tmp
     assert [k.rsplit("-", 1)[1] for k in keys] == ["1", "2", "3"]
 
 
+def test_receipts_without_ids_are_known_by_content_not_by_their_row(ledger, tmp_path):
+    # the bank's next file repeats A and B below a new C: only C is new
+    profile = tmp_path / "lockbox.yaml"
+    profile.write_text("name: lockbox\nsource: lockbox\ndate_formats: ['%m/%d/%Y']\n"
+                       "columns: {date: Deposit Date, amount: Amount, client_id: Client,"
+                       " reference: Check No}\n")
+    columns = ["Deposit Date", "Amount", "Client", "Check No"]
+    a, b, c = ({"Deposit Date": "10/01/2026", "Amount": amount, "Client": "C1", "Check No": no}
+               for amount, no in (("10.00", "71"), ("20.00", "72"), ("30.00", "73")))
+    assert payments.post_receipts(ledger, write_csv(tmp_path / "a.csv", [a, b], columns),
+                                  profile).posted == 2
+    later = payments.post_receipts(ledger, write_csv(tmp_path / "b.csv", [c, a, b], columns),
+                                   profile)
+    assert (later.posted, later.duplicates) == (1, 2)
+    posted = payments.receipts(ledger).sort_values("amount_minor")
+    assert posted["amount_minor"].tolist() == [1000, 2000, 3000]
+
+
 def test_a_bad_file_lists_every_problem_and_posts_nothing(ledger, tmp_path):
     path = write_csv(tmp_path / "bad.csv", [
         receipt("R1", "2026-13-01", "10.00", client_id="C1"),
