@@ -290,6 +290,64 @@ def test_two_finalize_runs_at_once_make_no_duplicate_and_no_gap(ledger, ledger_u
     assert numbers == [f"{n:06d}" for n in range(1, 7)]  # 6 invoices, none twice, no gap
 
 
+def _wait_for_a_lock_waiter(ledger, timeout: float = 20.0) -> None:
+    """Until another transaction waits on a lock (PostgreSQL), or a moment has passed (SQLite,
+    whose second writer waits in BEGIN IMMEDIATE before it can read anything)."""
+    import time
+    if ledger.dialect != "postgresql":
+        time.sleep(0.3)
+        return
+    deadline = time.monotonic() + timeout
+    with ledger.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()")).scalar()
+            if waiting:
+                return
+            conn.rollback()  # pg_stat_activity is read once per transaction: look again
+            time.sleep(0.02)
+    raise AssertionError("the second transaction never waited for the first")
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_numbers_taken_while_another_run_holds_them_are_the_next_ones(ledger, round_):
+    """One transaction has taken numbers and not committed; a second asks for numbers while it
+    is open. The second must wait and get the numbers after them — a read-then-write without
+    the row lock would hand both the same numbers."""
+    import threading
+
+    from billxl.store.numbering import take_numbers
+
+    with ledger.transaction() as conn:  # the sequence exists already, as after a first month
+        assert take_numbers(conn, "firm", 1) == ["000001"]
+    taken: dict[str, list[str]] = {}
+    first_has_taken, errors = threading.Event(), []
+
+    def first():
+        with ledger.transaction() as conn:
+            taken["first"] = take_numbers(conn, "firm", 3)
+            first_has_taken.set()
+            _wait_for_a_lock_waiter(ledger)
+
+    def second():
+        first_has_taken.wait(30)
+        try:
+            with ledger.transaction() as conn:
+                taken["second"] = take_numbers(conn, "firm", 2)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert not errors, errors
+    assert taken["first"] == ["000002", "000003", "000004"]
+    assert taken["second"] == ["000005", "000006"]
+
+
 def test_invoice_commands(tmp_path):
     import json
     import os
