@@ -713,12 +713,15 @@ def test_scores_count_duplicate_pairs_once_whichever_entry_is_flagged():
     truth = pd.DataFrame({"entry_id": ["B", "D", "V1", "V2"], "kind": "time",
                           "problem": ["DUPLICATE", "DUPLICATE", "VAGUE", "VAGUE"],
                           "detail": ["copy of A (exact)", "copy of C (near)", "", ""]})
-    findings = pd.DataFrame({"rule": ["DUPLICATE", "DUPLICATE", "DUPLICATE", "VAGUE", "VAGUE"],
-                             "entry_id": ["A", "E", "E", "V1", "X"]})
+    findings = pd.DataFrame({"rule": ["DUPLICATE", "DUPLICATE", "DUPLICATE", "VAGUE", "VAGUE",
+                                      "VAGUE"],
+                             "entry_id": ["A", "E", "E", "V1", "X", "Y"]})
     table = score(findings, truth).set_index("rule")
     assert table.loc["DUPLICATE", ["planted", "flagged", "right"]].tolist() == [2, 2, 1]
     assert table.loc["DUPLICATE", "recall"] == 0.5 and table.loc["DUPLICATE", "precision"] == 0.5
-    assert table.loc["VAGUE", ["recall", "precision"]].tolist() == [0.5, 0.5]
+    # three flagged, two planted, one right: precision is over what was flagged
+    assert table.loc["VAGUE", ["planted", "flagged", "right"]].tolist() == [2, 3, 1]
+    assert table.loc["VAGUE", "recall"] == 0.5 and table.loc["VAGUE", "precision"] == 1 / 3
 
 
 def test_an_export_in_decimals_converts_exactly():
