@@ -120,3 +120,274 @@ def test_findings_on_billed_entries_leave_the_review_list(month):
     settled = on_time["entry_pk"].map(entries).isin(["billed", "written_off"])
     assert settled.any()
     assert (on_time.loc[settled, "status"] == "resolved").all()
+
+
+# =========================================================================== the month-end batch
+# ``billxl month-end``: the close checks, the warm kernels, every pack's outputs, the manifest
+# and the index, a pack that fails, a batch killed half way, a Dask cluster, the files' modes.
+# The packs here are tests/data/notebooks/stub_pack.ipynb: the month-end notebooks'
+# parameters and a little work (the ledger view, an XLSX file, the JSON sidecar); it fails on
+# purpose for the scope named by $BILLXL_TEST_FAIL_SCOPE.
+import csv  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import stat  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import nbformat  # noqa: E402
+
+from billxl.packs import batch, kernels  # noqa: E402
+from billxl.packs.runner import run_pack  # noqa: E402
+
+STUB = Path(__file__).parent / "data" / "notebooks" / "stub_pack.ipynb"
+STUBS = {"monthly_pack": STUB, "reconciliation_review": STUB, "collections": STUB}
+TWO_PARTNERS = pd.DataFrame({"scope_id": ["TK001", "TK002"],
+                             "name": ["Hudson, Jason", "Tran, Charlotte"]})
+OUTPUTS = {"stub_pack.ipynb", "stub_pack.html", "stub_pack.pdf", "stub_pack.xlsx",
+           "stub_pack.json"}
+
+
+def _post_receipts(ledger, folder: Path) -> None:
+    from billxl import payments
+
+    path = folder / "receipts.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["receipt_id", "date", "payer", "amount", "currency", "method"])
+        writer.writerow(["RX1", "2026-10-20", "Nobody We Know Inc", "125.00", "USD", "wire"])
+        writer.writerow(["RX2", "2026-11-03", "Nobody We Know Inc", "99.00", "USD", "wire"])
+    payments.post_receipts(ledger, path, actor="test")
+
+
+@pytest.fixture(scope="module")
+def open_month(tmp_path_factory):
+    """A small firm's month that is not closed: drafted pre-bills, open error findings from
+    the reconciliation, and a receipt of the month in suspense (and one of the next month)."""
+    from billxl import demo, intake
+    from billxl.billing import prebill
+    from billxl.monthend import EXAMPLE_GUIDELINES
+
+    folder = tmp_path_factory.mktemp("open_month")
+    firm = demo.build_firm(entries=300, seed=3, month=MONTH)
+    paths = demo.write_exports(firm, folder / "exports")
+    ledger = Ledger.create(folder / "ledger.db", firm=firm.firm, actor="test")
+    demo.load_into(ledger, firm)
+    intake.import_file(ledger, paths["time"], "time", actor="test")
+    intake.import_file(ledger, paths["expenses"], "expenses", actor="test")
+    prebill.create_prebills(ledger, MONTH, actor="test")
+    from billxl.reconcile import reconcile_month
+
+    reconcile_month(ledger, MONTH, guidelines_dir=EXAMPLE_GUIDELINES, actor="test")
+    _post_receipts(ledger, folder)
+    ledger.dispose()
+    return str(folder / "ledger.db")
+
+
+def _modes(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): stat.S_IMODE(p.stat().st_mode)
+            for p in [folder, *folder.rglob("*")] if p.name != ".lock"}
+
+
+def _cell_text(ipynb: Path, needle: str) -> str:
+    nb = nbformat.read(ipynb, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            if needle in text:
+                return text
+    raise AssertionError(f"no output with {needle!r} in {ipynb}")
+
+
+def test_the_close_lists_what_is_open_and_refuses(open_month, tmp_path):
+    with pytest.raises(batch.CloseRefused) as refused:
+        batch.run_month_end(MONTH, out_dir=tmp_path, ledger_url=open_month, notebooks=STUBS,
+                            scopes=TWO_PARTNERS)
+    problems = refused.value.problems
+    assert len(problems) == 3
+    findings, prebills, suspense = problems
+    assert "open error finding(s) from the reconciliation" in findings and "UTBMS" in findings
+    assert "pre-bill(s) of 2026-10 not finalized" in prebills and "draft" in prebills
+    assert suspense == "1 receipt(s) up to 2026-10-31 unmatched in suspense (125.00 USD): RX1"
+    assert not (tmp_path / MONTH).exists()  # nothing ran
+
+
+def test_the_plan_is_the_firms_packs_then_each_scopes():
+    plan = batch.plan_month_end(MONTH, TWO_PARTNERS, by="partner", firm_name="Firm LLP",
+                                notebooks=STUBS)
+    assert [p.key for p in plan] == [
+        "firm-monthly_pack", "firm-reconciliation_review", "firm-collections",
+        "partner-TK001-monthly_pack", "partner-TK001-collections",
+        "partner-TK002-monthly_pack", "partner-TK002-collections"]
+    assert plan[3].parameters == {"month": MONTH, "scope": "partner", "scope_id": "TK001",
+                                  "ledger_url": ""}  # the ledger goes by the environment
+    assert plan[0].title == "Monthly pack — Firm LLP — 2026-10"
+    with pytest.raises(batch.InputError, match="--by must be one of"):
+        batch.plan_month_end(MONTH, TWO_PARTNERS, by="group", notebooks=STUBS)
+
+
+def test_the_warm_kernel_forgets_each_pack_and_keeps_its_modules(open_month, tmp_path):
+    env = {"BILLXL_LEDGER": open_month}
+    runs = [run_pack(STUB, {"month": MONTH, "scope": "partner", "scope_id": who}, tmp_path / who,
+                     env=env, report=False) for who in ("TK001", "TK002")]
+    assert [r.status for r in runs] == ["finished", "finished"]
+    first, second = (tmp_path / who / "stub_pack.ipynb" for who in ("TK001", "TK002"))
+    # the second pack ran in the kernel the first one used ...
+    assert [r.kernel_notebooks for r in runs] == [1, 2]
+    assert _cell_text(second, "warm:").startswith("warm: True")
+    # ... and sees nothing the first one defined
+    assert "leaked: []" in _cell_text(first, "leaked:")
+    assert "leaked: []" in _cell_text(second, "leaked:")
+    nb = nbformat.read(second, as_version=4)  # still an ordinary papermill output
+    assert nb.metadata.papermill["parameters"]["scope_id"] == "TK002"
+    assert [c.execution_count for c in nb.cells if c.cell_type == "code"][:2] == [1, 2]
+    assert nb.metadata.papermill["output_path"] == str(second)
+    kernels.shutdown_all()
+
+
+def test_a_dead_kernel_is_replaced(open_month, tmp_path):
+    env = {"BILLXL_LEDGER": open_month}
+    params = {"month": MONTH, "scope": "firm"}
+    run_pack(STUB, params, tmp_path / "one", env=env, report=False)
+    (kernel,) = kernels.kernels_kept()
+    os.kill(kernel.pid, signal.SIGKILL)
+    again = run_pack(STUB, params, tmp_path / "two", env=env, report=False)
+    assert again.status == "finished" and again.kernel_notebooks == 1
+    (fresh,) = kernels.kernels_kept()
+    assert fresh.pid != kernel.pid
+    kernels.shutdown_all()
+
+
+@pytest.fixture
+def umask_zero():
+    """The loosest umask: what the batch writes must still not be writable by others."""
+    old = os.umask(0)
+    yield
+    os.umask(old)
+
+
+def test_a_batch_writes_every_pack_and_reports_the_one_that_fails(open_month, tmp_path,
+                                                                  monkeypatch, umask_zero):
+    monkeypatch.setenv("BILLXL_TEST_FAIL_SCOPE", "TK002")  # the workers' kernels inherit it
+    seen = []
+    manifest = batch.run_month_end(MONTH, out_dir=tmp_path, ledger_url=open_month,
+                                   notebooks=STUBS, scopes=TWO_PARTNERS, force=True,
+                                   workers=2, progress=seen.append)
+    month_dir = tmp_path / MONTH
+    on_disk = json.loads((month_dir / "manifest.json").read_text("utf-8"))
+    assert on_disk == json.loads(json.dumps(manifest.as_dict()))
+    packs = {p["key"]: p for p in on_disk["packs"]}
+    assert len(packs) == 7 and manifest.failed == 2 and manifest.finished == 5
+    assert on_disk["forced"] is True and len(on_disk["close_problems"]) == 3
+    for key, entry in packs.items():
+        folder = month_dir / key
+        if "TK002" in key:  # failed twice; only the executed notebook, with the error, is kept
+            assert entry["status"] == "failed" and entry["attempts"] == 2
+            assert entry["error"]["ename"] == "RuntimeError"
+            assert "fails for TK002 on purpose" in entry["error"]["evalue"]
+            assert entry["error"]["cell"] is not None
+            assert {p.name for p in folder.iterdir()} == {"stub_pack.ipynb"}
+            nb = nbformat.read(folder / "stub_pack.ipynb", as_version=4)
+            assert nb.metadata.papermill["exception"] is True
+            continue
+        assert entry["status"] == "finished" and entry["attempts"] == 1
+        assert {p.name for p in folder.iterdir()} == OUTPUTS
+        assert sorted(entry["outputs"]) == sorted(f"{key}/{name}" for name in OUTPUTS)
+        assert (folder / "stub_pack.pdf").read_bytes().startswith(b"%PDF")
+        assert openpyxl.load_workbook(folder / "stub_pack.xlsx").active.max_row > 1
+        sidecar = json.loads((folder / "stub_pack.json").read_text("utf-8"))
+        assert sidecar["scope_id"] == entry["scope_id"] and entry["input_hash"]
+        shown = (folder / "stub_pack.html").read_text("utf-8")
+        assert "WIP rows" in shown and "left_by_a_pack =" not in shown  # outputs, no code
+    index = (month_dir / "index.html").read_text("utf-8")
+    for key in packs:
+        assert f'href="{key}/stub_pack.ipynb"' in index
+    assert 'href="partner-TK001-monthly_pack/stub_pack.pdf"' in index
+    assert "fails for TK002 on purpose" in index and "RuntimeError" in index
+    assert "--force" in index and "5 finished, 2 failed" in index
+    # progress: every pack reported, ending with nothing left; the ETA never negative
+    last = seen[-1]
+    assert (last.done, last.failed, last.remaining) == (5, 2, 0)
+    assert all(p.eta is None or p.eta >= 0 for p in seen)
+    assert [p.elapsed for p in seen] == sorted(p.elapsed for p in seen)
+    # nothing half-written left; files as the umask says (here: 0), but never world-writable
+    assert not list(month_dir.glob(".*partial*"))
+    modes = _modes(month_dir)
+    assert modes["."] == 0o775
+    assert {m for name, m in modes.items() if (month_dir / name).is_file()} == {0o664}
+    assert {m for name, m in modes.items() if (month_dir / name).is_dir()} == {0o775}
+
+
+def _cli(*args: str, ledger: str, **kw) -> subprocess.Popen:
+    command = [sys.executable, "-m", "billxl.cli", "--ledger", ledger, "month-end", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kw)
+
+
+def _finished(manifest: Path) -> int:
+    try:
+        packs = json.loads(manifest.read_text("utf-8"))["packs"]
+    except (OSError, ValueError):
+        return 0
+    return sum(p["status"] == "finished" for p in packs)
+
+
+def test_a_batch_killed_half_way_resumes_where_it_was(open_month, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in STUBS:  # the stand-in under the month-end notebooks' names
+        (notebooks / f"{name}.ipynb").write_bytes(STUB.read_bytes())
+    out = tmp_path / "out"
+    args = ("--month", MONTH, "--force", "--workers", "1", "--out", str(out),
+            "--notebooks", str(notebooks))
+    manifest = out / MONTH / "manifest.json"
+    first = _cli(*args, ledger=open_month)
+    deadline = time.monotonic() + 240
+    while _finished(manifest) < 2 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert first.poll() is None, first.communicate()
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    before = json.loads(manifest.read_text("utf-8"))  # whole: written atomically
+    done_before = {p["key"] for p in before["packs"] if p["status"] == "finished"}
+    assert 2 <= len(done_before) < len(before["packs"])
+
+    second = _cli(*args, ledger=open_month)
+    stdout, stderr = second.communicate(timeout=600)
+    assert second.returncode == 0, stderr
+    after = json.loads(manifest.read_text("utf-8"))
+    assert all(p["status"] == "finished" for p in after["packs"])
+    skipped = {p["key"] for p in after["packs"] if p["skipped"]}
+    assert skipped == done_before  # finished packs were not run again
+    assert f"({len(done_before)} unchanged since the last run, skipped)" in stdout
+    assert "Index:" in stdout and "index.html" in stdout
+    assert not list((out / MONTH).glob(".*partial*"))
+    for entry in after["packs"]:
+        assert all((out / MONTH / f).is_file() for f in entry["outputs"])
+
+
+def test_the_cli_exits_2_when_the_month_is_not_closed_and_1_when_a_pack_failed(open_month,
+                                                                               tmp_path):
+    refused = _cli("--month", MONTH, "--out", str(tmp_path), ledger=open_month)
+    _, stderr = refused.communicate(timeout=300)
+    assert refused.returncode == 2
+    assert "Not closed" in stderr and "unmatched in suspense" in stderr
+    assert not (tmp_path / MONTH).exists()
+
+    broken = nbformat.read(STUB, as_version=4)  # fails in its first cell after the parameters
+    broken.cells.insert(2, nbformat.v4.new_code_cell("raise ValueError('broken on purpose')"))
+    notebooks = tmp_path / "broken"
+    notebooks.mkdir()
+    for name in STUBS:
+        nbformat.write(broken, notebooks / f"{name}.ipynb")
+    failed = _cli("--month", MONTH, "--force", "--out", str(tmp_path), "--notebooks",
+                  str(notebooks), ledger=open_month)
+    stdout, stderr = failed.communicate(timeout=600)
+    assert failed.returncode == 1, stderr
+    assert "failed" in stdout and "Index:" in stdout
+    manifest = json.loads((tmp_path / MONTH / "manifest.json").read_text("utf-8"))
+    assert {p["status"] for p in manifest["packs"]} == {"failed"}
+    assert {p["error"]["evalue"] for p in manifest["packs"]} == {"broken on purpose"}

@@ -21,6 +21,7 @@ from billxl import InputError
 from billxl.cli.cash import ar_app, payments_app, trust_app
 from billxl.cli.firm import client_app, firm_app, matter_app, timekeeper_app
 from billxl.cli.ledes import ledes_app
+from billxl.cli.monthend import month_end
 from billxl.cli.output import (
     OutputFormat,
     console,
@@ -555,6 +556,7 @@ app.add_typer(client_app, name="client")
 app.add_typer(matter_app, name="matter")
 app.add_typer(timekeeper_app, name="timekeeper")
 app.add_typer(workbook_app, name="workbook")
+app.command("month-end")(month_end)
 
 
 def main() -> None:

@@ -25,9 +25,11 @@ ordinary papermill output (``metadata.papermill``, the ``injected-parameters`` c
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from multiprocessing import util as mp_util
 
@@ -97,15 +99,27 @@ class WarmKernel:
 
     def reset(self, cwd: str, env: dict[str, str] | None = None) -> None:
         """Forget everything the last notebook defined; keep the imported modules. The
-        working directory becomes ``cwd`` and ``env`` is set in the kernel's environment."""
-        try:
-            reply = run_sync(self.kc.execute_interactive)(
-                _RESET.format(cwd=str(cwd), env={str(k): str(v) for k, v in (env or {}).items()}), silent=True, store_history=False,
-                timeout=RESET_TIMEOUT, allow_stdin=False, output_hook=lambda msg: None)
-        except Exception as error:
-            raise KernelDied(f"the kernel did not answer the reset: {error}") from error
-        if reply["content"].get("status") != "ok":
-            content = reply["content"]
+        working directory becomes ``cwd`` and ``env`` is set in the kernel's environment.
+
+        Waits for the reply a second at a time, looking between whether the kernel is still
+        alive: a kernel killed since the last notebook is noticed at once, not at the timeout.
+        """
+        code = _RESET.format(cwd=str(cwd), env={str(k): str(v) for k, v in (env or {}).items()})
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + RESET_TIMEOUT
+        while True:
+            try:
+                reply = run_sync(self.kc.get_shell_msg)(timeout=1)
+            except queue.Empty:
+                if not self.alive():
+                    raise KernelDied("the kernel died since the last notebook") from None
+                if time.monotonic() > deadline:
+                    raise KernelDied(f"the kernel did not answer in {RESET_TIMEOUT} s") from None
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        if content.get("status") != "ok":
             raise KernelDied(f"the kernel's reset failed: {content.get('ename')}: "
                              f"{content.get('evalue')}")
 
