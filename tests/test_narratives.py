@@ -203,3 +203,36 @@ def test_figures_on_the_held_out_half(labelled):
     # has no rule for are reported, never flagged
     assert set(held.index[~held["billxl_rule"]]) == {"TRAVEL", "TRAINING", "OVERHEAD_RESEARCH"}
     assert (held.loc[~held["billxl_rule"], "flagged"] == 0).all()
+
+
+def _plain(phrases) -> list[str]:
+    """The entries of a word list that are words, not patterns."""
+    import re
+    return [p for p in phrases if not re.search(r"[()\[\]?*+|\\{}]", p)]
+
+
+# Every word of every list is used here, so that a word dropped from a list (which neither the
+# demo nor the cases above may use) shows up as a narrative that no longer fires, unless another
+# entry or pattern catches the same narrative (the lists overlap on purpose: "things" is also a
+# short word, "liaising" a communication verb's form). Where a nonsense word in the same form
+# fires too ("{}" alone is vague for being one word), the form cannot tell; the others can.
+WORD_LISTS = [
+    ("VAGUE_PHRASES", "{}", V, False),
+    ("GENERIC_SUBJECTS", "Call with client re {}", V, True),
+    ("COMMUNICATIONS", "{} with client re status", V, True),
+    ("_COMM_ADJECTIVES", "{} call with client", V, True),
+    ("GENERIC_THINGS", "Review {}", V, False),
+    ("_COLLEAGUES", "Conference with {} regarding motion to dismiss strategy", IC, True),
+]
+
+
+@pytest.mark.parametrize(("name", "form", "rule", "telling"), WORD_LISTS,
+                         ids=[w[0] for w in WORD_LISTS])
+def test_every_word_of_a_rule_list_fires(name, form, rule, telling):
+    words = _plain(getattr(narratives, name))
+    assert len(words) > 5
+    results = fired(*[(form.format(word), "ASSOC", "") for word in [*words, "xyzzy"]])
+    missed = [word for word, rules in zip(words, results, strict=False) if rule not in rules]
+    assert not missed, f"{rule} does not fire on {form!r} with: {missed}"
+    if telling:  # the word is what makes the form fire
+        assert rule not in results[-1], f"{rule} fires on {form!r} whatever the word"
