@@ -105,14 +105,34 @@ def test_percent_of_rounds_once_half_up(amount, pct):
     assert money.percent_of(amount, pct) == int(exact.quantize(Decimal(1), ROUND_HALF_UP))
 
 
-@given(lines=st.lists(st.tuples(hours_milli, rates_minor), min_size=1, max_size=30))
+def _oracle(qty_milli: int, rate_minor: int, rounding: Rounding) -> int:
+    """One line's extension worked out in Decimal, independently of billxl.money."""
+    exact = Decimal(qty_milli) / 1000 * Decimal(rate_minor)
+    return int(exact.quantize(Decimal(1), rounding=rounding.decimal_mode))
+
+
+@given(lines=st.lists(st.tuples(hours_milli, rates_minor, roundings), min_size=1, max_size=30))
 def test_total_is_the_sum_of_rounded_lines(lines):
-    """Totals are sums of lines rounded once each — never re-rounded."""
-    qty = np.array([q for q, _ in lines], dtype=np.int64)
-    rate = np.array([r for _, r in lines], dtype=np.int64)
-    per_line = money.extend_array(qty, rate)
-    total = sum(money.from_minor(int(x)) for x in per_line)
-    assert money.to_minor(total) == int(per_line.sum())
+    """Totals are sums of lines rounded once each — never the rounded extension of the
+    summed hours, never re-rounded — checked against Decimal arithmetic line by line, with a
+    different rate and rounding rule on each line."""
+    qty = np.array([q for q, _, _ in lines], dtype=np.int64)
+    rate = np.array([r for _, r, _ in lines], dtype=np.int64)
+    rules = np.array([str(r) for _, _, r in lines], dtype=object)
+    expected = [_oracle(q, r, rule) for q, r, rule in lines]
+    assert money.extend_by_rule(qty, rate, rules).tolist() == expected
+    assert int(money.extend_by_rule(qty, rate, rules).sum()) == sum(expected)
+    for rounding in Rounding:
+        same = [_oracle(q, r, rounding) for q, r, _ in lines]
+        assert money.extend_array(qty, rate, rounding).tolist() == same
+
+
+def test_a_total_of_lines_is_not_the_extension_of_the_total():
+    # three lines of 0.1 h at 0.05 (half a cent each) round to 1 cent each: 3 cents, where
+    # 0.3 h x 0.05 = 1.5 cents would round to 2
+    qty, rate = np.array([100, 100, 100]), np.array([5, 5, 5])
+    assert int(money.extend_array(qty, rate).sum()) == 3
+    assert money.extend(300, 5) == 2
 
 
 def test_half_even_differs_from_half_up_on_ties():
