@@ -391,3 +391,44 @@ def test_the_cli_exits_2_when_the_month_is_not_closed_and_1_when_a_pack_failed(o
     manifest = json.loads((tmp_path / MONTH / "manifest.json").read_text("utf-8"))
     assert {p["status"] for p in manifest["packs"]} == {"failed"}
     assert {p["error"]["evalue"] for p in manifest["packs"]} == {"broken on purpose"}
+
+
+def _gone(pid: int, within: float = 30.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_packs_run_on_a_dask_cluster(open_month, tmp_path):
+    import distributed  # in the test extra (and the 'dask' one)
+
+    one = TWO_PARTNERS.head(1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  resources={"KERNEL": 1}, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            workers = {info["id"]: info for info in client.scheduler_info()["workers"].values()}
+            pids = set(client.run(os.getpid).values())
+        manifest = batch.run_month_end(MONTH, out_dir=tmp_path, ledger_url=open_month,
+                                       notebooks=STUBS, scopes=one, force=True,
+                                       scheduler=cluster.scheduler_address)
+        assert len(workers) == 2
+        assert manifest.finished == 5 and manifest.failed == 0
+        ran_on = {int(p["worker"].rsplit(":", 1)[1]) for p in manifest.packs.values()}
+        assert ran_on <= pids and os.getpid() not in ran_on  # on the cluster's workers
+        for entry in manifest.packs.values():
+            assert {Path(f).name for f in entry["outputs"]} == OUTPUTS
+
+        def kept() -> list[int]:  # run on each worker
+            from billxl.packs import kernels as on_worker
+
+            return [k.pid for k in on_worker.kernels_kept()]
+
+        with distributed.Client(cluster) as client:
+            kernel_pids = [pid for found in client.run(kept).values() for pid in found]
+        assert kernel_pids  # each worker kept its warm kernel for the next batch ...
+    assert all(_gone(pid) for pid in kernel_pids)  # ... and no kernel outlives the cluster
