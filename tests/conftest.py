@@ -9,12 +9,28 @@ a skipped backend would hide a broken one.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 PG_URL = os.environ.get("BILLXL_TEST_PG_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+#: ``../shared`` beside the repository: the LEDES specification's sample and the real files
+#: from other software. CI has it beside its clone (``.ci/run`` links it there).
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_or_skip(path: Path) -> Path:
+    """``path`` in the shared folder; skipped where that folder is absent, a failure under CI."""
+    if not path.exists():
+        why = f"the shared data folder is not beside the repository ({path})"
+        if IN_CI:
+            pytest.fail(f"CI=true but {why}: CI has ../shared beside its clone")
+        pytest.skip(why)
+    return path
+
 
 FIRM = {"name": "Test & Partners LLP", "law_firm_id": "12-3456789", "currency": "USD"}
 

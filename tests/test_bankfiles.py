@@ -19,15 +19,13 @@ from typer.testing import CliRunner
 from billxl import bankfiles, payments
 from billxl.errors import InputError
 from tests import test_payments as tp
+from tests.conftest import SHARED, shared_or_skip
 
-BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "bank"
+BANK = SHARED / "data" / "real" / "bank"
 
 
 def real(name: str) -> Path:
-    path = BANK / name
-    if not path.is_file():
-        pytest.skip(f"the shared data folder is not beside the repository ({path})")
-    return path
+    return shared_or_skip(BANK / name)
 
 
 # =================================================================================== the firm
@@ -151,9 +149,8 @@ REAL = {
 
 
 def test_the_table_has_every_real_bank_file():
-    found = {p.relative_to(BANK).as_posix() for p in BANK.rglob("*") if p.is_file()}
-    if not found:
-        pytest.skip(f"the shared data folder is not beside the repository ({BANK})")
+    found = {p.relative_to(shared_or_skip(BANK)).as_posix() for p in BANK.rglob("*")
+             if p.is_file()}
     assert found == set(REAL)
 
 

@@ -7,7 +7,6 @@ exact findings (line as numbered in the file, field, rule, message).
 from __future__ import annotations
 
 import codecs
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,8 +16,9 @@ from billxl.ledes import NotLedesError, parse, validate
 from billxl.ledes.formats import LEDES_1998B, LINE_COLUMNS
 from billxl.ledes.values import format_scaled, parse_dates, parse_decimals
 from billxl.ledes.writer import render
+from tests.conftest import SHARED, shared_or_skip
 
-SHARED_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "ledes" / \
+SHARED_SAMPLE = SHARED / "data" / "ledes" / \
     "ledes1998b_spec_sample.txt"
 
 #: The sample file published with the LEDES 1998B specification (as in ../shared/data/ledes),
@@ -69,8 +69,7 @@ def findings_of(data: bytes, **kw) -> list[tuple]:
 
 # ------------------------------------------------------------------------- the spec sample
 def test_the_shared_spec_sample_is_the_one_tested():
-    if not SHARED_SAMPLE.exists():
-        pytest.skip(f"the shared data folder is not beside the repository ({SHARED_SAMPLE})")
+    shared_or_skip(SHARED_SAMPLE)
     assert SHARED_SAMPLE.read_bytes() == SAMPLE
     assert parse(SHARED_SAMPLE).invoices.set_index("invoice_number").loc[
         "96542", "total_minor"] == 168445

@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 
 from billxl.cli.ledes import ledes_app
 from billxl.ledes import CHECKS, FORMATS, parse, shipped_portals, validate
+from tests.conftest import SHARED, shared_or_skip
 from tests.test_ledes import SAMPLE, SAMPLE_TEXT, edited
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+REAL = SHARED / "data" / "real"
 LEDES_DIR = REAL / "ledes"
 
 TOTAL, L, T = "INVOICE_TOTAL", "LINE_ITEM_NUMBER", "LINE_ITEM_TAX_TOTAL"
@@ -92,10 +93,7 @@ FIELD_RULES = {rule for rule, check in CHECKS.items() if check.group == "format"
 
 
 def _real(name: str) -> Path:
-    path = LEDES_DIR / name
-    if not path.exists():
-        pytest.skip(f"the shared data folder is not beside the repository ({LEDES_DIR})")
-    return path
+    return shared_or_skip(LEDES_DIR / name)
 
 
 def _sources_sha256() -> dict[str, str]:
@@ -111,8 +109,7 @@ def _found(result) -> list[tuple[int, str, str]]:
 
 
 def test_every_file_in_the_folder_has_an_expectation():
-    if not LEDES_DIR.exists():
-        pytest.skip(f"the shared data folder is not beside the repository ({LEDES_DIR})")
+    shared_or_skip(LEDES_DIR)
     on_disk = {p.name for p in LEDES_DIR.iterdir()}
     assert on_disk == set(EXPECTED) | set(LEXITREE_GREEDY)
     digests = _sources_sha256()
