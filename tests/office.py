@@ -34,18 +34,32 @@ def soffice_or_skip() -> str:
     return exe
 
 
-def convert(path: Path, fmt: str, outdir: Path) -> Path:
-    """Convert with LibreOffice (recalculating on load); returns the converted file."""
+def convert(path: Path, fmt: str, outdir: Path, *, attempts: int = 3) -> Path:
+    """Convert with LibreOffice (recalculating on load); returns the converted file.
+
+    LibreOffice's first start in a new profile sometimes exits without converting (or times
+    out while it sets the profile up): each attempt that leaves no file is tried again, up to
+    ``attempts`` times, and the last one's output is shown if all fail.
+    """
     exe = soffice_or_skip()
-    profile = outdir / "lo-profile"
-    (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_PROFILE)
-    subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless",
-                    "--convert-to", fmt, "--outdir", str(outdir), str(path)],
-                   check=True, capture_output=True, timeout=180)
     out = outdir / f"{path.stem}.{fmt.split(':')[0]}"
-    assert out.exists(), f"LibreOffice did not convert {path.name} to {fmt}"
-    return out
+    out.unlink(missing_ok=True)  # never mistake an earlier conversion for this one
+    tried: list[str] = []
+    for attempt in range(1, attempts + 1):
+        profile = outdir / f"lo-profile-{attempt}"
+        (profile / "user").mkdir(parents=True, exist_ok=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_PROFILE)
+        try:
+            done = subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless",
+                                   "--convert-to", fmt, "--outdir", str(outdir), str(path)],
+                                  capture_output=True, text=True, timeout=180)
+            tried.append(f"attempt {attempt}: exit {done.returncode}: {done.stderr.strip()}")
+        except subprocess.TimeoutExpired:
+            tried.append(f"attempt {attempt}: no answer in 180 s")
+        if out.exists():
+            return out
+    raise AssertionError(f"LibreOffice did not convert {path.name} to {fmt}:\n"
+                         + "\n".join(tried))
 
 
 def recalculated(path: Path, outdir: Path) -> openpyxl.Workbook:
