@@ -170,6 +170,13 @@ def test_reconcile_waive_and_reconcile_again(demo_dir, tmp_path):
                             "--format", "json", cwd=tmp_path).stdout)
     ids = [str(f["finding_id"]) for f in listed if f["status"] == "open"][:3]
     run("--ledger", ledger_file, "findings", "waive", *ids, cwd=tmp_path, ok=2)  # no reason
+    empty = run("--ledger", ledger_file, "findings", "waive", *ids, "--reason", " ",
+                cwd=tmp_path, ok=2)  # a blank reason is input to correct, as a missing one
+    assert "A waiver needs a reason" in empty.stderr
+    typo = run("--ledger", ledger_file, "findings", "list", "--status", "opne", cwd=tmp_path, ok=2)
+    assert "'opne' is not a finding status" in typo.stderr and "waived" in typo.stderr
+    nope = run("--ledger", ledger_file, "findings", "list", "--rule", "NOPE", cwd=tmp_path, ok=2)
+    assert "'NOPE' is not a rule id" in nope.stderr and "VAGUE" in nope.stderr
     run("--ledger", ledger_file, "findings", "waive", *ids, "--reason",
         "client accepts these descriptions", cwd=tmp_path)
     again = run("--ledger", ledger_file, "reconcile", "--month", "2026-10", cwd=tmp_path, ok=1)

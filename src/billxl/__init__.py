@@ -33,7 +33,7 @@ _EXPORTS = {
     "check_file": "billxl.check",
     "load_guidelines": "billxl.rules", "reconcile_month": "billxl.reconcile",
     "compare_sources": "billxl.sources",
-    "list_findings": "billxl.store.findings",
+    "list_findings": "billxl.reconcile",
     "set_finding_status": ("billxl.store.findings", "set_status"),
     "write_exceptions_workbook": "billxl.excel.exceptions_workbook",
     "build_workbooks": "billxl.excel.workbook_build",

@@ -149,3 +149,17 @@ def _details(entries: pd.DataFrame, expenses: pd.DataFrame,
     both["timekeeper_name"] = reference.display_names(both["timekeeper_id"]).fillna(
         "(no timekeeper)")
     return both
+
+
+def list_findings(ledger: Ledger, *, status: str | None = None,
+                  rule: str | None = None) -> pd.DataFrame:
+    """The findings the ledger holds, newest first, by status and rule. A rule id that is
+    neither one of billxl's rules nor found in the ledger is an error naming the valid ones
+    (a typo must not look like "no findings")."""
+    from billxl.store import findings as store
+
+    if rule:
+        known = set(rules.RULES) | store.rules_found(ledger)
+        if rule.upper() not in known:
+            raise InputError(f"'{rule}' is not a rule id: use one of {', '.join(sorted(known))}.")
+    return store.list_findings(ledger, status=status, rule=rule)

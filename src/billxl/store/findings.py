@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from billxl.errors import LedgerError
+from billxl.errors import InputError, LedgerError
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger, current_actor
 
@@ -155,10 +155,9 @@ def sync_findings(ledger: Ledger, current: pd.DataFrame, checked: dict[str, Iter
 def set_status(ledger: Ledger, finding_ids: Iterable[int], status: str, *,
                reason: str | None = None, actor: str | None = None) -> int:
     """Mark findings queried, resolved or waived (a waiver needs a reason). Returns how many."""
-    if status not in t.FINDING_STATUSES:
-        raise LedgerError(f"'{status}' is not a finding status; use one of {t.FINDING_STATUSES}")
+    _check_status(status)
     if status == "waived" and not (reason and reason.strip()):
-        raise LedgerError("A waiver needs a reason (e.g. 'client agreed to this rate in writing').")
+        raise InputError("A waiver needs a reason (e.g. 'client agreed to this rate in writing').")
     ids = [int(i) for i in finding_ids]
     actor = actor or current_actor()
     now = datetime.now(UTC)
@@ -177,11 +176,25 @@ def set_status(ledger: Ledger, finding_ids: Iterable[int], status: str, *,
     return len(ids)
 
 
+def _check_status(status: str) -> None:
+    if status not in t.FINDING_STATUSES:
+        raise InputError(f"'{status}' is not a finding status: use one of "
+                         f"{', '.join(t.FINDING_STATUSES)}.")
+
+
+def rules_found(ledger: Ledger) -> set[str]:
+    """The rule ids of the findings the ledger holds."""
+    with ledger.engine.connect() as conn:
+        return set(conn.execute(sa.select(t.findings.c.rule).distinct()).scalars())
+
+
 def list_findings(ledger: Ledger, *, status: str | None = None,
                   rule: str | None = None) -> pd.DataFrame:
-    """Findings in the ledger, newest first, optionally by status and rule."""
+    """Findings in the ledger, newest first, optionally by status and rule (a status that is
+    not one is an error; for a rule id, see :func:`billxl.reconcile.list_findings`)."""
     q = sa.select(t.findings)
     if status:
+        _check_status(status)
         q = q.where(t.findings.c.status == status)
     if rule:
         q = q.where(t.findings.c.rule == rule.upper())
