@@ -227,3 +227,10 @@ def test_prebill_workbooks_and_apply(demo_dir, tmp_path):
     problems = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
     assert set(problems["row"]) == {line}
     assert {"Action"} <= set(problems["column"])
+
+
+def test_help_shows_flags_as_flags(tmp_path):
+    # a flag takes no value: the help must not show one beside it ("--debug <bool>")
+    for args in ([], ["demo"], ["month-end"], ["findings", "list"]):
+        shown = run(*args, "--help", cwd=tmp_path).stdout
+        assert "--help" in shown and "<bool>" not in shown and "BOOLEAN" not in shown, args
