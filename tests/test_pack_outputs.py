@@ -137,6 +137,24 @@ def cells_of(text: str) -> list[dict]:
     return parser.cells
 
 
+def money_of_table(table: Table) -> Counter:
+    """(column, currency, minor units) of every money value of a table, whatever its layout."""
+    currencies = table.frame["currency"].tolist()
+    found: Counter = Counter()
+    for column in table.columns:
+        for kind, value, cur in zip(printed.row_kinds(table, column), table.frame[column.name],
+                                    currencies, strict=True):
+            if kind == "money" and not printed.is_missing(value):
+                found[(column.name, cur, int(value))] += 1
+    return found
+
+
+def money_in_html(cells: list[dict], key: str) -> Counter:
+    """The same, read from the HTML's data attributes."""
+    return Counter((c["data-col"], c["data-currency"], int(c["data-minor"])) for c in cells
+                   if c["table"] == key and c.get("data-kind") == "money")
+
+
 def _cell(cells, col, row=None, table=None):
     found = [c for c in cells if c["data-col"] == col and (row is None or c["row"] - 1 == row)
              and (table is None or c["table"] == table)]
@@ -188,15 +206,29 @@ def test_every_kind_prints_as_the_module_says():
     assert [c["text"] for c in inv if c["data-col"] == "days"] == ["12", printed.DASH]
     assert [c["text"] for c in inv if c["data-col"] == "date"] == ["05 Oct 2026", "07 Oct 2026"]
     assert [c["text"] for c in inv if c["data-col"] == "n"] == ["3", "1"]
-    # by_row: each row its own kind under the same heading
-    head = cells_of(render.table_html(pack.tables["headline"]))
-    month = [c["text"] for c in head if c["data-col"] == "month"]
-    assert month == ["123,456.78", "1,500,000", "412.25", "87.5%", "46", "23"]
-    last = [c["text"] for c in head if c["data-col"] == "last"]
-    assert last == ["-9,876.54", "0", "398.0", "90.1%", "50", "1,234"]
+    # by_row: each row its own kind under the same heading; in two currencies, a column each
+    headline = pack.tables["headline"]
+    assert render.by_currency(headline) == ["JPY", "USD"]
+    text = render.table_html(headline)
+    assert re.findall(r'<th scope="col" class="bx-num[^"]*">(\w+)</th>', text) == ["JPY", "USD"] * 3
+    head = cells_of(text)
+    month = [(c.get("data-currency"), c["text"]) for c in head if c["data-col"] == "month"]
+    assert month == [("JPY", "1,500,000"), ("USD", "123,456.78"), (None, "412.25"),
+                     (None, "87.5%"), (None, "46"), (None, "23")]
+    last = [(c.get("data-currency"), c["text"]) for c in head if c["data-col"] == "last"]
+    assert last == [("JPY", "0"), ("USD", "-9,876.54"), (None, "398.0"), (None, "90.1%"),
+                    (None, "50"), (None, "1,234")]
     assert [c["text"] for c in head if c["data-col"] == "ytd"][3:5] == [printed.DASH] * 2
-    assert [c.get("data-kind") for c in head if c["data-col"] == "month"] == [
-        "money", "money", "hours", "ratio", "days", "count"]
+    assert [c.get("colspan") for c in head if c["data-col"] == "month"] == [None, None] + ["2"] * 4
+    assert [c["text"] for c in head if c["data-col"] == "figure"] == [
+        "Billed", "Hours worked", "Billing realization", "Debtor days (DSO)", "Invoices"]
+    # in one currency, a row per figure and currency
+    one = Table("one", "One", headline.columns, headline.frame[headline.frame["currency"] != "JPY"])
+    assert render.by_currency(one) == []
+    cells = cells_of(render.table_html(one))
+    assert [c.get("data-kind") for c in cells if c["data-col"] == "month"] == [
+        "money", "hours", "ratio", "days", "count"]
+    assert money_in_html(cells, "one") == money_of_table(one)
 
 
 def test_text_is_escaped_an_empty_table_is_a_sentence_and_the_note_follows():
@@ -386,9 +418,7 @@ def test_report_html_has_the_outputs_without_code_prompts_warnings_or_scripts(re
     cells = cells_of(text)
     pack = _pack()
     for key, table in pack.tables.items():
-        for c in (c for c in cells if c["table"] == key and c.get("data-kind") == "money"):
-            row = table.frame.iloc[c["row"] - 1]
-            assert int(c["data-minor"]) == row[c["data-col"]]
+        assert money_in_html(cells, key) == money_of_table(table), key
     assert text.count('src="data:image/png;base64,') == 3
     assert 'alt="AR aging, USD: 27,623.94 in total"' in text
 

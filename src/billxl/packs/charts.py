@@ -103,7 +103,7 @@ def _bars(part: pd.DataFrame, stacks: list[Column], group: Column | None) -> pd.
 def _chart(part: pd.DataFrame, currency: str, stacks: list[Column], group: Column | None,
            title: str, what: str) -> Figure:
     bars = _bars(part, stacks, group)
-    height = 1.6 + 0.34 * len(bars)
+    height = 1.35 + 0.3 * len(bars)
     figure = Figure(figsize=(WIDTH_IN, height), layout="constrained")
     ax = figure.add_subplot()
     y = list(range(len(bars)))[::-1]  # the largest at the top

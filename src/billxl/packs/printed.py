@@ -124,8 +124,13 @@ def total_rows(table: Table) -> list[bool]:
 
 
 def empty_sentence(table: Table) -> str:
-    """What an empty table says: "No write-offs this month." from its title."""
+    """What an empty table says, from its title: "No write-offs this month." ("None this
+    month." when the title names the month already; "Largest" and "Top" are dropped)."""
     title = table.title.strip()
+    if "month" in title.lower():
+        return "None this month."
+    for word in ("Largest ", "Top "):
+        title = title.removeprefix(word)
     if len(title) > 1 and title[1].islower():
         title = title[0].lower() + title[1:]
     return f"No {title} this month."
@@ -137,9 +142,13 @@ def _month_name(month: str) -> str:
 
 
 def running_title(pack: Pack) -> str:
-    """The line every printed page's footer repeats: the pack, whose it is, the month."""
-    who = pack.scope_name or pack.firm
-    return f"{pack.title} \u00b7 {who} \u00b7 {_month_name(pack.month)}"
+    """The line every printed page's footer repeats: the pack, whose it is, the month (what
+    the pack's title does not already say)."""
+    parts = [pack.title]
+    for part in (pack.scope_name or pack.firm, _month_name(pack.month)):
+        if part not in pack.title:
+            parts.append(part)
+    return " \u00b7 ".join(parts)
 
 
 SCOPES = {"firm": "Whole firm", "partner": "Billing partner", "client": "Client",

@@ -5,7 +5,11 @@ Values print as :mod:`billxl.packs.printed` says. Each money cell carries its ex
 count cell its ``data-value``, so a test ties the HTML out to the ledger without reading the
 printed text. Numbers are right-aligned; total rows (``_total``) are ``<tr class="bx-total">``
 (bold). An empty table is a sentence ("No write-offs this month."), and a table's note is
-printed under it. The styles are ``templates/packs/pack.css``, the file the report's template
+printed under it. A headline table in several currencies is laid out with a column per
+currency under each period (:func:`by_currency`), so that every figure is one row. In the
+first column, a name that repeats the row above (the headline's
+figure over its currencies, a client over its matters) is printed once, on its group's first
+row; the XLSX pack keeps every row's name, for filters. The styles are ``templates/packs/pack.css``, the file the report's template
 inlines too; :func:`show` puts them beside every table it displays in a notebook.
 """
 
@@ -100,6 +104,8 @@ def table_html(table: Table, *, title: bool = False) -> str:
         parts.append(f"<h2>{html.escape(table.title)}</h2>")
     if table.empty:
         parts.append(f'<p class="bx-empty">{html.escape(empty_sentence(table))}</p>')
+    elif by_currency(table):
+        parts.append(_pivot_body(table))
     else:
         parts.append(_table_body(table))
     if table.note:
@@ -118,13 +124,81 @@ def _table_body(table: Table) -> str:
     columns = [(c, row_kinds(table, c), frame[c.name].tolist(), column_places(table, c))
                for c in table.columns]
     rows = []
-    for i, total in enumerate(total_rows(table)):
-        cells = "".join(_cell(kinds[i], values[i], currencies[i], symbol, places[i], c.name)
-                        for c, kinds, values, places in columns)
+    totals = total_rows(table)
+    for i, total in enumerate(totals):
+        cells = [_cell(kinds[i], values[i], currencies[i], symbol, places[i], c.name)
+                 for c, kinds, values, places in columns]
+        if _repeats(columns[0], i, totals):  # a group's name only on its first row
+            cells[0] = f'<td data-col="{html.escape(columns[0][0].name)}" class="bx-repeat"></td>'
+        cells = "".join(cells)
         rows.append(f'<tr class="bx-total">{cells}</tr>' if total else f"<tr>{cells}</tr>")
     return (f'<table class="bx-table" data-table="{html.escape(table.key)}">\n'
             f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows)
             + "\n</tbody>\n</table>")
+
+
+def by_currency(table: Table) -> list[str]:
+    """The currencies a headline table is laid out by, one column each under every period
+    (none for other tables): a table of ``by_row`` columns after a figure name and a shown
+    ``currency`` column, in more than one currency, without total rows."""
+    names = [c.name for c in table.columns]
+    if (len(names) < 3 or names[1] != "currency" or table.columns[0].kind != "text"
+            or any(c.kind != "by_row" for c in table.columns[2:]) or any(total_rows(table))):
+        return []
+    currencies = sorted({str(c) for c in table.frame["currency"] if not is_missing(c)})
+    return currencies if len(currencies) > 1 else []
+
+
+def _pivot_body(table: Table) -> str:
+    """A headline table with a column per currency under each period: every figure on one
+    row; a figure in no currency (hours, utilisation) spans its period's columns."""
+    currencies = by_currency(table)
+    label, periods = table.columns[0], table.columns[2:]
+    frame = table.frame
+    group = f' colspan="{len(currencies)}"'
+    head = (f'<tr><th scope="col" rowspan="2">{html.escape(label.label)}</th>'
+            + "".join(f'<th scope="colgroup"{group} class="bx-num bx-group">'
+                      f"{html.escape(c.label)}</th>" for c in periods) + "</tr>\n<tr>"
+            + "".join(f'<th scope="col" class="bx-num{" bx-first" if i == 0 else ""}">{cur}</th>'
+                      for _ in periods for i, cur in enumerate(currencies)) + "</tr>")
+    figures: dict[str, dict[str, int]] = {}
+    for i, (name, cur) in enumerate(zip(frame[label.name], frame["currency"], strict=True)):
+        figures.setdefault(str(name), {})["" if is_missing(cur) else str(cur)] = i
+    rows = []
+    for name, at in figures.items():
+        cells = [f'<td data-col="{html.escape(label.name)}">{html.escape(name)}</td>']
+        for column in periods:
+            values = frame[column.name]
+            if "" in at:  # no currency: one cell across the period's columns
+                i = at[""]
+                cells.append(_first(_cell(str(frame["_kind"].iat[i]), values.iat[i], None, False,
+                                          None, column.name)).replace("<td", f"<td{group}", 1))
+                continue
+            for n, cur in enumerate(currencies):
+                if cur not in at:
+                    cell = '<td class="bx-num"></td>'
+                else:
+                    i = at[cur]
+                    cell = _cell(str(frame["_kind"].iat[i]), values.iat[i], cur, False, None,
+                                 column.name)
+                cells.append(_first(cell) if n == 0 else cell)
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="bx-table bx-pivot" data-table="{html.escape(table.key)}">\n'
+            f"<thead>{head}</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>")
+
+
+def _first(cell: str) -> str:
+    """Mark a cell as the first of its period's columns (a rule on its left)."""
+    return cell.replace('class="bx-num', 'class="bx-num bx-first', 1)
+
+
+def _repeats(first: tuple, i: int, totals: list[bool]) -> bool:
+    """Whether row ``i`` of the first column repeats the row above (both not totals): the
+    headline's figure over its currencies, billing's client over its matters."""
+    column, kinds, values, _ = first
+    if i == 0 or column.kind != "text" or totals[i] or totals[i - 1] or is_missing(values[i]):
+        return False
+    return values[i] == values[i - 1]
 
 
 def cover_html(pack: Pack) -> str:
@@ -185,5 +259,5 @@ def _pack_metadata(pack: Pack) -> dict:
                        "scope_id": pack.scope_id, "month": pack.month}}
 
 
-__all__ = ["cover_html", "css", "pack_html", "packs_template_dir", "show", "show_cover",
+__all__ = ["by_currency", "cover_html", "css", "pack_html", "packs_template_dir", "show", "show_cover",
            "table_html"]

@@ -41,6 +41,7 @@ BAND = "#E8EDF6"
 FONT = {"font_name": "Arial", "font_size": 10}
 HEADER_ROW = 3  # title, running title, note, then the header
 MAX_WIDTH = 60  # characters; longer text wraps
+NOTE_WIDTH = 100  # the Contents sheet's "What it shows"
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _FORMULA_START = ("=", "+", "-", "@")
 
@@ -82,7 +83,8 @@ class _Formats:
         self.muted = add({**FONT, "font_color": "#5A5A5A"})
         self.note = add({**FONT, "font_color": "#5A5A5A", "italic": True, "text_wrap": True,
                          "valign": "top"})
-        self.link = add({**FONT, "font_color": "#1F4E9E", "underline": 1})
+        self.empty = add({**FONT, "italic": True})
+        self.link = add({**FONT, "font_color": "#1F4E9E", "underline": 1, "valign": "top"})
         self.head = add({**FONT, "bold": True, "font_color": ACCENT, "bottom": 2,
                          "bottom_color": ACCENT, "text_wrap": True, "valign": "bottom"})
         self.head_num = add({**FONT, "bold": True, "font_color": ACCENT, "bottom": 2,
@@ -136,8 +138,15 @@ def _write_value(ws, fm: _Formats, row: int, col: int, kind: str, value: Any, cu
                                           quote=text.startswith(_FORMULA_START)))
 
 
+def _height(text: str, width: int) -> float:
+    """A wrapped row's height for its text (XlsxWriter cannot autofit): 13 pt a line, a line
+    holding about 1.1 characters per unit of column width."""
+    per_line = max(int(width * 1.1), 1)
+    return 13.0 * max(1, -(-len(text) // per_line))
+
+
 def _widths(table: Table) -> list[int]:
-    """Each column's width: its longest printed value or header word, within limits."""
+    """Each column's width: its longest printed value or its header, within limits."""
     symbol = not printed.shows_currency(table)
     frame = table.frame
     currencies = frame["currency"].tolist() if "currency" in frame else [None] * len(frame)
@@ -145,13 +154,13 @@ def _widths(table: Table) -> list[int]:
     for column in table.columns:
         kinds = printed.row_kinds(table, column)
         places = printed.column_places(table, column)
-        longest = max([len(w) for w in column.label.split()] or [4])
+        longest = min(len(column.label), MAX_WIDTH - 4)  # headers on one line
         for kind, value, cur, p in zip(kinds, frame[column.name].tolist(), currencies, places,
                                        strict=True):
             text = printed.cell_text(kind, value, currency=None if printed.is_missing(cur) else cur,
                                     symbol=symbol, places=p)
             longest = max(longest, len(text))
-        pad = 3 if column.kind in (*printed.NUMERIC, "by_row") else 2
+        pad = 4 if column.kind in (*printed.NUMERIC, "by_row") else 2
         widths.append(min(max(longest + pad, 8), MAX_WIDTH))
     return widths
 
@@ -169,15 +178,14 @@ def _table_sheet(book: xlsxwriter.Workbook, fm: _Formats, pack: Pack, table: Tab
     if table.note:
         ws.merge_range(2, 0, 2, max(last_col, 3), "", fm.note)
         _text(ws, 2, 0, table.note, fm.note)
-        span = sum(widths[: last_col + 1]) or 40
-        ws.set_row(2, 13 * min(1 + len(table.note) // max(int(span * 1.1), 1), 6))
+        ws.set_row(2, _height(table.note, sum(widths[: max(last_col, 3) + 1])))
     numeric = (*printed.NUMERIC, "by_row")
     for col, column in enumerate(table.columns):
         _text(ws, HEADER_ROW, col, column.label,
               fm.head_num if column.kind in numeric else fm.head)
     first = HEADER_ROW + 1
     if table.empty:
-        _text(ws, first, 0, printed.empty_sentence(table), fm.note)
+        _text(ws, first, 0, printed.empty_sentence(table), fm.empty)
     frame = table.frame
     currencies = frame["currency"].tolist() if "currency" in frame else [None] * len(frame)
     totals = printed.total_rows(table)
@@ -208,7 +216,7 @@ def _contents(book: xlsxwriter.Workbook, fm: _Formats, pack: Pack, names: dict[s
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 8)
     ws.set_column(2, 2, 2)
-    ws.set_column(3, 3, 90)
+    ws.set_column(3, 3, NOTE_WIDTH)
     lines = printed.cover_lines(pack)
     _text(ws, 0, 0, pack.title, fm.big)
     for row, line in enumerate(lines, start=1):
@@ -222,6 +230,7 @@ def _contents(book: xlsxwriter.Workbook, fm: _Formats, pack: Pack, names: dict[s
         ws.write_number(row, 1, float(sum(not t for t in printed.total_rows(table))),
                         fm.cell(NUMBER_FORMATS["count"]))
         _text(ws, row, 3, table.note, fm.cell(wrap=True))
+        ws.set_row(row, _height(table.note, NOTE_WIDTH))
     ws.freeze_panes(head + 1, 0)
     _print_setup(ws, pack)
     ws.activate()
