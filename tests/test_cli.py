@@ -101,6 +101,8 @@ def test_bad_import_imports_nothing_and_names_every_bad_row(demo_dir, tmp_path):
     done = run("--ledger", ledger_file, "import", "time", path, "--problems", "bad.csv",
                cwd=tmp_path, ok=2)
     assert "Nothing was changed" in done.stderr
+    said = " ".join(done.stderr.split())
+    assert "Every problem (3) is listed in bad.csv" in said and "use --problems" not in said
     problems = pd.read_csv(tmp_path / "bad.csv", encoding="utf-8-sig")
     assert list(zip(problems["row"], problems["column"], strict=True)) == [
         (2, "date"), (3, "hours"), (4, "matter_id")]

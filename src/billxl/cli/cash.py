@@ -123,7 +123,7 @@ def payments_post(
         except InputError as error:
             if problems is not None and error.problems:
                 write_problems(error.problems, problems)
-                err_console.print(f"Every problem is listed in {problems}.")
+                error.problems_file = problems  # said once, with the problems shown
             raise
     proposals = result.proposals()
     bank = result.bank

@@ -121,7 +121,7 @@ def import_(
         except InputError as error:
             if problems is not None and error.problems:
                 write_problems(error.problems, problems)
-                err_console.print(f"Every problem is listed in {problems}.")
+                error.problems_file = problems  # said once, with the problems shown
             raise
         console.print(result.summary())
 

@@ -74,8 +74,13 @@ def _fail(error: BillxlError) -> typer.Exit:
             table.add_row(Path(p.file).name, p.sheet or "", "" if p.row is None else str(p.row),
                           p.column or "", "" if p.value is None else p.value, p.reason)
         err_console.print(table)
-        if len(error.problems) > len(shown):
-            err_console.print(f"... and {len(error.problems) - len(shown)} more problems "
+        listed = getattr(error, "problems_file", None)  # set where --problems was written
+        more = len(error.problems) - len(shown)
+        if listed is not None:
+            err_console.print(f"{'... and ' + str(more) + ' more. ' if more > 0 else ''}"
+                              f"Every problem ({len(error.problems)}) is listed in {listed}.")
+        elif more > 0:
+            err_console.print(f"... and {more} more problems "
                               "(use --problems FILE.csv to get every one).")
     else:
         err_console.print(f"[bold red]Error:[/] {error}")
