@@ -32,6 +32,7 @@ import contextlib
 import fcntl
 import hashlib
 import html
+import importlib
 import json
 import os
 import re
@@ -391,13 +392,34 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
 
 
+def _warm_outputs() -> None:
+    """Import nbconvert and WeasyPrint and have WeasyPrint load its fonts (a second or two,
+    once per process) with a page of nothing."""
+    with contextlib.suppress(Exception):  # the first pack does it again, and says why not
+        importlib.import_module("billxl.packs.report")
+        import weasyprint
+
+        weasyprint.HTML(string="<p>.</p>").write_pdf()
+
+
 def _warm_worker(kernel_name: str) -> None:
-    """A pool process's start: its kernel starts now, while the parent plans."""
+    """A pool process's start: it dies with the batch, and warms up (:func:`_warm_up`)."""
+    _die_with_parent()
+    _warm_up(kernel_name)
+
+
+def _warm_up(kernel_name: str) -> None:
+    """While the parent plans: the worker's kernel starts and imports what the packs use, and
+    the worker imports nbconvert and WeasyPrint (for the HTML and the PDF)."""
+    import threading
+
     from billxl.packs import kernels
 
-    _die_with_parent()
+    loader = threading.Thread(target=_warm_outputs, daemon=True)
+    loader.start()
     with contextlib.suppress(Exception):  # the first pack starts it again, and says why not
-        kernels.warm_kernel(kernel_name)
+        kernels.warm_kernel(kernel_name).preload()
+    loader.join()
 
 
 class _LocalPool:
@@ -437,13 +459,18 @@ class _DaskPool:
     """Packs as tasks on a Dask distributed cluster; a worker with a ``KERNEL`` resource runs
     one pack at a time, and a cluster that declares none runs them on any worker."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, kernel_name: str):
         from distributed import Client
 
         self.client = Client(address)
         workers = self.client.scheduler_info().get("workers", {}).values()
         declared = any("KERNEL" in (w.get("resources") or {}) for w in workers)
         self.resources = {"KERNEL": 1} if declared else None
+        # a warm-up task on each worker, ahead of the packs (tasks, not client.run: a kernel
+        # belongs to the thread that runs the worker's tasks); kept, or Dask would forget them
+        self.warming = [self.client.submit(_warm_up, kernel_name, pure=False, workers=[worker],
+                                           allow_other_workers=False, resources=self.resources)
+                        for worker in self.client.scheduler_info().get("workers", {})]
 
     def submit(self, *args):
         return self.client.submit(_run_planned, *args, pure=False, resources=self.resources)
@@ -518,17 +545,13 @@ def run_month_end(month: str, *, by: str = "partner", workers: int = 2,
     :class:`CloseRefused` when the month is not closed and ``force`` is false. ``scopes``
     (a frame of ``scope_id``, ``name``) replaces ``billxl.packs.pack_scopes(by, month)``.
     """
-    from billxl import __version__
     from billxl.periods import month_range
     from billxl.store.db import resolve_url
     from billxl.store.ledger import Ledger
-    from billxl.store.view import LedgerView
 
     month_range(month)  # a month it can read, or a clear error
     if by not in BY:
         raise InputError(f"--by must be one of {', '.join(BY)}, not {by!r}.")
-    if workers < 1:
-        raise InputError(f"--workers must be 1 or more, not {workers}.")
     url = resolve_url(ledger_url)
     ledger = Ledger.open(url)
     try:
@@ -536,8 +559,6 @@ def run_month_end(month: str, *, by: str = "partner", workers: int = 2,
         if problems and not force:
             raise CloseRefused(month, problems)
         firm_name = str((ledger.firm() or {}).get("name") or "The firm")
-        stamp = str(LedgerView(ledger).stamp())
-        shown_url = ledger.display_url
     finally:
         ledger.dispose()
     if scopes is None:
@@ -545,26 +566,50 @@ def run_month_end(month: str, *, by: str = "partner", workers: int = 2,
 
         scopes = packs.pack_scopes(by, month, ledger_url=url)
     plan = plan_month_end(month, scopes, by=by, firm_name=firm_name, notebooks=notebooks)
+    return run_plan(plan, out_dir, month=month, by=by, workers=workers, scheduler=scheduler,
+                    ledger_url=url, progress=progress, kernel_name=kernel_name,
+                    not_closed=problems)
+
+
+def run_plan(plan: list[PlannedPack], out_dir: str | os.PathLike, *, month: str,
+             by: str = "partner", workers: int = 2, scheduler: str | None = None,
+             ledger_url: str | None = None, progress: Progress | None = None,
+             kernel_name: str = "python3", not_closed: list[str] | None = None) -> Manifest:
+    """Run the packs of ``plan`` into ``out_dir/<month>/`` (:func:`run_month_end`'s steps 3 to
+    5, without the close checks: ``not_closed`` lists what they found, recorded as forced)."""
+    from billxl import __version__
+    from billxl.store.db import resolve_url
+    from billxl.store.ledger import Ledger
+    from billxl.store.view import LedgerView
+
+    if workers < 1:
+        raise InputError(f"--workers must be 1 or more, not {workers}.")
     for pack in plan:
         check_parameters(pack.notebook, pack.parameters)
-
+    url = resolve_url(ledger_url)
+    ledger = Ledger.open(url)
+    try:
+        stamp = str(LedgerView(ledger).stamp())
+        shown_url = ledger.display_url
+    finally:
+        ledger.dispose()
     month_dir = Path(out_dir).resolve() / month
     with _locked(month_dir):
         return _run_plan(plan, month_dir, month=month, by=by, workers=workers,
-                         scheduler=scheduler, forced=bool(problems), problems=problems,
+                         scheduler=scheduler, problems=list(not_closed or []),
                          ledger_shown=shown_url, env={"BILLXL_LEDGER": url}, stamp=stamp,
                          version=__version__, progress=progress, kernel_name=kernel_name)
 
 
 def _run_plan(plan: list[PlannedPack], month_dir: Path, *, month: str, by: str, workers: int,
-              scheduler: str | None, forced: bool, problems: list[str], ledger_shown: str,
+              scheduler: str | None, problems: list[str], ledger_shown: str,
               env: dict[str, str], stamp: str, version: str, progress: Progress | None,
               kernel_name: str) -> Manifest:
     settle_modes_dir(month_dir)
     clear_partials(month_dir)
     old = Manifest.load(month_dir / MANIFEST)
-    manifest = Manifest(month=month, by=by, ledger=ledger_shown, forced=forced,
-                        close_problems=problems if forced else [], billxl_version=version,
+    manifest = Manifest(month=month, by=by, ledger=ledger_shown, forced=bool(problems),
+                        close_problems=problems, billxl_version=version,
                         started_at=_now(), path=month_dir / MANIFEST)
     for pack in plan:
         manifest.packs[pack.key] = _entry(pack, old.packs.get(pack.key) if old else None)
@@ -582,7 +627,7 @@ def _run_plan(plan: list[PlannedPack], month_dir: Path, *, month: str, by: str, 
         progress(BatchProgress(done=counts["done"], failed=counts["failed"], remaining=remaining,
                                skipped=counts["skipped"], elapsed=elapsed, eta=eta, last=last))
 
-    pool = _DaskPool(scheduler) if scheduler else _LocalPool(workers, kernel_name)
+    pool = _DaskPool(scheduler, kernel_name) if scheduler else _LocalPool(workers, kernel_name)
     in_flight: dict[Any, tuple[PlannedPack, str]] = {}
     try:
         report()
@@ -652,4 +697,5 @@ def settle_modes_dir(folder: Path) -> None:
 
 
 __all__ = ["BY", "BatchProgress", "CloseRefused", "Manifest", "PlannedPack", "close_problems",
-           "data_digest", "index_html", "input_hash", "plan_month_end", "run_month_end"]
+           "data_digest", "index_html", "input_hash", "plan_month_end", "run_month_end",
+           "run_plan"]

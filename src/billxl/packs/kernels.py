@@ -27,22 +27,41 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from multiprocessing import util as mp_util
 
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
-from nbclient.exceptions import CellExecutionError
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import Engine, papermill_engines
-from papermill.utils import merge_kwargs, remove_args
+# jsonschema (under nbformat) imports rfc3987_syntax when it is installed (jupyter-events asks
+# for jsonschema[format-nongpl]), and that module builds an Earley parser for IRIs as it is
+# imported: 3 s of CPU in every process that reads a notebook -- the batch, each worker, and
+# each run of the plain loop. Notebook schemas check no IRI formats; jsonschema goes without.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+from jupyter_core.utils import run_sync  # noqa: E402
+from nbclient.exceptions import CellExecutionError  # noqa: E402
+from papermill.clientwrap import PapermillNotebookClient  # noqa: E402
+from papermill.engines import Engine, papermill_engines  # noqa: E402
+from papermill.utils import merge_kwargs, remove_args  # noqa: E402
 
 ENGINE_NAME = "billxl"
 START_TIMEOUT = 180  # seconds: two cores starting kernels while others run packs
 RESET_TIMEOUT = 60
+#: Modules a new kernel imports at once, before its first notebook (those that exist).
+PRELOAD = ("pandas", "matplotlib", "billxl.store.view", "billxl.packs.source",
+           "billxl.packs.monthly", "billxl.packs.collections", "billxl.packs.reconciliation",
+           "billxl.packs.render", "billxl.packs.charts", "billxl.packs.xlsx")
+_PRELOAD = """\
+import importlib as _billxl_importlib
+for _billxl_module in {modules!r}:
+    try:
+        _billxl_importlib.import_module(_billxl_module)
+    except Exception:
+        pass
+"""
 
 # Run before each notebook, silently and outside the history. The kernel's own name for the
 # shell is all it needs; the working directory is the pack's.
@@ -97,6 +116,12 @@ class WarmKernel:
         except Exception:
             return False
 
+    def preload(self, modules: tuple[str, ...] = PRELOAD) -> None:
+        """Have the kernel import ``modules`` now, without waiting: the first notebook's
+        reset waits for it (the kernel runs one request at a time)."""
+        self.kc.execute(_PRELOAD.format(modules=tuple(modules)), silent=True,
+                        store_history=False, allow_stdin=False)
+
     def reset(self, cwd: str, env: dict[str, str] | None = None) -> None:
         """Forget everything the last notebook defined; keep the imported modules. The
         working directory becomes ``cwd`` and ``env`` is set in the kernel's environment.
@@ -106,7 +131,8 @@ class WarmKernel:
         """
         code = _RESET.format(cwd=str(cwd), env={str(k): str(v) for k, v in (env or {}).items()})
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
-        deadline = time.monotonic() + RESET_TIMEOUT
+        first = self.notebooks == 0  # after the preload: imports on a busy machine
+        deadline = time.monotonic() + RESET_TIMEOUT + (START_TIMEOUT if first else 0)
         while True:
             try:
                 reply = run_sync(self.kc.get_shell_msg)(timeout=1)
