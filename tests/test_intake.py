@@ -398,6 +398,13 @@ def test_empty_files(ledger, tmp_path):
     xlsxwriter.Workbook(str(blank_xlsx)).close()
     with pytest.raises(InputError, match="is empty"):
         intake.import_file(ledger, blank_xlsx)
+    # a header and nothing under it: refused, and no empty import batch recorded
+    header_only = write_csv(tmp_path / "october.csv", TIME_HEADER, [])
+    with pytest.raises(InputError, match=r"october.csv has its header row \(1\) but no entries"):
+        intake.import_file(ledger, header_only)
+    header_sheet = write_xlsx(tmp_path / "t.xlsx", TIME_HEADER, [], sheet="Time")
+    with pytest.raises(InputError, match=r"\(sheet Time\) has its header row"):
+        intake.import_file(ledger, header_sheet)
     assert counts(ledger) == before
 
 

@@ -1443,6 +1443,11 @@ def import_file(ledger, path: str | Path, kind: Literal["time", "expenses", "all
         checked = read_entries(path, kind, prof, reference=Reference.from_ledger(ledger),
                                sheet=sheet, progress=report)
         raw, frames, kinds, skipped = checked.raw, checked.frames, checked.kinds, checked.skipped
+        if not len(raw):
+            raise InputError(f"{raw.file}{'' if raw.sheet is None else ' (sheet ' + raw.sheet + ')'}"
+                             f" has its header row ({raw.header_row}) but no entries under it: "
+                             "nothing was imported. Check that the export covers the dates you "
+                             "meant.")
 
         with ledger.transaction() as conn, store.big_page_cache(conn):
             report("Comparing with the ledger", 0, len(kinds))
