@@ -141,5 +141,59 @@ def client_buckets(items: pd.DataFrame, client: str, currency: str | None = None
     return {b: int(sums.get(b, 0)) for b in BUCKETS}
 
 
-__all__ = ["BASES", "BUCKETS", "BUCKET_LABELS", "GROUPINGS", "age_items", "aging_table",
-           "bucket_of", "client_buckets", "credits", "describe"]
+WORKLIST_COLUMNS = ("client_id", "client", "currency", "open_minor", "overdue_minor",
+                    "oldest_days", "oldest_invoice", "invoices", "amount_days", "last_contact",
+                    "last_note", "promised_on", "promised_minor", "promise")
+
+
+def worklist(items: pd.DataFrame, as_of: Any, clients: pd.DataFrame, notes: pd.DataFrame, *,
+             include_current: bool = False) -> pd.DataFrame:
+    """Who to chase, largest and oldest first, with the last contact and any promise
+    (``WORKLIST_COLUMNS``; the collections worklist of ``billxl.ar.worklist``).
+
+    One row per client and currency with money overdue on ``as_of`` (or anything open, with
+    ``include_current``): ``open_minor``, ``overdue_minor``, ``oldest_days`` (past due),
+    ``oldest_invoice``, ``invoices``; ``amount_days`` (overdue money x days overdue, the order
+    of the list: a large debt and an old one both rise); from the collections ``notes``
+    (newest first), ``last_contact``, ``last_note``, ``promised_on``, ``promised_minor`` and
+    ``promise`` (``due``; ``broken``: the date passed and money is still overdue; ``kept``).
+    ``items``: :func:`age_items` by due date on ``as_of`` (any subset of it: a partner's
+    matters); ``clients``: ``client_id, name``.
+    """
+    limit = cutoff(as_of)
+    if items.empty:
+        return pd.DataFrame(columns=list(WORKLIST_COLUMNS))
+    overdue = items["days"].clip(lower=0)
+    items = items.assign(overdue_minor=np.where(overdue > 0, items["balance_minor"], 0),
+                         amount_days=items["balance_minor"].astype(object) * overdue.astype(object))
+    oldest = items.sort_values(["days", "invoice_date", "number"], ascending=[False, True, True]) \
+        .drop_duplicates(["client_id", "currency"])[["client_id", "currency", "number"]]
+    table = (items.groupby(["client_id", "currency"], as_index=False)
+             .agg(open_minor=("balance_minor", "sum"), overdue_minor=("overdue_minor", "sum"),
+                  oldest_days=("days", "max"), invoices=("invoice_pk", "size"),
+                  amount_days=("amount_days", "sum"))
+             .merge(oldest.rename(columns={"number": "oldest_invoice"}),
+                    on=["client_id", "currency"]))
+    table["oldest_days"] = table["oldest_days"].clip(lower=0)
+    if not include_current:
+        table = table[table["overdue_minor"] > 0]
+    names = clients[["client_id", "name"]].rename(columns={"name": "client"})
+    table = table.merge(names, on="client_id", how="left")
+    notes = notes[notes["contacted_on"] <= limit]
+    latest = notes.drop_duplicates("client_id")[["client_id", "contacted_on", "note"]]
+    promises = notes[notes["promised_on"].notna()].drop_duplicates("client_id")[
+        ["client_id", "promised_on", "promised_minor"]]
+    latest = latest.rename(columns={"contacted_on": "last_contact", "note": "last_note"})
+    table = (table.merge(latest, on="client_id", how="left")
+             .merge(promises, on="client_id", how="left"))
+    table["promise"] = np.where(table["promised_on"].isna(), None,
+                                np.where(table["promised_on"] >= limit, "due",
+                                         np.where(table["overdue_minor"] > 0, "broken", "kept")))
+    table["amount_days"] = table["amount_days"].map(int)
+    table = table.sort_values(["amount_days", "overdue_minor", "client_id"],
+                              ascending=[False, False, True], ignore_index=True)
+    return table[list(WORKLIST_COLUMNS)]
+
+
+__all__ = ["BASES", "BUCKETS", "BUCKET_LABELS", "GROUPINGS", "WORKLIST_COLUMNS", "age_items",
+           "aging_table", "bucket_of", "client_buckets", "credits", "describe", "worklist"]

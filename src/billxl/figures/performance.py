@@ -40,6 +40,18 @@ def ratios(numerators: pd.Series, denominators: pd.Series) -> pd.Series:
                      index=numerators.index, dtype=object)
 
 
+def realizations(standard_minor: int, fees_line_minor: int, billed_minor: int,
+                 collected_minor: int) -> dict[str, Decimal | None]:
+    """A period's realization ratios, from its sums in one currency: ``billing_realization``
+    (fees on fee lines ÷ their worked value at standard rates, both of
+    :func:`period.worked_and_billed`), ``collection_realization`` (collected ÷ that worked
+    value) and ``collection_rate`` (collected ÷ billed, :func:`period.collected` and
+    :func:`period.billed`)."""
+    return {"billing_realization": ratio(fees_line_minor, standard_minor),
+            "collection_realization": ratio(collected_minor, standard_minor),
+            "collection_rate": ratio(collected_minor, billed_minor)}
+
+
 def effective_rate(fees_minor: int, hours_milli: int) -> int | None:
     """Fees per hour, in minor units (half-up); None when no hours were billed."""
     if not hours_milli:
@@ -85,4 +97,4 @@ def period_days(start: Any, end: Any) -> int:
 
 
 __all__ = ["PLACES", "available_hours_milli", "effective_rate", "period_days", "ratio",
-           "ratios", "utilisation"]
+           "ratios", "realizations", "utilisation"]

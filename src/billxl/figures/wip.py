@@ -15,7 +15,9 @@ non-billable time is WIP too, shown apart. The date that drives it is the work d
 
 The pre-bill's lines are valued by :func:`value_time` too, so WIP and pre-bills agree to the
 cent. **WIP aging** puts each entry's value in the buckets of :mod:`billxl.figures.aging` by the
-days since its work date. Pure: frames in (``billxl.store.reads.work``), frames out.
+days since its work date. The **worked value** of a period (:func:`worked`) is the time
+worked in it, by work date, valued the same way. Pure: frames in
+(``billxl.store.reads.work``), frames out.
 """
 
 from __future__ import annotations
@@ -119,6 +121,33 @@ def wip(time: pd.DataFrame, expenses: pd.DataFrame, rates_resolved: pd.DataFrame
     return out.astype({c: d for c, d in _DTYPES.items()})[list(WIP_COLUMNS)]
 
 
+def worked(time: pd.DataFrame, rates_resolved: pd.DataFrame, clients_of: pd.Series,
+           rounding_of, start: Any, end: Any) -> pd.DataFrame:
+    """The time worked in ``start``..``end`` (work date, both inclusive), billed or not, each
+    entry valued as WIP is (:func:`value_time`): ``entry_pk, matter_id, client_id,
+    timekeeper_id, currency, work_date, billable, hours_milli, standard_minor, billing_minor``.
+
+    The worked value of a period is its ``standard_minor`` (hours x standard rates); inputs as
+    for :func:`wip`, with ``time`` the whole history (``store.reads.work``).
+    """
+    when = time["work_date"]
+    rows = time[((when >= cutoff(start)) & (when <= cutoff(end))).fillna(False).to_numpy()]
+    client = rows["matter_id"].map(clients_of)
+    valued = value_time(rows["hours_milli"].to_numpy(dtype=np.int64),
+                        rates_resolved.loc[rows.index, "standard_rate_minor"],
+                        rates_resolved.loc[rows.index, "billing_rate_minor"],
+                        rows["rate_minor"], rounding_of(client.to_numpy(dtype=object)))
+    return pd.DataFrame({
+        "entry_pk": rows["entry_pk"].to_numpy(dtype=np.int64),
+        "matter_id": rows["matter_id"].to_numpy(), "client_id": client.to_numpy(),
+        "timekeeper_id": rows["timekeeper_id"].to_numpy(),
+        "currency": rows["currency"].to_numpy(), "work_date": rows["work_date"].to_numpy(),
+        "billable": rows["billable"].to_numpy(dtype=bool),
+        "hours_milli": rows["hours_milli"].to_numpy(dtype=np.int64),
+        "standard_minor": np.asarray(valued["standard_minor"], dtype=np.int64),
+        "billing_minor": np.asarray(valued["billing_minor"], dtype=np.int64)})
+
+
 _DTYPES = {"entry_pk": "int64", "work_date": "datetime64[ns]", "billable": "bool",
            "hours_milli": "int64", "recorded_minor": "int64", "standard_minor": "int64",
            "billing_minor": "int64"}
@@ -167,4 +196,4 @@ def wip_aging(wip_rows: pd.DataFrame, as_of: Any, by: list[str], *,
 
 
 __all__ = ["MEASURES", "WIP_COLUMNS", "is_open", "summarise", "unbilled_through",
-           "value_time", "wip", "wip_aging"]
+           "value_time", "wip", "wip_aging", "worked"]

@@ -484,6 +484,12 @@ class LedgerView:
         """The receivables journals as read (invoices, allocations, write-offs, receipts …)."""
         return self._journals()
 
+    def work_history(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Every time entry and expense, each with the day it left WIP
+        (:func:`billxl.store.reads.work`), and the time's resolved rates (same index as the
+        time). Read-only: do not change them."""
+        return self._work(history=True)
+
     def time_by_timekeeper(self, start: Any, end: Any) -> pd.DataFrame:
         """Hours recorded per timekeeper and month in ``start``..``end`` (billable and not)."""
         time, _expenses, _rated = self._work(history=True)
