@@ -52,7 +52,7 @@ class DemoResult:
 
 
 def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoResult,
-                    progress: Progress) -> None:
+                    progress: Progress, packs: bool = True) -> None:
     """Pre-bills -> the partners' edits and approval -> final invoices -> documents."""
     from billxl.billing import prebill
     from billxl.billing.invoicing import finalize
@@ -101,6 +101,24 @@ def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoRes
         result.paths["invoices"] = docs
         _submit_to_portals(ledger, directory, month, result, progress)
         _collect_cash(ledger, directory, end, result, progress)
+        if packs:
+            _month_end_packs(ledger, directory, month, result, progress)
+
+
+def _month_end_packs(ledger: Ledger, directory: Path, month: str, result: DemoResult,
+                     progress: Progress) -> None:
+    """The month-end batch for the demo firm: every partner's pack and the firm's."""
+    from billxl.packs.batch import run_month_end
+
+    def shown(state) -> None:
+        progress("Month-end packs", state.done + state.failed, state.total)
+
+    manifest = run_month_end(month, ledger_url=ledger.engine.url.render_as_string(
+        hide_password=False), out_dir=directory / "month-end", workers=2, progress=shown)
+    result.paths["month_end"] = manifest.index
+    failed = f", {manifest.failed} failed" if manifest.failed else ""
+    result.steps.append(Step("Month-end packs (HTML, PDF, XLSX)",
+                             f"{manifest.finished:,} packs{failed}", str(manifest.index)))
 
 
 def _submit_to_portals(ledger: Ledger, directory: Path, month: str, result: DemoResult,
@@ -157,11 +175,13 @@ def _remove_sqlite_file(path: Path) -> None:
 
 
 def run_demo(directory: Path, *, month: str = "2026-10", entries: int = 6000, seed: int = 2026,
-             ledger_url: str | None = None, progress: Progress | None = None) -> DemoResult:
+             ledger_url: str | None = None, progress: Progress | None = None,
+             packs: bool = True) -> DemoResult:
     """Build the demo firm in ``directory`` and run every month-end step billxl has.
 
     The demo's ledger is ``directory/billxl.db``, replaced on each run, unless ``ledger_url``
-    names another (empty) database.
+    names another (empty) database. ``packs``: end with the month-end batch (every partner's
+    and the firm's packs in ``directory/month-end``).
     """
     progress = progress or _quiet
     directory = Path(directory)
@@ -234,7 +254,7 @@ def run_demo(directory: Path, *, month: str = "2026-10", entries: int = 6000, se
         result.steps.append(Step("Planted problems found (recall)",
                                  f"{planted['right'].sum():,} of {planted['planted'].sum():,}",
                                  str(paths["ground_truth"])))
-        _bill_the_month(ledger, directory, month, result, progress)
+        _bill_the_month(ledger, directory, month, result, progress, packs=packs)
     finally:
         ledger.dispose()
     return result

@@ -142,6 +142,9 @@ def demo(
         result = run_demo(dir, month=month, entries=entries, seed=seed,
                           ledger_url=state.ledger_url, progress=update)
     console.print(_demo_report(result))
+    index = result.paths.get("month_end")
+    if index is not None:
+        console.print(f"Month-end packs: open {index}")
     if evaluate and result.evaluation is not None:
         table = result.evaluation
         shown = table.assign(
