@@ -189,7 +189,7 @@ def open_month(tmp_path_factory):
 
 def _modes(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): stat.S_IMODE(p.stat().st_mode)
-            for p in [folder, *folder.rglob("*")] if p.name != ".lock"}
+            for p in [folder, *folder.rglob("*")]}
 
 
 def _cell_text(ipynb: Path, needle: str) -> str:
@@ -317,6 +317,7 @@ def test_a_batch_writes_every_pack_and_reports_the_one_that_fails(open_month, tm
     assert not list(month_dir.glob(".*partial*"))
     modes = _modes(month_dir)
     assert modes["."] == 0o775
+    assert modes.pop(".lock") == 0o600  # the batch's lock: its own
     assert {m for name, m in modes.items() if (month_dir / name).is_file()} == {0o664}
     assert {m for name, m in modes.items() if (month_dir / name).is_dir()} == {0o775}
 

@@ -497,7 +497,8 @@ def _result_of(future) -> dict[str, Any]:
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+") as fh:
+    descriptor = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "r+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -519,11 +520,12 @@ def _entry(pack: PlannedPack, old: dict[str, Any] | None) -> dict[str, Any]:
     entry = {"key": pack.key, "pack": pack.name, "notebook": str(pack.notebook),
              "scope": pack.scope, "scope_id": pack.scope_id, "scope_name": pack.scope_name,
              "parameters": pack.parameters, "status": "planned", "attempts": 0,
-             "duration": None, "notebook_seconds": None, "outputs": [], "error": None,
+             "duration": None, "notebook_seconds": None, "report_seconds": None, "outputs": [],
+             "error": None,
              "input_hash": None, "data_digest": None, "finished_at": None}
     if old:
         entry.update({k: old[k] for k in ("status", "attempts", "duration", "notebook_seconds",
-                                          "outputs", "error", "input_hash", "data_digest",
+                                          "report_seconds", "outputs", "error", "input_hash", "data_digest",
                                           "finished_at", "worker") if k in old})
     return entry
 
@@ -571,6 +573,18 @@ def run_month_end(month: str, *, by: str = "partner", workers: int = 2,
                     not_closed=problems)
 
 
+def _absolute(url: str) -> str:
+    """A SQLite URL with a relative path made absolute (other URLs as they are)."""
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database \
+            or parsed.database == ":memory:" or os.path.isabs(parsed.database):
+        return url
+    return parsed.set(database=os.path.abspath(parsed.database)).render_as_string(
+        hide_password=False)
+
+
 def run_plan(plan: list[PlannedPack], out_dir: str | os.PathLike, *, month: str,
              by: str = "partner", workers: int = 2, scheduler: str | None = None,
              ledger_url: str | None = None, progress: Progress | None = None,
@@ -586,7 +600,7 @@ def run_plan(plan: list[PlannedPack], out_dir: str | os.PathLike, *, month: str,
         raise InputError(f"--workers must be 1 or more, not {workers}.")
     for pack in plan:
         check_parameters(pack.notebook, pack.parameters)
-    url = resolve_url(ledger_url)
+    url = _absolute(resolve_url(ledger_url))  # the kernels work in the packs' folders
     ledger = Ledger.open(url)
     try:
         stamp = str(LedgerView(ledger).stamp())
@@ -679,7 +693,8 @@ def _record(entry: dict[str, Any], result: dict[str, Any], pack: PlannedPack, mo
             digest: str) -> None:
     outputs = [f"{pack.key}/{name}" for name in result.get("outputs") or []]
     entry.update(status=result.get("status", "failed"), duration=result.get("duration"),
-                 notebook_seconds=result.get("notebook_seconds"), outputs=outputs,
+                 notebook_seconds=result.get("notebook_seconds"),
+                 report_seconds=result.get("report_seconds"), outputs=outputs,
                  error=result.get("error"), finished_at=_now(),
                  worker=result.get("worker", ""))
     if entry["status"] == "finished":

@@ -45,6 +45,7 @@ class PackResult:
     status: str  # finished or failed
     duration: float  # seconds, the whole run: parameters, notebook, HTML and PDF
     notebook_seconds: float | None = None  # the notebook's own run (metadata.papermill)
+    report_seconds: float | None = None  # the HTML and the PDF
     outputs: list[str] = field(default_factory=list)  # file names in the pack's folder
     error: dict[str, Any] | None = None  # ename, evalue, cell (index), exec_count
     worker: str = ""  # host:pid that ran it
@@ -169,9 +170,11 @@ def run_pack(notebook: str | os.PathLike, parameters: Mapping[str, Any],
             if report:
                 from billxl.packs import report as pack_report
 
+                rendering = time.perf_counter()
                 html = pack_report.notebook_html(executed, staging / f"{notebook.stem}.html",
                                                  title=title)
                 pack_report.html_pdf(html, staging / f"{notebook.stem}.pdf")
+                result.report_seconds = time.perf_counter() - rendering
             result.status = "finished"
         except Exception as error:  # the pack failed; the batch goes on with the others
             result.error = _error_of(error)
