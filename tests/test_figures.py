@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
@@ -187,6 +188,20 @@ def test_lockup_is_wip_days_plus_debtor_days():
     assert got["billed_minor"] == 140000 and got["ar_minor"] == 80000
     assert got["debtor_days"] == Decimal("208.6") and got["wip_days"] == Decimal("95.2")
     assert got["lockup_days"] == Decimal("303.8")
+
+
+def test_lockup_over_a_history_shorter_than_its_window():
+    # the ledger's billing starts with September's invoice: the window is 1 Sep..31 Oct (61 days)
+    owed = balances.invoice_balances(invoices(), allocations().iloc[:1], write_offs().iloc[0:0],
+                                     as_of="2026-10-31")
+    rows = pd.DataFrame({"billable": [True], "currency": ["USD"], "billing_minor": [36500]})
+    since = lockup.history_start(invoices())
+    assert since == date(2026, 9, 1)
+    got = lockup.lockup(owed, invoices(), rows, "2026-10-31", since=since).iloc[0]
+    assert got["window_days"] == 61 and got["billed_minor"] == 140000
+    assert got["debtor_days"] == Decimal("34.9")  # 800 / (1,400 / 61), not 208.6 over a year
+    assert got["wip_days"] == Decimal("15.9")  # 365 / (1,400 / 61)
+    assert lockup.history_start(invoices().iloc[0:0]) is None
 
 
 def test_trust_balance_is_the_sum_of_the_matters_entries():

@@ -89,12 +89,14 @@ def dso(ledger, as_of: Any, *, days: int = 365) -> pd.DataFrame:
 
     :func:`billxl.figures.lockup.lockup` defines them: AR owed on ``as_of`` and the billable
     WIP on it (at billing rates, :mod:`billxl.figures.wip`) over the daily billing of the
-    ``days`` before it.
+    ``days`` before it, or over the ledger's billing history where that is shorter.
     """
     as_of = as_date(as_of)
     view = LedgerView(ledger)
     owed = view.receivables(as_of).balances
-    return lockup.lockup(owed, view.journals().invoices, view.wip_rows(as_of), as_of, days=days)
+    invoices = view.journals().invoices
+    return lockup.lockup(owed, invoices, view.wip_rows(as_of), as_of, days=days,
+                         since=lockup.history_start(invoices))
 
 
 # =================================================================================== collections

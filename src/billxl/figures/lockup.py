@@ -7,6 +7,11 @@ Per currency, as of a day, over a window of ``days`` days ending on it (365 by d
     WIP days = billable WIP on ``as_of`` at billing rates (:mod:`billxl.figures.wip`) / daily billing
     lock-up = WIP days + debtor days
 
+The window is never longer than the ledger's billing history: with ``since`` (the first
+day of the month of the ledger's first invoice, :func:`history_start`) a firm that has billed
+through billxl for one month has its debtor days over that month, not its one month's billing
+spread over a year (which would read as 365 days of debt).
+
 Days are Decimals to one place; ``None`` when nothing was billed in the window.
 Pure: frames in, a frame out.
 """
@@ -33,10 +38,21 @@ def days_of(amount_minor: int, per_day: Decimal) -> Decimal | None:
     return (Decimal(int(amount_minor)) / per_day).quantize(Decimal("0.1"))
 
 
+def history_start(invoices: pd.DataFrame) -> Any:
+    """The first day of the month of the earliest invoice (None for a ledger without one)."""
+    dated = pd.to_datetime(invoices["invoice_date"]).dropna()
+    if dated.empty:
+        return None
+    return dated.min().date().replace(day=1)
+
+
 def lockup(balances: pd.DataFrame, invoices: pd.DataFrame, wip_rows: pd.DataFrame, as_of: Any,
-           *, days: int = 365) -> pd.DataFrame:
-    """Debtor days, WIP days and lock-up per currency (``LOCKUP_COLUMNS``)."""
+           *, days: int = 365, since: Any = None) -> pd.DataFrame:
+    """Debtor days, WIP days and lock-up per currency (``LOCKUP_COLUMNS``); the window is
+    ``days`` long, or shorter where the billing history (from ``since``) is."""
     end = as_date(as_of)
+    if since is not None:
+        days = max(1, min(days, (end - as_date(since)).days + 1))
     billed = period.billed(invoices, end - timedelta(days=days - 1), end, [])
     billed_by = billed.set_index("currency")["billed_minor"]
     owed = balances[balances["balance_minor"] > 0].groupby("currency")["balance_minor"].sum()
@@ -54,4 +70,4 @@ def lockup(balances: pd.DataFrame, invoices: pd.DataFrame, wip_rows: pd.DataFram
     return pd.DataFrame(rows, columns=list(LOCKUP_COLUMNS))
 
 
-__all__ = ["LOCKUP_COLUMNS", "days_of", "lockup"]
+__all__ = ["LOCKUP_COLUMNS", "days_of", "history_start", "lockup"]
