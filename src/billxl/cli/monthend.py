@@ -71,8 +71,8 @@ def month_end(
                   + (f" ({skipped} unchanged since the last run, skipped)" if skipped else "")
                   + (f", [bold red]{manifest.failed} failed[/]" if manifest.failed else "")
                   + (" — [bold]run with --force: the month was not closed[/]"
-                     if manifest.forced else "") + ".")
-    console.print(f"Index: {manifest.index}")
+                     if manifest.forced else "") + ".", soft_wrap=True)
+    console.print(f"Index: {manifest.index}", soft_wrap=True)  # one line, to copy whole
     raise typer.Exit(1 if manifest.failed else 0)
 
 
