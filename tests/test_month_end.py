@@ -442,3 +442,35 @@ def test_packs_run_on_a_dask_cluster(open_month, tmp_path):
             kernel_pids = [pid for found in client.run(kept).values() for pid in found]
         assert kernel_pids  # each worker kept its warm kernel for the next batch ...
     assert all(_gone(pid) for pid in kernel_pids)  # ... and no kernel outlives the cluster
+
+
+def test_the_month_end_notebooks_take_the_parameters_the_batch_gives():
+    plan = batch.plan_month_end(MONTH, TWO_PARTNERS)  # billxl's own notebooks (notebooks/)
+    assert {p.notebook.name for p in plan} == {"monthly_pack.ipynb", "reconciliation_review.ipynb",
+                                               "collections.ipynb"}
+    for pack in plan:
+        batch.check_parameters(pack.notebook, {**pack.parameters, "output_dir": "."})
+
+
+@pytest.mark.postgres
+def test_a_postgres_ledgers_password_is_written_nowhere(tmp_path):
+    from billxl import demo, intake
+    from tests.conftest import postgres_url_or_skip
+
+    url = postgres_url_or_skip()
+    secret = f":{sa.engine.make_url(url).password}@"  # as it stands in a URL
+    assert secret != ":None@", "the test needs a URL with a password"
+    firm = demo.build_firm(entries=150, seed=5, month=MONTH)
+    paths = demo.write_exports(firm, tmp_path / "exports")
+    ledger = Ledger.create(url, firm=firm.firm, actor="test")
+    demo.load_into(ledger, firm)
+    intake.import_file(ledger, paths["time"], "time", actor="test")
+    ledger.dispose()
+    plan = batch.plan_month_end(MONTH, TWO_PARTNERS.head(0), notebooks=STUBS)[:1]
+    manifest = batch.run_plan(plan, tmp_path / "out", month=MONTH, workers=1, ledger_url=url)
+    assert manifest.finished == 1, manifest.packs
+    assert ":***@" in manifest.ledger and secret not in manifest.ledger
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert len(written) > 5
+    for path in written:  # the kernels had the ledger from their environment
+        assert secret.encode() not in path.read_bytes(), path
