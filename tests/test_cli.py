@@ -36,6 +36,7 @@ def demo_dir(tmp_path_factory) -> Path:
     done = run("demo", "--entries", "600", "--dir", "demo", "--evaluate", cwd=root)
     assert "Time entries imported" in done.stdout
     assert "planted rules meet recall" in done.stdout
+    (root / "demo.out").write_text(done.stdout)
     return root
 
 
@@ -69,6 +70,17 @@ def test_demo_writes_every_output(demo_dir):
     ledger = Ledger.open(out / "billxl.db")
     assert ledger.count(t.time_entries) == 600
     assert ledger.count(t.findings) > 0
+    # the demo ends with the month-end batch: every pack finished, and it says where they are
+    index = out / "month-end" / "2026-10" / "index.html"
+    said = " ".join((demo_dir / "demo.out").read_text().split())
+    assert "Month-end packs: open" in said and "index.html" in said
+    manifest = json.loads((index.parent / "manifest.json").read_text())
+    packs = manifest["packs"]
+    assert len(packs) >= 5 and {p["status"] for p in packs} == {"finished"}
+    assert {"monthly_pack", "collections", "reconciliation_review"} == {p["pack"] for p in packs}
+    for pack in packs:
+        assert all((index.parent / name).stat().st_size > 0 for name in pack["outputs"])
+    assert index.read_text().count("finished") >= len(packs)
 
 
 def test_init_then_init_again_says_the_ledger_exists(tmp_path):
