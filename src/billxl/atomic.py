@@ -3,6 +3,10 @@
 Every output billxl writes (workbooks, CSV reports, LEDES files, PDFs) is written to a temporary
 file in the destination folder and moved into place with ``os.replace``, which is atomic on the
 same file system: a reader sees the old file or the new one, and a crash leaves no torn file.
+
+A file written so gets the mode a new file gets under the user's umask (so a partner can open
+the pre-bills in a shared folder when the umask says the group may), but never write for
+others: a billing file is never world-writable, whatever the umask.
 """
 
 from __future__ import annotations
@@ -16,6 +20,24 @@ from pathlib import Path
 import pandas as pd
 
 
+def umask() -> int:
+    """The process's umask (read without changing it where the system allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it back at once
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode of a new output file: what the umask allows, less write for others."""
+    return 0o666 & ~umask() & ~0o002
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step."""
@@ -27,6 +49,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield Path(tmp)
         with open(tmp, "rb+") as fh:  # make the bytes durable before the rename
             os.fsync(fh.fileno())
+        os.chmod(tmp, file_mode())  # mkstemp made it 0600
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
