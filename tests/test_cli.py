@@ -248,3 +248,25 @@ def test_help_shows_flags_as_flags(tmp_path):
     for args in ([], ["demo"], ["month-end"], ["findings", "list"]):
         shown = run(*args, "--help", cwd=tmp_path).stdout
         assert "--help" in shown and "<bool>" not in shown and "BOOLEAN" not in shown, args
+
+
+def test_a_ledger_held_by_another_writer_is_busy_not_an_unexpected_error(tmp_path, monkeypatch):
+    import sqlite3
+
+    from tests.conftest import FIRM
+
+    ledger_file = tmp_path / "ledger.db"
+    Ledger.create(f"sqlite:///{ledger_file}", firm=FIRM, actor="test").dispose()
+    holder = sqlite3.connect(ledger_file, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program writing, and not finishing
+    try:
+        monkeypatch.setenv("BILLXL_BUSY_TIMEOUT", "0.5")
+        done = run("--ledger", ledger_file, "firm", "edit", "--name", "Renamed LLP",
+                   cwd=tmp_path, ok=3)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    said = " ".join(done.stderr.split())
+    assert "The ledger is busy" in said and "more than 0.5 seconds" in said
+    assert "Unexpected error" not in said and "Nothing was changed" in said
+    assert Ledger.open(ledger_file).firm()["name"] == FIRM["name"]

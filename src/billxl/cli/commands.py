@@ -572,6 +572,15 @@ def main() -> None:
     except Exception as error:  # a bug or an environment problem: still one paragraph
         if state.debug:
             raise
+        from billxl.store.db import busy_timeout_seconds, is_busy
+
+        if is_busy(error):
+            err_console.print(
+                "[bold red]The ledger is busy:[/] another program has been writing to it for "
+                f"more than {busy_timeout_seconds():g} seconds (another billxl command, the "
+                "billing workbook's ribbon, a notebook, or a database tool with it open). "
+                "Nothing was changed. Run the command again when that has finished.")
+            sys.exit(3)
         err_console.print(
             f"[bold red]Unexpected error:[/] {type(error).__name__}: {error}\n"
             "Nothing was changed by the step that failed. Run the same command with --debug "

@@ -41,12 +41,33 @@ def ledger_configured(url: str | os.PathLike | None = None) -> bool:
     return bool(url or os.environ.get(ENV_VAR) or Path(DEFAULT_FILE).exists())
 
 
+#: How long a SQLite writer waits for another to finish before giving up (milliseconds);
+#: ``BILLXL_BUSY_TIMEOUT`` (seconds) changes it.
+BUSY_TIMEOUT_ENV = "BILLXL_BUSY_TIMEOUT"
+
+
+def busy_timeout_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get(BUSY_TIMEOUT_ENV, "30")))
+    except ValueError:
+        return 30.0
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a database error means another process held the ledger too long."""
+    text = str(getattr(error, "orig", error)).lower()
+    return isinstance(error, sa.exc.OperationalError) and any(
+        words in text for words in ("database is locked", "database table is locked",
+                                    "lock timeout", "could not obtain lock"))
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
     cur.execute("PRAGMA synchronous = NORMAL")  # durable at each commit under WAL
-    cur.execute("PRAGMA busy_timeout = 30000")  # a second writer waits instead of failing
+    # a second writer waits instead of failing
+    cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds() * 1000)}")
     cur.close()
 
 
