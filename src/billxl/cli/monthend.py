@@ -47,25 +47,30 @@ def month_end(
     columns = (TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("[red]{task.fields[failed]} failed[/] · {task.fields[remaining]} to go"
                           " · {task.fields[elapsed]} elapsed · ETA {task.fields[eta]}"))
-    with handle_errors(), Progress(*columns, console=err_console, transient=False) as bar:
-        task = bar.add_task("Month-end packs", total=None, failed=0, remaining="?",
-                            elapsed=_clock(0), eta=_clock(None))
+    bar = Progress(*columns, console=err_console, transient=False)
+    task = None
 
-        def update(p) -> None:
-            bar.update(task, total=p.total, completed=p.done + p.failed, failed=p.failed,
-                       remaining=p.remaining, elapsed=_clock(p.elapsed), eta=_clock(p.eta))
+    def update(p) -> None:  # the bar appears once the close is checked and the packs planned
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task("Month-end packs", total=p.total)
+        bar.update(task, total=p.total, completed=p.done + p.failed, failed=p.failed,
+                   remaining=p.remaining, elapsed=_clock(p.elapsed), eta=_clock(p.eta))
 
+    with handle_errors():
         try:
             manifest = run_month_end(month, by=by.value, workers=workers, scheduler=scheduler,
                                      force=force, out_dir=out, ledger_url=state.ledger_url,
                                      notebooks=notebooks, progress=update)
         except CloseRefused as refused:
-            bar.stop()
             err_console.print(f"[bold red]Not closed:[/] {month} — nothing was run.")
             for problem in refused.problems:
                 err_console.print(f"  - {problem}")
             err_console.print("Close these first, or give --force (the manifest records it).")
             raise typer.Exit(2) from None
+        finally:
+            bar.stop()
     skipped = sum(1 for p in manifest.packs.values() if p.get("skipped"))
     console.print(f"{manifest.finished} of {len(manifest.packs)} packs finished"
                   + (f" ({skipped} unchanged since the last run, skipped)" if skipped else "")
