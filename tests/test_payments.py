@@ -410,6 +410,8 @@ def test_a_bank_export_through_its_profile(ledger, tmp_path):
     ])
     result = payments.post_receipts(ledger, first, "bank")
     assert (result.posted, result.skipped, result.unmatched) == (2, 1, 0)
+    assert result.skipped_rows == (3,)  # as the user sees it in Excel: the rent, row 3
+    assert "Not receipts (money out, or an amount of 0 or less): row(s) 3" in result.summary()
     stored = payments.receipts(ledger).set_index("receipt_id")
     assert stored.loc["TX1", "method"] == "wire" and stored.loc["TX1", "source"] == "bank"
     assert stored.loc["TX3", "client_id"] == "C3"
@@ -420,6 +422,31 @@ def test_a_bank_export_through_its_profile(ledger, tmp_path):
     again = payments.post_receipts(ledger, second, "bank")
     assert (again.posted, again.duplicates) == (1, 1)
     assert balances(ledger)["000003"] == 0
+
+
+def test_what_a_secretary_meets_posting_odd_receipts(ledger, tmp_path):
+    from datetime import date, timedelta
+
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    with pytest.raises(InputError) as caught:
+        payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+            receipt("R1", tomorrow, "10.00", client_id="C1")]))
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column) == (2, "date") and "is after today" in problem.reason
+    # a remittance naming an invoice that does not exist says so
+    posted = payments.post_receipts(ledger, write_csv(tmp_path / "s.csv", [
+        receipt("R2", "2026-10-12", "99.00", payer="Nobody Ltd", remittance="Inv 009999"),
+        receipt("R3", "2026-10-12", "98.00", payer="Nobody Ltd", remittance="paying 009998"),
+        receipt("R4", "2026-10-12", "97.00", payer="Nobody Ltd", remittance="cheque 77")]))
+    why = payments.receipts(ledger).set_index("receipt_id")["unmatched_reason"]
+    assert why["R2"].startswith("the remittance names invoice 009999, which is not in the ledger")
+    assert why["R3"].startswith("the remittance names invoice 009998, which is not in the ledger")
+    assert "no invoice number in the remittance" in why["R4"]
+    assert posted.unmatched == 3
+    # nothing new: no amount without its currency
+    again = payments.post_receipts(ledger, write_csv(tmp_path / "s.csv", [
+        receipt("R2", "2026-10-12", "99.00", payer="Nobody Ltd", remittance="Inv 009999")]))
+    assert again.summary().startswith("Posted 0 receipt(s) from s.csv; 1 already in the ledger")
 
 
 def test_a_layout_without_receipt_ids_keys_on_content_and_occurrence(ledger, tmp_path):

@@ -275,6 +275,7 @@ class CheckedReceipts:
     frame: pd.DataFrame  # RECEIPT_FRAME
     skipped: int  # rows that are not receipts (payments out, in a bank statement)
     bank: bankfiles.BankFile | None = None  # a bank file: every transaction, and its checks
+    skipped_rows: tuple[int, ...] = ()  # a table's rows skipped (money out, 0 or less)
 
 
 def read_receipts(path: str | Path, profile: str | Path | ReceiptProfile = "canonical", *,
@@ -293,11 +294,12 @@ def read_receipts(path: str | Path, profile: str | Path | ReceiptProfile = "cano
         prof = ReceiptProfile(name=bank.format, source=bank.source,
                               columns=ReceiptColumns(**{c: c for c in bankfiles.RECEIPT_COLUMNS}))
         raw = bank.receipt_table()
-    frame, problems, skipped = check_receipts(raw, prof, reference)
+    frame, problems, skipped_rows = check_receipts(raw, prof, reference)
     if problems:
         raise intake.refusal(raw, problems)
-    skipped += len(bank.not_posted) if bank is not None else 0
-    return CheckedReceipts(raw=raw, profile=prof, frame=frame, skipped=skipped, bank=bank)
+    skipped = len(skipped_rows) + (len(bank.not_posted) if bank is not None else 0)
+    return CheckedReceipts(raw=raw, profile=prof, frame=frame, skipped=skipped, bank=bank,
+                           skipped_rows=() if bank is not None else tuple(skipped_rows))
 
 
 def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
@@ -334,7 +336,7 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
         positive = (amount_status == OK) & (amount_milli > 0)
         unreadable = (amount_status != OK) & (amount_status != BLANK)
         keep &= positive | unreadable  # an unreadable credit cell is reported, not skipped
-    skipped = int((~blank & ~keep).sum())
+    skipped_rows = [int(r) for r in raw.rows[~blank & ~keep]]
     rows = raw.rows[keep]
     n = len(rows)
     found = intake.ProblemCollector(raw, rows)
@@ -365,6 +367,10 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
     found.add(no_date, header["date"], None, "the date is missing")
     found.add(bad, header["date"], date_cells, f"is not a date (expected {formats})")
     found.add(far, header["date"], date_cells, FAR_DATE)
+    today = np.datetime64(date.today(), "D")
+    future = ~(bad | far | no_date) & (pd.Series(received).to_numpy("datetime64[D]") > today)
+    found.add(future, header["date"], date_cells,
+              "is after today: money not yet received cannot be posted (post it when it arrives)")
     out["received_on"] = received
 
     # -- client: by id, else by the payer's name (exactly one client of that name, or none)
@@ -444,7 +450,7 @@ def check_receipts(raw: intake.RawTable, profile: ReceiptProfile,
                           for name, dtype in RECEIPT_FRAME.items() if name != "row_hash"})
     frame["client_id"] = frame["client_id"].where(frame["client_id"].notna(), None)
     frame["row_hash"] = schema.row_hash(frame, RECEIPT_CONTENT)
-    return frame, problems + found.items, skipped
+    return frame, problems + found.items, skipped_rows
 
 
 # =================================================================================== balances
@@ -550,6 +556,30 @@ def _named_pairs(texts: pd.Series, numbers: pd.Series) -> pd.DataFrame:
                                   "invoice": np.arange(len(numbers))}), on="key"))
     pairs = pd.concat([exact, loose])[["receipt", "invoice"]].drop_duplicates()
     return pairs.sort_values(["receipt", "invoice"], ignore_index=True)
+
+
+def _unknown_invoice_refs(texts: pd.Series, numbers: pd.Series) -> pd.Series:
+    """Per receipt (by position), the invoice numbers its text names that no invoice has:
+    a number after INV/INVOICE, or one shaped like the ledger's numbers (same length, digits
+    where theirs are digits), e.g. "009999" where the firm numbers 000001, 000002 ..."""
+    out = pd.Series("", index=texts.index, dtype=object)
+    if texts.empty:
+        return out
+    found = texts.str.upper().str.extractall(_INVOICE_REF)
+    if found.empty:
+        return out
+    upper = set(numbers.str.upper())
+    shapes = set(numbers.str.upper().str.replace(r"\d", "9", regex=True))
+    token = found["token"].str.rstrip("-")
+    shaped = token.str.replace(r"\d", "9", regex=True).isin(shapes)
+    unknown = found[(found["hint"].notna() | shaped) & ~token.isin(upper)
+                    & ~_zeroless(token).isin(set(_zeroless(numbers.str.upper())))]
+    if unknown.empty:
+        return out
+    named = unknown["token"].str.rstrip("-").groupby(level=0).agg(
+        lambda s: ", ".join(dict.fromkeys(s)))
+    out.loc[named.index] = named.to_numpy(dtype=object)
+    return out
 
 
 def _waterfall(claim_group: np.ndarray, claim_amount: np.ndarray, item_group: np.ndarray,
@@ -736,8 +766,14 @@ def match_receipts(receipts: pd.DataFrame, invoices: pd.DataFrame,
     # ---- the payer must be known, and pay in a currency of its invoices (or its own)
     unknown = (status == "posted") & pd.isna(client)
     status[unknown] = "unmatched"
-    reason[unknown] = "the payer is not identified (no client id, a payer name that is no " \
-                      "client's, and no invoice number in the remittance)"
+    if unknown.any():
+        named_unknown = _unknown_invoice_refs(texts[unknown], inv["number"].astype(str))
+        reason[unknown] = [
+            (f"the remittance names invoice {refs}, which is not in the ledger, and the payer "
+             "is not identified (no client id, and a payer name that is no client's)") if refs
+            else ("the payer is not identified (no client id, a payer name that is no "
+                  "client's, and no invoice number in the remittance)")
+            for refs in named_unknown.to_numpy(dtype=object)]
     currencies_of = set(zip(inv_client, inv_currency, strict=True))
     mismatch = np.fromiter(((c, cur) not in currencies_of for c, cur in zip(client, currency,
                                                                             strict=True)),
@@ -987,6 +1023,7 @@ class PostResult:
     skipped: int
     matching: Matching  # of the new receipts only
     bank: bankfiles.BankFile | None = None  # a bank file's transactions (debits, returns ...)
+    skipped_rows: tuple[int, ...] = ()  # a table's rows that are not receipts
 
     @property
     def receipts(self) -> pd.DataFrame:
@@ -1045,11 +1082,18 @@ class PostResult:
     def summary(self) -> str:
         s = self.summary_dict()
         verb = "Would post" if self.dry_run else "Posted"
-        money_text = ", ".join(f"{v} {c}" for c, v in s["amount_posted_by_currency"].items()) or "0"
-        lines = [f"{verb} {s['posted']:,} receipt(s) from {Path(self.file).name} ({money_text}); "
+        money_text = ", ".join(f"{v} {c}" for c, v in s["amount_posted_by_currency"].items())
+        lines = [f"{verb} {s['posted']:,} receipt(s) from {Path(self.file).name}"
+                 + (f" ({money_text})" if money_text else "") + "; "
                  f"{s['duplicates']:,} already in the ledger, {s['unmatched']:,} unmatched"
                  + (f", {s['skipped']:,} rows that are not receipts skipped" if s["skipped"] else "")
                  + "."]
+        if self.skipped_rows:
+            shown = ", ".join(map(str, self.skipped_rows[:20]))
+            more = f" and {len(self.skipped_rows) - 20:,} more" if len(self.skipped_rows) > 20 else ""
+            lines.append(f"  Not receipts (money out, or an amount of 0 or less): row(s) {shown}"
+                         f"{more} of the file. A returned payment is a reversal "
+                         "('billxl payments reverse').")
         if s["posted"]:
             alloc = ", ".join(f"{v} {c}" for c, v in s["amount_allocated_by_currency"].items())
             unapplied = ", ".join(f"{v} {c}" for c, v in s["amount_unapplied_by_currency"].items())
@@ -1147,7 +1191,8 @@ def post_receipts(ledger, path: str | Path, profile: str | Path | ReceiptProfile
         result = PostResult(file=str(path), profile=prof.name, source=prof.source,
                             dry_run=dry_run, batch_id=None, rows_read=len(frame),
                             duplicates=len(frame) - len(new), skipped=checked.skipped,
-                            matching=matching, bank=checked.bank)
+                            matching=matching, bank=checked.bank,
+                            skipped_rows=checked.skipped_rows)
         if dry_run or new.empty:
             if dry_run:
                 conn.rollback()
@@ -1474,7 +1519,8 @@ def demo_receipts(invoices: pd.DataFrame, month: str, *, seed: int = 2026,
     remittance = np.where(fate == "account", "",
                           np.where(loose, ["Inv " + (s.lstrip("0") or "0") for s in numbers],
                                    ["Payment of invoice " + s for s in numbers]))
-    days = (end - start).days + 1
+    # money arrives by today at the latest (a receipt cannot be dated in the future)
+    days = max(1, (min(end, date.today()) - start).days + 1)
     received = pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, days, n), unit="D")
     paid = pd.DataFrame({
         "receipt_id": [f"DEMO-{month}-{i + 1:05d}" for i in range(n)],
