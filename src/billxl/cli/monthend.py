@@ -54,7 +54,8 @@ def month_end(
         nonlocal task
         if task is None:
             bar.start()
-            task = bar.add_task("Month-end packs", total=p.total)
+            task = bar.add_task("Month-end packs", total=p.total, failed=0, remaining="",
+                                elapsed="", eta="")
         bar.update(task, total=p.total, completed=p.done + p.failed, failed=p.failed,
                    remaining=p.remaining, elapsed=_clock(p.elapsed), eta=_clock(p.eta))
 
