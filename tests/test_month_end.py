@@ -270,6 +270,26 @@ def test_a_dead_kernel_is_replaced(open_month, tmp_path):
     kernels.shutdown_all()
 
 
+def test_kernels_started_at_once_do_not_collide():
+    """Over IPC, each with its own connection file in a private folder: no TCP port to race
+    for (papermill issue 511, 'Address already in use')."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as starting:  # a kernel per thread, all starting together
+        started = list(starting.map(lambda _: kernels.warm_kernel("python3"), range(4)))
+    try:
+        assert len({k.pid for k in started}) == 4 and all(k.alive() for k in started)
+        files = [Path(k.km.connection_file) for k in started]
+        assert len({f.parent for f in files}) == 4
+        for kernel, file in zip(started, files, strict=True):
+            assert kernel.km.transport == "ipc"
+            assert file.parent.stat().st_mode & 0o777 == 0o700  # nobody else's to read
+            assert json.loads(file.read_text("utf-8"))["transport"] == "ipc"
+    finally:
+        kernels.shutdown_all()
+    assert not any(f.parent.exists() for f in files)  # nothing left behind
+
+
 @pytest.fixture
 def umask_zero():
     """The loosest umask: what the batch writes must still not be writable by others."""
