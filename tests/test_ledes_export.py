@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from billxl.billing.credit_notes import issue_credit_note
+from billxl.billing.credit_notes import issue_credit_note, list_invoices
 from billxl.billing.invoicing import finalize
 from billxl.errors import InputError, LedgerError
 from billxl.ledes import parse, validate
@@ -222,10 +222,17 @@ def test_a_batch_gets_the_findings_each_file_would_get(empty_ledger, tmp_path):
                           "'SENIOR' is not one Legal Tracker knows." for n in (3, 4)]
 
 
-def test_a_client_without_a_portal_is_exported_under_the_generic_profile(empty_ledger, tmp_path):
+def test_a_month_exports_the_e_billed_clients_and_says_which_were_left_out(empty_ledger,
+                                                                            tmp_path):
     set_up(empty_ledger, portals={"C1": "legaltracker"})  # the other clients have no portal
     result = export_invoices(empty_ledger, tmp_path / "ledes", month="2026-10")
     assert result.refused == []
-    portals = {f.client_id: f.portal for f in result.written}
-    assert portals["C1"] == "legaltracker"
-    assert {p for c, p in portals.items() if c != "C1"} == {"generic"}
+    assert {f.client_id for f in result.written} == {"C1"}
+    assert {f.portal for f in result.written} == {"legaltracker"}
+    register = list_invoices(empty_ledger).set_index("number")
+    others = sorted(n for n, c in register["client_id"].items() if c != "C1")
+    assert others and result.not_ebilled == others
+    # asked for by number, an invoice of a client without a portal is written under the
+    # generic profile
+    one = export_invoices(empty_ledger, tmp_path / "one", numbers=[others[0]])
+    assert [f.portal for f in one.written] == ["generic"] and one.not_ebilled == []

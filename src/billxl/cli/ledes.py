@@ -134,6 +134,11 @@ def export_command(
                                  force=force, transliterate=transliterate, encoding=encoding)
         recorded = [record_submission(ledger, f.invoice, f.path, portal=f.portal,
                                       fmt=f.format) for f in result.written] if submit else []
+    left_out = getattr(result, "not_ebilled", [])
+    if left_out:
+        err_console.print(f"{len(left_out):,} invoice(s) of the month are for clients who are not "
+                          "e-billed (no portal in their settings) and were left out; "
+                          "--invoice NUMBER or --portal NAME writes them.")
     if not result.files:
         console.print("No invoices to export.")
         return

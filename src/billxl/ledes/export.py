@@ -58,6 +58,8 @@ class ExportedFile:
 @dataclass
 class ExportResult:
     files: list[ExportedFile]
+    #: invoices of the month left out because their clients are not e-billed (no portal)
+    not_ebilled: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> list[ExportedFile]:
@@ -96,9 +98,24 @@ def export_invoices(ledger: Ledger, out: str | Path, *, numbers: list[str] | Non
     if not numbers and not month:
         raise InputError("Say which invoices to export: invoice numbers or a month (YYYY-MM).")
     data = load_invoices(ledger, numbers=numbers, month=month, kinds=kinds)
-    return _export(data, Path(out), fmt=fmt, portal=portal, force=force,
-                   transliterate=transliterate, encoding=encoding,
-                   single=bool(numbers) and len(data) == 1)
+    left_out: list[str] = []
+    if not numbers and portal is None:  # a month: only the clients who bill through a portal
+        data, left_out = _portal_clients_only(data)
+    result = _export(data, Path(out), fmt=fmt, portal=portal, force=force,
+                     transliterate=transliterate, encoding=encoding,
+                     single=bool(numbers) and len(data) == 1)
+    result.not_ebilled = left_out
+    return result
+
+
+def _portal_clients_only(data: LedgerInvoices) -> tuple[LedgerInvoices, list[str]]:
+    """The invoices of clients with an e-billing portal, and the numbers of the others."""
+    portals = data.invoices["ebilling_portal"]
+    named = portals.notna() & (portals.astype(str).str.strip() != "")
+    keep = data.invoices[named]
+    kept = LedgerInvoices(keep, data.lines[data.lines["invoice_pk"].isin(keep["invoice_pk"])],
+                          data.firm, data.timekeepers, data.tax_rates)
+    return kept, sorted(data.invoices.loc[~named, "number"].astype(str))
 
 
 def _export(data: LedgerInvoices, out: Path, *, fmt, portal, force, transliterate, encoding,
@@ -226,12 +243,7 @@ def export_for_portals(ledger: Ledger, month: str, out_dir: str | Path, *,
     portal would reject are left out (``result.refused`` says why) unless ``force``."""
     from billxl.ledes.submissions import record_submission
 
-    data = load_invoices(ledger, month=month, kinds=("invoice",))
-    portal_clients = data.invoices["ebilling_portal"].notna() & \
-        (data.invoices["ebilling_portal"].astype(str) != "")
-    keep = data.invoices[portal_clients]
-    data = LedgerInvoices(keep, data.lines[data.lines["invoice_pk"].isin(keep["invoice_pk"])],
-                          data.firm, data.timekeepers, data.tax_rates)
+    data, _ = _portal_clients_only(load_invoices(ledger, month=month, kinds=("invoice",)))
     result = _export(data, Path(out_dir), fmt=None, portal=None, force=force,
                      transliterate=False, encoding=None, single=False)
     recorded = [record_submission(ledger, f.invoice, f.path, portal=f.portal, fmt=f.format,
