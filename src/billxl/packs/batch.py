@@ -245,7 +245,12 @@ def _write_atomic(path: Path, text: str) -> None:
 
 @dataclass
 class Manifest:
-    """What a month's batch did: the run's facts and one entry per pack (by key, plan order)."""
+    """What a month's batch did: the run's facts and one entry per pack (by key, plan order).
+
+    A pack's ``status``: ``planned``; ``submitted`` (given to the workers, running or waiting
+    for one); ``finished``; ``failed`` (after its retry). A batch killed half way leaves its
+    submitted packs so, and the next run does them again.
+    """
 
     month: str
     by: str
@@ -297,7 +302,7 @@ class Manifest:
         _write_atomic(self.path.with_name(INDEX), index_html(self))
 
 
-_STATUS_STYLE = {"finished": "#1b7f3b", "failed": "#b00020", "running": "#8a6d00",
+_STATUS_STYLE = {"finished": "#1b7f3b", "failed": "#b00020", "submitted": "#8a6d00",
                  "planned": "#555"}
 _LINK_ORDER = (".html", ".pdf", ".xlsx", ".ipynb", ".json")
 
@@ -656,7 +661,7 @@ def _run_plan(plan: list[PlannedPack], month_dir: Path, *, month: str, by: str, 
                 counts["skipped"] += 1
                 report(pack.key)
                 continue
-            entry.update(status="running", attempts=0, error=None, input_hash=inputs,
+            entry.update(status="submitted", attempts=0, error=None, input_hash=inputs,
                          data_digest=digest, outputs=[], finished_at=None, skipped=False)
             in_flight[_submit(pool, pack, month_dir, env)] = (pack, digest)
             entry["attempts"] = 1
