@@ -399,12 +399,14 @@ def _die_with_parent() -> None:
 
 def _warm_outputs() -> None:
     """Import nbconvert and WeasyPrint and have WeasyPrint load its fonts (a second or two,
-    once per process) with a page of nothing."""
-    with contextlib.suppress(Exception):  # the first pack does it again, and says why not
-        importlib.import_module("billxl.packs.report")
-        import weasyprint
+    once per process): a page of nothing made into a PDF."""
+    import tempfile
 
-        weasyprint.HTML(string="<p>.</p>").write_pdf()
+    with contextlib.suppress(Exception), tempfile.TemporaryDirectory() as scratch:
+        report = importlib.import_module("billxl.packs.report")
+        page = Path(scratch) / "warm.html"
+        page.write_text("<!DOCTYPE html><html><body><p>.</p></body></html>", encoding="utf-8")
+        report.html_pdf(page, Path(scratch) / "warm.pdf")
 
 
 def _warm_worker(kernel_name: str) -> None:
@@ -580,14 +582,13 @@ def run_month_end(month: str, *, by: str = "partner", workers: int = 2,
 
 def _absolute(url: str) -> str:
     """A SQLite URL with a relative path made absolute (other URLs as they are)."""
-    import sqlalchemy as sa
-
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database \
-            or parsed.database == ":memory:" or os.path.isabs(parsed.database):
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
         return url
-    return parsed.set(database=os.path.abspath(parsed.database)).render_as_string(
-        hide_password=False)
+    path, mark, query = url[len(prefix):].partition("?")
+    if not path or path == ":memory:" or os.path.isabs(path):
+        return url
+    return f"{prefix}{os.path.abspath(path)}{mark}{query}"
 
 
 def run_plan(plan: list[PlannedPack], out_dir: str | os.PathLike, *, month: str,
