@@ -81,6 +81,17 @@ def test_demo_writes_every_output(demo_dir):
     for pack in packs:
         assert all((index.parent / name).stat().st_size > 0 for name in pack["outputs"])
     assert index.read_text().count("finished") >= len(packs)
+    # invoices held back from the portals are listed with why, and were not submitted
+    held = out / "ledes" / "held_back.csv"
+    if held.exists():
+        reasons = pd.read_csv(held, dtype=str, encoding="utf-8-sig")
+        assert len(reasons) and reasons["reason"].str.len().min() > 10
+        submitted = ledger.read_frame(sa.select(t.invoices.c.number).join(
+            t.submissions, t.submissions.c.invoice_pk == t.invoices.c.invoice_pk))
+        assert not set(reasons["invoice"]) & set(submitted["number"])
+        assert "held back" in said and "held_back.csv" in said
+    else:
+        assert "held back" not in said
 
 
 def test_init_then_init_again_says_the_ledger_exists(tmp_path):

@@ -88,7 +88,9 @@ def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoRes
                                  f"{numbers[-1]})", ledger.display_url))
         for currency, block in final.invoices.groupby("currency"):
             total = money.from_minor(int(block["total_minor"].sum()), str(currency))
-            result.steps.append(Step(f"Invoiced {currency}", f"{total:,.2f}", ""))
+            result.steps.append(Step(f"Invoiced {currency}", f"{total:,.2f}",
+                                     "with tax, and fixed fees and retainers at their agreed "
+                                     "amounts (not their WIP), so it can exceed the WIP"))
         docs = directory / "invoices"
         render_invoices(ledger, [], docs)  # creates the folder even for an empty month
         with ledger.engine.connect() as conn:
@@ -131,8 +133,13 @@ def _submit_to_portals(ledger: Ledger, directory: Path, month: str, result: Demo
     files = export_for_portals(ledger, month, directory / "ledes", actor="demo")
     progress("LEDES for e-billing clients", 1, 1)
     refused = getattr(files, "refused", [])
-    result.steps.append(Step("LEDES files submitted", f"{len(files):,} "
-                             f"({len(refused):,} held back: the portal would reject them)",
+    held = ""
+    if refused:
+        rows = [{"invoice": f.invoice, "client_id": f.client_id, "portal": f.portal,
+                 "format": f.format, "reason": reason} for f in refused for reason in f.reasons]
+        held_file = atomic_write_csv(pd.DataFrame(rows), directory / "ledes" / "held_back.csv")
+        held = f" ({len(refused):,} held back: the portal would reject them; why: {held_file})"
+    result.steps.append(Step("LEDES files submitted", f"{len(files):,}{held}",
                              str(directory / "ledes")))
 
 
