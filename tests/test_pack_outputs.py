@@ -139,7 +139,8 @@ def cells_of(text: str) -> list[dict]:
 
 def money_of_table(table: Table) -> Counter:
     """(column, currency, minor units) of every money value of a table, whatever its layout."""
-    currencies = table.frame["currency"].tolist()
+    frame = table.frame
+    currencies = frame["currency"].tolist() if "currency" in frame else [None] * len(frame)
     found: Counter = Counter()
     for column in table.columns:
         for kind, value, cur in zip(printed.row_kinds(table, column), table.frame[column.name],
@@ -152,7 +153,7 @@ def money_of_table(table: Table) -> Counter:
 def money_in_html(cells: list[dict], key: str) -> Counter:
     """The same, read from the HTML's data attributes."""
     return Counter((c["data-col"], c["data-currency"], int(c["data-minor"])) for c in cells
-                   if c["table"] == key and c.get("data-kind") == "money")
+                   if c["table"] == key and c.get("data-kind") == "money" and "data-minor" in c)
 
 
 def _cell(cells, col, row=None, table=None):
@@ -446,3 +447,200 @@ def test_report_pdf_prints_every_figure_with_the_pack_in_the_footer(report_files
     for number, page in enumerate(pages, start=1):
         assert "Monthly billing pack · Margaret Okafor · October 2026" in page
         assert f"Page {number} of {len(pages)}" in page
+
+
+# ============================================================================ the demo ledger
+MONTH = "2026-10"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+PARAMETERS = """\
+month = "2026-10"  # the month of the pack (YYYY-MM)
+scope = "firm"  # whose pack: firm, partner, client or office
+scope_id = ""  # the partner's, client's or office's id (blank for the whole firm)
+ledger_url = ""  # the ledger: a SQLite file or postgresql:// URL (blank: $BILLXL_LEDGER, else ./billxl.db)
+output_dir = "."  # where the XLSX pack is written"""
+
+
+@pytest.mark.parametrize("stem", ["monthly_pack", "reconciliation_review", "collections"])
+def test_the_notebooks_are_clean_and_take_the_contracts_parameters(stem):
+    import papermill
+
+    notebook = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)  # nothing stored
+    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].source == PARAMETERS
+    found = papermill.inspect_notebook(str(NOTEBOOKS / f"{stem}.ipynb"))
+    assert {n: p["default"] for n, p in found.items()} == {
+        "month": '"2026-10"', "scope": '"firm"', "scope_id": '""', "ledger_url": '""',
+        "output_dir": '"."'}
+    assert all(p["help"] for p in found.values())
+    # the last cell writes the XLSX pack and the sidecar, named for the notebook
+    assert f'"{stem}.xlsx"' in code[-1].source and f'"{stem}.json"' in code[-1].source
+    # every other code cell after the pack's only shows (no billing logic in a notebook)
+    for cell in code[2:-1]:
+        assert all(line.startswith("render.show(") for line in cell.source.splitlines()), cell.source
+
+
+@pytest.fixture(scope="module")
+def demo_pack(tmp_path_factory):
+    """One partner's monthly pack of the demo month: run by papermill, then HTML and PDF."""
+    import papermill
+
+    from billxl.monthend import run_demo
+    from billxl.packs import monthly_pack, pack_scopes
+
+    folder = tmp_path_factory.mktemp("demo_pack")
+    run_demo(folder / "demo", month=MONTH, entries=600, seed=7)
+    url = f"sqlite:///{folder / 'demo' / 'billxl.db'}"
+    partners = pack_scopes("partner", MONTH, ledger_url=url)
+    assert len(partners) >= 2  # the confidentiality test needs another partner's clients
+    partner = str(partners["scope_id"].iloc[0])
+    out = folder / "pack"
+    out.mkdir()
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "monthly_pack.ipynb"), str(out / "monthly_pack.ipynb"),
+        parameters={"month": MONTH, "scope": "partner", "scope_id": partner, "ledger_url": url,
+                    "output_dir": str(out)},
+        kernel_name="python3", progress_bar=False, start_timeout=120)
+    html = report.notebook_html(out / "monthly_pack.ipynb", out / "monthly_pack.html")
+    pdf = report.html_pdf(html, out / "monthly_pack.pdf")
+    pack = monthly_pack(MONTH, scope="partner", scope_id=partner, ledger_url=url)
+    return {"pack": pack, "partner": partner, "url": url, "out": out, "html": html, "pdf": pdf,
+            "xlsx": out / "monthly_pack.xlsx", "json": out / "monthly_pack.json"}
+
+
+def test_the_notebook_writes_the_xlsx_pack_and_its_sidecar(demo_pack):
+    import json
+
+    pack = demo_pack["pack"]
+    sidecar = json.loads(demo_pack["json"].read_text())
+    assert sidecar == report.sidecar(pack)  # the same figures as the pack built here
+    assert sidecar["scope_id"] == demo_pack["partner"] and sidecar["tables"] == list(pack.tables)
+    executed = nbformat.read(demo_pack["out"] / "monthly_pack.ipynb", as_version=4)
+    assert not executed.metadata.papermill.exception
+    assert report.pack_title(executed) == printed.running_title(pack)
+
+
+def test_every_money_figure_in_the_html_is_the_packs(demo_pack):
+    pack = demo_pack["pack"]
+    cells = cells_of(demo_pack["html"].read_text(encoding="utf-8"))
+    shown = 0
+    for key, table in pack.tables.items():
+        assert money_in_html(cells, key) == money_of_table(table), key
+        shown += sum(money_of_table(table).values())
+    assert shown > 100  # the demo partner's pack is not empty
+
+
+def test_every_money_figure_in_the_xlsx_is_the_packs(demo_pack):
+    pack = demo_pack["pack"]
+    book = openpyxl.load_workbook(demo_pack["xlsx"])
+    names = xlsx.sheet_names(pack)
+    checked = 0
+    for key, table in pack.tables.items():
+        ws = book[names[key]]
+        rows = _rows(ws, table)
+        for j, column in enumerate(table.columns):
+            kinds = printed.row_kinds(table, column)
+            for i, (kind, value) in enumerate(zip(kinds, table.frame[column.name], strict=True)):
+                if kind != "money" or printed.is_missing(value):
+                    continue
+                currency = str(table.frame["currency"].iat[i])
+                exact = money.from_minor(int(value), currency)
+                cell = rows[i][j].value
+                assert Decimal(repr(cell)).quantize(exact) == exact, (key, column.name, i)
+                checked += 1
+    assert checked == sum(sum(money_of_table(t).values()) for t in pack.tables.values())
+
+
+def test_every_money_figure_in_the_pdf_is_printed(demo_pack):
+    pack = demo_pack["pack"]
+    text = "\n".join(_pdf_text(demo_pack["pdf"]))
+    found = Counter(re.findall(r"-?[$¥€£]?\d[\d,]*(?:\.\d+)?%?", text))
+    wanted: Counter = Counter()
+    for table in pack.tables.values():
+        symbol = not printed.shows_currency(table)
+        for (_, currency, minor), n in money_of_table(table).items():
+            wanted[printed.cell_text("money", minor, currency=currency, symbol=symbol)] += n
+    assert sum(wanted.values()) > 100
+    assert not wanted - found, wanted - found
+    assert f"Page 1 of {len(pypdf.PdfReader(demo_pack['pdf']).pages)}" in text
+
+
+def _ledger_frames(url: str):
+    import sqlalchemy as sa
+
+    from billxl.store import tables as t
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            invoices = pd.read_sql(sa.select(t.invoices), conn)
+            matters = pd.read_sql(sa.select(t.matters), conn)
+            clients = pd.read_sql(sa.select(t.clients), conn)
+    finally:
+        engine.dispose()
+    return invoices, matters, clients
+
+
+def _totals(table: Table, column: str) -> dict[str, int]:
+    frame = table.frame[printed.total_rows(table)]
+    return {str(c): int(v) for c, v in zip(frame["currency"], frame[column], strict=True)}
+
+
+def test_the_packs_key_totals_are_the_ledgers(demo_pack):
+    from billxl import ar
+    from billxl.store.ledger import Ledger
+
+    pack, partner = demo_pack["pack"], demo_pack["partner"]
+    invoices, matters, _ = _ledger_frames(demo_pack["url"])
+    partner_of = matters.set_index("matter_id")["billing_partner_id"]
+    mine = invoices[(invoices["matter_id"].map(partner_of) == partner)
+                    & (pd.to_datetime(invoices["invoice_date"]).dt.strftime("%Y-%m") == MONTH)]
+    register = {str(c): int(v) for c, v in mine.groupby("currency")["total_minor"].sum().items()}
+    assert len(register) >= 2
+    # the invoice register's billed total, per currency, is the billing table's total row
+    assert _totals(pack.tables["billing"], "total") == register
+    headline = pack.tables["headline"].frame
+    billed = headline[headline["figure"] == "Billed"]
+    assert dict(zip(billed["currency"], billed["this_month"].map(int), strict=True)) == register
+    # the AR aging's totals are billxl.ar.aging's for this partner on the month's last day
+    ledger = Ledger.open(demo_pack["url"])
+    try:
+        aging = ar.aging(ledger, pack.as_of, by="partner")
+    finally:
+        ledger.dispose()
+    aging = aging[aging["partner_id"] == partner]
+    expected = {str(c): int(v) for c, v in zip(aging["currency"], aging["total"], strict=True)}
+    assert _totals(pack.tables["ar_aging"], "total") == expected
+
+
+def _xlsx_strings(path: Path) -> str:
+    book = openpyxl.load_workbook(path)
+    return "\n".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row
+                     if isinstance(c.value, str))
+
+
+def test_another_partners_matters_and_clients_appear_in_no_output(demo_pack):
+    partner = demo_pack["partner"]
+    _, matters, clients = _ledger_frames(demo_pack["url"])
+    ours = matters[matters["billing_partner_id"] == partner]
+    theirs = matters[matters["billing_partner_id"] != partner]
+    names = clients.set_index("client_id")["name"]
+    # what only the other partners' pack may show: their matters' ids, the names no matter of
+    # ours has, and the clients none of our matters is for
+    secret = {*theirs["matter_id"], *(set(theirs["name"]) - set(ours["name"])),
+              *(names[c] for c in set(theirs["client_id"]) - set(ours["client_id"]))}
+    public = {*ours["matter_id"], *(names[c] for c in set(ours["client_id"]))}
+    assert len(theirs) >= 3 and public
+    outputs = {"html": demo_pack["html"].read_text(encoding="utf-8"),
+               "pdf": " ".join(" ".join(_pdf_text(demo_pack["pdf"])).split()),
+               "xlsx": _xlsx_strings(demo_pack["xlsx"])}
+    for kind, text in outputs.items():
+        assert any(p in text for p in public), kind  # our matters are there: a search finds them
+        leaked = sorted(p for p in secret if p in text)
+        assert not leaked, (kind, leaked)
