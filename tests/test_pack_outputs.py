@@ -326,6 +326,9 @@ def test_xlsx_money_is_numbers_with_the_currencys_digits(workbook):
             assert cell.font.b == bool(row["_total"])
     assert xlsx.money_format("JPY") == "#,##0;-#,##0"
     assert xlsx.money_format("KWD") == "#,##0.000;-#,##0.000"
+    top = book[xlsx.sheet_names(pack)["top_overdue"]]  # no currency column: the symbol
+    amounts = [r[3].number_format for r in _rows(top, pack.tables["top_overdue"])]
+    assert amounts == ['"$"#,##0.00;-"$"#,##0.00', '"¥"#,##0;-"¥"#,##0']
     assert ws.freeze_panes == f"A{xlsx.HEADER_ROW + 2}"
     assert [c.value for c in ws[xlsx.HEADER_ROW + 1]][:3] == ["Client", "Currency", "Current"]
 

@@ -1,8 +1,8 @@
 """A pack as an XLSX workbook: a Contents sheet, then one sheet per table (XlsxWriter).
 
 Values are numbers with number formats, not printed text: money in the currency's units with its
-own minor digits (``#,##0.00;-#,##0.00``, JPY ``#,##0``; negative amounts with a minus sign, as
-in the HTML), hours in hours (one or two places, as the HTML prints them), ratios as fractions
+own minor digits (``#,##0.00;-#,##0.00``, JPY ``#,##0``; negative amounts with a minus sign, and
+the currency's symbol in the format where the table shows no currency column, as in the HTML), hours in hours (one or two places, as the HTML prints them), ratios as fractions
 formatted as percentages (0.875 shows 87.5%), days and counts whole, dates as dates in the firm's
 ``dates.xlsx`` format; a missing value is an empty cell. Excel holds numbers as doubles, exact to
 the cent for any amount a firm bills; the tests read them back and compare with the minor units.
@@ -46,10 +46,14 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _FORMULA_START = ("=", "+", "-", "@")
 
 
-def money_format(currency: str) -> str:
-    """The number format of an amount in ``currency`` (its own minor digits, minus sign)."""
+def money_format(currency: str, *, symbol: bool = False) -> str:
+    """The number format of an amount in ``currency`` (its own minor digits, minus sign), with
+    the currency's symbol in front when ``symbol`` (a table that shows no currency column)."""
     digits = money.minor_digits(currency)
     body = "#,##0" + ("." + "0" * digits if digits else "")
+    if symbol:
+        mark = printed.formats().symbol(currency).replace('"', '""')
+        body = f'"{mark}"{body}'
     return f"{body};-{body}"
 
 
@@ -114,13 +118,14 @@ def _text(ws, row: int, col: int, value: Any, fmt) -> None:
 
 
 def _write_value(ws, fm: _Formats, row: int, col: int, kind: str, value: Any, currency: Any,
-                 places: int | None, bold: bool, wrap: bool) -> None:
+                 places: int | None, bold: bool, wrap: bool, symbol: bool) -> None:
     """One cell of a table: a number with its format, a date, or a string (never a formula)."""
     if printed.is_missing(value):
         ws.write_blank(row, col, None, fm.cell(bold=bold))
     elif kind == "money":
         amount = money.from_minor(int(value), str(currency))
-        ws.write_number(row, col, float(amount), fm.cell(money_format(str(currency)), bold=bold))
+        ws.write_number(row, col, float(amount), fm.cell(money_format(str(currency), symbol=symbol),
+                                                    bold=bold))
     elif kind == "hours":
         ws.write_number(row, col, float(money.milli_to_qty(int(value))),
                         fm.cell(NUMBER_FORMATS[f"hours{places or 2}"], bold=bold))
@@ -189,13 +194,14 @@ def _table_sheet(book: xlsxwriter.Workbook, fm: _Formats, pack: Pack, table: Tab
     frame = table.frame
     currencies = frame["currency"].tolist() if "currency" in frame else [None] * len(frame)
     totals = printed.total_rows(table)
+    symbol = not printed.shows_currency(table)
     for col, column in enumerate(table.columns):
         kinds = printed.row_kinds(table, column)
         places = printed.column_places(table, column)
         wrap = widths[col] >= MAX_WIDTH
         for i, value in enumerate(frame[column.name].tolist()):
             _write_value(ws, fm, first + i, col, kinds[i], value, currencies[i], places[i],
-                         totals[i], wrap)
+                         totals[i], wrap, symbol)
     ws.freeze_panes(first, 0)
     ws.repeat_rows(HEADER_ROW)
     _print_setup(ws, pack)
