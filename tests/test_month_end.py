@@ -335,7 +335,8 @@ def test_a_batch_writes_every_pack_and_reports_the_one_that_fails(open_month, tm
     for key in packs:
         assert f'href="{key}/stub_pack.ipynb"' in index
     assert 'href="partner-TK001-monthly_pack/stub_pack.pdf"' in index
-    assert "fails for TK002 on purpose" in index and "RuntimeError" in index
+    assert "fails for TK002 on purpose" in index
+    assert "<b>RuntimeError</b> at In [3]: this test notebook fails" in index  # its cell
     assert "--force" in index and "5 finished, 2 failed" in index
     # progress: every pack reported, ending with nothing left; the ETA never negative
     last = seen[-1]

@@ -321,7 +321,11 @@ def index_html(manifest: Manifest) -> str:
         error = entry.get("error") or {}
         why = ""
         if error:
-            cell = "" if error.get("cell") is None else f" (cell {error['cell']})"
+            cell = ""  # as papermill's banner in the notebook says it: In [n]
+            if error.get("exec_count") is not None:
+                cell = f" at In [{error['exec_count']}]"
+            elif error.get("cell") is not None:
+                cell = f" in cell {int(error['cell']) + 1}"
             why = (f'<div class="error"><b>{esc(str(error.get("ename", "")))}</b>{esc(cell)}: '
                    f'{esc(str(error.get("evalue", "")))}</div>')
         who = esc(entry.get("scope_name") or "")
