@@ -30,6 +30,11 @@ PUBLIC = [
     "WORKBOOK_COMMANDS", "export_for_portals", "prebill_frame", "run_workbook_command",
     # the billing workbook and the add-in, built (billxl.excel.workbook_build)
     "build_workbooks",
+    # the month-end packs (billxl.packs) and the batch
+    "CloseRefused", "collections_pack", "monthly_pack", "pack_scopes", "reconciliation_pack",
+    "run_month_end",
+    # a ledger another program holds too long
+    "busy_timeout_seconds", "ledger_busy",
 ]
 
 

@@ -77,6 +77,12 @@ _EXPORTS = {
     "trust_balances": ("billxl.trust", "balances"),
     # the demo firm and the month end
     "build_firm": "billxl.demo", "run_demo": "billxl.monthend",
+    "run_month_end": "billxl.packs.batch", "CloseRefused": "billxl.packs.batch",
+    "monthly_pack": "billxl.packs.monthly", "reconciliation_pack": "billxl.packs.reconciliation",
+    "collections_pack": "billxl.packs.collections", "pack_scopes": "billxl.packs.source",
+    # the ledger busy (another writer held it longer than the busy timeout)
+    "ledger_busy": ("billxl.store.db", "is_busy"),
+    "busy_timeout_seconds": "billxl.store.db",
     # the billing workbook's ribbon commands, run on a workbook file
     "run_workbook_command": ("billxl.excel.commands", "run_file"),
     "WORKBOOK_COMMANDS": ("billxl.excel.commands", "COMMANDS"),

@@ -572,9 +572,9 @@ def main() -> None:
     except Exception as error:  # a bug or an environment problem: still one paragraph
         if state.debug:
             raise
-        from billxl.store.db import busy_timeout_seconds, is_busy
+        from billxl import busy_timeout_seconds, ledger_busy
 
-        if is_busy(error):
+        if ledger_busy(error):
             err_console.print(
                 "[bold red]The ledger is busy:[/] another program has been writing to it for "
                 f"more than {busy_timeout_seconds():g} seconds (another billxl command, the "

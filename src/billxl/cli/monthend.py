@@ -42,7 +42,7 @@ def month_end(
 ) -> None:
     """Build every month-end pack: the close is checked first, finished packs whose inputs are
     unchanged are skipped (a killed run resumes), a failed pack is retried once."""
-    from billxl.packs.batch import CloseRefused, run_month_end
+    from billxl import CloseRefused, run_month_end
 
     columns = (TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("[red]{task.fields[failed]} failed[/] · {task.fields[remaining]} to go"
