@@ -26,7 +26,7 @@ import pandas as pd
 import pypdf
 import pytest
 
-from billxl import money
+from billxl import atomic, money
 from billxl.packs import charts, printed, render, report, xlsx
 from billxl.packs.tables import Column, Pack, Table
 
@@ -371,7 +371,7 @@ def test_xlsx_an_empty_table_says_so_and_the_file_is_not_world_writable(workbook
     ws = book[xlsx.sheet_names(_pack())["write_offs"]]
     assert ws.cell(xlsx.HEADER_ROW + 2, 1).value == "No write-offs this month."
     mode = stat.S_IMODE(os.stat(path).st_mode)
-    assert mode == 0o666 & ~report.umask() & ~0o002
+    assert mode == 0o666 & ~atomic.umask() & ~0o002
     assert not mode & stat.S_IWOTH
 
 

@@ -27,29 +27,9 @@ from billxl.packs.tables import Pack
 TEMPLATE = "packs"  # the folder name under templates/, nbconvert's template name
 
 
-def umask() -> int:
-    """The process's umask (read without changing it where the system allows)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it back at once
-    os.umask(mask)
-    return mask
-
-
-def give_umask_mode(path: str | os.PathLike) -> None:
-    """Give a file written through :func:`billxl.atomic.atomic_path` (mode 0600) the mode the
-    umask gives a new file, less write for others whatever the umask."""
-    os.chmod(path, 0o666 & ~umask() & ~0o002)
-
-
 def _write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    give_umask_mode(path)
     return Path(path)
 
 
@@ -102,7 +82,6 @@ def html_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike) -> Path:
     document = weasyprint.HTML(filename=str(html_path))
     with atomic_path(pdf_path) as tmp:
         document.write_pdf(tmp, font_config=font_configuration())
-    give_umask_mode(pdf_path)
     return Path(pdf_path)
 
 
@@ -120,5 +99,5 @@ def write_sidecar(pack: Pack, path: str | os.PathLike) -> Path:
     return _write_text(path, json.dumps(sidecar(pack), indent=2) + "\n")
 
 
-__all__ = ["give_umask_mode", "html_pdf", "notebook_html", "pack_title", "sidecar", "umask",
+__all__ = ["html_pdf", "notebook_html", "pack_title", "sidecar",
            "write_sidecar"]

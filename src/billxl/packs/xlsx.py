@@ -33,7 +33,6 @@ from billxl.atomic import atomic_path
 from billxl.documents.formatting import to_date
 from billxl.documents.settings import settings, template_dir
 from billxl.packs import printed
-from billxl.packs.report import give_umask_mode
 from billxl.packs.tables import Pack, Table
 
 ACCENT = "#1F3864"
@@ -261,7 +260,6 @@ def write_pack(pack: Pack, path: str | os.PathLike) -> Path:
         for key, table in pack.tables.items():
             _table_sheet(book, fm, pack, table, names[key])
         book.close()
-    give_umask_mode(path)
     return path
 
 
