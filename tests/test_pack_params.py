@@ -110,3 +110,13 @@ def test_run_pack_refuses_before_it_runs(tmp_path):
     with pytest.raises(InputError, match="'scope_id' takes a str"):
         run_pack(STUB, {"month": "2026-10", "scope_id": 17}, tmp_path / "pack")
     assert list(tmp_path.iterdir()) == []  # no kernel ran, no folder was made
+
+
+def test_papermill_finds_the_warm_engine_by_name_through_its_entry_point():
+    # `papermill --engine billxl ...` works from papermill's own command line
+    from importlib.metadata import entry_points
+
+    from billxl.packs.kernels import WarmKernelEngine
+
+    (found,) = [e for e in entry_points(group="papermill.engine") if e.name == "billxl"]
+    assert found.load() is WarmKernelEngine
