@@ -112,11 +112,23 @@ def test_run_pack_refuses_before_it_runs(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no kernel ran, no folder was made
 
 
-def test_papermill_finds_the_warm_engine_by_name_through_its_entry_point():
-    # `papermill --engine billxl ...` works from papermill's own command line
-    from importlib.metadata import entry_points
+def test_papermill_runs_a_notebook_on_the_warm_engine_from_its_own_command_line(tmp_path):
+    # `papermill --engine billxl ...` finds the engine through its entry point, in a process
+    # that has not imported billxl
+    import subprocess
+    import sys
 
-    from billxl.packs.kernels import WarmKernelEngine
+    import nbformat
 
-    (found,) = [e for e in entry_points(group="papermill.engine") if e.name == "billxl"]
-    assert found.load() is WarmKernelEngine
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("import sys; answer = 6 * 7; print(answer)")]
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                   "language": "python"}
+    nbformat.write(book, tmp_path / "in.ipynb")
+    done = subprocess.run([sys.executable, "-m", "papermill", "--engine", "billxl",
+                           str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    ran = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert ran.cells[0].outputs[0]["text"].strip() == "42"
+    assert not ran.metadata["papermill"]["exception"]
