@@ -495,3 +495,31 @@ def test_a_postgres_ledgers_password_is_written_nowhere(tmp_path):
     assert len(written) > 5
     for path in written:  # the kernels had the ledger from their environment
         assert secret.encode() not in path.read_bytes(), path
+
+
+def test_the_demo_shows_its_packs_even_when_the_month_is_not_closed(tmp_path, monkeypatch):
+    """The demo's month end runs the batch; if the close check refuses, the demo says what is
+    open and runs the packs forced, rather than stopping."""
+    import types
+
+    from billxl import monthend
+    from billxl.packs import batch
+
+    calls = []
+
+    def fake_run(month, *, force=False, **kwargs):
+        calls.append(force)
+        if not force:
+            raise batch.CloseRefused(month, ["2 pre-bill(s) of 2026-10 not finalized"])
+        return types.SimpleNamespace(index=tmp_path / "index.html", finished=3, failed=0)
+
+    monkeypatch.setattr(batch, "run_month_end", fake_run)
+    ledger = types.SimpleNamespace(engine=sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}"))
+    result = monthend.DemoResult(month=MONTH, firm_name="F", ledger_url="")
+    monthend._month_end_packs(ledger, tmp_path, MONTH, result, lambda *a: None)
+    assert calls == [False, True]
+    steps = {s.name: s for s in result.steps}
+    assert "pre-bill(s) of 2026-10 not finalized" in steps["Month not closed"].figure
+    assert steps["Month-end packs (HTML, PDF, XLSX)"].figure == \
+        "3 packs (forced: the month is not closed)"
+    assert result.paths["month_end"] == tmp_path / "index.html"
