@@ -626,3 +626,10 @@ def test_a_pack_on_postgresql_is_the_pack_on_sqlite(demo, tmp_path):
             assert pack_digest(here) == pack_digest(there)
     shutil.rmtree(tmp_path / "demo", ignore_errors=True)
     LedgerView.close_all()
+
+
+def test_a_blank_ledger_url_is_billxl_ledger(demo, monkeypatch):
+    monkeypatch.setenv("BILLXL_LEDGER", demo)
+    named = pack_digest(reconciliation_pack("2026-10", ledger_url=demo))
+    assert pack_digest(reconciliation_pack("2026-10", ledger_url="")) == named
+    assert pack_digest(reconciliation_pack("2026-10")) == named

@@ -157,6 +157,16 @@ class MonthFrames:
         return out.sort_values("matter_id", ignore_index=True)
 
     @cached_property
+    def names(self) -> dict[str, tuple[str, dict[str, str]]]:
+        """Per name column of :func:`named`: the id column it is looked up by, and the names."""
+        ref, m = self.reference, self.matters
+        people = {k: v for k, v in self.partner_names.items() if isinstance(v, str)}
+        return {"client": ("client_id", dict(zip(ref.clients["client_id"], ref.clients["name"],
+                                                 strict=True))),
+                "matter": ("matter_id", dict(zip(m["matter_id"], m["matter"], strict=True))),
+                "partner": ("partner_id", people), "timekeeper": ("timekeeper_id", people)}
+
+    @cached_property
     def client_of(self) -> pd.Series:
         return self.reference.matters.set_index("matter_id")["client_id"]
 
@@ -384,15 +394,10 @@ def named(frame: pd.DataFrame, frames: MonthFrames, *, columns=("client", "matte
     """Add the names of a frame's ids: ``client`` (by client_id), ``matter`` (by matter_id),
     ``partner`` (by partner_id), ``timekeeper`` (by timekeeper_id)."""
     out = frame.copy()
-    m = frames.matters
-    sources = {"client": ("client_id", frames.reference.clients.set_index("client_id")["name"]),
-               "matter": ("matter_id", m.set_index("matter_id")["matter"]),
-               "partner": ("partner_id", frames.partner_names),
-               "timekeeper": ("timekeeper_id", frames.partner_names)}
     for name in columns:
-        key, values = sources[name]
-        out[name] = out[key].map(values).astype(object)
-        out[name] = out[name].where(out[name].notna(), "")
+        key, values = frames.names[name]
+        found = [values.get(k, "") for k in out[key].astype(object).tolist()]
+        out[name] = pd.Series(found, index=out.index, dtype=object)
     return out
 
 
