@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from billxl import money
@@ -152,44 +151,8 @@ def worklist(ledger, as_of: Any, *, include_current: bool = False) -> pd.DataFra
     """
     as_of = as_date(as_of)
     items = age_items(invoice_balances(ledger, as_of=as_of), as_of, "due")
-    if items.empty:
-        return pd.DataFrame(columns=["client_id", "client", "currency", "open_minor",
-                                     "overdue_minor", "oldest_days", "oldest_invoice", "invoices",
-                                     "amount_days", "last_contact", "last_note", "promised_on",
-                                     "promised_minor", "promise"])
-    overdue = items["days"].clip(lower=0)
-    items = items.assign(overdue_minor=np.where(overdue > 0, items["balance_minor"], 0),
-                         amount_days=items["balance_minor"].astype(object) * overdue.astype(object))
-    oldest = items.sort_values(["days", "invoice_date", "number"], ascending=[False, True, True]) \
-        .drop_duplicates(["client_id", "currency"])[["client_id", "currency", "number"]]
-    table = (items.groupby(["client_id", "currency"], as_index=False)
-             .agg(open_minor=("balance_minor", "sum"), overdue_minor=("overdue_minor", "sum"),
-                  oldest_days=("days", "max"), invoices=("invoice_pk", "size"),
-                  amount_days=("amount_days", "sum"))
-             .merge(oldest.rename(columns={"number": "oldest_invoice"}),
-                    on=["client_id", "currency"]))
-    table["oldest_days"] = table["oldest_days"].clip(lower=0)
-    if not include_current:
-        table = table[table["overdue_minor"] > 0]
-    names = ledger.clients()[["client_id", "name"]].rename(columns={"name": "client"})
-    table = table.merge(names, on="client_id", how="left")
-    notes = collection_notes(ledger)
-    notes = notes[notes["contacted_on"] <= pd.Timestamp(as_of)]
-    latest = notes.drop_duplicates("client_id")[["client_id", "contacted_on", "note"]]
-    promises = notes[notes["promised_on"].notna()].drop_duplicates("client_id")[
-        ["client_id", "promised_on", "promised_minor"]]
-    table = (table.merge(latest.rename(columns={"contacted_on": "last_contact", "note": "last_note"}),
-                         on="client_id", how="left")
-             .merge(promises, on="client_id", how="left"))
-    table["promise"] = np.where(table["promised_on"].isna(), None,
-                                np.where(table["promised_on"] >= pd.Timestamp(as_of), "due",
-                                         np.where(table["overdue_minor"] > 0, "broken", "kept")))
-    table["amount_days"] = table["amount_days"].map(int)
-    table = table.sort_values(["amount_days", "overdue_minor", "client_id"],
-                              ascending=[False, False, True], ignore_index=True)
-    return table[["client_id", "client", "currency", "open_minor", "overdue_minor", "oldest_days",
-                  "oldest_invoice", "invoices", "amount_days", "last_contact", "last_note",
-                  "promised_on", "promised_minor", "promise"]]
+    return aging_figure.worklist(items, as_of, ledger.clients(), collection_notes(ledger),
+                                 include_current=include_current)
 
 
 # =================================================================================== output
