@@ -42,8 +42,11 @@ FRAMES = {"offices": "offices", "timekeepers": "timekeepers", "clients": "client
 def display_name(last_name, first_name):
     """A timekeeper's name as every document, workbook and report shows it: ``"Last, First"``.
 
-    Works on single values and, element-wise, on Series or object arrays of names.
+    Works on single values and, element-wise, on Series or object arrays of names (an empty
+    Series of a firm with no timekeepers yet gives an empty Series).
     """
+    if isinstance(last_name, pd.Series) and last_name.empty:
+        return pd.Series([], index=last_name.index, dtype=object)
     return last_name + ", " + first_name
 
 

@@ -76,7 +76,8 @@ def _stock_values(frames: MonthFrames, scope: Scope, stocks: source.Stocks) -> d
     """The stocks' figures on one day for the scope, per currency."""
     held = scope.keep_credits(stocks.credits)
     days = lockup.lockup(scope.keep(stocks.balances), scope.keep(frames.journals.invoices),
-                         scope.keep(stocks.wip_rows), stocks.day)
+                         scope.keep(stocks.wip_rows), stocks.day,
+                         since=lockup.history_start(frames.journals.invoices))
     by_cur = days.set_index("currency")
     return {
         "wip": _by_currency(scope.keep(stocks.wip_rows), "billing_minor"),
@@ -315,7 +316,8 @@ TABLES: tuple[tuple[str, str, Callable, list, str], ...] = (
      "worked value at standard rates of the time billed or written off; collection rate: "
      "collected over billed. Utilisation: billable hours over 8 hours a working day of the "
      "scope's timekeepers (an office's own; a partner's or client's: those who worked on its "
-     "matters in the period). DSO and WIP days over the year's daily billing."),
+     "matters in the period). DSO and WIP days over the daily billing of the year to the day, "
+     "or of the ledger's billing history where that is shorter."),
     ("wip_aging", "WIP aging", wip_aging,
      [*CLIENT_MATTER, *BUCKETS, ("total", "Total", "money")],
      "Billable WIP on the month's last day at billing rates, by days since the work date."),

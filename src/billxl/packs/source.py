@@ -226,8 +226,10 @@ class MonthFrames:
         """Portal submissions waiting for an answer (submitted, appealed) or rejected now, of
         invoices dated by the month's end."""
         s = self.reads.submissions
-        dated = self.journals.invoices.set_index("number")["invoice_date"]
-        on = s["invoice"].map(dated)
+        invoices = self.journals.invoices
+        dated = dict(zip(invoices["number"], invoices["invoice_date"], strict=True))
+        # (a dict, not a Series: mapping through an empty datetime Series fails)
+        on = pd.to_datetime(s["invoice"].map(dated))
         keep = s["status"].isin(PENDING) & (on <= pd.Timestamp(self.end)).fillna(False)
         return s[keep.to_numpy(dtype=bool)]
 
