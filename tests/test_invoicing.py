@@ -189,6 +189,14 @@ def test_finalize_makes_invoices_that_tie_out(ledger):
     split = split[split["matter_id"] == "M5"].set_index("client_id")
     assert split["total_minor"].to_dict() == {"C1": 22000, "C3": 14666}
     assert split["payor_percent"].to_dict() == {"C1": "60", "C3": "40"}
+    # the worked value is shared between the payors as the billed value is: once in all
+    worked = ledger.read_frame(sa.select(t.prebill_lines.c.worked_amount_minor).join(
+        t.prebills, t.prebills.c.prebill_pk == t.prebill_lines.c.prebill_pk)
+        .where(t.prebills.c.matter_id == "M5", t.prebill_lines.c.action == "bill"))
+    parts = {c: int(lines_of(ledger, n)[1]["standard_amount_minor"].sum())
+             for c, n in split["number"].items()}
+    assert sum(parts.values()) == int(worked["worked_amount_minor"].sum()) > 0
+    assert parts["C1"] > parts["C3"] > 0
 
     statuses = ledger.time_entries().set_index("entry_id")["status"]
     assert statuses[["T1", "T2", "T3"]].tolist() == ["billed", "written_off", "WIP"]

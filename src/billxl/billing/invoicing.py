@@ -354,10 +354,14 @@ def _payor_invoices(lines: pd.DataFrame, units: list[_Unit], reference: Referenc
                                 units[u].rounding)
         adjustments = split_amounts(block["adjustment_minor"].to_numpy(dtype=np.int64),
                                     percents, units[u].rounding)
-        for (payor, percent), amount, adjustment in zip(split, amounts, adjustments,
-                                                        strict=True):
+        # the worked value is shared as the billed value is: the payors' parts add up to it
+        # once (each payor's line would otherwise carry the whole, counted twice in a period)
+        standards = split_amounts(block["standard_amount_minor"].to_numpy(dtype=np.int64),
+                                  percents, units[u].rounding)
+        for (payor, percent), amount, adjustment, standard in zip(split, amounts, adjustments,
+                                                                  standards, strict=True):
             part = block.assign(amount_minor=amount, adjustment_minor=adjustment,
-                                invoice=len(payees))
+                                standard_amount_minor=standard, invoice=len(payees))
             if len(split) > 1:  # an invoice-level line is the payor's share outright
                 part["unit_minor"] = np.where(part["line_type"].isin(["IF", "IE"]), amount,
                                               part["unit_minor"])
