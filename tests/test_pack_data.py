@@ -272,6 +272,9 @@ def test_worked_value_realization_utilisation_and_lockup_from_the_ledger(demo, l
     hours = headline(october, "Hours worked (billable)")[""]
     assert headline(october, "Utilisation") == {"": (Decimal(hours) / (days * 8000)).quantize(
         Decimal("0.0001"))}
+    # the ledger's time starts in October: the year to date is measured from there, not from
+    # 1 January (nine months nobody recorded would read as idle)
+    assert headline(october, "Utilisation", "ytd") == headline(october, "Utilisation")
     # debtor days: AR on 30 November over the daily billing of the ledger's history to then
     # (its first invoices are October's: 1 October to 30 November, 61 days, not a year)
     owed = ar.aging(ledger, date(2026, 11, 30)).groupby("currency")["total"].sum()

@@ -316,8 +316,9 @@ TABLES: tuple[tuple[str, str, Callable, list, str], ...] = (
      "worked value at standard rates of the time billed or written off; collection rate: "
      "collected over billed. Utilisation: billable hours over 8 hours a working day of the "
      "scope's timekeepers (an office's own; a partner's or client's: those who worked on its "
-     "matters in the period). DSO and WIP days over the daily billing of the year to the day, "
-     "or of the ledger's billing history where that is shorter."),
+     "matters in the period; from the ledger's first month of time at the earliest). DSO "
+     "and WIP days over the daily billing of the year to the day, or of the ledger's billing "
+     "history where that is shorter."),
     ("wip_aging", "WIP aging", wip_aging,
      [*CLIENT_MATTER, *BUCKETS, ("total", "Total", "money")],
      "Billable WIP on the month's last day at billing rates, by days since the work date."),

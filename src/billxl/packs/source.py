@@ -38,6 +38,7 @@ import pandas as pd
 
 from billxl.errors import BillxlError
 from billxl.figures import aging, credit, performance, period, wip
+from billxl.figures.dates import as_date
 from billxl.packs.tables import Column, Pack, Table
 from billxl.periods import month_range
 from billxl.reference import Reference
@@ -101,7 +102,11 @@ class Flows:
         time, _expenses, rated = frames.view.work_history()
         ref = frames.reference
         self.worked = wip.worked(time, rated, frames.client_of, ref.roundings, s, e)
-        self.utilisation = performance.utilisation(time, ref.timekeepers, s, e)
+        # available hours from the ledger's first month of time at the earliest: a firm whose
+        # time starts in October is not measured against nine months it never recorded
+        first = pd.to_datetime(time["work_date"]).min()
+        since = s if pd.isna(first) else max(as_date(s), first.date().replace(day=1))
+        self.utilisation = performance.utilisation(time, ref.timekeepers, since, e)
 
 
 class MonthFrames:
