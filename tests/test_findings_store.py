@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from billxl.errors import LedgerError
+from billxl.errors import InputError, LedgerError
 from billxl.store import tables as t
 from billxl.store.findings import set_status, sync_findings
 
@@ -65,8 +65,10 @@ def test_entries_outside_the_run_keep_their_findings(empty_ledger):
 def test_a_waiver_needs_a_reason_and_a_known_finding(empty_ledger):
     res = sync_findings(empty_ledger, run([("VAGUE", 1, "narrative", "h")]), {"time": [1]})
     fid = int(res.current["finding_id"].iloc[0])
-    with pytest.raises(LedgerError, match="needs a reason"):
+    with pytest.raises(InputError, match="needs a reason"):  # input to correct: exit 2
         set_status(empty_ledger, [fid], "waived", reason="  ")
+    with pytest.raises(InputError, match="'opne' is not a finding status"):
+        set_status(empty_ledger, [fid], "opne")
     with pytest.raises(LedgerError, match="No finding with id 999"):
         set_status(empty_ledger, [999], "resolved")
     with pytest.raises(sa.exc.IntegrityError), empty_ledger.transaction() as conn:
