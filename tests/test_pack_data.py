@@ -90,7 +90,7 @@ def _enrich(ledger: Ledger, exports, folder) -> None:
 def demo(tmp_path_factory):
     """The demo's ledger after the month end, enriched; its SQLite URL."""
     folder = tmp_path_factory.mktemp("packs")
-    run_demo(folder / "demo", month=MONTH, entries=600, seed=7)
+    run_demo(folder / "demo", month=MONTH, entries=600, seed=7, packs=False)
     url = f"sqlite:///{folder / 'demo' / 'billxl.db'}"
     ledger = Ledger.open(url)
     _enrich(ledger, folder / "demo" / "exports", folder)
@@ -614,7 +614,7 @@ def test_every_table_says_what_it_holds(demo):
 @pytest.mark.postgres
 def test_a_pack_on_postgresql_is_the_pack_on_sqlite(demo, tmp_path):
     url = postgres_url_or_skip()
-    run_demo(tmp_path / "demo", month=MONTH, entries=600, seed=7, ledger_url=url)
+    run_demo(tmp_path / "demo", month=MONTH, entries=600, seed=7, ledger_url=url, packs=False)
     pg = Ledger.open(url)
     try:
         _enrich(pg, tmp_path / "demo" / "exports", tmp_path)
