@@ -540,7 +540,12 @@ def test_pack_scopes_name_who_has_something_to_show(demo):
 
 
 # ================================================================================== the cache
-def test_the_firms_frames_are_computed_once_and_again_after_a_write(demo, ledger, monkeypatch):
+def test_the_firms_frames_are_computed_once_and_again_after_a_write(demo, tmp_path,
+                                                                     monkeypatch):
+    # on a copy of the demo's ledger: the write below must not change what other tests read
+    shutil.copyfile(demo.removeprefix("sqlite:///"), tmp_path / "copy.db")
+    demo = f"sqlite:///{tmp_path / 'copy.db'}"
+    ledger = Ledger.open(demo)
     source.forget()
     LedgerView.close_all()
     reads_made = []
@@ -564,6 +569,9 @@ def test_the_firms_frames_are_computed_once_and_again_after_a_write(demo, ledger
     assert pack_digest(after) != pack_digest(second)
     assert pack_digest(monthly_pack("2026-12", scope="partner", scope_id="TK001",
                                     ledger_url=demo)) == pack_digest(first)
+    ledger.dispose()
+    source.forget()
+    LedgerView.close_all()
 
 
 def test_the_digest_changes_with_any_value(demo):
