@@ -30,7 +30,6 @@ def build(size: int, seed: int, path: Path) -> None:
     """Pickle the month (plain frames, so any checkout can read it)."""
     sys.path.insert(0, str(HERE))
     from bench_rules import distinct_narratives, nested_months
-
     from billxl.demo import build_firm
     from billxl.rules.frames import inputs_from_demo
 

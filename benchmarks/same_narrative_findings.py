@@ -28,7 +28,6 @@ NARRATIVES = HERE.parent / "tests" / "data" / "narratives_eval" / "narratives.cs
 def build(size: int, seed: int, path: Path) -> None:
     sys.path.insert(0, str(HERE))
     from bench_rules import distinct_narratives, nested_months
-
     from billxl.demo import build_firm
     from billxl.rules.frames import inputs_from_demo
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from billxl import intake, masterdata as md
+from billxl import intake
+from billxl import masterdata as md
 from billxl.errors import InputError, Problem
 from billxl.ledes.portals import shipped_portals
 from billxl.store import masterdata as store
