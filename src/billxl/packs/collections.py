@@ -19,7 +19,7 @@ import pandas as pd
 
 from billxl.figures import aging, period
 from billxl.packs import source
-from billxl.packs.monthly import BUCKETS
+from billxl.packs.monthly import BUCKETS, OWED
 from billxl.packs.source import MonthFrames, Scope, named, with_totals
 from billxl.packs.tables import Pack
 
@@ -112,8 +112,7 @@ TABLES = (
      "contact to the promised day (or the month's end, if sooner) on the promise's invoice, "
      "else on the client's invoices in this pack."),
     ("aged_by_partner", "Aged debt by billing partner", aged_by_partner,
-     [("partner", "Billing partner", "text"), *BUCKETS, ("total", "Owed", "money"),
-      ("credits", "Credits", "money"), ("net", "Net", "money")],
+     [("partner", "Billing partner", "text"), *BUCKETS, *OWED],
      "What is owed on the month's last day by days past the due date, by the billing partner "
      "of the invoice's matter."),
 )

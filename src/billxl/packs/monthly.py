@@ -23,6 +23,8 @@ from billxl.packs.source import MonthFrames, Scope, named, with_totals
 from billxl.packs.tables import Pack
 
 BUCKETS = [(b, aging.BUCKET_LABELS[b], "money") for b in aging.BUCKETS]
+#: An aging's columns after its buckets: what is owed, the credits beside it, and the net.
+OWED = [("total", "Owed", "money"), ("credits", "Credits", "money"), ("net", "Net", "money")]
 CLIENT_MATTER = [("client", "Client", "text"), ("matter_id", "Matter", "text"),
                  ("matter", "Matter name", "text")]
 #: The headline's periods: (column, flows, stocks) -- year to date has no stocks.
@@ -332,8 +334,7 @@ TABLES: tuple[tuple[str, str, Callable, list, str], ...] = (
      "Money applied to invoices in the month (payment date), net of reversals, by the "
      "invoice's client and matter."),
     ("ar_aging", "AR aging", ar_aging,
-     [("client", "Client", "text"), *BUCKETS, ("total", "Owed", "money"),
-      ("credits", "Credits", "money"), ("net", "Net", "money")],
+     [("client", "Client", "text"), *BUCKETS, *OWED],
      "What is owed on the month's last day by days past the due date; credits are cash on "
      "account and balances owed back."),
     ("write_downs", "Write-downs on pre-bills", write_downs,
