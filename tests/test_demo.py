@@ -76,14 +76,12 @@ def _has(e: pd.DataFrame, problem: str) -> pd.Series:
 
 
 def _tasks_and_activities() -> tuple[set[str], set[str]]:
-    from importlib import resources
+    """The billable task and activity codes of the firm's default code sets (the rules' and
+    the LEDES checks'): litigation and counseling tasks, and the activities."""
+    from billxl.rules.guidelines import default_guidelines
 
-    folder = resources.files("billxl") / "data" / "utbms"
-    with (folder / "litigation_tasks.csv").open(encoding="utf-8") as fh:
-        tasks = {r["code"] for r in csv.DictReader(fh) if r["phase"]}
-    with (folder / "activities.csv").open(encoding="utf-8") as fh:
-        activities = {r["code"] for r in csv.DictReader(fh)}
-    return tasks, activities
+    g = default_guidelines()
+    return set(g.codes("task").billable), set(g.codes("activity").billable)
 
 
 # =================================================================================== shape
@@ -325,10 +323,12 @@ def test_reference_data_is_realistic(firm):
     assert {"standard", "strict-insurer"} <= set(clients["guideline_set"])
     assert clients[["address_1", "city", "postcode", "country"]].notna().all().all()
     matters = ref["matters"]
-    assert (matters["utbms_required"] == (matters["practice_area"] == "litigation")).all()
     portal_ids = set(clients.loc[portal, "client_id"])
     on_portal = matters["client_id"].isin(portal_ids)
-    assert matters.loc[on_portal, "utbms_required"].mean() > 0.6
+    # litigation is coded for every client; an e-billing client has every matter coded
+    assert (matters["utbms_required"]
+            == ((matters["practice_area"] == "litigation") | on_portal)).all()
+    assert (matters.loc[on_portal, "practice_area"] != "litigation").any()
     assert set(matters["practice_area"]) == set(demo.AREAS)
     fixed = matters["fee_arrangement"].isin(["fixed", "capped"])
     assert (matters["fee_arrangement"] == "hourly").mean() > 0.7
@@ -441,6 +441,39 @@ def test_daily_max_lists_every_entry_of_the_day(checked):
     whole = e.groupby(["timekeeper_id", "date"]).size().loc[days.index]
     assert (days == whole).all()
     assert (flagged.groupby(["timekeeper_id", "date"])["milli"].sum() > 10_000).all()
+
+
+def test_ebilling_clients_entries_carry_the_codes_and_lengths_their_portals_require(checked,
+                                                                                     firm):
+    """A careful firm codes every entry of an e-billing client, from what the entry says
+    (litigation tasks on litigation matters, counseling tasks on the others), and keeps each
+    line within the portal's length; the code and length plants are on other clients'."""
+    from billxl.ledes.portals import load_portal
+
+    clients = firm.reference["clients"].set_index("client_id")
+    matters = firm.reference["matters"].set_index("matter_id")
+    portal = checked["client_id"].map(clients["ebilling_portal"])
+    e = checked[portal.notna()]
+    litigation = e["matter_id"].map(matters["practice_area"]) == "litigation"
+    assert set(portal.dropna()) == set(demo.PORTALS) and (~litigation).sum() > 100
+    assert e["utbms_required"].all()
+    tasks, activities = _tasks_and_activities()
+    assert e["task_code"].isin(tasks).all() and e["activity_code"].isin(activities).all()
+    assert e.loc[litigation, "task_code"].str.fullmatch(r"L\d{3}").all()
+    assert e.loc[~litigation, "task_code"].isin(["C100", "C200", "C300", "C400"]).all()
+    limit = portal[e.index].map(lambda p: load_portal(p).max_description_length)
+    assert (e["narrative"].str.len() <= limit).all()
+    assert not e["problems"].map(
+        {"UTBMS_MISSING", "UTBMS_INVALID", "NARRATIVE_LENGTH"}.intersection).any()
+    # the codes are the ones of the action the narrative names, not drawn at random
+    coded = {text: (task, activity) for pool in demo._POOLS for text, task, activity in pool}
+    assert len(coded) == sum(len(pool) for pool in demo._POOLS)
+    actions = sorted(coded, key=len, reverse=True)
+    said = e["narrative"].map(lambda n: next((a for a in actions if n.startswith(a)), None))
+    plain = e[said.notna()]
+    assert len(plain) > 0.8 * len(e) and (~litigation[plain.index]).sum() > 100
+    assert list(zip(plain["task_code"], plain["activity_code"], strict=True)) == \
+        [coded[a] for a in said.dropna()]
 
 
 def test_expense_problems_match_the_data(firm):

@@ -17,12 +17,15 @@ NumPy streams, and generated column-wise: no Python loop runs per entry.
 Clean entries are built to trigger none of the planted rules: hours are positive multiples of
 0.1, a timekeeper-day totals at most 10 hours, a timekeeper records at most one entry per matter
 per day, narratives are specific (6+ words, no clerical or in-firm-meeting wording, no ';', no
-leading ``= + - @``), UTBMS codes are valid where the matter requires them, the rate is the one
+leading ``= + - @``), UTBMS codes are valid where the matter requires them (litigation matters,
+and every matter of a client that bills through an e-billing portal), the rate is the one
 in force (matter/client override, else the timekeeper's standard rate for the work date), the
 amount is hours x rate rounded once, half-up (:func:`billxl.money.extend_array`), dates fall
 inside the matter's open period and the timekeeper's active period, and time is entered within a
 few days. Each planted problem is put on entries that carry no other, so that no entry has two
 (a DAILY_MAX plant names every entry of its over-long day; those entries carry nothing else).
+No code or length plant is on an e-billing client's entry: a careful firm's e-billed entries
+carry the codes and lengths the client's portal requires.
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ class DemoFirm:
 
 # =================================================================================== phrases
 # Narrative parts. A clean narrative is an action (with its UTBMS task and activity codes, used
-# on litigation matters) plus an optional tail naming a person or a date. None of these use the
+# on matters that need codes) plus an optional tail naming a person or a date. None of these use the
 # words the planted problems are made of (file, schedule, calendar, copy, invoice, conference,
 # internal ...), a ';', or a leading '=', '+', '-' or '@'.
 _LITIGATION = (
@@ -188,92 +191,100 @@ _LITIGATION_PARALEGAL = (
     ("Prepare table of authorities and verify citations in reply brief", "L240", "A103"),
     ("Draft summary of expert witness prior testimony and publications", "L420", "A102"),
 )
+# Outside litigation, a client that asks for UTBMS codes (the demo's e-billing clients) gets the
+# counseling task set (C100 fact gathering, C200 researching law, C300 analysis and advice, C400
+# third-party communication), which the ABA meant for advice in any area of law, with the same
+# activity codes. Each action carries the codes that say what it is; other clients' matters
+# carry none (a transactional client might ask for the project set instead).
 _CORPORATE = (
-    "Review and revise asset purchase agreement indemnification provisions",
-    "Draft disclosure letter for share purchase agreement",
-    "Review target's material contracts for change of control provisions",
-    "Prepare due diligence report on target's intellectual property portfolio",
-    "Revise board resolutions approving the merger and related financing",
-    "Negotiate transition services agreement with seller's counsel",
-    "Draft closing memorandum and funds flow for the acquisition",
-    "Review credit agreement covenants and prepare summary for client",
-    "Draft shareholder agreement drag-along and tag-along provisions",
-    "Analyze merger control notification requirements for proposed acquisition",
-    "Revise letter of intent to reflect revised purchase price mechanics",
-    "Review escrow agreement and comment on release conditions",
-    "Call with client regarding working capital adjustment dispute",
-    "Prepare summary of key terms of Series B preferred stock financing",
-    "Review investor rights agreement and voting agreement markups",
-    "Negotiate representations and warranties insurance policy exclusions",
-    "Review capitalization table and confirm option pool calculations",
-    "Draft officer's certificate and bring-down certificate for closing",
+    ("Review and revise asset purchase agreement indemnification provisions", "C300", "A103"),
+    ("Draft disclosure letter for share purchase agreement", "C300", "A103"),
+    ("Review target's material contracts for change of control provisions", "C100", "A104"),
+    ("Prepare due diligence report on target's intellectual property portfolio", "C300", "A103"),
+    ("Revise board resolutions approving the merger and related financing", "C300", "A103"),
+    ("Negotiate transition services agreement with seller's counsel", "C400", "A107"),
+    ("Draft closing memorandum and funds flow for the acquisition", "C300", "A103"),
+    ("Review credit agreement covenants and prepare summary for client", "C300", "A104"),
+    ("Draft shareholder agreement drag-along and tag-along provisions", "C300", "A103"),
+    ("Analyze merger control notification requirements for proposed acquisition", "C200",
+     "A104"),
+    ("Revise letter of intent to reflect revised purchase price mechanics", "C300", "A103"),
+    ("Review escrow agreement and comment on release conditions", "C300", "A104"),
+    ("Call with client regarding working capital adjustment dispute", "C300", "A106"),
+    ("Prepare summary of key terms of Series B preferred stock financing", "C300", "A103"),
+    ("Review investor rights agreement and voting agreement markups", "C300", "A104"),
+    ("Negotiate representations and warranties insurance policy exclusions", "C400", "A108"),
+    ("Review capitalization table and confirm option pool calculations", "C100", "A104"),
+    ("Draft officer's certificate and bring-down certificate for closing", "C300", "A103"),
 )
 _EMPLOYMENT = (
-    "Draft position statement responding to EEOC charge of discrimination",
-    "Review personnel records and prepare chronology of performance issues",
-    "Advise client on classification of contractors under state wage law",
-    "Draft separation agreement and general release for departing executive",
-    "Research enforceability of non-compete covenants under Illinois law",
-    "Prepare for mediation of wage and hour collective action claims",
-    "Revise employee handbook policies on remote work and leave",
-    "Interview human resources manager regarding termination decision",
-    "Analyze reduction in force selection criteria for disparate impact",
-    "Draft restrictive covenant agreement for regional sales employees",
-    "Call with client regarding accommodation request under the ADA",
+    ("Draft position statement responding to EEOC charge of discrimination", "C400", "A103"),
+    ("Review personnel records and prepare chronology of performance issues", "C100", "A104"),
+    ("Advise client on classification of contractors under state wage law", "C300", "A106"),
+    ("Draft separation agreement and general release for departing executive", "C300", "A103"),
+    ("Research enforceability of non-compete covenants under Illinois law", "C200", "A102"),
+    ("Prepare for mediation of wage and hour collective action claims", "C400", "A101"),
+    ("Revise employee handbook policies on remote work and leave", "C300", "A103"),
+    ("Interview human resources manager regarding termination decision", "C100", "A106"),
+    ("Analyze reduction in force selection criteria for disparate impact", "C300", "A104"),
+    ("Draft restrictive covenant agreement for regional sales employees", "C300", "A103"),
+    ("Call with client regarding accommodation request under the ADA", "C300", "A106"),
 )
 _IP = (
-    "Draft response to office action rejecting claims as obvious",
-    "Review prior art references cited in inter partes review petition",
-    "Prepare freedom to operate analysis for new sensor design",
-    "Draft trademark opposition brief on likelihood of confusion",
-    "Revise software license agreement limitation of liability clause",
-    "Analyze claim construction positions for the asserted patents",
-    "Review invention disclosure and prepare draft patent claims",
-    "Draft cease and desist letter regarding infringing product listings",
-    "Negotiate patent license royalty terms with licensee's counsel",
-    "Prepare infringement claim charts for the accused products",
-    "Research fair use defenses for training data copyright claims",
+    ("Draft response to office action rejecting claims as obvious", "C400", "A103"),
+    ("Review prior art references cited in inter partes review petition", "C100", "A104"),
+    ("Prepare freedom to operate analysis for new sensor design", "C300", "A103"),
+    ("Draft trademark opposition brief on likelihood of confusion", "C400", "A103"),
+    ("Revise software license agreement limitation of liability clause", "C300", "A103"),
+    ("Analyze claim construction positions for the asserted patents", "C300", "A104"),
+    ("Review invention disclosure and prepare draft patent claims", "C300", "A103"),
+    ("Draft cease and desist letter regarding infringing product listings", "C400", "A103"),
+    ("Negotiate patent license royalty terms with licensee's counsel", "C400", "A107"),
+    ("Prepare infringement claim charts for the accused products", "C300", "A103"),
+    ("Research fair use defenses for training data copyright claims", "C200", "A102"),
 )
 _REAL_ESTATE = (
-    "Review title commitment and survey exceptions for warehouse acquisition",
-    "Draft purchase and sale agreement for office building acquisition",
-    "Negotiate lease amendment extending term and adjusting rent escalations",
-    "Review estoppel certificates from tenants of the retail center",
-    "Draft construction loan agreement provisions on completion guaranty",
-    "Revise ground lease leasehold mortgage protections per lender comments",
-    "Analyze zoning restrictions affecting proposed distribution center",
-    "Review environmental site assessment and advise on remediation indemnity",
-    "Draft subordination, non-disturbance and attornment agreement for anchor tenant",
-    "Prepare closing checklist for portfolio refinancing with lender's counsel",
+    ("Review title commitment and survey exceptions for warehouse acquisition", "C100", "A104"),
+    ("Draft purchase and sale agreement for office building acquisition", "C300", "A103"),
+    ("Negotiate lease amendment extending term and adjusting rent escalations", "C400", "A107"),
+    ("Review estoppel certificates from tenants of the retail center", "C100", "A104"),
+    ("Draft construction loan agreement provisions on completion guaranty", "C300", "A103"),
+    ("Revise ground lease leasehold mortgage protections per lender comments", "C300", "A103"),
+    ("Analyze zoning restrictions affecting proposed distribution center", "C200", "A104"),
+    ("Review environmental site assessment and advise on remediation indemnity", "C300",
+     "A104"),
+    ("Draft subordination, non-disturbance and attornment agreement for anchor tenant", "C300",
+     "A103"),
+    ("Prepare closing checklist for portfolio refinancing with lender's counsel", "C300",
+     "A103"),
 )
 _REGULATORY = (
-    "Draft response to SEC staff comment letter on revenue recognition disclosure",
-    "Review FCA consultation paper on consumer duty and summarize impact",
-    "Prepare presentation to audit committee on anti-bribery controls",
-    "Analyze export control classification of encryption products",
-    "Draft response to state attorney general civil investigative demand",
-    "Review data protection impact assessment for customer analytics program",
-    "Advise client on sanctions screening obligations for new distributors",
-    "Prepare outline for interview of compliance officer regarding payments to agents",
-    "Research licensing requirements for money transmission in Texas",
-    "Revise whistleblower policy to reflect new EU directive requirements",
+    ("Draft response to SEC staff comment letter on revenue recognition disclosure", "C400",
+     "A103"),
+    ("Review FCA consultation paper on consumer duty and summarize impact", "C200", "A104"),
+    ("Prepare presentation to audit committee on anti-bribery controls", "C300", "A103"),
+    ("Analyze export control classification of encryption products", "C300", "A104"),
+    ("Draft response to state attorney general civil investigative demand", "C400", "A103"),
+    ("Review data protection impact assessment for customer analytics program", "C300", "A104"),
+    ("Advise client on sanctions screening obligations for new distributors", "C300", "A106"),
+    ("Prepare outline for interview of compliance officer regarding payments to agents", "C100",
+     "A101"),
+    ("Research licensing requirements for money transmission in Texas", "C200", "A102"),
+    ("Revise whistleblower policy to reflect new EU directive requirements", "C300", "A103"),
 )
 _GENERAL_PARALEGAL = (
-    "Research public records on corporate history of the counterparty",
-    "Prepare chronology of key events from client correspondence",
-    "Summarize key terms of executed agreements for the client team",
-    "Check trademark registration status in foreign jurisdictions",
-    "Verify lien search results against seller entities in three states",
-    "Update due diligence tracker for target's material contracts",
-    "Prepare comparison of draft and executed versions of the lease",
+    ("Research public records on corporate history of the counterparty", "C100", "A102"),
+    ("Prepare chronology of key events from client correspondence", "C100", "A103"),
+    ("Summarize key terms of executed agreements for the client team", "C100", "A104"),
+    ("Check trademark registration status in foreign jurisdictions", "C100", "A102"),
+    ("Verify lien search results against seller entities in three states", "C100", "A104"),
+    ("Update due diligence tracker for target's material contracts", "C100", "A103"),
+    ("Prepare comparison of draft and executed versions of the lease", "C100", "A104"),
 )
 #: Phrase pools: one per practice area for lawyers, then the paralegal pools.
 _POOLS: tuple[tuple[tuple[str, str, str], ...], ...] = (
-    _LITIGATION,
-    *(tuple((text, "", "") for text in pool)
-      for pool in (_CORPORATE, _EMPLOYMENT, _IP, _REAL_ESTATE, _REGULATORY)),
-    _LITIGATION_PARALEGAL,
-    tuple((text, "", "") for text in _GENERAL_PARALEGAL),
+    _LITIGATION, _CORPORATE, _EMPLOYMENT, _IP, _REAL_ESTATE, _REGULATORY, _LITIGATION_PARALEGAL,
+    _GENERAL_PARALEGAL,
 )
 _TAIL_FORMS = (
     " and revise per comments from {partner}",
@@ -523,7 +534,7 @@ def _month_span(month: str) -> tuple[np.datetime64, np.datetime64]:
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators per concern: changing the problem rates keeps the same firm."""
-    names = ("firm", "time", "text", "plants", "expenses", "order")
+    names = ("firm", "time", "text", "plants", "expenses", "order", "moves")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
@@ -834,7 +845,8 @@ def _matters(rng: np.random.Generator, n: int, clients: _Clients, n_groups: int,
         "office_id": clients.frame["office_id"].to_numpy(dtype=object)[client],
         "fee_arrangement": fee,
         "fixed_fee_minor": fixed_fee,
-        "utbms_required": area == 0,
+        # litigation is coded for every client; an e-billing client wants every matter coded
+        "utbms_required": (area == 0) | portal,
     })
     return _Matters(frame, client, area, group, weight, opened, closed), closed_before
 
@@ -1050,8 +1062,10 @@ def build_firm(seed: int = 2026, month: str = "2026-10", entries: int = 6000, *,
     e["client"] = matters.client[e["matter"]]
     e["cur"] = clients.currency[e["client"]]
     e["klass"] = people.klass[e["tk"]]
-    utbms = matters.area[e["matter"]] == 0
+    litigation = matters.area[e["matter"]] == 0  # coded for every client
+    ebilled = clients.portal[e["client"]]  # coded on every matter
     phrases = _narratives(rng["text"], e, people, matters, first_day)
+    clean = {k: e[k].copy() for k in ("task", "activity", "narrative")}
     e["half"] = (e["day"] >= np.datetime64(f"{year}-07-01")).astype(np.int64)
     e["rate"], e["standard"], e["agreed"], e["approved"] = _effective_rates(
         card, e["tk"], e["klass"], e["matter"], e["client"], e["cur"], e["half"], n_tk)
@@ -1061,17 +1075,18 @@ def build_firm(seed: int = 2026, month: str = "2026-10", entries: int = 6000, *,
 
     # -- plants that change one field each, on entries that carry no other problem
     n = {k: round(v * entries) for k, v in rates.items() if k in TIME_PROBLEMS}
-    _plant_utbms(p, e, plan, utbms, n["UTBMS_MISSING"], n["UTBMS_INVALID"])
+    _plant_utbms(p, e, plan, litigation, n["UTBMS_MISSING"], n["UTBMS_INVALID"])
     _plant_increment(p, e, plan, n["INCREMENT"])
     _plant_text(p, e, plan, phrases, n)
     late = _pick(p, plan.free, n["LATE_TIME"])
     lag = p.integers(LATE_AFTER_DAYS + 1, 76, len(late))
     e["entered"][late] = e["day"][late] + lag.astype("timedelta64[D]")
     plan.add(late, "LATE_TIME", "entered " + _text(lag) + " days after the work date")
-    e["task"] = np.where(utbms, e["task"], "")
-    e["activity"] = np.where(utbms, e["activity"], "")
+    e["task"] = np.where(litigation | ebilled, e["task"], "")
+    e["activity"] = np.where(litigation | ebilled, e["activity"], "")
     e["amount"] = money.extend_array(e["milli"], e["rate"])
     _plant_money(p, e, plan, n["RATE_MISMATCH"], n["AMOUNT_MISMATCH"])
+    _move_off_portals(rng["moves"], e, plan, clean, ebilled, litigation)
 
     time_export, truth_time = _time_frames(rng["order"], e, copies, copy_near, copy_detail, plan, people, tk_ids,
                                            matters, clients, month)
@@ -1477,6 +1492,42 @@ def _plant_money(rng, e, plan: _Plan, n_rate: int, n_amount: int) -> None:
     e["amount"][rows] = wrong
     plan.add(rows, "AMOUNT_MISMATCH", "amount " + _money_text(wrong) + " but hours x rate = "
              + _money_text(right))
+
+
+def _move_off_portals(rng, e, plan: _Plan, clean: dict[str, np.ndarray], ebilled: np.ndarray,
+                      litigation: np.ndarray) -> None:
+    """Move the plants an e-billing client's portal would reject (codes, a line's length) off
+    those clients' entries, onto clean entries of other clients (litigation ones for codes).
+
+    A careful firm's e-billed entries carry the codes and lengths their clients require; the
+    plants keep their counts, and every other plant stays where the seed put it. The entries
+    left behind get their clean codes and narrative back.
+    """
+    onto = {"UTBMS_MISSING": litigation, "UTBMS_INVALID": litigation,
+            "NARRATIVE_LENGTH": np.ones(len(ebilled), dtype=bool)}
+    for i, (rows, problem, detail) in enumerate(plan.rows):
+        away = np.flatnonzero(ebilled[rows]) if problem in onto else []
+        if not len(away):
+            continue
+        dst = _pick(rng, plan.free & ~ebilled & onto[problem], len(away))
+        away = away[:len(dst)]  # a tiny firm may lack room: the rest stay where they are
+        src = rows[away]
+        if problem == "NARRATIVE_LENGTH":
+            extra = [text[len(start):] for text, start in zip(
+                e["narrative"][src], clean["narrative"][src], strict=True)]
+            e["narrative"][dst] = e["narrative"][dst] + _objects(extra)
+            detail[away] = _text(pd.Series(e["narrative"][dst]).str.len().to_numpy()) \
+                + " characters"
+        else:  # the blank or invalid code, in the field it was planted in
+            for field in ("task", "activity"):
+                planted = e[field][src] != clean[field][src]
+                e[field][dst] = np.where(planted, e[field][src], e[field][dst])
+        for field in ("task", "activity", "narrative"):
+            e[field][src] = clean[field][src]
+        plan.free[src], plan.free[dst] = True, False
+        moved = rows.copy()
+        moved[away] = dst
+        plan.rows[i] = (moved, problem, detail)
 
 
 def _reserve_originals(rng, e, plan: _Plan, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
