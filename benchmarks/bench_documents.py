@@ -1,16 +1,23 @@
-"""How fast does billxl render invoice documents, and how well does it use a second process?
+"""How fast does billxl render invoice documents: Typst beside the HTML path, 1 and 2 processes.
 
     python benchmarks/bench_documents.py              # 200 invoices
     python benchmarks/bench_documents.py --n 40       # a quick run
 
 Builds a SQLite ledger with ``n`` generated invoices (a mix of small and long ones: 2 to 60 fee
 lines, up to 6 expenses, some with a discount, VAT on the GBP and EUR clients), then renders
-them all with :func:`billxl.documents.render_invoices`, PDF and XLSX separately, with 1 and with
-2 worker processes. Each run is a fresh subprocess (nothing warm carries over from one to the
+them all with :func:`billxl.documents.render_invoices`:
+
+* PDF with billxl's Typst templates (``pdf: engine: typst``, the default), and PDF with the HTML
+  templates laid out by WeasyPrint (``pdf: engine: html``, billxl's first renderer: the
+  baseline), each with 1 and with 2 worker processes, on the same invoices;
+* XLSX, with 1 and 2 workers.
+
+Each run is a fresh subprocess (cold against cold: nothing warm carries over from one to the
 next); its clock starts once billxl is imported and the ledger opened, and includes starting
-the workers, loading WeasyPrint and the fonts, reading every invoice from the ledger and writing
-every file. Prints seconds and invoices per second for each, and the speed-up of 2 workers over
-1 (goal: 1.7x or better). Run it on an otherwise idle machine: the speed-up needs both cores.
+the workers, loading the engine and the fonts, reading every invoice from the ledger and
+writing every file. Prints seconds and invoices per second for each, Typst's speed over the HTML
+path at the same number of workers (goal: 10x or better), and the speed-up of 2 workers over 1
+(goal: 1.7x or better; it needs both cores idle).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,7 +33,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-GOAL_SPEEDUP = 1.7
+GOAL_SPEEDUP, GOAL_TYPST = 1.7, 10.0
 
 NARRATIVES = [
     "Review and revise draft share purchase agreement; comments to client on warranties",
@@ -135,15 +143,16 @@ def build_ledger(url: str, n: int, seed: int) -> dict:
     return {"invoices": n, "fee_lines": n_fee_lines, "lines": len(lines)}
 
 
-def child(url: str, fmt: str, workers: int, out: str) -> None:
+def child(url: str, fmt: str, workers: int, out: str, templates: str) -> None:
     """One measured run (in its own process): render every invoice in one format."""
     from billxl.documents import render_invoices
     from billxl.store.ledger import Ledger
 
     ledger = Ledger.open(url)
     pks = list(range(1, int(os.environ["BENCH_N"]) + 1))
-    start = time.perf_counter()  # from here: workers, WeasyPrint, fonts, reading, rendering
-    paths = render_invoices(ledger, pks, out, workers=workers, formats=(fmt,))
+    start = time.perf_counter()  # from here: workers, the engine, fonts, reading, rendering
+    paths = render_invoices(ledger, pks, out, workers=workers, formats=(fmt,),
+                            templates=templates)
     seconds = time.perf_counter() - start
     pages = None
     try:
@@ -155,16 +164,31 @@ def child(url: str, fmt: str, workers: int, out: str) -> None:
     print(json.dumps({"seconds": seconds, "files": len(paths), "pages": pages}))
 
 
+def template_folders(tmp: Path) -> dict[str, Path]:
+    """billxl's templates twice: as shipped (Typst) and set to the HTML engine."""
+    from billxl.documents.settings import template_dir
+
+    shipped = template_dir()
+    html = tmp / "templates-html"
+    shutil.copytree(shipped, html)
+    conf = html / "documents.yaml"
+    text = conf.read_text(encoding="utf-8")
+    if "  engine: typst" not in text:
+        raise SystemExit(f"{conf}: no 'engine: typst' line to switch to the HTML engine")
+    conf.write_text(text.replace("  engine: typst", "  engine: html"), encoding="utf-8")
+    return {"typst": shipped, "html": html}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="invoices to render (default 200)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--child", nargs=4, metavar=("URL", "FORMAT", "WORKERS", "OUT"),
+    parser.add_argument("--child", nargs=5, metavar=("URL", "FORMAT", "WORKERS", "OUT", "TPL"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        url, fmt, workers, out = args.child
-        child(url, fmt, int(workers), out)
+        url, fmt, workers, out, templates = args.child
+        child(url, fmt, int(workers), out, templates)
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-documents-") as tmp:
@@ -174,28 +198,35 @@ def main() -> None:
         print(f"ledger: {facts['invoices']} invoices, {facts['fee_lines']} fee lines, "
               f"{facts['lines']} lines in all (built in {time.perf_counter() - t0:.1f} s); "
               f"{os.cpu_count()} CPUs")
+        folders = template_folders(Path(tmp))
         results = {}
         env = {**os.environ, "BENCH_N": str(args.n)}
-        for fmt in ("pdf", "xlsx"):
-            for workers in (1, 2):
-                out = Path(tmp) / f"{fmt}-{workers}"
+        runs = [("pdf", "html"), ("pdf", "typst"), ("xlsx", "typst")]
+        for workers in (1, 2):
+            for fmt, engine in runs:
+                out = Path(tmp) / f"{fmt}-{engine}-{workers}"
                 proc = subprocess.run([sys.executable, __file__, "--child", url, fmt,
-                                       str(workers), str(out)], env=env, check=True,
-                                      capture_output=True, text=True)
-                results[fmt, workers] = json.loads(proc.stdout.strip().splitlines()[-1])
-                r = results[fmt, workers]
+                                       str(workers), str(out), str(folders[engine])], env=env,
+                                      check=True, capture_output=True, text=True)
+                results[fmt, engine, workers] = r = json.loads(proc.stdout.strip().splitlines()[-1])
                 pages = f", {r['pages']} pages" if r["pages"] else ""
-                print(f"  {fmt:4}  {workers} worker{'s' if workers > 1 else ' '}  "
+                label = f"{fmt} ({engine})" if fmt == "pdf" else fmt
+                print(f"  {label:12}  {workers} worker{'s' if workers > 1 else ' '}  "
                       f"{r['seconds']:7.2f} s  {args.n / r['seconds']:7.1f} invoices/s"
                       f"  ({r['files']} files{pages})", flush=True)
         print()
-        for fmt in ("pdf", "xlsx"):
-            one, two = results[fmt, 1]["seconds"], results[fmt, 2]["seconds"]
-            speedup = one / two
-            verdict = "met" if speedup >= GOAL_SPEEDUP else "NOT met"
-            print(f"{fmt.upper():4} rate: {args.n / one:6.1f} invoices/s with 1 worker, "
-                  f"{args.n / two:6.1f} with 2; speed-up {speedup:.2f}x "
-                  f"(goal {GOAL_SPEEDUP}x: {verdict})")
+        for workers in (1, 2):
+            html = results["pdf", "html", workers]["seconds"]
+            fast = results["pdf", "typst", workers]["seconds"]
+            verdict = "met" if html / fast >= GOAL_TYPST else "NOT met"
+            print(f"PDF with {workers} worker{'s' if workers > 1 else ''}: Typst "
+                  f"{args.n / fast:6.1f} invoices/s, HTML (WeasyPrint, baseline) "
+                  f"{args.n / html:6.1f}: {html / fast:.1f}x (goal {GOAL_TYPST:.0f}x: {verdict})")
+        for fmt, engine in runs:
+            one, two = (results[fmt, engine, w]["seconds"] for w in (1, 2))
+            verdict = "met" if one / two >= GOAL_SPEEDUP else "NOT met"
+            label = f"{fmt.upper()} ({engine})" if fmt == "pdf" else fmt.upper()
+            print(f"{label:12} 2 workers over 1: {one / two:.2f}x (goal {GOAL_SPEEDUP}x: {verdict})")
 
 
 if __name__ == "__main__":

@@ -328,7 +328,7 @@ def test_a_firm_edits_templates_not_code(tmp_path, monkeypatch):
     settings = folder / "documents.yaml"
     settings.write_text(settings.read_text(encoding="utf-8")
                         .replace('total_due: "Total due"', 'total_due: "Amount payable"')
-                        .replace('tagline: "Solicitors and Attorneys"', 'tagline: "Avocats"'),
+                        .replace("  tagline: ~", '  tagline: "Avocats"'),
                         encoding="utf-8")
     monkeypatch.setenv("BILLXL_TEMPLATES", str(folder))
     inv, ctx = context_for(sample_lines())

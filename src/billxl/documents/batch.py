@@ -20,7 +20,7 @@ import pandas as pd
 
 from billxl.documents.invoice import invoice_context
 from billxl.documents.pdf import render_invoice_pdf
-from billxl.documents.settings import environment, template_dir
+from billxl.documents.settings import environment, pdf_settings, settings, template_dir
 from billxl.documents.xlsx import render_invoice_xlsx
 from billxl.errors import BillxlError, LedgerError
 from billxl.reference import display_name
@@ -92,11 +92,13 @@ def _batch_gc():
 def _warm_up(formats: Sequence[str], templates: str | None) -> None:
     """Load what every document needs once (templates, and for PDF WeasyPrint and the fonts),
     so that forked workers inherit it instead of each loading it again."""
-    environment(template_dir(templates)).get_template("invoice.html")
-    if "pdf" in formats:
+    folder = template_dir(templates)
+    if "pdf" in formats and pdf_settings(settings(folder), {})["engine"] == "html":
         from billxl.documents.pdf import font_configuration
 
+        environment(folder).get_template("invoice.html")
         font_configuration()
+    # Typst's compiler is made in each worker (it keeps threads, which a fork must not copy)
 
 
 def _init_worker(url: str, templates: str | None) -> None:

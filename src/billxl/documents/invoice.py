@@ -29,7 +29,13 @@ import pandas as pd
 
 from billxl import money
 from billxl.documents.formatting import Amount, Formats, to_date
-from billxl.documents.settings import expense_codes, render_text, settings, template_dir
+from billxl.documents.settings import (
+    expense_codes,
+    pdf_settings,
+    render_text,
+    settings,
+    template_dir,
+)
 from billxl.errors import LedgerError
 
 CLASS_ORDER = ("PARTNR", "OFCOUN", "ASSOC", "PARLGL", "LGLAST", "OTHER")
@@ -381,8 +387,11 @@ def invoice_context(invoice: dict, lines: pd.DataFrame, *, firm: dict, client: d
         terms_days = (due - inv_date).days if due and inv_date else 30
     original_number = _text(invoice.get("credits_invoice_number")) or (
         f"#{invoice['credits_invoice_pk']}" if _text(invoice.get("credits_invoice_pk")) else "")
+    # an invoice of expenses alone does not speak of professional services
+    expenses_only = not fees and not fees_minor and bool(expenses or exp_minor)
+    services_text = texts_conf.get("expenses_only" if expenses_only else "services")
     texts = {
-        "services": render_text(texts_conf.get("services"), period=period,
+        "services": render_text(services_text, period=period,
                                 matter_name=_text(matter.get("name")),
                                 description=_text(invoice.get("description"))),
         "payment_terms": render_text(texts_conf.get("payment_terms"),
@@ -444,6 +453,7 @@ def invoice_context(invoice: dict, lines: pd.DataFrame, *, firm: dict, client: d
         },
         "xlsx": dict(conf.get("xlsx") or {}),
         "date_format_xlsx": str((conf.get("dates") or {}).get("xlsx", "d mmm yyyy")),
+        "pdf": pdf_settings(conf, firm),
         "template_dir": str(folder),
     }
 

@@ -1,4 +1,9 @@
-"""Invoices and statements as PDF: the firm's Jinja2 HTML templates, laid out by WeasyPrint.
+"""Invoices and statements as PDF, by the engine documents.yaml names (``pdf: engine:``).
+
+``typst`` (the default): the firm's ``.typ`` templates, compiled by Typst
+(:mod:`billxl.documents.typeset`). ``html``: the firm's Jinja2 HTML templates, laid out by
+WeasyPrint, as billxl did first (about ten times slower; kept for firms whose templates are
+HTML, and as the documents benchmark's baseline).
 
 WeasyPrint is a pip package; its text layout comes from Pango, HarfBuzz and fontconfig, which
 are Debian packages (``libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0``), and the
@@ -38,11 +43,23 @@ def write_pdf(context: dict, template: str, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def engine_of(context: dict) -> str:
+    return str((context.get("pdf") or {}).get("engine") or "typst")
+
+
+def _render(context: dict, kind: str, path: str | os.PathLike) -> Path:
+    if engine_of(context) == "html":
+        return write_pdf(context, f"{kind}.html", path)
+    from billxl.documents import typeset
+
+    return typeset.write_pdf(context, kind, path)
+
+
 def render_invoice_pdf(context: dict, path: str | os.PathLike) -> Path:
     """Write the invoice (or credit note) of :func:`invoice_context` as a PDF, atomically."""
-    return write_pdf(context, "invoice.html", path)
+    return _render(context, "invoice", path)
 
 
 def render_statement_pdf(context: dict, path: str | os.PathLike) -> Path:
     """Write the statement of account of :func:`statement_context` as a PDF, atomically."""
-    return write_pdf(context, "statement.html", path)
+    return _render(context, "statement", path)

@@ -125,6 +125,35 @@ def render_text(template: str | None, **values: Any) -> str:
                           f"{error}") from None
 
 
+#: the countries whose paper is US letter (elsewhere A4)
+LETTER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "PR"})
+PDF_ENGINES = ("typst", "html")
+
+
+def pdf_settings(conf: dict[str, Any], firm: dict[str, Any]) -> dict[str, str]:
+    """How PDFs are made (``pdf:`` in documents.yaml): the engine, the paper and the language.
+
+    ``engine``: ``typst`` (the ``.typ`` templates; the default) or ``html`` (the ``.html``
+    templates and ``print.css``, laid out by WeasyPrint; its paper is set in print.css).
+    ``paper``: ``a4``, ``letter`` or ``auto`` (letter for a firm in the US, Canada and the
+    other countries that use it; else A4).
+    """
+    pdf = conf.get("pdf") or {}
+    engine = str(pdf.get("engine") or "typst").strip().lower()
+    if engine not in PDF_ENGINES:
+        raise BillxlError(f"{SETTINGS_FILE}: pdf: engine: {engine!r} is not one billxl knows; "
+                          f"choose {' or '.join(PDF_ENGINES)}.")
+    paper = str(pdf.get("paper") or "auto").strip().lower()
+    if paper == "auto":
+        country = str(firm.get("country") or "").strip().upper()[:2]
+        paper = "letter" if country in LETTER_COUNTRIES else "a4"
+    if paper not in ("a4", "letter"):
+        raise BillxlError(f"{SETTINGS_FILE}: pdf: paper: {paper!r} is not a paper billxl knows; "
+                          "choose a4, letter or auto.")
+    return {"engine": engine, "paper": "us-letter" if paper == "letter" else "a4",
+            "lang": str(pdf.get("language") or "en")}
+
+
 @lru_cache(maxsize=1)
 def expense_codes() -> dict[str, str]:
     """UTBMS expense codes and their names (``data/utbms/expenses.csv``)."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from billxl.documents.formatting import Formats, to_date
 from billxl.documents.invoice import bank_details, letterhead, party
-from billxl.documents.settings import render_text, settings, template_dir
+from billxl.documents.settings import pdf_settings, render_text, settings, template_dir
 from billxl.errors import BillxlError
 from billxl.figures import aging, balances
 
@@ -200,5 +200,6 @@ def statement_context(client: dict, firm: dict, invoices: pd.DataFrame, as_of: d
         },
         "xlsx": dict(conf.get("xlsx") or {}),
         "date_format_xlsx": str((conf.get("dates") or {}).get("xlsx", "d mmm yyyy")),
+        "pdf": pdf_settings(conf, firm),
         "template_dir": str(folder),
     }
