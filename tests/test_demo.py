@@ -75,6 +75,17 @@ def _has(e: pd.DataFrame, problem: str) -> pd.Series:
     return e["problems"].apply(lambda p: problem in p)
 
 
+def _ebilled_matters(firm: demo.DemoFirm) -> set[str]:
+    """The matters billed, all or a payor's share, to a client with an e-billing portal."""
+    clients = firm.reference["clients"].set_index("client_id")
+    matters = firm.reference["matters"]
+    payors = demo.billing_terms(firm)["matter_payors"]
+    billed_to = pd.concat([matters[["matter_id", "client_id"]],
+                           payors[["matter_id", "client_id"]]])
+    return set(billed_to.loc[billed_to["client_id"].map(clients["ebilling_portal"]).notna(),
+                             "matter_id"])
+
+
 def _tasks_and_activities() -> tuple[set[str], set[str]]:
     """The billable task and activity codes of the firm's default code sets (the rules' and
     the LEDES checks'): litigation and counseling tasks, and the activities."""
@@ -323,9 +334,8 @@ def test_reference_data_is_realistic(firm):
     assert {"standard", "strict-insurer"} <= set(clients["guideline_set"])
     assert clients[["address_1", "city", "postcode", "country"]].notna().all().all()
     matters = ref["matters"]
-    portal_ids = set(clients.loc[portal, "client_id"])
-    on_portal = matters["client_id"].isin(portal_ids)
-    # litigation is coded for every client; an e-billing client has every matter coded
+    on_portal = matters["matter_id"].isin(_ebilled_matters(firm))
+    # litigation is coded for every client; a matter billed to an e-billing client, all of it
     assert (matters["utbms_required"]
             == ((matters["practice_area"] == "litigation") | on_portal)).all()
     assert (matters.loc[on_portal, "practice_area"] != "litigation").any()
@@ -453,7 +463,8 @@ def test_ebilling_clients_entries_carry_the_codes_and_lengths_their_portals_requ
     clients = firm.reference["clients"].set_index("client_id")
     matters = firm.reference["matters"].set_index("matter_id")
     portal = checked["client_id"].map(clients["ebilling_portal"])
-    e = checked[portal.notna()]
+    e = checked[checked["matter_id"].isin(_ebilled_matters(firm))]
+    assert portal.notna().sum() == len(e)  # no split matter with an e-billed payor here
     litigation = e["matter_id"].map(matters["practice_area"]) == "litigation"
     assert set(portal.dropna()) == set(demo.PORTALS) and (~litigation).sum() > 100
     assert e["utbms_required"].all()
@@ -474,6 +485,23 @@ def test_ebilling_clients_entries_carry_the_codes_and_lengths_their_portals_requ
     assert len(plain) > 0.8 * len(e) and (~litigation[plain.index]).sum() > 100
     assert list(zip(plain["task_code"], plain["activity_code"], strict=True)) == \
         [coded[a] for a in said.dropna()]
+
+
+def test_a_matter_split_with_an_ebilling_payor_is_coded_for_it():
+    small = demo.build_firm(seed=7, entries=600)
+    payors = demo.billing_terms(small)["matter_payors"]
+    clients = small.reference["clients"].set_index("client_id")
+    assert payors["client_id"].map(clients["ebilling_portal"]).isna().tolist() == [True, False]
+    split = payors["matter_id"].iloc[0]
+    matters = small.reference["matters"].set_index("matter_id")
+    assert matters.loc[split, "utbms_required"]
+    e = _facts(small)
+    e = e[e["matter_id"] == split]
+    tasks, activities = _tasks_and_activities()
+    assert len(e) > 5 and e["task_code"].isin(tasks).all()
+    assert e["activity_code"].isin(activities).all()
+    assert not e["problems"].map(
+        {"UTBMS_MISSING", "UTBMS_INVALID", "NARRATIVE_LENGTH"}.intersection).any()
 
 
 def test_expense_problems_match_the_data(firm):

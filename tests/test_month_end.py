@@ -115,6 +115,27 @@ def test_pdf_xlsx_and_ledger_agree_for_every_invoice(month, tmp_path):
         assert money.to_minor(str(round(value, 2))) == total, number
 
 
+def test_the_ledes_export_holds_back_no_invoice_for_its_codes_or_lengths(month, tmp_path):
+    """The demo's e-billing clients' entries carry the UTBMS codes and lengths their portals
+    require, so the month's LEDES export refuses none of their invoices for either."""
+    from billxl.ledes import CHECKS, export_invoices
+
+    _, ledger, _ = month
+    result = export_invoices(ledger, tmp_path, month=MONTH)
+    found = pd.concat([f.findings for f in result.files], ignore_index=True)
+    about = found["rule"].map(lambda r: CHECKS[r].group == "utbms") | found["rule"].isin(
+        ["PORTAL_UTBMS_REQUIRED", "PORTAL_DESCRIPTION_LENGTH"])
+    assert found[about].empty, found[about].head().to_string()
+    assert len(result.written) >= 3
+    lines = ledger.read_frame(
+        sa.select(t.invoice_lines.c.line_type, t.invoice_lines.c.task_code)
+        .join(t.invoices, t.invoices.c.invoice_pk == t.invoice_lines.c.invoice_pk)
+        .join(t.clients, t.clients.c.client_id == t.invoices.c.client_id)
+        .where(t.clients.c.ebilling_portal.is_not(None)))
+    fees = lines[lines["line_type"] == "F"]
+    assert len(fees) > 50 and fees["task_code"].fillna("").str.fullmatch(r"[LC]\d{3}").all()
+
+
 def test_partner_edits_are_in_the_audit_log_with_their_originals(month):
     _, ledger, _ = month
     log = ledger.read_frame(sa.select(t.audit_log).where(t.audit_log.c.table_name == "prebill_lines"))

@@ -845,8 +845,7 @@ def _matters(rng: np.random.Generator, n: int, clients: _Clients, n_groups: int,
         "office_id": clients.frame["office_id"].to_numpy(dtype=object)[client],
         "fee_arrangement": fee,
         "fixed_fee_minor": fixed_fee,
-        # litigation is coded for every client; an e-billing client wants every matter coded
-        "utbms_required": (area == 0) | portal,
+        "utbms_required": area == 0,  # and every matter billed to an e-billing client
     })
     return _Matters(frame, client, area, group, weight, opened, closed), closed_before
 
@@ -1032,6 +1031,9 @@ def build_firm(seed: int = 2026, month: str = "2026-10", entries: int = 6000, *,
     tk_ids = _tk_ids(n_tk)
     clients = _clients(r, n_clients)
     matters, closed_before = _matters(r, n_matters, clients, n_groups, first_day, last_day)
+    # litigation is coded for every client; a matter billed to an e-billing client, all of it
+    ebilled_matter = _ebilled_matters(matters.frame, clients.frame)
+    matters.frame["utbms_required"] = (matters.area == 0) | ebilled_matter
     workable = np.ones(n_matters, dtype=bool)
     workable[closed_before] = False  # nobody plans work on a matter closed before the month
     pair_tk, pair_matter = _portfolios(r, people, matters, workable)
@@ -1063,7 +1065,7 @@ def build_firm(seed: int = 2026, month: str = "2026-10", entries: int = 6000, *,
     e["cur"] = clients.currency[e["client"]]
     e["klass"] = people.klass[e["tk"]]
     litigation = matters.area[e["matter"]] == 0  # coded for every client
-    ebilled = clients.portal[e["client"]]  # coded on every matter
+    ebilled = ebilled_matter[e["matter"]]
     phrases = _narratives(rng["text"], e, people, matters, first_day)
     clean = {k: e[k].copy() for k in ("task", "activity", "narrative")}
     e["half"] = (e["day"] >= np.datetime64(f"{year}-07-01")).astype(np.int64)
@@ -1761,17 +1763,35 @@ def billing_terms(demo: DemoFirm) -> dict[str, pd.DataFrame]:
     terms = pd.DataFrame({"matter_id": hourly["matter_id"].to_numpy(),
                           "discount_percent": discount, "min_bill_minor": min_bill})
     terms = terms[terms["discount_percent"].notna() | terms["min_bill_minor"].notna()]
+    return {"tax_rates": tax, "matter_terms": terms.reset_index(drop=True),
+            "matter_payors": _split_payors(matters, clients)}
+
+
+def _split_payors(matters: pd.DataFrame, clients: pd.DataFrame) -> pd.DataFrame:
+    """The first hourly matter with a co-payor in its currency: 70% its client, 30% the other
+    (``clients`` indexed by client_id)."""
+    hourly = matters[matters["fee_arrangement"] == "hourly"]
     payors = []
     currency = hourly["client_id"].map(clients["currency"])
     for matter_id, client_id, cur in zip(hourly["matter_id"], hourly["client_id"], currency,
                                          strict=True):
         others = clients.index[(clients["currency"] == cur) & (clients.index != client_id)]
-        if len(others):  # the first hourly matter with a co-payor in its currency
+        if len(others):
             payors = [{"matter_id": matter_id, "client_id": client_id, "percent": "70"},
                       {"matter_id": matter_id, "client_id": others[0], "percent": "30"}]
             break
-    return {"tax_rates": tax, "matter_terms": terms.reset_index(drop=True),
-            "matter_payors": pd.DataFrame(payors)}
+    return pd.DataFrame(payors, columns=["matter_id", "client_id", "percent"])
+
+
+def _ebilled_matters(matters: pd.DataFrame, clients: pd.DataFrame) -> np.ndarray:
+    """Which matters are billed, all or in part (a payor's share), to a client who bills
+    through an e-billing portal."""
+    portal = clients.set_index("client_id")["ebilling_portal"].notna()
+    payors = _split_payors(matters, clients.set_index("client_id"))
+    billed_to = pd.concat([matters[["matter_id", "client_id"]],
+                           payors[["matter_id", "client_id"]]])
+    ebilled = billed_to.loc[billed_to["client_id"].map(portal).to_numpy(dtype=bool), "matter_id"]
+    return matters["matter_id"].isin(ebilled).to_numpy()
 
 
 def load_into(ledger, demo: DemoFirm) -> None:
