@@ -460,6 +460,48 @@ def invoice_list(
           "expenses", "discount", "tax", "total", "balance", "status"], title="Invoices")
 
 
+class DocumentFormat(enum.StrEnum):
+    pdf = "pdf"
+    xlsx = "xlsx"
+
+
+@invoice_app.command("render")
+def invoice_render(
+    numbers: Annotated[list[str] | None, typer.Argument(help="Invoice or credit note numbers.", show_default=False)] = None,
+    month: Annotated[str | None, typer.Option(help="Every invoice and credit note dated in this month, YYYY-MM.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the documents (made if missing).")] = Path("invoices"),
+    format_: Annotated[list[DocumentFormat] | None, typer.Option("--format", help="pdf or xlsx (repeat for both; default both).", show_default=False)] = None,
+    templates: Annotated[Path | None, typer.Option("--templates", envvar="BILLXL_TEMPLATES", help="The firm's template folder (default: billxl's own).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes rendering at once.")] = 2,
+) -> None:
+    """Render final invoices' documents (PDF and XLSX) from the ledger, as they were finalized."""
+    from billxl import list_invoices, render_invoices
+
+    formats = tuple(dict.fromkeys(f.value for f in format_)) if format_ else ("pdf", "xlsx")
+    with handle_errors():
+        if bool(numbers) == bool(month):
+            raise InputError("Name the invoices to render, or give --month YYYY-MM (not both).")
+        ledger = open_ledger()
+        register = list_invoices(ledger, month=month)
+        if numbers:
+            by_number = dict(zip(register["number"].astype(str), register["invoice_pk"], strict=True))
+            missing = [n for n in numbers if n not in by_number]
+            if missing:
+                raise InputError(f"No invoice numbered {', '.join(missing)} in the ledger "
+                                  "(see `billxl invoice list`).")
+            pks = [int(by_number[n]) for n in dict.fromkeys(numbers)]
+        else:
+            pks = [int(pk) for pk in register.sort_values("number")["invoice_pk"]]
+            if not pks:
+                console.print(f"No invoices are dated in {month}.")
+                return
+        with show_progress() as update:
+            paths = render_invoices(ledger, pks, out, workers=workers, formats=formats,
+                                    templates=templates,
+                                    progress=lambda done, total: update("Rendering", done, total))
+    console.print(f"{len(pks)} invoice(s) rendered: {len(paths)} file(s) in {out}.")
+
+
 @invoice_app.command("credit")
 def invoice_credit(
     number: Annotated[str, typer.Argument(help="The invoice to correct.")],

@@ -8,6 +8,7 @@ the templates and fonts once, and renders its share of the invoices).
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -89,16 +90,29 @@ def _batch_gc():
         gc.set_threshold(*before)
 
 
-def _warm_up(formats: Sequence[str], templates: str | None) -> None:
-    """Load what every document needs once (templates, and for PDF WeasyPrint and the fonts),
-    so that forked workers inherit it instead of each loading it again."""
+def _warm_up(formats: Sequence[str], templates: str | None):
+    """Load what every document needs once, so that forked workers inherit it, and return the
+    way to start the workers (None: the platform's own, fork on Linux).
+
+    For the HTML engine, the templates, WeasyPrint and the fonts are loaded here and inherited.
+    Typst's compiler keeps threads, and a process forked from one that has compiled a document
+    hangs in its first compile; so Typst workers start from a fresh fork server (with billxl
+    imported once there) and make their own compiler.
+    """
     folder = template_dir(templates)
-    if "pdf" in formats and pdf_settings(settings(folder), {})["engine"] == "html":
+    if "pdf" not in formats:
+        return None
+    if pdf_settings(settings(folder), {})["engine"] == "html":
         from billxl.documents.pdf import font_configuration
 
         environment(folder).get_template("invoice.html")
         font_configuration()
-    # Typst's compiler is made in each worker (it keeps threads, which a fork must not copy)
+        return None
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None  # Windows: workers are spawned afresh anyway
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["billxl.documents.batch"])
+    return context
 
 
 def _init_worker(url: str, templates: str | None) -> None:
@@ -161,9 +175,9 @@ def render_invoices(ledger: Ledger, invoice_pks: Iterable[int], out_dir: str | o
         # A forked worker must not touch this process's pooled connections, so the pool is
         # emptied first; this process reconnects when it next needs the ledger.
         ledger.engine.dispose()
-        _warm_up(formats, folder)
+        start = _warm_up(formats, folder)
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(url, folder)) as pool:
+                                 initargs=(url, folder), mp_context=start) as pool:
             futures = {pool.submit(_render_chunk, chunk, str(out), formats): chunk
                        for chunk in chunks}
             for future in as_completed(futures):
