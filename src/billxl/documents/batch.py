@@ -32,9 +32,54 @@ FORMATS = ("pdf", "xlsx")
 _RENDERERS = {"pdf": render_invoice_pdf, "xlsx": render_invoice_xlsx}
 
 
-def _row(frame: pd.DataFrame) -> dict:
-    return {k: (None if not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)
-                else v) for k, v in frame.iloc[0].to_dict().items()}
+def _rows(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts, missing values as None."""
+    return [{k: (None if not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)
+                 else v) for k, v in rec.items()} for rec in frame.to_dict("records")]
+
+
+def load_invoices(ledger: Ledger, invoice_pks: Sequence[int]
+                  ) -> list[tuple[dict, pd.DataFrame, dict, dict, dict]]:
+    """What the documents of many invoices need, read in a few queries: for each key, in order,
+    the invoice, its lines, and the firm, client and matter rows (see :func:`load_invoice`)."""
+    pks = [int(pk) for pk in invoice_pks]
+    if not pks:
+        return []
+    with ledger.engine.connect() as conn:
+        heads = {row["invoice_pk"]: row for row in _rows(store.document_invoices(ledger, conn, pks))}
+        missing = [pk for pk in pks if pk not in heads]
+        if missing:
+            raise LedgerError(f"There is no invoice with key {missing[0]} in the ledger at "
+                              f"{ledger.display_url}.")
+        lines = store.document_lines(ledger, conn, pks)
+        firm = (_rows(store.firm_rows(ledger, conn)) or [{}])[0]
+        clients = {r["client_id"]: r for r in _rows(store.client_rows(
+            ledger, conn, sorted({heads[pk]["client_id"] for pk in pks})))}
+        matters = {r["matter_id"]: r for r in _rows(store.matter_rows(
+            ledger, conn, sorted({heads[pk]["matter_id"] for pk in pks})))}
+        taxes: dict[tuple, str | None] = {}
+        for pk in pks:
+            head = heads[pk]
+            jurisdiction = (clients.get(head["client_id"]) or {}).get("tax_jurisdiction")
+            key = (jurisdiction, head["invoice_date"])
+            if jurisdiction and key not in taxes:
+                taxes[key] = store.tax_type_on(conn, jurisdiction, head["invoice_date"])
+    # the name the line was billed under, else the timekeeper's display name
+    named = display_name(lines.pop("last_name"), lines.pop("first_name"))
+    named = lines["timekeeper_name"].where(lines["timekeeper_name"].notna(), named)
+    lines["timekeeper_name"] = named.astype(object).where(named.notna(), None)
+    by_invoice = {int(pk): part.reset_index(drop=True)
+                  for pk, part in lines.groupby("invoice_pk", sort=False)}
+    out = []
+    for pk in pks:
+        head = heads[pk]
+        client = dict(clients.get(head["client_id"]) or {})
+        found = taxes.get((client.get("tax_jurisdiction"), head["invoice_date"]))
+        if found:
+            client["tax_type"] = found
+        out.append((dict(head), by_invoice.get(pk, lines.iloc[:0]), dict(firm), client,
+                    dict(matters.get(head["matter_id"]) or {})))
+    return out
 
 
 def load_invoice(ledger: Ledger, invoice_pk: int) -> tuple[dict, pd.DataFrame, dict, dict, dict]:
@@ -44,25 +89,7 @@ def load_invoice(ledger: Ledger, invoice_pk: int) -> tuple[dict, pd.DataFrame, d
     ``credits_invoice_date``; the client's dict carries ``tax_type`` (VAT, GST, ...) when the
     ledger's tax rates name one for the client's jurisdiction on the invoice date.
     """
-    with ledger.engine.connect() as conn:
-        head = store.document_invoice(ledger, conn, invoice_pk)
-        if head.empty:
-            raise LedgerError(f"There is no invoice with key {invoice_pk} in the ledger at "
-                              f"{ledger.display_url}.")
-        invoice = _row(head)
-        lines = store.document_lines(ledger, conn, invoice_pk)
-        # the name the line was billed under, else the timekeeper's display name
-        named = display_name(lines.pop("last_name"), lines.pop("first_name"))
-        named = lines["timekeeper_name"].where(lines["timekeeper_name"].notna(), named)
-        lines["timekeeper_name"] = named.astype(object).where(named.notna(), None)
-        firm = _row(store.firm_rows(ledger, conn))
-        client = _row(store.client_rows(ledger, conn, invoice["client_id"]))
-        matter = _row(store.matter_rows(ledger, conn, invoice["matter_id"]))
-        if client.get("tax_jurisdiction"):
-            found = store.tax_type_on(conn, client["tax_jurisdiction"], invoice["invoice_date"])
-            if found:
-                client["tax_type"] = found
-    return invoice, lines, firm, client, matter
+    return load_invoices(ledger, [invoice_pk])[0]
 
 
 def file_stem(number: str) -> str:
@@ -78,6 +105,7 @@ _worker: dict[str, Any] = {}
 # youngest generation every 700 allocations) then spends a fifth of the time in the garbage
 # collector. A batch raises the threshold for its duration.
 _BATCH_GC_THRESHOLD = (50_000, 20, 20)
+_READ_CHUNK = 50  # invoices read from the ledger at once by one process
 
 
 @contextmanager
@@ -121,9 +149,8 @@ def _init_worker(url: str, templates: str | None) -> None:
     _worker["templates"] = templates
 
 
-def _render_one(invoice_pk: int, out_dir: str, formats: Sequence[str]) -> list[str]:
-    ledger: Ledger = _worker["ledger"]
-    invoice, lines, firm, client, matter = load_invoice(ledger, invoice_pk)
+def _render_loaded(loaded: tuple, out_dir: str, formats: Sequence[str]) -> list[str]:
+    invoice, lines, firm, client, matter = loaded
     context = invoice_context(invoice, lines, firm=firm, client=client, matter=matter,
                               templates=_worker.get("templates"))
     stem = file_stem(invoice["number"])
@@ -131,7 +158,8 @@ def _render_one(invoice_pk: int, out_dir: str, formats: Sequence[str]) -> list[s
 
 
 def _render_chunk(pks: list[int], out_dir: str, formats: Sequence[str]) -> list[list[str]]:
-    return [_render_one(pk, out_dir, formats) for pk in pks]
+    return [_render_loaded(loaded, out_dir, formats)
+            for loaded in load_invoices(_worker["ledger"], pks)]
 
 
 def render_invoices(ledger: Ledger, invoice_pks: Iterable[int], out_dir: str | os.PathLike, *,
@@ -158,18 +186,20 @@ def render_invoices(ledger: Ledger, invoice_pks: Iterable[int], out_dir: str | o
         _worker.update(ledger=ledger, templates=folder)
         try:
             with _batch_gc():
-                for pk in pks:
-                    results[pk] = _render_one(pk, str(out), formats)
-                    done += 1
-                    if progress:
-                        progress(done, total)
+                for first in range(0, total, _READ_CHUNK):
+                    chunk = pks[first:first + _READ_CHUNK]
+                    for pk, loaded in zip(chunk, load_invoices(ledger, chunk), strict=True):
+                        results[pk] = _render_loaded(loaded, str(out), formats)
+                        done += 1
+                        if progress:
+                            progress(done, total)
         finally:
             _worker.clear()
     else:
         url = ledger.engine.url.render_as_string(hide_password=False)
-        # Small chunks keep both workers busy to the end; a chunk of 4 still costs the pool
-        # far less than rendering it.
-        size = max(1, min(4, total // (workers * 4)))
+        # Small chunks keep both workers busy to the end; a chunk of 8, read from the ledger
+        # in one go, still costs the pool far less than rendering it.
+        size = max(1, min(8, total // (workers * 4)))
         chunks = [pks[i:i + size] for i in range(0, total, size)]
         # The platform's way of starting processes (fork on Linux: workers start at once).
         # A forked worker must not touch this process's pooled connections, so the pool is

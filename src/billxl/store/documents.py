@@ -14,31 +14,31 @@ import sqlalchemy as sa
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
 
-__all__ = ["document_invoice", "document_lines", "firm_rows", "client_rows", "matter_rows",
+__all__ = ["document_invoices", "document_lines", "firm_rows", "client_rows", "matter_rows",
            "tax_type_on", "invoice_keys"]
 
 
-def document_invoice(ledger: Ledger, conn: sa.Connection, invoice_pk: int) -> pd.DataFrame:
-    """The invoice's whole row (none if there is no such key), with the number and date of the
-    invoice it credits as ``credits_invoice_number`` and ``credits_invoice_date``."""
+def document_invoices(ledger: Ledger, conn: sa.Connection, invoice_pks: list[int]) -> pd.DataFrame:
+    """The invoices' whole rows (those that exist), with the number and date of the invoice
+    each credits as ``credits_invoice_number`` and ``credits_invoice_date``."""
     original = t.invoices.alias("original")
     query = (sa.select(t.invoices, original.c.number.label("credits_invoice_number"),
                        original.c.invoice_date.label("credits_invoice_date"))
              .select_from(t.invoices.outerjoin(
                  original, t.invoices.c.credits_invoice_pk == original.c.invoice_pk))
-             .where(t.invoices.c.invoice_pk == int(invoice_pk)))
+             .where(t.invoices.c.invoice_pk.in_([int(pk) for pk in invoice_pks])))
     return ledger.read_frame(query, conn)
 
 
-def document_lines(ledger: Ledger, conn: sa.Connection, invoice_pk: int) -> pd.DataFrame:
-    """The invoice's whole ``invoice_lines`` rows in line order, with the timekeeper's
-    ``last_name`` and ``first_name``."""
+def document_lines(ledger: Ledger, conn: sa.Connection, invoice_pks: list[int]) -> pd.DataFrame:
+    """The invoices' whole ``invoice_lines`` rows by invoice and in line order, with the
+    timekeeper's ``last_name`` and ``first_name``."""
     il, tk = t.invoice_lines, t.timekeepers
     return ledger.read_frame(
         sa.select(il, tk.c.last_name, tk.c.first_name)
         .select_from(il.outerjoin(tk, il.c.timekeeper_id == tk.c.timekeeper_id))
-        .where(il.c.invoice_pk == int(invoice_pk))
-        .order_by(il.c.line_no), conn)
+        .where(il.c.invoice_pk.in_([int(pk) for pk in invoice_pks]))
+        .order_by(il.c.invoice_pk, il.c.line_no), conn)
 
 
 def firm_rows(ledger: Ledger, conn: sa.Connection) -> pd.DataFrame:
@@ -46,14 +46,16 @@ def firm_rows(ledger: Ledger, conn: sa.Connection) -> pd.DataFrame:
     return ledger.read_frame(sa.select(t.firm), conn)
 
 
-def client_rows(ledger: Ledger, conn: sa.Connection, client_id: str) -> pd.DataFrame:
-    """The client's whole row (none if there is no such client)."""
-    return ledger.read_frame(sa.select(t.clients).where(t.clients.c.client_id == client_id), conn)
+def client_rows(ledger: Ledger, conn: sa.Connection, client_ids: list[str]) -> pd.DataFrame:
+    """The clients' whole rows (those that exist)."""
+    return ledger.read_frame(sa.select(t.clients).where(t.clients.c.client_id.in_(client_ids)),
+                             conn)
 
 
-def matter_rows(ledger: Ledger, conn: sa.Connection, matter_id: str) -> pd.DataFrame:
-    """The matter's whole row (none if there is no such matter)."""
-    return ledger.read_frame(sa.select(t.matters).where(t.matters.c.matter_id == matter_id), conn)
+def matter_rows(ledger: Ledger, conn: sa.Connection, matter_ids: list[str]) -> pd.DataFrame:
+    """The matters' whole rows (those that exist)."""
+    return ledger.read_frame(sa.select(t.matters).where(t.matters.c.matter_id.in_(matter_ids)),
+                             conn)
 
 
 def tax_type_on(conn: sa.Connection, jurisdiction: str, on: date) -> str | None:
