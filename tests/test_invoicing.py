@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from billxl import money
 from billxl.billing.credit_notes import issue_credit_note, list_invoices
 from billxl.billing.invoicing import finalize, percent_of_array, split_amounts
 from billxl.errors import LedgerError
@@ -413,3 +414,123 @@ def test_invoice_schedules_are_invoiced_once_when_due(ledger):
     with pytest.raises(LedgerError, match="has been invoiced"):
         update_item(ledger, first, amount="1.00")
     assert finalize(ledger, month="2026-10").count == 0  # nothing is invoiced twice
+
+
+CREDIT_COLUMNS = ["line_no", "line_type", "quantity_milli", "unit_minor",
+                  "standard_amount_minor", "adjustment_minor", "amount_minor", "tax_percent",
+                  "tax_minor"]
+
+
+def test_a_credit_notes_lines_mirror_the_lines_they_credit(ledger):
+    """Each credited entry line credits its hours (negative quantity at the same rate), an
+    invoice-level line its amount; a credit by amount is one fee line taxed at the invoice's
+    fee rate; on every line quantity x unit + adjustment = amount."""
+    finalize(ledger, month="2026-10")
+    register = list_invoices(ledger).set_index("matter_id")
+
+    def credited(note):
+        lines = lines_of(ledger, note["number"])[1]
+        extended = [money.extend(q, u) for q, u in zip(lines["quantity_milli"],
+                                                        lines["unit_minor"], strict=True)]
+        assert (np.array(extended) + lines["adjustment_minor"]).tolist() == \
+            lines["amount_minor"].tolist()
+        return lines[CREDIT_COLUMNS].values.tolist()
+
+    full = issue_credit_note(ledger, register.loc["M4", "number"], reason="billed in error")
+    assert credited(full) == [[1, "F", -3000, 50000, -150000, 0, -150000, "0", 0],
+                              [2, "IF", 1000, 50000, 0, 0, 50000, "0", 0]]
+    two = issue_credit_note(ledger, register.loc["M2", "number"], reason="wrong matter",
+                            lines=[2, 3])
+    assert credited(two) == [[1, "F", -700, 33333, -23333, 2333, -21000, "20", -4200],
+                             [2, "E", -1000, 1999, -1999, 0, -1999, "20", -400]]
+    by_amount = issue_credit_note(ledger, register.loc["M1", "number"], reason="courtesy",
+                                  amount="10.00")
+    assert credited(by_amount) == [[1, "IF", 1000, -1000, 0, 0, -1000, "0", 0]]
+
+
+def test_what_remains_of_an_invoice_bounds_its_credit_notes(ledger):
+    """What remains is the total less the credit notes' amounts and their tax; a credit may
+    take it exactly to zero and no further."""
+    finalize(ledger, month="2026-10")
+    register = list_invoices(ledger).set_index("matter_id")
+    m1, m2, m4 = (register.loc[m, "number"] for m in ("M1", "M2", "M4"))
+
+    issue_credit_note(ledger, m2, reason="wrong matter", lines=[2, 3])  # 229.99 + 46.00 VAT
+    with pytest.raises(LedgerError, match=r"Line\(s\) 2, 3 of invoice"):
+        issue_credit_note(ledger, m2, reason="again", lines=[2, 3])
+    # 449.99 remains: 375.00 + 75.00 VAT is more, 374.99 + 75.00 fits
+    with pytest.raises(LedgerError, match=r"more than what remains .*\(449\.99\)"):
+        issue_credit_note(ledger, m2, reason="too much", amount="375.00")
+    last = issue_credit_note(ledger, m2, reason="the rest", amount="374.99")
+    assert (last["total_minor"], last["tax_minor"]) == (-44999, -7500)
+    with pytest.raises(LedgerError, match="already fully credited"):
+        issue_credit_note(ledger, m2, reason="more", amount="0.01")
+
+    issue_credit_note(ledger, m1, reason="most of it", amount="774.94")
+    final_cent = issue_credit_note(ledger, m1, reason="the last cent", amount="0.01")
+    assert final_cent["total_minor"] == -1
+    assert list_invoices(ledger).set_index("number").loc[m1, "balance_minor"] == 0
+
+    with pytest.raises(LedgerError, match="more than what remains"):
+        issue_credit_note(ledger, m4, reason="nothing", amount="0")
+    with pytest.raises(LedgerError, match="has no line 8, 9"):
+        issue_credit_note(ledger, m4, reason="no such lines", lines=[1, 8, 9])
+
+
+def test_a_credit_note_needs_a_reason_and_one_way_of_crediting(ledger):
+    finalize(ledger, month="2026-10")
+    number = list_invoices(ledger).set_index("matter_id").loc["M1", "number"]
+    with pytest.raises(LedgerError, match="needs a reason"):
+        issue_credit_note(ledger, number, reason="  ")
+    with pytest.raises(LedgerError, match="lines or an amount, not both"):
+        issue_credit_note(ledger, number, reason="x", lines=[1], amount="1.00")
+    with pytest.raises(LedgerError, match="return their entries to WIP, not an amount"):
+        issue_credit_note(ledger, number, reason="x", amount="1.00", return_wip=True)
+    with pytest.raises(LedgerError, match="no invoice 999999"):
+        issue_credit_note(ledger, "999999", reason="x")
+    note = issue_credit_note(ledger, number, reason="x", amount="1.00")
+    with pytest.raises(LedgerError, match="is a credit note; only invoices"):
+        issue_credit_note(ledger, note["number"], reason="x", amount="0.50")
+
+
+def test_a_credit_by_amount_of_an_invoice_of_agreed_fees_only_is_taxed_at_its_fee_rate(ledger):
+    from billxl.billing.schedules import add_item, trigger
+
+    signing = add_item(ledger, "M2", kind="milestone", amount="1000.00",
+                       description="Milestone: signing", trigger="on signing")
+    trigger(ledger, signing, date(2026, 10, 20))
+    result = finalize(ledger, month="2026-10")
+    number = result.invoices.loc[result.invoices["schedule_id"].notna(), "number"].iloc[0]
+    assert lines_of(ledger, number)[1]["line_type"].tolist() == ["IF"]  # no entry lines
+    note = issue_credit_note(ledger, number, reason="discount", amount="100.00")
+    assert (note["tax_minor"], note["total_minor"]) == (-2000, -12000)
+
+
+def test_a_credit_note_is_audited_with_what_remained_and_why(ledger):
+    finalize(ledger, month="2026-10")
+    number = list_invoices(ledger).set_index("matter_id").loc["M1", "number"]
+    note = issue_credit_note(ledger, number, reason="courtesy", amount="10.00", actor="clerk")
+    audit = ledger.read_frame(sa.select(t.audit_log).where(t.audit_log.c.action == "credit"))
+    assert audit[["actor", "row_key"]].values.tolist() == [["clerk", note["number"]]]
+    assert audit.loc[0, "before"] == {"invoice": number, "remaining_minor": 77495}
+    assert audit.loc[0, "after"]["reason"] == "courtesy"
+
+
+def test_the_invoice_register_by_month_and_client(ledger):
+    finalize(ledger, month="2026-10")
+    number = list_invoices(ledger).set_index("matter_id").loc["M2", "number"]
+    issue_credit_note(ledger, number, reason="courtesy", amount="10.00", on=date(2026, 11, 5))
+    october = list_invoices(ledger, month="2026-10")
+    assert len(october) == 6 and set(october["kind"]) == {"invoice"}
+    november = list_invoices(ledger, month="2026-11")
+    assert november[["kind", "client_id"]].values.tolist() == [["credit_note", "C2"]]
+    assert list_invoices(ledger, month="2026-09").empty
+    brit = list_invoices(ledger, client="C2")
+    assert brit["kind"].tolist() == ["invoice", "credit_note"]
+    assert brit.loc[0, "credited"] == -1200  # 10.00 + 20% VAT
+    # a credit note has no figures of its own: whole zeros, not blanks
+    note = brit.iloc[1]
+    assert [note[c] for c in ("credited", "paid_minor", "written_off_minor", "balance_minor")] \
+        == [0, 0, 0, 0]
+    assert all(str(brit[c].dtype) == "int64"
+               for c in ("credited", "paid_minor", "written_off_minor", "balance_minor"))

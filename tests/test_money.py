@@ -157,3 +157,45 @@ def test_currency_codes_are_those_in_use_since_2020():
     codes = currency_codes()
     assert {"USD", "EUR", "GBP", "JPY", "KWD", "HRK", "SLL"} <= codes  # HRK, SLL: withdrawn 2023
     assert not {"ATS", "DEM", "FRF", "ABC", "XYZ"} & codes  # long gone, or never a currency
+
+
+@pytest.mark.parametrize(("amount", "pct", "rounding", "expected"), [
+    (5, "10", Rounding.HALF_UP, 1),  # 0.5 of a cent: a tie
+    (5, "10", Rounding.HALF_EVEN, 0),
+    (15, "10", Rounding.HALF_EVEN, 2),
+    (-5, "10", Rounding.HALF_UP, -1),
+    (19, "10", Rounding.DOWN, 1),
+    (11, "10", Rounding.UP, 2),
+])
+def test_percent_of_rounds_by_the_rule_it_is_given(amount, pct, rounding, expected):
+    assert money.percent_of(amount, pct, rounding) == expected
+
+
+def test_division_by_zero_or_less_is_refused():
+    for denominator in (0, -10):
+        with pytest.raises(ValueError, match="denominator must be positive"):
+            money.div_round_array(np.array([5]), denominator)
+
+
+def test_vector_results_are_int64_whatever_integers_come_in():
+    """Frames hand over object columns of Python ints too; amounts come back as int64."""
+    ints = np.array([5, 15, -25], dtype=object)
+    assert money.div_round_array(ints, 10).dtype == np.int64
+    got = money.extend_by_rule(ints, np.array([100, 100, 100], dtype=object),
+                               np.array(["half_up", "half_even", "down"], dtype=object))
+    assert got.dtype == np.int64 and got.tolist() == [1, 2, -2]
+
+
+def test_amounts_are_formatted_with_their_currencys_digits():
+    assert money.format_amount(1235, "JPY") == "1235"
+    assert money.format_amount(1235, "KWD") == "1.235"
+    assert money.format_amount(123450, "GBP") == "1234.50"
+
+
+def test_what_cannot_be_an_amount_is_refused_with_the_reason():
+    with pytest.raises(TypeError, match="a boolean is not an amount"):
+        D(True)
+    with pytest.raises(TypeError, match="floats are not exact; pass the amount as text or Decimal"):
+        D(0.1)
+    with pytest.raises(TypeError, match="cannot make a Decimal from list"):
+        D([1])

@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import UTC, date, datetime
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -15,7 +16,7 @@ from billxl import payments, trust
 from billxl.errors import LedgerError
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
-from tests.test_payments import billxl, firm
+from tests.test_payments import add_invoices, billxl, firm
 
 
 @pytest.fixture
@@ -159,3 +160,124 @@ def test_trust_commands(tmp_path):
     shown = json.loads(billxl(url, "trust", "balance", "--format", "json").stdout)
     assert [(r["matter_id"], r["balance"], r["top_up"]) for r in shown] == [
         ("M4", "1000.00", "2000.00")]
+
+
+def test_a_retainer_without_a_target_tops_up_to_its_minimum_and_may_be_zero(ledger):
+    kept = trust.set_retainer(ledger, "M4", minimum="1000.00")
+    assert (kept["minimum_minor"], kept["target_minor"], kept["top_up_minor"]) == (
+        100000, 100000, 100000)
+    none = trust.set_retainer(ledger, "M4", minimum="0")  # a retainer that asks for nothing
+    assert (none["minimum_minor"], none["target_minor"], none["top_up_minor"]) == (0, 0, 0)
+    with pytest.raises(LedgerError, match="minimum must be 0 or more"):
+        trust.set_retainer(ledger, "M4", minimum="-0.01")
+
+
+def test_a_trust_ledger_has_whole_running_balances_even_before_its_first_entry(ledger):
+    empty = trust.trust_ledger(ledger, "M4")
+    assert empty.empty and str(empty["balance_minor"].dtype) == "int64"
+    trust.deposit(ledger, "M4", "10.00", reference="wire")
+    trust.deposit(ledger, "M4", "0.05", reference="wire")
+    entries = trust.trust_ledger(ledger, "M4")
+    assert str(entries["balance_minor"].dtype) == "int64"
+    assert entries["balance_minor"].tolist() == [1000, 1005]
+
+
+def test_each_operation_returns_and_records_what_it_did(ledger):
+    deposited = trust.deposit(ledger, "M4", "2500.00", reference=" wire 1 ", on=date(2026, 10, 1))
+    applied = trust.apply_to_invoice(ledger, "M4", "000005", "2000.00", authorisation="email",
+                                     on=date(2026, 10, 2))
+    refunded = trust.refund(ledger, "M4", "100.00", reference="CHK 9", reason=" closed ",
+                            on=date(2026, 10, 3))
+    entries = trust.trust_ledger(ledger, "M4")
+    common = {"matter_id": "M4", "client_id": "C3", "currency": "USD", "top_up_minor": 0}
+    assert deposited == {**common, "trust_entry_pk": int(entries.loc[0, "trust_entry_pk"]),
+                         "kind": "deposit", "amount_minor": 250000, "balance_minor": 250000}
+    assert applied == {**common, "trust_entry_pk": int(entries.loc[1, "trust_entry_pk"]),
+                       "kind": "application", "amount_minor": 200000, "balance_minor": 50000,
+                       "invoice": "000005", "invoice_balance_minor": 0}
+    assert refunded == {**common, "trust_entry_pk": int(entries.loc[2, "trust_entry_pk"]),
+                        "kind": "refund", "amount_minor": 10000, "balance_minor": 40000}
+    assert entries[["entry_date", "reference"]].values.tolist() == [
+        [pd.Timestamp("2026-10-01"), "wire 1"], [pd.Timestamp("2026-10-02"), "000005"],
+        [pd.Timestamp("2026-10-03"), "CHK 9"]]
+    assert entries["reason"].fillna("").tolist() == ["", "", "closed"]
+    # references are cut to the column's 100 characters; a deposit may have none
+    long = "r" * 150
+    trust.deposit(ledger, "M1", "10.00", reference=long)
+    trust.deposit(ledger, "M1", "10.00", reference=None)
+    trust.apply_to_invoice(ledger, "M1", "000001", "5.00", authorisation=long)
+    trust.refund(ledger, "M1", "1.00", reference=long, reason="r")
+    rows = trust.trust_ledger(ledger, "M1")
+    assert rows["reference"].tolist() == ["r" * 100, "", "000001", "r" * 100]
+    assert rows.loc[2, "authorisation"] == "r" * 100
+
+
+def test_an_application_to_an_invoice_with_expenses_pays_its_expenses_first(ledger):
+    trust.deposit(ledger, "M1", "500.00", reference="wire")
+    trust.apply_to_invoice(ledger, "M1", "000001", "300.00", authorisation="ok")  # 200.00 expenses
+    applied = ledger.read_frame(sa.select(t.allocations))
+    assert applied[["amount_minor", "expenses_minor"]].values.tolist() == [[30000, 20000]]
+
+
+def test_each_matter_draws_only_on_its_own_trust_money(ledger):
+    """Two matters in the same currency: one's balance, limits and top-up are its own."""
+    trust.set_retainer(ledger, "M4", minimum="1000.00")
+    trust.deposit(ledger, "M4", "100.00", reference="wire")
+    first = trust.deposit(ledger, "M1", "100.00", reference="wire")
+    assert (first["balance_minor"], first["top_up_minor"]) == (10000, 0)
+    with pytest.raises(LedgerError, match="below zero"):
+        trust.refund(ledger, "M1", "150.00", reference="x", reason="y")
+    with pytest.raises(LedgerError, match="below zero"):
+        trust.apply_to_invoice(ledger, "M1", "000001", "150.00", authorisation="ok")
+    mine = trust.set_retainer(ledger, "M1", minimum="50.00", target="80.00")
+    assert (mine["balance_minor"], mine["top_up_minor"]) == (10000, 0)
+    paid = trust.apply_to_invoice(ledger, "M1", "000002", authorisation="ok")  # all it holds
+    assert (paid["amount_minor"], paid["balance_minor"], paid["top_up_minor"]) == (10000, 0, 8000)
+
+
+def test_an_application_takes_what_is_held_or_owed_and_never_nothing(ledger):
+    with pytest.raises(LedgerError, match="Nothing to apply: matter M1 holds 0.00 USD in trust "
+                                          "and invoice 000002 owes 500.00"):
+        trust.apply_to_invoice(ledger, "M1", "000002", authorisation="ok")
+    trust.deposit(ledger, "M1", "100.00", reference="wire")
+    with pytest.raises(LedgerError, match="more than 0"):
+        trust.apply_to_invoice(ledger, "M1", "000002", "0", authorisation="ok")
+    cent = trust.apply_to_invoice(ledger, "M1", "000002", "0.01", authorisation="ok")
+    assert cent["amount_minor"] == 1
+    with pytest.raises(LedgerError, match=r"The date applied \(2026-06-30\) cannot be before"):
+        trust.apply_to_invoice(ledger, "M1", "000001", authorisation="ok", on=date(2026, 6, 30))
+    rest = trust.apply_to_invoice(ledger, "M1", "000002", "99.99", authorisation="ok")  # all held
+    assert rest["balance_minor"] == 0 and rest["invoice_balance_minor"] == 40000
+    with pytest.raises(LedgerError, match="no invoice 999999"):
+        trust.apply_to_invoice(ledger, "M1", "999999", authorisation="ok")
+    with pytest.raises(LedgerError, match="no matter M9"):
+        trust.deposit(ledger, "M9", "1.00", reference="x")
+    add_invoices(ledger, [("000007", "M2", "2026-10-01", 1000, 0, 0)], currency_of={"M2": "GBP"})
+    with pytest.raises(LedgerError, match="000007 is in GBP; the trust money of matter M1 is in USD"):
+        trust.apply_to_invoice(ledger, "M1", "000007", authorisation="ok")
+
+
+def test_amounts_are_checked_and_named_in_what_is_refused(ledger):
+    with pytest.raises(LedgerError, match="The deposit must be more than 0"):
+        trust.deposit(ledger, "M1", "-5", reference="x")
+    trust.deposit(ledger, "M1", "100.00", reference="x")
+    with pytest.raises(LedgerError, match="The amount 1.001 has more decimals"):
+        trust.apply_to_invoice(ledger, "M1", "000001", "1.001", authorisation="ok")
+    with pytest.raises(LedgerError, match="The refund must be more than 0"):
+        trust.refund(ledger, "M1", "0", reference="x", reason="y")
+    for reference, reason in ((" ", "closed"), ("CHK 1", " "), (None, "closed")):
+        with pytest.raises(LedgerError, match="needs a reference .* and a reason"):
+            trust.refund(ledger, "M1", "1.00", reference=reference, reason=reason)
+    assert balance(ledger, "M1") == 10000
+
+
+def test_balances_by_client_and_as_of_a_date(ledger):
+    trust.deposit(ledger, "M1", "100.00", reference="x", on=date(2026, 10, 1))
+    trust.deposit(ledger, "M4", "40.00", reference="x", on=date(2026, 10, 1))
+    trust.deposit(ledger, "M1", "25.00", reference="x", on=date(2026, 10, 20))
+    assert trust.balances(ledger, client="C3")[["matter_id", "balance_minor"]].values.tolist() \
+        == [["M4", 4000]]
+    before = trust.balances(ledger, as_of=date(2026, 10, 10))
+    assert dict(zip(before["matter_id"], before["balance_minor"], strict=True)) == {
+        "M1": 10000, "M4": 4000}
+    assert "index" not in trust.balances(ledger, client="C1").columns
