@@ -534,3 +534,33 @@ def test_the_invoice_register_by_month_and_client(ledger):
         == [0, 0, 0, 0]
     assert all(str(brit[c].dtype) == "int64"
                for c in ("credited", "paid_minor", "written_off_minor", "balance_minor"))
+
+
+def test_a_fee_cap_writes_down_only_what_is_over_it():
+    from billxl.billing.invoicing import cap_writedown
+
+    assert cap_writedown(5000, 0, None) == 0  # no cap
+    assert cap_writedown(100, 0, 1000) == 0  # under the cap
+    assert cap_writedown(700, 500, 1000) == 200  # 500 of room left
+    assert cap_writedown(500, 1000, 1000) == 500  # the cap is used up
+    assert cap_writedown(500, 1200, 1000) == 500  # billed over it before: no negative room
+
+
+def test_a_cap_period_starts_on_its_month_quarter_year_or_the_matters_opening():
+    from billxl.billing.invoicing import cap_period_start
+
+    on, opened = date(2026, 5, 17), date(2024, 3, 9)
+    assert cap_period_start("month", on, opened) == date(2026, 5, 1)
+    assert cap_period_start("quarter", on, opened) == date(2026, 4, 1)
+    assert cap_period_start("quarter", date(2026, 12, 31), opened) == date(2026, 10, 1)
+    assert cap_period_start("year", on, opened) == date(2026, 1, 1)
+    assert cap_period_start(None, on, opened) == opened
+
+
+def test_an_invoice_without_lines_totals_zero():
+    from billxl.billing.invoicing import TOTAL_COLUMNS, invoice_totals
+
+    empty = pd.DataFrame({c: pd.Series(dtype="int64") for c in
+                          ("amount_minor", "adjustment_minor", "tax_minor")}
+                         | {"line_type": pd.Series(dtype=object)})
+    assert invoice_totals(empty) == dict.fromkeys(TOTAL_COLUMNS, 0)

@@ -754,3 +754,51 @@ def test_a_demo_month_of_receipts(ledger, tmp_path):
     payments.reverse_receipt(ledger, bounced, reason="returned unpaid", on=date(2026, 10, 31))
     table = ar.aging(ledger, date(2026, 10, 31))
     assert (table["total"] >= 0).all() and table["credits"].sum() > 0
+
+
+def _book(balances: list[int], expenses: list[int] | None = None) -> payments._Book:
+    n = len(balances)
+    return payments._Book(pd.DataFrame({
+        "balance_minor": balances, "expenses_open_minor": expenses or [0] * n,
+        "invoice_date": pd.to_datetime(["2026-09-01"] * n),
+        "number": [f"{i + 1:06d}" for i in range(n)]}))
+
+
+def _spread(balances: list[int], receipt: int, expenses: list[int] | None = None):
+    book = _book(balances, expenses)
+    invoices = pd.DataFrame({"invoice": np.arange(len(balances)), "group": 0})
+    rows = payments._pro_rata(pd.DataFrame({"receipt": [0], "group": [0]}), invoices,
+                              np.array([receipt], dtype=np.int64), book)
+    return rows.sort_values("invoice"), book
+
+
+def test_pro_rata_gives_the_left_over_cents_to_the_largest_remainders_then_the_oldest():
+    rows, _ = _spread([100, 100, 100], 100)  # three equal remainders: the oldest takes the cent
+    assert rows[["invoice", "amount_minor"]].values.tolist() == [[0, 34], [1, 33], [2, 33]]
+    assert set(rows["rule"]) == {"pro_rata"}
+    rows, _ = _spread([0, 1, 299], 300)  # nothing for what is not open; a cent open is open
+    assert rows[["invoice", "amount_minor"]].values.tolist() == [[1, 1], [2, 299]]
+
+
+def test_pro_rata_pays_each_invoices_expenses_before_its_fees():
+    rows, book = _spread([100, 100], 100, expenses=[30, 0])
+    assert rows[["amount_minor", "expenses_minor"]].values.tolist() == [[50, 30], [50, 0]]
+    assert (book.expenses.tolist(), book.fees.tolist()) == ([0, 0], [50, 50])  # 70 - 20, 100 - 50
+
+
+def test_pro_rata_of_amounts_whose_products_overflow_int64_is_exact():
+    # 10,000,001 x 2,000,000,000,000 is past int64: the shares are worked out in Python ints
+    rows, _ = _spread([10**12, 2 * 10**12], 10_000_001)
+    assert rows["amount_minor"].tolist() == [3_333_334, 6_666_667]
+
+
+def test_an_exact_amount_is_named_and_whole_in_its_currency():
+    assert payments.exact_amount("0.01", "USD", "The amount") == 1
+    assert payments.exact_amount("15", "JPY", "The amount") == 15
+    with pytest.raises(LedgerError, match="The amount 1.5 has more decimals than JPY has"):
+        payments.exact_amount("1.5", "JPY", "The amount")
+    with pytest.raises(LedgerError, match="The amount: 'ten' is not a number"):
+        payments.exact_amount("ten", "USD", "The amount")
+    for zero_or_less in ("0", "-0.01"):
+        with pytest.raises(LedgerError, match="The amount must be more than 0"):
+            payments.exact_amount(zero_or_less, "USD", "The amount")
