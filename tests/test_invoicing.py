@@ -564,3 +564,8 @@ def test_an_invoice_without_lines_totals_zero():
                           ("amount_minor", "adjustment_minor", "tax_minor")}
                          | {"line_type": pd.Series(dtype=object)})
     assert invoice_totals(empty) == dict.fromkeys(TOTAL_COLUMNS, 0)
+
+
+def test_a_single_payor_takes_every_amount_whole():
+    (whole,) = split_amounts(np.array([100, 7, 0]), [D("100")], Rounding.HALF_UP)
+    assert whole.tolist() == [100, 7, 0]

@@ -281,3 +281,9 @@ def test_balances_by_client_and_as_of_a_date(ledger):
     assert dict(zip(before["matter_id"], before["balance_minor"], strict=True)) == {
         "M1": 10000, "M4": 4000}
     assert "index" not in trust.balances(ledger, client="C1").columns
+
+
+def test_trust_money_may_pay_an_invoice_on_its_own_date(ledger):
+    trust.deposit(ledger, "M1", "10.00", reference="wire", on=date(2026, 7, 1))
+    paid = trust.apply_to_invoice(ledger, "M1", "000001", authorisation="ok", on=date(2026, 7, 1))
+    assert paid["amount_minor"] == 1000
