@@ -802,3 +802,24 @@ def test_an_exact_amount_is_named_and_whole_in_its_currency():
     for zero_or_less in ("0", "-0.01"):
         with pytest.raises(LedgerError, match="The amount must be more than 0"):
             payments.exact_amount(zero_or_less, "USD", "The amount")
+
+
+def test_names_compare_without_case_blanks_punctuation_or_legal_form():
+    keys = payments._name_key(pd.Series(["Acme, Corp.", "ACME corp", "Acme_Corp"]))
+    assert keys.tolist() == ["acmecorp"] * 3
+    bases = payments._base_key(pd.Series(["Northwind Traders Inc", "NORTHWIND TRADERS", None]))
+    assert bases.tolist() == ["northwindtraders", "northwindtraders", ""]
+
+
+def test_the_book_opens_nothing_below_zero_and_allocation_rows_are_whole():
+    book = _book([-500, 300, 100], expenses=[0, -5, 400])  # overpaid; odd expense figures
+    assert (book.expenses.tolist(), book.fees.tolist()) == ([0, 0, 100], [0, 300, 0])
+    items = book.items(np.array([0, 0]), np.array([1, 2]), np.array([True, True]))
+    rows = payments._allocation_rows(np.array([0, 0]), items, np.array([0, 1]),
+                                     np.array([100, 50]), "oldest")
+    assert rows[["invoice", "amount_minor", "expenses_minor"]].values.tolist() == [
+        [2, 100, 100], [1, 50, 0]]
+    assert str(rows["expenses_minor"].dtype) == "int64"
+    nothing = payments._waterfall(np.array([], dtype=np.int64), np.array([], dtype=np.int64),
+                                  np.array([0]), np.array([100]))
+    assert [part.dtype for part in nothing] == [np.int64] * 3  # indices, even when empty
