@@ -569,3 +569,31 @@ def test_an_invoice_without_lines_totals_zero():
 def test_a_single_payor_takes_every_amount_whole():
     (whole,) = split_amounts(np.array([100, 7, 0]), [D("100")], Rounding.HALF_UP)
     assert whole.tolist() == [100, 7, 0]
+
+
+def test_the_tax_rate_is_the_jurisdictions_in_force_on_the_day_both_ends_included():
+    from billxl.billing.invoicing import tax_percent_for
+
+    rates = pd.DataFrame([
+        {"jurisdiction": "US-NY", "applies_to": "fees", "percent": "4",
+         "effective_from": date(2026, 1, 1), "effective_to": date(2026, 6, 30)},
+        {"jurisdiction": "US-NY", "applies_to": "both", "percent": "4.5",
+         "effective_from": date(2026, 1, 1), "effective_to": None},
+        {"jurisdiction": "GB", "applies_to": "both", "percent": "20",
+         "effective_from": date(2011, 1, 4), "effective_to": None}])
+    assert tax_percent_for(rates, "US-NY", date(2026, 1, 1), "fees") == D("8.5")
+    assert tax_percent_for(rates, "US-NY", date(2026, 6, 30), "fees") == D("8.5")
+    assert tax_percent_for(rates, "US-NY", date(2026, 7, 1), "fees") == D("4.5")
+    assert tax_percent_for(rates, "US-NY", date(2026, 3, 1), "expenses") == D("4.5")
+    assert tax_percent_for(rates, "US-NY", date(2025, 12, 31), "fees") == 0
+    assert tax_percent_for(rates, None, date(2026, 3, 1), "fees") == 0
+    assert tax_percent_for(pd.DataFrame(), "GB", date(2026, 3, 1), "fees") == 0
+
+
+def test_an_invoice_level_fee_of_a_cent_is_a_fee():
+    from billxl.billing.invoicing import invoice_totals
+
+    lines = pd.DataFrame({"line_type": ["IF", "IF"], "amount_minor": [1, -1],
+                          "adjustment_minor": [0, 0], "tax_minor": [0, 0]})
+    assert invoice_totals(lines) == {"fees_minor": 1, "expenses_minor": 0, "discount_minor": 1,
+                                     "tax_minor": 0, "total_minor": 0}

@@ -823,3 +823,14 @@ def test_the_book_opens_nothing_below_zero_and_allocation_rows_are_whole():
     nothing = payments._waterfall(np.array([], dtype=np.int64), np.array([], dtype=np.int64),
                                   np.array([0]), np.array([100]))
     assert [part.dtype for part in nothing] == [np.int64] * 3  # indices, even when empty
+
+
+def test_the_waterfall_allocates_whole_amounts_and_refuses_sums_past_its_range():
+    ci, ii, paid = payments._waterfall(np.array([0, 0, 1]), np.array([70, 50, 30]),
+                                       np.array([0, 0, 1]), np.array([100, 100, 10]))
+    assert list(zip(ci.tolist(), ii.tolist(), paid.tolist(), strict=True)) == [
+        (0, 0, 70), (1, 0, 30), (1, 1, 20), (2, 2, 10)]
+    assert paid.dtype == np.int64
+    with pytest.raises(LedgerError, match="too large to allocate in one run"):
+        payments._waterfall(np.array([0, 1]), np.array([2**61, 2**61]), np.array([0, 1]),
+                            np.array([1, 1]))
