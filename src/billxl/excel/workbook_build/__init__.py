@@ -81,18 +81,23 @@ def addin_modules(vba_dir: Path = CHECKOUT / "vba") -> list[vba.Module]:
     return _modules(vba_dir, addin=True)
 
 
+#: the UTBMS task sets billxl ships (data/utbms), as the Lists sheet offers them
+TASK_SETS = ("litigation_tasks.csv", "counseling_tasks.csv")
+
+
 def _utbms(file: str, *, headings: bool) -> list[list[str]]:
     text = (resources.files("billxl") / "data" / "utbms" / file).read_text("utf-8")
     rows = csv.DictReader(text.splitlines())
+    phased = "phase" in (rows.fieldnames or ())
     # a task set's phase headings (L100 ...) are not codes an entry may carry
-    return [[r["code"], r["name"]] for r in rows if headings or r.get("phase")]
+    return [[r["code"], r["name"]] for r in rows if headings or not phased or r.get("phase")]
 
 
 def list_rows(ledger: str | None = None) -> dict[str, list[list[str]]]:
     """The rows of the Lists sheet's tables: fixed lists always, the ledger's clients and
     matters when ``ledger`` is given (all of them, as Import time refreshes them)."""
     rows: dict[str, list[list[str]]] = {
-        "ListTasks": _utbms("litigation_tasks.csv", headings=False),
+        "ListTasks": [row for name in TASK_SETS for row in _utbms(name, headings=False)],
         "ListActivities": _utbms("activities.csv", headings=True),
     }
     for source in layout.LISTS.values():
