@@ -196,9 +196,15 @@ def _close_findings(conn: sa.Connection, kind: str, entry_pks: list[int]) -> Non
     """Findings on entries now billed or written off leave the review list: the partner
     decided on them when approving the pre-bill."""
     f = t.findings
-    for chunk in in_chunks(entry_pks):
-        conn.execute(sa.update(f).where(f.c.entry_kind == kind, f.c.entry_pk.in_(chunk),
-                                        f.c.status.in_(["open", "queried"]))
+    # the open findings of this kind are few beside a month's entries: read them (by the
+    # status index), keep those on these entries, and update those by their key
+    settled = set(entry_pks)
+    ids = sorted(finding_id for finding_id, entry_pk in conn.execute(
+        sa.select(f.c.finding_id, f.c.entry_pk).where(f.c.entry_kind == kind,
+                                                      f.c.status.in_(["open", "queried"])))
+        if entry_pk in settled)
+    for chunk in in_chunks(ids):
+        conn.execute(sa.update(f).where(f.c.finding_id.in_(chunk))
                      .values(status="resolved", status_by="finalize",
                              status_reason="the entry was billed or written off on finalize",
                              status_at=datetime.now(UTC)))
@@ -212,7 +218,8 @@ def _settle_entries(conn: sa.Connection, lines: pd.DataFrame) -> dict[str, int]:
         mine = lines[lines["entry_kind"] == kind]
         for action, status in (("bill", "billed"), ("no_charge", "billed"),
                                ("write_off", "written_off")):
-            keys = mine.loc[mine["action"] == action, "entry_pk"].astype(int).tolist()
+            # in key order: SQLite then updates the rows page by page, not all over the table
+            keys = sorted(mine.loc[mine["action"] == action, "entry_pk"].astype(int).tolist())
             for chunk in in_chunks(keys):
                 conn.execute(sa.update(table).where(table.c[pk].in_(chunk)).values(status=status))
             counts["written_off" if status == "written_off" else "billed"] += len(keys)
