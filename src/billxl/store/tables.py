@@ -24,6 +24,11 @@ ENTRY_STATUSES = ("WIP", "held", "billed", "written_off")
 RATE_KINDS = ("standard", "override", "approved")
 FEE_ARRANGEMENTS = ("hourly", "fixed", "capped", "retainer", "milestone", "contingency")
 ROUNDING_RULES = ("half_up", "half_even", "half_down", "down", "up")
+#: When a matter is pre-billed (billxl.billing.cycles); a matter without one takes its client's,
+#: a client without one is billed monthly.
+BILLING_CYCLES = ("monthly", "quarterly", "milestones", "completion", "on_request")
+#: How a scheduled invoice's date that falls on a weekend moves (billxl.billing.schedule_builder).
+WEEKEND_RULES = ("modified_following", "following", "preceding", "none")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -44,6 +49,9 @@ firm = sa.Table(
     sa.Column("invoice_numbering", sa.String(10), nullable=False, server_default="firm",
               comment="'firm' or 'office': one gapless sequence per firm or per office"),
     sa.Column("guidelines_dir", sa.String(500), comment="folder of the clients' billing-guideline files"),
+    sa.Column("weekend_rule", sa.String(20), nullable=False, server_default="modified_following",
+              comment="a scheduled invoice dated on a weekend moves to the next working day "
+                      "(or the one before), or stays"),
     sa.Column("address_1", sa.String(200)),
     sa.Column("address_2", sa.String(200)),
     sa.Column("city", sa.String(100)),
@@ -53,7 +61,20 @@ firm = sa.Table(
     _ts("created_at", nullable=False),
     sa.CheckConstraint(_in("rounding", ROUNDING_RULES), name="rounding"),
     sa.CheckConstraint("invoice_numbering IN ('firm', 'office')", name="numbering"),
+    sa.CheckConstraint(_in("weekend_rule", WEEKEND_RULES), name="weekend_rule"),
 )
+
+
+def _cycle_columns() -> list:
+    """A client's or a matter's billing cycle and the day of the month it falls."""
+    return [sa.Column("billing_cycle", sa.String(12),
+                      comment="monthly, quarterly, milestones, completion or on_request"),
+            sa.Column("billing_day", sa.Integer,
+                      comment="the day of the month the cycle falls (NULL: the last day)"),
+            sa.CheckConstraint(f"billing_cycle IS NULL OR {_in('billing_cycle', BILLING_CYCLES)}",
+                               name="billing_cycle"),
+            sa.CheckConstraint("billing_day IS NULL OR billing_day BETWEEN 1 AND 31",
+                               name="billing_day")]
 
 offices = sa.Table(
     "offices", metadata,
@@ -102,6 +123,7 @@ clients = sa.Table(
     sa.Column("tax_id", sa.String(40)),
     sa.Column("office_id", sa.ForeignKey("offices.office_id")),
     sa.Column("closed_on", sa.Date, comment="the day the firm stopped acting for the client"),
+    *_cycle_columns(),
     sa.CheckConstraint(f"rounding IS NULL OR {_in('rounding', ROUNDING_RULES)}", name="rounding"),
     sa.CheckConstraint("payment_terms_days >= 0", name="terms"),
 )
@@ -122,6 +144,7 @@ matters = sa.Table(
     sa.Column("fee_arrangement", sa.String(20), nullable=False, server_default="hourly"),
     sa.Column("fixed_fee_minor", sa.BigInteger, comment="fixed or capped amount, minor units"),
     sa.Column("utbms_required", sa.Boolean, nullable=False, server_default=sa.false()),
+    *_cycle_columns(),
     sa.CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="open_dates"),
     sa.CheckConstraint(_in("fee_arrangement", FEE_ARRANGEMENTS), name="fee_arrangement"),
 )
