@@ -128,6 +128,27 @@ def test_the_aging_as_a_workbook_and_a_csv(ledger, tmp_path):
     assert frame.set_index("client_id").loc["C3", "total"] == "2750.00"
 
 
+def test_the_aging_workbook_shows_long_client_names_whole(ledger, tmp_path):
+    """A name is never cut off: its column is as wide as it (up to a limit), beyond which it
+    wraps in a row tall enough ("Westbrook Propert" was all one could read)."""
+    from billxl.excel import fitting
+
+    table = ar.aging(ledger, AS_OF)
+    names = ["Westbrook Properties LLC",
+             "The Westbrook Properties International Holdings and Investments Company LLC"]
+    table.loc[table.index[:2], "client"] = names
+    sheet = openpyxl.load_workbook(ar.write_aging(table, tmp_path / "aging.xlsx"))["Aging"]
+    width = sheet.column_dimensions["B"].width
+    assert width >= fitting.units_for(fitting.text_px(names[0]))
+    cells = {c.value: c for c in sheet["B"] if c.value in names}
+    assert set(cells) == set(names)
+    long = cells[names[1]]
+    assert long.alignment.wrap_text and fitting.lines(long.value, width) >= 2
+    assert sheet.row_dimensions[long.row].height >= fitting.row_height(
+        fitting.lines(long.value, width))
+    assert sheet.print_title_rows == "$3:$3" and sheet.page_setup.orientation == "landscape"
+
+
 def test_a_statement_of_account_ties_out(ledger, tmp_path):
     pytest.importorskip("weasyprint")
     import pypdf
