@@ -17,6 +17,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from billxl import shipped
 from billxl.atomic import atomic_path
 from billxl.documents.settings import environment
 
@@ -37,7 +38,9 @@ def html(context: dict, template: str) -> str:
 def write_pdf(context: dict, template: str, path: str | os.PathLike) -> Path:
     import weasyprint  # imported here: loading Pango costs time that XLSX-only runs need not pay
 
-    document = weasyprint.HTML(string=html(context, template), base_url=context["template_dir"])
+    # print.css and a logo are found beside the firm's templates, else among billxl's own
+    base = shipped.overlay("templates", context["template_dir"])
+    document = weasyprint.HTML(string=html(context, template), base_url=str(base) + os.sep)
     with atomic_path(path) as tmp:
         document.write_pdf(tmp, font_config=font_configuration())
     return Path(path)

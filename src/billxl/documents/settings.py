@@ -1,9 +1,11 @@
 """Where the firm's document templates live, what they say, and the Jinja environment.
 
-The firm edits ``templates/`` (HTML, CSS and ``documents.yaml``), never code. The folder is the
-first of: the ``templates`` argument, ``$BILLXL_TEMPLATES``, a ``templates/`` folder holding
-``documents.yaml`` in the working directory, and the ``templates/`` folder of the billxl checkout.
-Everything read from it is cached per folder and process (a batch renders thousands of documents).
+The firm edits ``templates/`` (Typst, HTML, CSS and ``documents.yaml``), never code. The folder is
+the first of: the ``templates`` argument, ``$BILLXL_TEMPLATES``, a ``templates/`` folder holding
+``documents.yaml`` in the working directory, and billxl's own templates (:mod:`billxl.shipped`).
+A firm's folder overrides billxl's files one by one (it may hold only ``invoice.typ``), and its
+``documents.yaml`` overrides billxl's setting by setting. Everything read from it is cached per
+folder and process (a batch renders thousands of documents).
 """
 
 from __future__ import annotations
@@ -19,28 +21,28 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-from billxl.errors import BillxlError
+from billxl import shipped
+from billxl.errors import BillxlError, InputError
 
 ENV_VAR = "BILLXL_TEMPLATES"
 SETTINGS_FILE = "documents.yaml"
-_CHECKOUT = Path(__file__).resolve().parents[3] / "templates"
+KIND = "templates"  # billxl's own, in billxl.shipped
 
 
 def template_dir(templates: str | os.PathLike | None = None) -> Path:
     """The folder of document templates to use (see the module's docstring for the order)."""
-    candidates = [Path(templates)] if templates else []
-    if not templates and os.environ.get(ENV_VAR):
-        candidates.append(Path(os.environ[ENV_VAR]))
-    if not candidates:
-        candidates += [Path.cwd() / "templates", _CHECKOUT]
-    for folder in candidates:
-        if (folder / SETTINGS_FILE).is_file():
-            return folder.resolve()
-    tried = ", ".join(str(c) for c in candidates)
-    raise BillxlError(
-        f"No document templates found (looked for {SETTINGS_FILE} in: {tried}). Copy billxl's "
-        f"templates/ folder and point {ENV_VAR} at it."
-    )
+    named = templates or os.environ.get(ENV_VAR)
+    if named:
+        folder = Path(named).expanduser()
+        if not folder.is_dir():
+            given = "--templates" if templates else ENV_VAR
+            raise InputError(f"There is no templates folder {named} (named by {given}). "
+                             "'billxl templates copy FOLDER' makes one to edit.")
+        return folder.resolve()
+    here = Path.cwd() / "templates"
+    if (here / SETTINGS_FILE).is_file():
+        return here.resolve()
+    return shipped.default_dir(KIND).resolve()
 
 
 @lru_cache(maxsize=8)
@@ -67,12 +69,12 @@ def _merged(base: dict, over: dict) -> dict:
 
 @lru_cache(maxsize=8)
 def _settings(folder: str) -> dict[str, Any]:
-    own = _load_settings(folder)
-    shipped = _CHECKOUT / SETTINGS_FILE
-    if Path(folder) == _CHECKOUT.resolve() or not shipped.is_file():
-        return own
+    own = shipped.default_dir(KIND).resolve()
+    defaults = _load_settings(str(own))
+    if Path(folder) == own or not (Path(folder) / SETTINGS_FILE).is_file():
+        return defaults
     # a firm's copy made before a label was added still gets that label
-    return _merged(_load_settings(str(_CHECKOUT.resolve())), own)
+    return _merged(defaults, _load_settings(folder))
 
 
 def settings(folder: Path) -> dict[str, Any]:
@@ -90,8 +92,10 @@ def css_string(value: Any) -> Markup:
 
 @lru_cache(maxsize=8)
 def _environment(folder: str) -> jinja2.Environment:
+    own = str(shipped.default_dir(KIND).resolve())
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        # the firm's file where it has one, else billxl's (a firm may change only invoice.html)
+        loader=jinja2.FileSystemLoader([folder] if folder == own else [folder, own]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
         undefined=jinja2.StrictUndefined,  # a misspelt field in a template fails loudly
         trim_blocks=True,
@@ -102,7 +106,8 @@ def _environment(folder: str) -> jinja2.Environment:
 
 
 def environment(folder: Path) -> jinja2.Environment:
-    """The Jinja environment of a template folder (HTML autoescaped, undefined names fail)."""
+    """The Jinja environment of a template folder, over billxl's own templates for the files it
+    does not have (HTML autoescaped, undefined names fail)."""
     return _environment(str(folder))
 
 

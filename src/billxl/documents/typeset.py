@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from billxl import shipped
 from billxl.atomic import atomic_path
 from billxl.documents.formatting import Amount
 from billxl.errors import BillxlError
@@ -65,16 +66,14 @@ def _compiler(template: str, root: str):
 
 
 def pdf_bytes(context: dict, template: str) -> bytes:
-    """Compile the context with ``template`` (a file name in the context's template folder)."""
+    """Compile the context with ``template`` (a file name in the context's template folder,
+    else billxl's own: the firm's folder overrides billxl's templates file by file)."""
     import typst
 
     folder = Path(context["template_dir"])
-    path = folder / template
-    if not path.is_file():
-        raise BillxlError(f"The document template {path} is missing. Copy it from billxl's "
-                          "templates/ folder, or set 'pdf: engine: html' in documents.yaml to use "
-                          "the HTML templates.")
-    compiler = _compiler(str(path), str(folder))
+    path = shipped.find("templates", template, folder)  # the file the firm edits, for messages
+    root = shipped.overlay("templates", folder)  # billxl.typ and the rest beside it
+    compiler = _compiler(str(root / template), str(root))
     try:
         return compiler.compile(format="pdf", sys_inputs={"context": context_json(context)})
     except typst.TypstError as error:

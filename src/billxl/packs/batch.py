@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from billxl import shipped
 from billxl.errors import BillxlError, InputError
 from billxl.packs.params import check_parameters
 from billxl.packs.runner import PackResult, clear_partials, settle_modes
@@ -149,15 +150,15 @@ def close_problems(ledger, month: str) -> list[str]:
 
 # --------------------------------------------------------------------------- the plan
 def default_notebooks() -> Path:
-    """The notebooks folder of this checkout (``notebooks/`` beside ``src/``)."""
-    return Path(__file__).resolve().parents[3] / "notebooks"
+    """billxl's own notebooks folder (:mod:`billxl.shipped`)."""
+    return shipped.default_dir("notebooks")
 
 
 def _notebook_paths(notebooks: str | os.PathLike | Mapping[str, Any] | None) -> dict[str, Path]:
     if isinstance(notebooks, Mapping):
         return {name: Path(path) for name, path in notebooks.items()}
-    folder = Path(notebooks) if notebooks is not None else default_notebooks()
-    return {name: folder / f"{name}.ipynb" for name in NOTEBOOKS}
+    # the firm's notebook where its folder has one, else billxl's own
+    return {name: shipped.find("notebooks", f"{name}.ipynb", notebooks) for name in NOTEBOOKS}
 
 
 def _safe(text: str) -> str:

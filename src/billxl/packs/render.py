@@ -20,7 +20,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from billxl import money
+from billxl import money, shipped
 from billxl.documents.settings import template_dir
 from billxl.packs.printed import (
     NUMERIC,
@@ -39,13 +39,9 @@ from billxl.packs.tables import Pack, Table
 
 
 def packs_template_dir() -> Path:
-    """``templates/packs/`` (the report template and the pack styles): in the firm's templates
-    folder (:func:`billxl.documents.settings.template_dir`) when it has one, else billxl's own."""
-    own = template_dir() / "packs"
-    if own.is_dir():
-        return own
-    shipped = Path(__file__).resolve().parents[3] / "templates" / "packs"
-    return shipped if shipped.is_dir() else own
+    """``templates/packs/`` (the report template and the pack styles): the firm's templates
+    folder's (:func:`billxl.documents.settings.template_dir`) over billxl's own, file by file."""
+    return shipped.overlay("templates", template_dir()) / "packs"
 
 
 @functools.cache

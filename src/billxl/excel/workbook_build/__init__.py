@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from billxl import shipped
 from billxl.atomic import atomic_path
+from billxl.errors import InputError
 from billxl.excel import layout, udfs
 from billxl.excel.workbook_build import package, ribbon, sheets, udf_modules, vba
 
@@ -41,8 +43,9 @@ __all__ = ["WORKBOOK", "ADDIN", "CHECKOUT", "Built", "build_workbooks", "workboo
 
 WORKBOOK = "billxl-billing.xlsm"
 ADDIN = "billxl.xlam"
-#: The repository's workbooks/ folder (VBA text in vba/, the built files beside it).
-CHECKOUT = Path(__file__).resolve().parents[4] / "workbooks"
+#: The repository's workbooks/ folder (VBA text in vba/, the built files beside it), where
+#: billxl runs from a checkout; None where it is installed from a wheel.
+CHECKOUT = shipped.checkout_dir("workbooks")
 GENERATED = Path("vba") / "generated"
 _READABLE = 0o644  # files to hand round, not the private temporary file atomic_path makes
 
@@ -73,12 +76,17 @@ def _modules(vba_dir: Path, *, addin: bool) -> list[vba.Module]:
             *vba.repository_modules(vba_dir)]
 
 
-def workbook_modules(vba_dir: Path = CHECKOUT / "vba") -> list[vba.Module]:
-    return _modules(vba_dir, addin=False)
+def _vba_text() -> Path:
+    """The VBA text the files are built from: the checkout's, else the copy billxl ships."""
+    return shipped.default_dir("workbooks") / "vba"
 
 
-def addin_modules(vba_dir: Path = CHECKOUT / "vba") -> list[vba.Module]:
-    return _modules(vba_dir, addin=True)
+def workbook_modules(vba_dir: Path | None = None) -> list[vba.Module]:
+    return _modules(vba_dir or _vba_text(), addin=False)
+
+
+def addin_modules(vba_dir: Path | None = None) -> list[vba.Module]:
+    return _modules(vba_dir or _vba_text(), addin=True)
 
 
 #: the UTBMS task sets billxl ships (data/utbms), as the Lists sheet offers them
@@ -161,8 +169,12 @@ def build_workbooks(out_dir: str | os.PathLike | None = None, *, ledger: str | N
                     vba_dir: str | os.PathLike | None = None) -> Built:
     """Build ``billxl-billing.xlsm`` and ``billxl.xlam`` into ``out_dir`` (default: the
     checkout's ``workbooks/``), with the generated VBA as text in ``out_dir/vba/generated``."""
+    if out_dir is None and CHECKOUT is None:
+        raise InputError("billxl is installed, not run from a checkout: name the folder to build "
+                         "into (--out FOLDER), or take the built files with 'billxl workbook "
+                         "copy FOLDER'.")
     out = Path(out_dir) if out_dir is not None else CHECKOUT
-    source = Path(vba_dir) if vba_dir is not None else CHECKOUT / "vba"
+    source = Path(vba_dir) if vba_dir is not None else _vba_text()
     functions = _functions()
     rows = {**list_rows(ledger), "Settings": settings_rows(ledger)}
     book_modules, addin_mods = workbook_modules(source), addin_modules(source)
