@@ -1,4 +1,5 @@
-"""Integrity of the independent narrative evaluation set (tests/data/narratives_eval/).
+"""Integrity of the independent narrative evaluation set and its second development batch
+(tests/data/narratives_eval/).
 
 The set is labelled by hand, apart from billxl's rules, to measure them on phrasing they were not
 tuned on. These tests check only that the file is well formed and large enough to measure with;
@@ -15,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-CSV = Path(__file__).parent / "data" / "narratives_eval" / "narratives.csv"
+DATA = Path(__file__).parent / "data" / "narratives_eval"
+#: each file: its id pattern and the least it must hold (rows, rows per main rule, clean rows)
+SETS = {"narratives.csv": (r"N\d{4}", 600, 80, 250),
+        "narratives_dev2.csv": (r"D\d{4}", 400, 60, 200)}
 COLUMNS = ["id", "practice_area", "timekeeper_class", "hours", "task_code", "activity_code",
            "narrative", "labels", "why"]
 MAIN_RULES = ("VAGUE", "ADMIN_TASK", "BLOCK_BILLING", "INTERNAL_CONFERENCE")
@@ -31,11 +35,20 @@ def _labels(row: dict[str, str]) -> list[str]:
     return [label for label in row["labels"].split(";") if label]
 
 
-@pytest.fixture(scope="module")
-def header_and_rows() -> tuple[list[str], list[dict[str, str]]]:
-    with CSV.open(newline="", encoding="utf-8") as handle:
+def _read(name: str) -> tuple[list[str], list[dict[str, str]]]:
+    with (DATA / name).open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         return list(reader.fieldnames or []), list(reader)
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def name(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def header_and_rows(name) -> tuple[list[str], list[dict[str, str]]]:
+    return _read(name)
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +64,10 @@ def test_columns(header_and_rows):
     assert header_and_rows[0] == COLUMNS
 
 
-def test_ids_are_unique_and_numbered(rows):
+def test_ids_are_unique_and_numbered(rows, name):
     ids = [row["id"] for row in rows]
     assert [i for i, n in Counter(ids).items() if n > 1] == []
-    assert [i for i in ids if not re.fullmatch(r"N\d{4}", i)] == []
+    assert [i for i in ids if not re.fullmatch(SETS[name][0], i)] == []
 
 
 def test_labels_are_known_rule_ids_without_repeats(rows):
@@ -81,15 +94,20 @@ def test_hours_are_positive_decimals(rows):
     assert _wrong(rows, lambda r: (h := _hours(r["hours"])) is None or not h.is_finite() or h <= 0) == []
 
 
-def test_enough_rows_positives_and_clean_entries(rows):
-    assert len(rows) >= 600
+def test_enough_rows_positives_and_clean_entries(rows, name):
+    _, least_rows, least_positives, least_clean = SETS[name]
+    assert len(rows) >= least_rows
     counts = Counter(label for row in rows for label in _labels(row))
-    assert {rule: counts[rule] for rule in MAIN_RULES if counts[rule] < 80} == {}
-    assert sum(1 for row in rows if not _labels(row)) >= 250
+    assert {rule: counts[rule] for rule in MAIN_RULES if counts[rule] < least_positives} == {}
+    assert sum(1 for row in rows if not _labels(row)) >= least_clean
+
+
+def _normal(row: dict[str, str]) -> str:
+    return " ".join(row["narrative"].lower().split())
 
 
 def test_no_duplicate_or_empty_narratives(rows):
-    normal = Counter(" ".join(row["narrative"].lower().split()) for row in rows)
+    normal = Counter(map(_normal, rows))
     assert [text for text, n in normal.items() if n > 1] == []
     assert "" not in normal
 
@@ -97,3 +115,10 @@ def test_no_duplicate_or_empty_narratives(rows):
 def test_every_label_has_its_reason(rows):
     """A labelled row's ``why`` gives a reason per label, written ``LABEL: reason``."""
     assert _wrong(rows, lambda r: any(f"{label}:" not in r["why"] for label in _labels(r))) == []
+
+
+def test_the_development_batch_repeats_no_narrative_of_the_first_set():
+    """narratives_dev2.csv is development data through and through: a row of narratives.csv
+    repeated in it could be one of the held-out half's."""
+    first = set(map(_normal, _read("narratives.csv")[1]))
+    assert [row["id"] for row in _read("narratives_dev2.csv")[1] if _normal(row) in first] == []
