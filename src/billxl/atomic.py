@@ -57,7 +57,23 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a frame as UTF-8 CSV (with BOM, so Excel reads accents right), atomically."""
+    """Write a frame as UTF-8 CSV (with BOM, so Excel reads accents right), atomically.
+
+    Text is written as :func:`billxl.cells.csv_frame` says (a cell a spreadsheet would
+    evaluate gets a leading ``'``; characters nobody sees are removed) and between double
+    quotes; numbers stay numbers (see :func:`write_csv`)."""
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_csv(frame, tmp, encoding="utf-8-sig")
     return Path(path)
+
+
+def write_csv(frame: pd.DataFrame, target, *, encoding: str = "utf-8") -> None:
+    """A frame as CSV to a path or an open text stream: the one way billxl writes CSV.
+
+    Every text cell is quoted (``QUOTE_NONNUMERIC``), so a separator of another locale inside
+    it (``;``) cannot start a new cell, as OWASP advises; numbers are written bare."""
+    import csv
+
+    from billxl.cells import csv_frame
+
+    csv_frame(frame).to_csv(target, index=False, encoding=encoding, quoting=csv.QUOTE_NONNUMERIC)

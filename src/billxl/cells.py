@@ -17,6 +17,44 @@ column and works on its distinct values where that pays (:func:`by_uniques`).
 * Dates: :func:`parse_dates` (date cells, text in the given formats, Excel serials), with
   :data:`FAR_DATE` and :func:`format_words` for the problems it leads to.
 * Messages: :func:`too_precise_money`.
+* Writing text (every CSV and XLSX writer, and the readers that undo it), see below:
+  :func:`formula_like`, :func:`csv_text` / :func:`csv_frame` and their inverse
+  :func:`from_csv_text` / :func:`from_csv_cells`, :func:`quote_prefixed`, :class:`XlsxText`
+  and :func:`openpyxl_text`; the characters nobody sees, :data:`HIDDEN`,
+  :func:`visible_text`, :func:`visible_cells` and :func:`describe_characters`.
+
+**Text that a spreadsheet would evaluate.** A cell whose text starts with ``=``, ``+``, ``-``,
+``@``, a tab, a carriage return or a line feed (OWASP's list, "CSV Injection") or a NUL (ASVS
+5.0, 1.2.10) is read by Excel, LibreOffice or Google Sheets as a formula. billxl also counts
+such a character after leading blanks (``"  =1+2"``): OWASP does not say, and Google Sheets
+trims blanks before it decides, so the cautious reading costs only a quote. Where billxl
+writes text:
+
+* **CSV**: such a cell gets a leading ``'`` (OWASP's remedy; Excel shows the quote, the cell is
+  text), and every text cell is written between double quotes, so that a ``;`` or ``,``
+  inside it cannot start a cell in a spreadsheet that splits on another separator. Text that
+  is a plain number (``-12.50``, ``+3``, ``-1,250.00``) is left as it is: it evaluates to
+  itself. A text that starts with ``'`` and would need the quote without it (``'=1+2``) gets
+  one more, so that billxl's readers (:func:`from_csv_text`, used by
+  :func:`billxl.intake.read_table`) give back exactly the text written. Numbers in numeric
+  columns stay numbers (a negative amount is ``-12.5``, never quoted).
+* **XLSX**: the text is a string cell (never a formula) with Excel's quote prefix, so that
+  editing the cell does not turn it into one (:func:`quote_prefixed`: the formula starts,
+  numbers included, and a leading ``'``, which Excel would otherwise swallow on editing). The
+  cell's value is the text itself: nothing to undo when it is read back.
+
+**Characters nobody sees** (:data:`HIDDEN`): bidirectional embeddings, overrides and isolates
+(U+202A-U+202E, U+2066-U+2069: they reorder what a reader sees, "Trojan Source"), control
+characters (C0 other than tab, line feed and carriage return; DEL; C1), zero-width space,
+word joiner, invisible operators, the byte-order mark inside text, soft hyphen, tag
+characters, interlinear annotations, deprecated format characters, lone surrogates and the
+non-characters U+FFFE/U+FFFF. They are **removed**: at intake (:func:`billxl.intake.read_table`
+removes them from every cell it reads and says so, a ``HIDDEN_CHARACTERS`` finding in
+``billxl check`` and a line in the import's summary), and again by every writer, so text
+from anywhere else (master data, bank files) cannot carry them into a file. Kept, because
+scripts need them and they reorder nothing: zero-width joiner and non-joiner (Persian,
+Indic scripts, emoji), the left-to-right, right-to-left and Arabic letter marks, tab and line
+breaks (formats without line breaks replace them, as the LEDES writer does).
 
 Nothing here reads a file or knows a profile: reading is :func:`billxl.intake.read_table`.
 """
@@ -37,6 +75,9 @@ __all__ = [
     "blank_cells", "norm", "norm_all", "scaled_numbers", "scaled_floats", "scaled_text",
     "scaled_durations",
     "parse_dates", "format_words", "too_precise_money",
+    "FORMULA_STARTS", "HIDDEN", "formula_like", "quote_prefixed", "csv_text", "csv_frame",
+    "from_csv_text", "from_csv_cells", "visible_text", "visible_cells", "describe_characters",
+    "XlsxText", "openpyxl_text",
 ]
 
 BIGGEST = 10**12  # currency units or hours: anything larger is a typo, and int64-safe
@@ -309,3 +350,171 @@ def too_precise_money(digits: int, currency: Any) -> str:
     return f"has more than {digits} decimal places ({cur} amounts go to {10 ** -digits:.{digits}f})"
 
 
+# =================================================================================== writing text
+#: The characters that make a spreadsheet read a cell as a formula when they start it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+_SIGNS = "=+-@"
+# a number written as text: it evaluates to itself, so a CSV cell leaves it alone
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
+
+#: Characters removed from text, at intake and by every writer (see the module's text).
+HIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u180e\u200b\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\ufffe\uffff\U000e0000-\U000e007f\ud800-\udfff]")
+
+
+def formula_like(value: object) -> bool:
+    """True for text a spreadsheet would read as a formula (numbers written as text too)."""
+    if not isinstance(value, str) or not value:
+        return False
+    if value[0] in "\t\r\n\0":
+        return True
+    start = value.lstrip()
+    return bool(start) and start[0] in _SIGNS
+
+
+def quote_prefixed(value: object) -> bool:
+    """True for an XLSX text cell that needs Excel's quote prefix to stay itself when edited."""
+    return isinstance(value, str) and (value.startswith("'") or formula_like(value))
+
+
+def _csv_quoted(text: str) -> bool:
+    # a leading quote counts when what follows it needs one: the written form stays unique
+    rest = text.lstrip("'")
+    return formula_like(rest) and _PLAIN_NUMBER.fullmatch(rest.strip()) is None
+
+
+def csv_text(value: str) -> str:
+    """Text as a CSV cell holds it: visible characters only, and a leading ``'`` where a
+    spreadsheet would otherwise evaluate it. :func:`from_csv_text` undoes the quote."""
+    text = visible_text(value)
+    return "'" + text if _csv_quoted(text) else text
+
+
+def from_csv_text(text: str) -> str:
+    """The text :func:`csv_text` was given (the ``'`` it added taken off; nothing else)."""
+    return text[1:] if text.startswith("'") and _csv_quoted(text[1:]) else text
+
+
+_ANY_LEADING_QUOTE = re.compile(r"(?:\A|\n)'")
+
+
+def from_csv_cells(cells: np.ndarray) -> np.ndarray:
+    """:func:`from_csv_text` over a column of CSV cells (object array). One search over the
+    whole column first: most columns have no cell that starts with a quote."""
+    texts = [v for v in cells if type(v) is str]
+    if not texts or not _ANY_LEADING_QUOTE.search("\n".join(texts)):
+        return cells
+    out = cells.copy()
+    for i, v in enumerate(cells):
+        if type(v) is str and v.startswith("'"):
+            out[i] = from_csv_text(v)
+    return out
+
+
+def visible_text(value: str) -> str:
+    """The text without the characters of :data:`HIDDEN`."""
+    return HIDDEN.sub("", value)
+
+
+def visible_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column without :data:`HIDDEN` characters, and which cells lost some (bool mask)."""
+    changed = np.zeros(len(cells), dtype=bool)
+    texts = [v for v in cells if type(v) is str]
+    if not texts or not HIDDEN.search("".join(texts)):
+        return cells, changed
+    out = cells.copy()
+    for i, v in enumerate(cells):
+        if type(v) is str and HIDDEN.search(v):
+            out[i] = HIDDEN.sub("", v)
+            changed[i] = True
+    return out, changed
+
+
+def describe_characters(text: str) -> str:
+    """The :data:`HIDDEN` characters of ``text``, each once, by code point and name."""
+    import unicodedata
+
+    found = dict.fromkeys(HIDDEN.findall(text))
+    return ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, _CONTROL_NAMES.get(c, 'control character'))}"
+                     for c in found)
+
+
+_CONTROL_NAMES = {"\x00": "NULL", "\x7f": "DELETE", "\x0b": "LINE TABULATION",
+                  "\x0c": "FORM FEED"}
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell as :func:`csv_text` writes it (other cells untouched)."""
+    out = frame.copy(deep=False)
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if column.dtype.kind in "biufcmM":  # numbers, booleans and dates stay as they are
+            continue
+        values = column.to_numpy(dtype=object)
+        codes, uniques = pd.factorize(values)
+        uniques = np.asarray(uniques, dtype=object)
+        todo = _needs_csv_change(uniques)
+        if not todo.any():
+            continue
+        fixed = uniques.copy()
+        fixed[todo] = [csv_text(u) for u in uniques[todo]]
+        result = values.copy()
+        mask = np.isin(codes, np.flatnonzero(todo))
+        result[mask] = fixed[codes[mask]]
+        out.isetitem(j, pd.Series(result, index=frame.index, dtype=object))
+    return out
+
+
+def _needs_csv_change(uniques: np.ndarray) -> np.ndarray:
+    """Which distinct cells :func:`csv_text` may change (a superset: it decides exactly)."""
+    firsts = frozenset(("'", "\t", "\r", "\n", "\0", *_SIGNS))
+    todo = np.fromiter((type(u) is str and (u[:1] in firsts or (u[:1].isspace()
+                                                              and u.lstrip()[:1] in _SIGNS))
+                        for u in uniques), dtype=bool, count=len(uniques))
+    texts = [u for u in uniques if type(u) is str]
+    if texts and HIDDEN.search("".join(texts)):
+        todo |= np.fromiter((type(u) is str and HIDDEN.search(u) is not None for u in uniques),
+                            dtype=bool, count=len(uniques))
+    return todo
+
+
+class XlsxText:
+    """Text cells of an XlsxWriter workbook: visible characters only, always a string (never a
+    formula, a number or a link), with Excel's quote prefix where :func:`quote_prefixed` says.
+
+    ``write(sheet, row, col, value, fmt)`` replaces ``sheet.write_string``; the quoted twin of
+    each format is made once, as a copy of its properties with the quote prefix set.
+    """
+
+    def __init__(self, book):
+        self.book = book
+        self._twins: dict[int, tuple[Any, Any]] = {}
+
+    def write(self, sheet, row: int, col: int, value: Any, fmt=None):
+        text = visible_text(value if isinstance(value, str) else cell_text(value))
+        if quote_prefixed(text):
+            fmt = self.quoted(fmt)
+        return sheet.write_string(row, col, text, fmt)
+
+    def quoted(self, fmt):
+        """The format ``fmt`` with the quote prefix (``fmt`` None: the default format)."""
+        twin = self._twins.get(id(fmt))
+        if twin is None:
+            made = self.book.add_format()
+            if fmt is not None:
+                made.__dict__.update({k: v for k, v in vars(fmt).items()
+                                      if k not in ("xf_index", "dxf_index")})
+            made.set_quote_prefix()
+            twin = self._twins[id(fmt)] = (fmt, made)  # fmt kept alive: its id stays its own
+        return twin[1]
+
+
+def openpyxl_text(cell, value: str) -> None:
+    """Put text in an openpyxl cell: visible characters, a string (openpyxl would make text
+    that starts with ``=`` a formula), quote prefix where :func:`quote_prefixed` says."""
+    text = visible_text(value)
+    cell.value = text
+    cell.data_type = "s"
+    if quote_prefixed(text):
+        cell.quotePrefix = True

@@ -13,6 +13,9 @@ table; a column the profile needs is missing or twice there).
 * Any other problem (a date that is not a date, hours that are not a number, an unknown type,
   an entry id twice) is a :data:`ROW_UNREADABLE` finding, severity error, on the file's column;
   the rules leave that row alone, since its values cannot be trusted.
+* A cell that held characters that do not show (a right-to-left override, a control character,
+  a zero-width space: :data:`billxl.cells.HIDDEN`) is read without them and is a
+  :data:`HIDDEN_CHARACTERS` finding, severity warning, naming them; the row is checked.
 
 Neither is a rule of :mod:`billxl.rules` (guidelines cannot turn them off): they are what an
 import of the file would refuse.
@@ -30,12 +33,20 @@ from billxl.errors import Problem
 from billxl.intake import HOURS_MISSING, RULE_OF_PROBLEM, VALUE_PROBLEMS, Profile, read_entries
 from billxl.rules import FINDING_COLUMNS, Guidelines, check_entries, check_expenses
 
-__all__ = ["ROW_UNREADABLE", "INVALID_VALUE", "CHECK_COLUMNS", "FileCheck", "check_file"]
+__all__ = ["ROW_UNREADABLE", "INVALID_VALUE", "HIDDEN_CHARACTERS", "CHECK_COLUMNS", "FileCheck", "check_file"]
 
 #: The finding of a cell that cannot be read (the rules do not check its row).
 ROW_UNREADABLE = "ROW_UNREADABLE"
 #: The finding of a value that was read but is not allowed (its row is checked).
 INVALID_VALUE = "INVALID_VALUE"
+#: The finding of a cell read without characters that do not show (bidirectional overrides,
+#: control characters, zero-width spaces: :data:`billxl.cells.HIDDEN`); a warning, the row is
+#: checked and an import takes the text without them.
+HIDDEN_CHARACTERS = "HIDDEN_CHARACTERS"
+_FIX_SUGGESTION = ("Correct this row in the file (or the profile's settings) and check again; "
+                   "an import refuses the file until then")
+_HIDDEN_SUGGESTION = ("Nothing to do unless the text reads wrong: billxl keeps it without "
+                      "these characters; remove them at the source to stop this warning")
 #: The columns of a check's findings: the row of the file, then those of every finding.
 CHECK_COLUMNS = ["row", *FINDING_COLUMNS]
 _RUNS = {"time": check_entries, "expenses": check_expenses}
@@ -88,7 +99,9 @@ def check_file(path: str | Path, profile: str | Path | Profile = "canonical", *,
     # a problem whose rule was turned off is still what an import refuses
     invalid += [p for p in covered if RULE_OF_PROBLEM[p.reason] not in ran]
     parts += [_row_findings(ROW_UNREADABLE, unreadable, entry_of_row),
-              _row_findings(INVALID_VALUE, invalid, entry_of_row)]
+              _row_findings(INVALID_VALUE, invalid, entry_of_row),
+              _row_findings(HIDDEN_CHARACTERS, list(checked.raw.hidden), entry_of_row,
+                            severity="warning", suggestion=_HIDDEN_SUGGESTION)]
     findings = pd.concat([p for p in parts if len(p)] or parts[-1:], ignore_index=True)
     findings["row"] = findings["row"].astype("Int64")
     findings = findings.sort_values("row", kind="stable").reset_index(drop=True)[CHECK_COLUMNS]
@@ -98,16 +111,16 @@ def check_file(path: str | Path, profile: str | Path | Profile = "canonical", *,
                      unreadable=len(unread))
 
 
-def _row_findings(rule: str, problems: list[Problem], entry_of_row: dict) -> pd.DataFrame:
+def _row_findings(rule: str, problems: list[Problem], entry_of_row: dict, *,
+                  severity: str = "error", suggestion: str = _FIX_SUGGESTION) -> pd.DataFrame:
     return pd.DataFrame({
         "row": pd.array([p.row for p in problems], dtype="Int64"),
         "rule": rule,
-        "severity": "error",
+        "severity": severity,
         "entry_id": [entry_of_row.get(p.row) or "" for p in problems],
         "field": [p.column or "" for p in problems],
         "message": [_message(p) for p in problems],
-        "suggestion": "Correct this row in the file (or the profile's settings) and check again; "
-                      "an import refuses the file until then",
+        "suggestion": suggestion,
     }, columns=CHECK_COLUMNS).astype({c: "string" for c in FINDING_COLUMNS})
 
 

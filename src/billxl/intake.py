@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -68,7 +69,9 @@ from billxl.cells import (
     by_uniques,
     cell_text,
     cell_texts,
+    describe_characters,
     format_words,
+    from_csv_cells,
     norm,
     parse_dates,
     scaled_durations,
@@ -77,6 +80,8 @@ from billxl.cells import (
     strip_all,
     stripped_text,
     too_precise_money,
+    visible_cells,
+    visible_text,
 )
 from billxl.errors import InputError, Problem
 from billxl.reference import Reference
@@ -101,6 +106,7 @@ __all__ = [
     "DEFAULT_FINGERPRINT",
     "RULE_OF_PROBLEM",
     "VALUE_PROBLEMS",
+    "HIDDEN_REMOVED",
     "refusal",
     "row_kinds",
     "check_entries",
@@ -531,6 +537,9 @@ class RawTable:
     sha256: str
     from_text: bool  # True for CSV: every cell is text
     problems: tuple[Problem, ...] = ()  # found while reading (e.g. a last line cut short)
+    #: cells whose characters nobody sees were removed (:data:`billxl.cells.HIDDEN`), one
+    #: notice each: not a problem (the text is read without them), but said to the user
+    hidden: tuple[Problem, ...] = ()
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -566,8 +575,38 @@ def read_table(path: str | Path, *, sheet: str | None = None, header_row: int = 
     digest = hashlib.sha256(data).hexdigest()
     suffix = Path(path).suffix.lower()
     if data[:4] in (_ZIP_MAGIC, _OLE_MAGIC) or suffix in WORKBOOK_SUFFIXES:
-        return _read_workbook(data, shown, digest, sheet, header_row)
-    return _read_csv(data, shown, digest, header_row)
+        return _visible(_read_workbook(data, shown, digest, sheet, header_row))
+    return _visible(_read_csv(data, shown, digest, header_row))
+
+
+#: The reason of a cell read without the characters nobody sees (see :func:`_visible`).
+HIDDEN_REMOVED = "has characters that do not show, and is read without them"
+
+
+def _visible(raw: RawTable) -> RawTable:
+    """The table without the characters of :data:`billxl.cells.HIDDEN` (bidirectional
+    overrides, control characters, zero-width spaces ...), a notice for each cell that had
+    some, naming them: text that reads differently from what it holds is never passed on."""
+    columns, cells, notices = [], [], []
+    for j, column in enumerate(raw.cells):
+        fixed, changed = visible_cells(column)
+        cells.append(fixed)
+        header = raw.columns[j] if j < len(raw.columns) else None
+        for i in np.flatnonzero(changed):
+            notices.append(Problem(raw.file, int(raw.rows[i]), header, fixed[i],
+                                   f"{HIDDEN_REMOVED} ({describe_characters(column[i])})",
+                                   raw.sheet))
+    for name in raw.columns:
+        clean = visible_text(name)
+        if clean != name:
+            notices.append(Problem(raw.file, raw.header_row, clean, clean,
+                                   f"{HIDDEN_REMOVED} ({describe_characters(name)})", raw.sheet))
+        columns.append(clean.strip())
+    if not notices:
+        return raw
+    notices.sort(key=lambda p: (p.row or 0))
+    return dataclasses.replace(raw, columns=tuple(columns), cells=tuple(cells),
+                               hidden=tuple(notices))
 
 
 def _damaged(shown: str, detail: str) -> InputError:
@@ -664,8 +703,11 @@ def _read_csv(data: bytes, shown: str, digest: str, header_row: int) -> RawTable
                                     f"this line is cut short: it has {len(last)} of the "
                                     f"{len(header)} columns. The file may not have been saved "
                                     "or copied completely; export it again"))
+    # a cell billxl wrote with a leading ' (so that no spreadsheet evaluates it) is read as
+    # the text it was: export -> edit -> import gives back the original
     return RawTable(file=shown, sheet=None, columns=header,
-                    cells=tuple(body[j].to_numpy(dtype=object) for j in body.columns),
+                    cells=tuple(from_csv_cells(body[j].to_numpy(dtype=object))
+                                for j in body.columns),
                     rows=rows, header_row=header_row, sha256=digest, from_text=True,
                     problems=tuple(problems))
 
@@ -1303,6 +1345,8 @@ class ImportResult:
     kinds: dict[str, KindResult]
     #: rows of another kind left out of this import (a mixed file imported with kind='time')
     skipped: dict[str, int] = field(default_factory=dict)
+    #: cells read without characters that do not show (:attr:`RawTable.hidden`)
+    hidden: tuple[Problem, ...] = ()
 
     @property
     def new(self) -> int:
@@ -1336,6 +1380,12 @@ class ImportResult:
             if count:
                 lines.append(f"  {count:,} {words[kind]} in the file were not imported "
                              f"(import them with kind '{kind}' or 'all')")
+        if self.hidden:
+            shown = ", ".join(f"row {p.row} {p.column}" for p in self.hidden[:5])
+            more = f" and {len(self.hidden) - 5:,} more" if len(self.hidden) > 5 else ""
+            lines.append(f"  {len(self.hidden):,} cell(s) held characters that do not show "
+                         f"(such as a right-to-left override), imported without them: {shown}"
+                         f"{more} ('billxl check' lists each)")
         return "\n".join(lines)
 
 
@@ -1460,7 +1510,8 @@ def import_file(ledger, path: str | Path, kind: Literal["time", "expenses", "all
             for k in kinds:
                 results[k] = _write(ledger, conn, k, frames[k], plans[k], raw, prof, who, report)
     return ImportResult(file=str(path), profile=prof.name, source=prof.source,
-                        file_sha256=raw.sha256, kinds=results, skipped=skipped)
+                        file_sha256=raw.sha256, kinds=results, skipped=skipped,
+                        hidden=raw.hidden)
 
 
 def _in_order(raw: RawTable, problems: list[Problem]) -> list[Problem]:

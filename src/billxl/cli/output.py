@@ -140,7 +140,9 @@ def emit(frame, fmt: OutputFormat, columns: list[str], title: str = "") -> None:
                     for k, v in rec.items()} for rec in frame.to_dict("records")]
         sys.stdout.write(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     elif fmt is OutputFormat.csv:
-        frame.to_csv(sys.stdout, index=False)
+        from billxl.atomic import write_csv
+
+        write_csv(frame, sys.stdout)
     else:
         table = Table(*columns, title=title or None, header_style="bold")
         for rec in frame.itertuples(index=False):
