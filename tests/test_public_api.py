@@ -33,6 +33,8 @@ PUBLIC = [
     # the month-end packs (billxl.packs) and the batch
     "CloseRefused", "collections_pack", "monthly_pack", "pack_scopes", "reconciliation_pack",
     "run_month_end",
+    # billxl's own templates, notebooks, workbook and add-in, copied for a firm (billxl.shipped)
+    "copy_defaults",
     # a ledger another program holds too long
     "busy_timeout_seconds", "ledger_busy",
 ]

@@ -83,6 +83,8 @@ _EXPORTS = {
     # the ledger busy (another writer held it longer than the busy timeout)
     "ledger_busy": ("billxl.store.db", "is_busy"),
     "busy_timeout_seconds": "billxl.store.db",
+    # billxl's own templates, notebooks, workbook and add-in, copied for a firm to edit
+    "copy_defaults": "billxl.shipped",
     # the billing workbook's ribbon commands, run on a workbook file
     "run_workbook_command": ("billxl.excel.commands", "run_file"),
     "WORKBOOK_COMMANDS": ("billxl.excel.commands", "COMMANDS"),

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from billxl import InputError
 from billxl.cli.cash import ar_app, payments_app, trust_app
+from billxl.cli.files import copy_workbook, notebooks_app, show_version, templates_app
 from billxl.cli.firm import client_app, firm_app, matter_app, timekeeper_app
 from billxl.cli.ledes import ledes_app
 from billxl.cli.monthend import month_end
@@ -56,6 +57,8 @@ LedgerOption = Annotated[
 def _main(
     ledger: LedgerOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
+                                          help="Print billxl's version and stop.")] = False,
 ) -> None:
     state.ledger_url = ledger
     state.debug = debug
@@ -601,6 +604,9 @@ app.add_typer(client_app, name="client")
 app.add_typer(matter_app, name="matter")
 app.add_typer(timekeeper_app, name="timekeeper")
 app.add_typer(workbook_app, name="workbook")
+workbook_app.command("copy")(copy_workbook)
+app.add_typer(templates_app, name="templates")
+app.add_typer(notebooks_app, name="notebooks")
 app.command("month-end")(month_end)
 
 
