@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -834,3 +835,41 @@ def test_the_waterfall_allocates_whole_amounts_and_refuses_sums_past_its_range()
     with pytest.raises(LedgerError, match="too large to allocate in one run"):
         payments._waterfall(np.array([0, 1]), np.array([2**61, 2**61]), np.array([0, 1]),
                             np.array([1, 1]))
+
+
+# ======================================================= mutation survivors (issue 13 section 2)
+def yen_firm(ledger) -> Ledger:
+    """The firm with client C3 (matter M4, invoices 000005 and 000006) billed in yen, a
+    currency without minor digits: an amount of 1000 is 1000 yen, not 10.00."""
+    ref = reference()
+    clients = ref["clients"]
+    ref["clients"] = clients.assign(currency=clients["currency"].mask(
+        clients["client_id"] == "C3", "JPY"))
+    ledger.load_reference(ref, actor="test")
+    add_invoices(ledger, currency_of={"M3": "GBP", "M4": "JPY"})
+    return ledger
+
+
+def refused(message: str, call, *args, **kwargs) -> None:
+    """``call(*args, **kwargs)`` raises a LedgerError saying exactly ``message``."""
+    with pytest.raises(LedgerError, match=f"^{re.escape(message)}$"):
+        call(*args, **kwargs)
+
+
+def test_an_invoices_last_cent_is_an_item_to_pay():
+    book = _book([1, 100], expenses=[1, 0])  # one cent of expenses open, then fees
+    items = book.items(np.array([0, 0]), np.array([0, 1]), np.array([True, True]))
+    assert items[["invoice", "part", "cap"]].values.tolist() == [[0, 0, 1], [1, 1, 100]]
+
+
+def test_pro_rata_past_int64_gives_the_left_over_cent_to_the_largest_remainder():
+    # 10,000,001 x 2/3 leaves a third of a cent on the older invoice, x 1/3 two thirds on the
+    # newer one: the newer takes the cent although the older comes first
+    rows, _ = _spread([2 * 10**12, 10**12], 10_000_001)
+    assert rows["amount_minor"].tolist() == [6_666_667, 3_333_334]
+
+
+def test_a_waterfall_past_its_range_is_refused_in_words():
+    refused("The amounts in this file are too large to allocate in one run.",
+            payments._waterfall, np.array([0, 1]), np.array([2**61, 2**61]), np.array([0, 1]),
+            np.array([1, 1]))

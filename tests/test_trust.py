@@ -16,7 +16,7 @@ from billxl import payments, trust
 from billxl.errors import LedgerError
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
-from tests.test_payments import add_invoices, billxl, firm
+from tests.test_payments import add_invoices, billxl, firm, refused, yen_firm
 
 
 @pytest.fixture
@@ -287,3 +287,86 @@ def test_trust_money_may_pay_an_invoice_on_its_own_date(ledger):
     trust.deposit(ledger, "M1", "10.00", reference="wire", on=date(2026, 7, 1))
     paid = trust.apply_to_invoice(ledger, "M1", "000001", authorisation="ok", on=date(2026, 7, 1))
     assert paid["amount_minor"] == 1000
+
+
+# ======================================================= mutation survivors (issue 13 section 2)
+@pytest.fixture
+def new_york_clock(monkeypatch):
+    """The process's clock five hours behind UTC (a POSIX TZ, no time-zone data needed): a
+    time taken without a zone would be hours off the UTC ones around it."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset (a process's time zone) is POSIX only")
+    monkeypatch.setenv("TZ", "EST+05")
+    time.tzset()
+    assert datetime.now(UTC).replace(tzinfo=None) - datetime.now() > pd.Timedelta(hours=4)
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_matter_after_another_in_the_book_sees_only_its_own_money_and_retainer(ledger):
+    """M1 comes first in key order and holds more, with a retainer; M4's figures are M4's."""
+    trust.set_retainer(ledger, "M1", minimum="1000.00")  # a retainer, no money yet
+    mine = trust.deposit(ledger, "M4", "40.00", reference="wire")
+    assert (mine["balance_minor"], mine["top_up_minor"]) == (4000, 0)
+    trust.deposit(ledger, "M1", "300.00", reference="wire")
+    refused("Matter M4 holds 40.00 USD in trust; a refund of 50.00 would take it below zero.",
+            trust.refund, ledger, "M4", "50.00", reference="x", reason="y")
+    kept = trust.set_retainer(ledger, "M4", minimum="50.00")
+    assert (kept["balance_minor"], kept["top_up_minor"]) == (4000, 1000)
+    paid = trust.apply_to_invoice(ledger, "M4", "000005", authorisation="ok")  # all it holds
+    assert (paid["amount_minor"], paid["balance_minor"], paid["top_up_minor"]) == (4000, 0, 5000)
+
+
+def test_a_yen_matters_amounts_are_read_and_named_in_yen(empty_ledger):
+    ledger = yen_firm(empty_ledger)
+    refused("Nothing to apply: matter M4 holds 0 JPY in trust and invoice 000005 owes 200000.",
+            trust.apply_to_invoice, ledger, "M4", "000005", authorisation="ok")
+    assert trust.deposit(ledger, "M4", "60000", reference="wire")["amount_minor"] == 60000
+    refused("Invoice 000005 owes 200000 JPY; 200001 is more than that.",
+            trust.apply_to_invoice, ledger, "M4", "000005", "200001", authorisation="ok")
+    refused("Matter M4 holds 60000 JPY in trust; 70000 would take it below zero.",
+            trust.apply_to_invoice, ledger, "M4", "000005", "70000", authorisation="ok")
+    refused("Matter M4 holds 60000 JPY in trust; a refund of 60001 would take it below zero.",
+            trust.refund, ledger, "M4", "60001", reference="x", reason="y")
+    kept = trust.set_retainer(ledger, "M4", minimum="100000", target="150000")
+    assert (kept["minimum_minor"], kept["target_minor"], kept["top_up_minor"]) == (
+        100000, 150000, 90000)
+
+
+def test_what_is_refused_before_any_figure_is_said_in_full(ledger):
+    refused("Applying trust money needs the client's authorisation reference.",
+            trust.apply_to_invoice, ledger, "M1", "000001", "1.00", authorisation=" ")
+    refused("A trust refund needs a reference (the payment out) and a reason.",
+            trust.refund, ledger, "M1", "1.00", reference="", reason="closed")
+    for minimum, target in (("-1.00", None), ("100.00", "99.99")):
+        refused("A retainer's minimum must be 0 or more, and its target at least the minimum.",
+                trust.set_retainer, ledger, "M1", minimum=minimum, target=target)
+
+
+def test_a_retainer_is_stamped_in_utc_and_audited_as_its_actor(ledger):
+    row = trust.set_retainer(ledger, "M4", minimum="50.00", actor="clerk")
+    assert row["set_at"].utcoffset() == pd.Timedelta(0)
+    audit = ledger.read_frame(sa.select(t.audit_log).where(t.audit_log.c.table_name == "retainers"))
+    assert audit[["actor", "action", "row_key"]].values.tolist() == [["clerk", "insert", "M4"]]
+
+
+def test_trust_money_applied_is_allocated_at_a_utc_time_whatever_the_clock(ledger,
+                                                                           new_york_clock):
+    trust.deposit(ledger, "M1", "10.00", reference="wire")
+    trust.apply_to_invoice(ledger, "M1", "000001", authorisation="ok")
+    entry = ledger.read_frame(sa.select(t.trust_entries.c.created_at)
+                              .where(t.trust_entries.c.kind == "application"))
+    applied = ledger.read_frame(sa.select(t.allocations.c.created_at))
+    gap = abs(pd.Timestamp(applied.loc[0, "created_at"]) - pd.Timestamp(entry.loc[0, "created_at"]))
+    assert gap < pd.Timedelta(minutes=30)  # the same transaction; a local time is 5 hours off
+
+
+def test_top_up_requests_are_rows_of_the_balances_table(ledger):
+    trust.set_retainer(ledger, "M1", minimum="10.00")
+    trust.set_retainer(ledger, "M4", minimum="100.00", target="150.00")
+    trust.deposit(ledger, "M1", "20.00", reference="wire")
+    asks = trust.top_up_requests(ledger)
+    assert list(asks.columns) == list(trust.balances(ledger).columns)
+    assert asks[["matter_id", "top_up_minor"]].values.tolist() == [["M4", 15000]]
+    assert asks.index.tolist() == [0]

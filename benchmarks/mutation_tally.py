@@ -1,0 +1,103 @@
+"""Mutation-testing figures: what mutmut made of money, billing, payments, trust and numbering.
+
+mutmut (the ``bench`` extra) is configured in ``pyproject.toml`` under ``[tool.mutmut]``: the
+modules it mutates and a fast test selection. A full run is hours on a small machine, so run it
+by module or function (names are ``billxl.<module>.x_<function>__mutmut_<n>``, globs allowed),
+from the repository root, then tally::
+
+    mutmut run --max-children 1 "billxl.money*" "billxl.trust*" "billxl.store.numbering*"
+    mutmut run --max-children 1 "billxl.billing.credit_notes*" "billxl.billing.invoicing*"
+    mutmut run --max-children 1 "billxl.payments.x__pay_*" "billxl.payments.x__pro_rata*"
+    python benchmarks/mutation_tally.py                    # per module
+    python benchmarks/mutation_tally.py --by-function      # per function
+    python benchmarks/mutation_tally.py --survivors        # the names left alive
+    mutmut show billxl.money.x_extend__mutmut_13           # what one of them changed
+
+mutmut keeps its verdicts in ``mutants/`` (not in git) and re-tests only functions whose code
+changed; a new test does not reopen a verdict, so re-run the survivors by name after adding
+one. Per module the tally prints the mutants generated, how many were run, and the verdicts of
+those: killed, survived, timeout, suspicious, no tests (no selected test reaches the function).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VERDICTS = ("killed", "survived", "timeout", "suspicious", "no tests")
+
+
+def verdicts(mutants: Path) -> dict[str, dict[str, str]]:
+    """{module: {mutant name: status}} from mutmut's ``*.meta`` files; unrun mutants are
+    'not checked'."""
+    try:
+        from mutmut.stats import status_by_exit_code
+    except ImportError:
+        sys.exit("mutmut is not installed: pip install -e '.[bench]'")
+    out: dict[str, dict[str, str]] = {}
+    for meta in sorted(mutants.glob("src/**/*.py.meta")):
+        module = meta.relative_to(mutants / "src").as_posix().removesuffix(".py.meta")
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        out[module.replace("/", ".")] = {k: status_by_exit_code[v] for k, v in codes.items()}
+    return out
+
+
+def function_of(name: str) -> str:
+    """billxl.payments.x__pro_rata__mutmut_7 -> billxl.payments._pro_rata (a method keeps
+    its class: xǁ_Bookǁitems -> _Book.items)."""
+    module, _, mangled = name.rpartition("__mutmut_")[0].rpartition(".")
+    func = mangled.removeprefix("x_").replace("xǁ", "").replace("ǁ", ".")
+    return f"{module}.{func}"
+
+
+def tally(by_key: dict[str, dict[str, str]], key=lambda module, name: module) -> list[dict]:
+    rows: dict[str, collections.Counter] = {}
+    for module, statuses in by_key.items():
+        for name, status in statuses.items():
+            rows.setdefault(key(module, name), collections.Counter())[status] += 1
+    out = []
+    for label, c in rows.items():
+        run = sum(n for s, n in c.items() if s != "not checked")
+        other = run - sum(c[v] for v in VERDICTS)
+        out.append({"": label, "generated": sum(c.values()), "run": run,
+                    **{v: c[v] for v in VERDICTS}, "other": other})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mutants", type=Path, default=ROOT / "mutants",
+                        help="mutmut's folder (default: mutants/ at the repository root)")
+    parser.add_argument("--by-function", action="store_true", help="a row per function")
+    parser.add_argument("--survivors", action="store_true",
+                        help="list the mutants run and not killed, one a line")
+    parser.add_argument("--all", action="store_true", help="list modules with nothing run too")
+    args = parser.parse_args(argv)
+    if not args.mutants.is_dir():
+        print(f"No {args.mutants}: run mutmut first (see this script's docstring).")
+        return 1
+    found = verdicts(args.mutants)
+    if args.survivors:
+        for statuses in found.values():
+            for name, status in statuses.items():
+                if status not in ("killed", "not checked"):
+                    print(f"{name}: {status}")
+        return 0
+    key = (lambda module, name: function_of(name)) if args.by_function else (lambda m, n: m)
+    rows = [r for r in tally(found, key) if args.all or r["run"]]
+    width = max([len(r[""]) for r in rows] + [6])
+    columns = ["generated", "run", *VERDICTS, "other"]
+    print(f"{'':{width}}  " + "  ".join(f"{c:>9}" for c in columns))
+    for r in rows:
+        print(f"{r['']:{width}}  " + "  ".join(f"{r[c]:>9}" for c in columns))
+    total = {c: sum(r[c] for r in rows) for c in columns}
+    print(f"{'total':{width}}  " + "  ".join(f"{total[c]:>9}" for c in columns))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
