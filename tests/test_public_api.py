@@ -35,6 +35,9 @@ PUBLIC = [
     "run_month_end",
     # billxl's own templates, notebooks, workbook and add-in, copied for a firm (billxl.shipped)
     "copy_defaults",
+    # invoice schedules from the agreed terms, and billing cycles (billxl.billing.schedules)
+    "Milestone", "ScheduleTerms", "ScheduledItem", "bills_due", "build_schedule",
+    "plan_schedule", "preview_schedule", "save_schedule", "schedule_of", "set_billing_cycle",
     # a ledger another program holds too long
     "busy_timeout_seconds", "ledger_busy",
 ]

@@ -50,6 +50,17 @@ _EXPORTS = {
     "list_scheduled_invoices": ("billxl.billing.schedules", "list_items"),
     "update_scheduled_invoice": ("billxl.billing.schedules", "update_item"),
     "trigger_scheduled_invoice": ("billxl.billing.schedules", "trigger"),
+    # invoice schedules built from the agreed terms, and billing cycles (issue 16)
+    "ScheduleTerms": ("billxl.billing.schedule_builder", "Terms"),
+    "Milestone": "billxl.billing.schedule_builder",
+    "ScheduledItem": ("billxl.billing.schedule_builder", "Item"),
+    "build_schedule": ("billxl.billing.schedule_builder", "build"),
+    "plan_schedule": ("billxl.billing.schedules", "plan"),
+    "preview_schedule": ("billxl.billing.schedules", "preview"),
+    "save_schedule": ("billxl.billing.schedules", "save_items"),
+    "schedule_of": ("billxl.billing.schedules", "list_plan"),
+    "set_billing_cycle": ("billxl.billing.schedules", "set_cycle"),
+    "bills_due": ("billxl.billing.schedules", "due"),
     # e-billing
     "export_invoices": "billxl.ledes", "validate_ledes": ("billxl.ledes", "validate"),
     "export_for_portals": "billxl.ledes",

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from billxl import money
-from billxl.billing import invoicing
+from billxl.billing import cycles, invoicing
 from billxl.billing.vocabulary import ACTIONS, REASON_CODES
 from billxl.errors import InputError, Problem
 from billxl.figures import wip as wip_figure
@@ -222,16 +222,20 @@ def line_key(prebill_pk, entry_kind, entry_pk) -> str:
 
 
 def create_prebills(ledger: Ledger, month: str, *, partner: str | None = None,
-                    actor: str | None = None) -> pd.DataFrame:
+                    matter: str | None = None, actor: str | None = None) -> pd.DataFrame:
     """Draft pre-bills for the WIP up to the end of ``month`` (one per matter), in one transaction.
 
-    ``partner`` limits the run to that billing partner's matters. Pre-bills that already exist
-    are treated by the re-run rule in this module's docstring. Returns the pre-bills created:
+    Only the matters whose billing cycle falls in the month are pre-billed
+    (:func:`billxl.billing.cycles.billed_in_month`: a quarterly matter in the quarter's last
+    month; a monthly one, the default, every month). ``partner`` limits the run to that
+    billing partner's matters, ``matter`` to that matter, whatever its cycle. Pre-bills that
+    already exist are treated by the re-run rule in this module's docstring; a draft of a
+    matter whose cycle does not fall in the month is superseded. Returns the pre-bills created:
     prebill_pk, month, matter_id, billing_partner_id, currency, lines, to_bill_minor (fees and
     expenses with action 'bill'), held (every line on hold) and replaces (the superseded
     pre-bill, if any).
     """
-    _start, end = month_range(month)
+    start, end = month_range(month)
     actor = actor or current_actor()
     now = datetime.now(UTC)
     with ledger.transaction() as conn:
@@ -250,11 +254,18 @@ def create_prebills(ledger: Ledger, month: str, *, partner: str | None = None,
 
         in_scope = set(matters["matter_id"] if partner is None else
                        matters.loc[matters["billing_partner_id"] == partner, "matter_id"])
+        if matter is not None:
+            in_scope &= {matter}
         # (a fresh 0..n-1 index: resolve_rates mis-aligns a filtered frame's index)
         entries = entries[entries["matter_id"].isin(in_scope)].reset_index(drop=True)
         expenses = expenses[expenses["matter_id"].isin(in_scope)].reset_index(drop=True)
         resolved = resolve_rates(entries, reference.rates, reference.timekeepers, matters)
         fresh = build_prebill_lines(entries, expenses, resolved, reference, through=end)
+        on_cycle = cycles.billed_in_month(
+            cycles.cycles_of(reference), end,
+            triggered=store.matters_triggered_between(conn, start, end),
+            named=set() if matter is None else {matter})
+        fresh = fresh[fresh["matter_id"].isin(on_cycle)]
         approved_now = set(open_bills.loc[(open_bills["status"] == "approved")
                                           & (open_bills["month"] == month), "matter_id"])
         fresh = fresh[~fresh["matter_id"].isin(approved_now)]

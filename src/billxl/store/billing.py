@@ -33,6 +33,11 @@ __all__ = [
     "read_schedule_item",
     "update_schedule_item",
     "read_schedule_items",
+    "lock_matter_schedule",
+    "replace_open_schedule_items",
+    "matters_triggered_between",
+    "scheduled_matters",
+    "set_billing_cycle",
     "read_invoice",
     "read_invoice_lines",
     "read_credited_lines",
@@ -107,15 +112,16 @@ def read_prebill_entries(ledger: Ledger, conn: sa.Connection,
 
 
 def lock_due_schedule_items(ledger: Ledger, conn: sa.Connection, on: date,
-                            matter: str | None) -> pd.DataFrame:
+                            matter: str | None, *, lock: bool = True) -> pd.DataFrame:
     """Scheduled invoices now due: not invoiced, dated on or before ``on`` or triggered by
-    then (milestones); locked on PostgreSQL like the pre-bills."""
+    then (milestones); locked on PostgreSQL like the pre-bills (unless ``lock`` is False: a
+    look at what is due)."""
     s = t.invoice_schedules
     q = sa.select(s).where(s.c.invoice_pk.is_(None),
                            sa.or_(s.c.due_on <= on, s.c.triggered_on <= on))
     if matter:
         q = q.where(s.c.matter_id == matter)
-    if conn.dialect.name == "postgresql":
+    if lock and conn.dialect.name == "postgresql":
         q = q.with_for_update()
     return ledger.read_frame(q.order_by(s.c.schedule_id), conn)
 
@@ -268,15 +274,83 @@ def update_schedule_item(ledger: Ledger, conn: sa.Connection, schedule_id: int, 
                  jsonable_row({k: before[k] for k in values}), jsonable_row(values), actor=actor)
 
 
-def read_schedule_items(ledger: Ledger, matter_id: str | None = None) -> pd.DataFrame:
-    """Scheduled invoices (of a matter, or all) by matter and date, with the number of the
-    invoice each made (``invoice_number``, None while planned)."""
+def read_schedule_items(ledger: Ledger, matter_id: str | None = None,
+                        conn: sa.Connection | None = None) -> pd.DataFrame:
+    """Scheduled invoices (of a matter, or all) by matter and date (milestones after the
+    dated items, in the order planned), with the number of the invoice each made
+    (``invoice_number``, None while planned)."""
     s = t.invoice_schedules
     q = sa.select(s, t.invoices.c.number.label("invoice_number")).join(
         t.invoices, t.invoices.c.invoice_pk == s.c.invoice_pk, isouter=True)
     if matter_id:
         q = q.where(s.c.matter_id == matter_id)
-    return ledger.read_frame(q.order_by(s.c.matter_id, s.c.due_on))
+    return ledger.read_frame(q.order_by(s.c.matter_id, s.c.due_on.is_(None), s.c.due_on,
+                                        s.c.schedule_id), conn, dates=["due_on", "triggered_on"])
+
+
+def lock_matter_schedule(ledger: Ledger, conn: sa.Connection, matter_id: str) -> pd.DataFrame:
+    """A matter's scheduled invoices (as :func:`read_schedule_items`), locked on PostgreSQL so
+    that a finalize cannot invoice an item while its plan is being replaced."""
+    s = t.invoice_schedules
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(s.c.schedule_id).where(s.c.matter_id == matter_id)
+                     .with_for_update())
+    return read_schedule_items(ledger, matter_id, conn)
+
+
+def replace_open_schedule_items(ledger: Ledger, conn: sa.Connection, matter_id: str,
+                                rows: list[dict], before: list[dict], after: dict, *,
+                                actor: str | None) -> list[int]:
+    """Replace a matter's items not yet invoiced by ``rows``, and audit the change as one row:
+    the old plan (``before``: its open items) and the new (``after``: the terms and items).
+    Returns the new items' schedule_ids."""
+    s = t.invoice_schedules
+    conn.execute(sa.delete(s).where(s.c.matter_id == matter_id, s.c.invoice_pk.is_(None)))
+    pks = []
+    if rows:
+        result = conn.execute(s.insert().returning(s.c.schedule_id, sort_by_parameter_order=True),
+                              rows)
+        pks = [int(pk) for pk in result.scalars()]
+    ledger.audit(conn, "rebuild", "invoice_schedules", matter_id,
+                 {"items": [jsonable_row(r) for r in before]},
+                 {**jsonable_row(after), "items": [jsonable_row({"schedule_id": pk, **r})
+                                                   for pk, r in zip(pks, rows, strict=True)]},
+                 actor=actor)
+    return pks
+
+
+def matters_triggered_between(conn: sa.Connection, start: date, end: date) -> set[str]:
+    """The matters with a milestone triggered from ``start`` to ``end``."""
+    s = t.invoice_schedules
+    return set(conn.execute(sa.select(s.c.matter_id).distinct().where(
+        s.c.triggered_on >= start, s.c.triggered_on <= end)).scalars())
+
+
+def scheduled_matters(conn: sa.Connection, matter_ids: Iterable[str]) -> set[str]:
+    """Which of the matters have an invoice schedule (their agreed fee is billed by it)."""
+    s = t.invoice_schedules
+    found: set[str] = set()
+    for chunk in in_chunks(matter_ids):
+        found.update(conn.execute(sa.select(s.c.matter_id).distinct()
+                                  .where(s.c.matter_id.in_(chunk))).scalars())
+    return found
+
+
+def set_billing_cycle(ledger: Ledger, conn: sa.Connection, table: str, key: str,
+                      values: dict, *, actor: str | None) -> bool:
+    """Set a client's or a matter's ``billing_cycle`` and ``billing_day`` (audited with the
+    values before and after). False when there is no such client or matter."""
+    tab = {"clients": t.clients, "matters": t.matters}[table]
+    pk = tab.c[f"{table[:-1]}_id"]
+    row = conn.execute(sa.select(tab.c.billing_cycle, tab.c.billing_day)
+                       .where(pk == key)).mappings().first()
+    if row is None:
+        return False
+    before = dict(row)
+    if before != values:
+        conn.execute(sa.update(tab).where(pk == key).values(**values))
+        ledger.audit(conn, "update", table, key, before, values, actor=actor)
+    return True
 
 
 # =================================================================================== credit notes

@@ -1,0 +1,153 @@
+"""Schedules built from terms into the ledger: fixed fees that add up, a half-even client,
+rebuilding after items were invoiced (only the open items change, audited with both plans),
+and schedules given item by item (what the workbook saves). On both backends."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from billxl.billing import schedules
+from billxl.billing.invoicing import finalize
+from billxl.billing.schedule_builder import Item, Milestone, Terms
+from billxl.errors import InputError, LedgerError
+from billxl.store import tables as t
+
+
+def reference():
+    tks = pd.DataFrame([{"timekeeper_id": "TK1", "first_name": "Jane", "last_name": "Smith",
+                         "classification": "PARTNR", "office_id": "NYC",
+                         "active_from": pd.Timestamp("2020-01-01")}])
+    clients = pd.DataFrame([
+        {"client_id": "C1", "name": "Acme Corp", "currency": "USD", "payment_terms_days": 30},
+        {"client_id": "C2", "name": "Brit Ltd", "currency": "GBP", "tax_jurisdiction": "GB",
+         "payment_terms_days": 30, "rounding": "half_even"}])
+    matter = {"billing_partner_id": "TK1", "opened_on": pd.Timestamp("2026-01-01"),
+              "office_id": "NYC", "client_id": "C1"}
+    matters = pd.DataFrame([
+        {**matter, "matter_id": "FIX", "name": "Fixed fee", "fee_arrangement": "fixed",
+         "fixed_fee_minor": 10_000_000},
+        {**matter, "matter_id": "MS", "name": "Milestones", "fee_arrangement": "milestone",
+         "fixed_fee_minor": 8_500_000},
+        {**matter, "matter_id": "RET", "name": "Retainer", "fee_arrangement": "retainer",
+         "fixed_fee_minor": None},
+        {**matter, "matter_id": "GBX", "name": "Fixed fee, half even", "client_id": "C2",
+         "fee_arrangement": "fixed", "fixed_fee_minor": 100_005}])
+    offices = pd.DataFrame([{"office_id": "NYC", "name": "New York", "currency": "USD"}])
+    tax = pd.DataFrame([{"jurisdiction": "GB", "tax_type": "VAT", "applies_to": "both",
+                         "percent": "20", "effective_from": pd.Timestamp("2011-01-04")}])
+    return {"offices": offices, "timekeepers": tks, "clients": clients, "matters": matters,
+            "tax_rates": tax}
+
+
+@pytest.fixture
+def ledger(empty_ledger):
+    empty_ledger.load_reference(reference(), actor="test")
+    return empty_ledger
+
+
+def amounts(frame):
+    return frame["amount_minor"].astype(int).tolist()
+
+
+def test_a_fixed_fee_in_three_then_rebuilt_after_two_were_invoiced(ledger):
+    first = schedules.plan(ledger, "FIX", Terms("installment", count=3, start=date(2026, 10, 30)),
+                           actor="ann")
+    assert amounts(first) == [3_333_333, 3_333_333, 3_333_334]  # the fee, 100,000.00, in 3
+    assert first["status"].tolist() == ["planned"] * 3
+    invoiced = finalize(ledger, month="2026-11")  # the items of 30 Oct and 30 Nov
+    assert sorted(invoiced.invoices["total_minor"]) == [3_333_333, 3_333_333]
+
+    # new terms: what is left (33,333.34) in two, quarterly from the end of January
+    rebuilt = schedules.plan(ledger, "FIX", Terms("installment", count=2, start=date(2027, 1, 29),
+                                                  frequency="quarterly"), actor="bob")
+    assert rebuilt["status"].tolist() == ["invoiced", "invoiced", "planned", "planned"]
+    assert amounts(rebuilt) == [3_333_333, 3_333_333, 1_666_667, 1_666_667]
+    assert sum(amounts(rebuilt)) == 10_000_000
+    assert rebuilt["due_on"].tolist()[2:] == [date(2027, 1, 29), date(2027, 4, 29)]
+    kept = rebuilt.loc[rebuilt["status"] == "invoiced", "schedule_id"].tolist()
+    assert kept == first["schedule_id"].tolist()[:2]  # the invoiced items are the same rows
+
+    audit = ledger.read_frame(sa.select(t.audit_log).where(
+        t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id))
+    assert audit["actor"].tolist() == ["ann", "bob"]
+    last = audit.iloc[-1]
+    assert last["row_key"] == "FIX"
+    assert [i["amount_minor"] for i in last["before"]["items"]] == [3_333_334]
+    assert [i["amount_minor"] for i in last["after"]["items"]] == [1_666_667, 1_666_667]
+    assert last["after"]["invoiced_minor"] == 6_666_666
+    assert last["after"]["terms"]["total"] == "33333.34"
+
+
+def test_a_schedule_that_does_not_add_up_to_the_fee_is_refused_and_nothing_changes(ledger):
+    schedules.plan(ledger, "FIX", Terms("installment", count=3, start=date(2026, 10, 30)))
+    before = schedules.list_plan(ledger, "FIX")
+    with pytest.raises(InputError) as refused:
+        schedules.plan(ledger, "FIX", Terms("installment", total="90000.00", count=3,
+                                            start=date(2026, 10, 30)))
+    assert "90,000.00 USD" in str(refused.value) and "100,000.00 USD" in str(refused.value)
+    pd.testing.assert_frame_equal(schedules.list_plan(ledger, "FIX"), before)
+    with pytest.raises(InputError, match="35,000.00 USD"):
+        schedules.preview(ledger, "FIX", Terms("milestone", milestones=(
+            Milestone("on signing", "35"),)))
+
+
+def test_30_40_30_of_the_fee_and_a_milestone_invoiced_when_triggered(ledger):
+    plan = schedules.plan(ledger, "MS", Terms("milestone", milestones=(
+        Milestone("on signing", "30"), Milestone("on filing", "40"),
+        Milestone("on completion", "30"))))
+    assert amounts(plan) == [2_550_000, 3_400_000, 2_550_000]
+    assert plan["trigger"].tolist() == ["on signing", "on filing", "on completion"]
+    schedules.trigger(ledger, int(plan["schedule_id"].iloc[0]), date(2026, 10, 12))
+    assert finalize(ledger, month="2026-10").invoices["total_minor"].tolist() == [2_550_000]
+    # the rest re-planned as two halves of what is left: the percentages are of the whole fee
+    again = schedules.plan(ledger, "MS", Terms("milestone", milestones=(
+        Milestone("on filing", "35"), Milestone("on completion", "35"))))
+    assert amounts(again) == [2_550_000, 2_975_000, 2_975_000]
+
+
+def test_a_half_even_client_and_the_tax_each_item_will_carry(ledger):
+    plan = schedules.plan(ledger, "GBX", Terms("installment", count=2, start=date(2026, 11, 30)))
+    assert amounts(plan) == [50_002, 50_003]  # 1,000.05 in two, the tie to the even penny
+    assert plan["currency"].tolist() == ["GBP", "GBP"]
+    # 20% VAT: 100.004 and 100.006, each rounded once
+    assert plan["tax_minor"].tolist() == [10_000, 10_001]
+    done = finalize(ledger, month="2026-11")
+    assert done.invoices["tax_minor"].tolist() == [10_000]  # finalize taxes it the same
+
+
+def test_a_retainer_is_not_held_to_a_fee_and_weekends_follow_the_firms_rule(ledger):
+    plan = schedules.plan(ledger, "RET", Terms("retainer", amount="5000.00", count=3,
+                                               start=date(2026, 10, 31)))
+    assert amounts(plan) == [500_000] * 3
+    assert plan["due_on"].tolist() == [date(2026, 10, 30), date(2026, 11, 30),
+                                       date(2026, 12, 31)]
+    with ledger.transaction() as conn:
+        conn.execute(t.firm.update().values(weekend_rule="following"))
+    plan = schedules.plan(ledger, "RET", Terms("retainer", amount="5000.00", count=1,
+                                               start=date(2026, 10, 31)))
+    assert plan["due_on"].tolist() == [date(2026, 11, 2)]
+
+
+def test_items_given_one_by_one_replace_the_open_ones_and_invoiced_ones_are_kept(ledger):
+    schedules.plan(ledger, "FIX", Terms("installment", count=2, start=date(2026, 10, 30)))
+    finalize(ledger, month="2026-10")
+    current = schedules.list_plan(ledger, "FIX")
+    done = current.loc[current["status"] == "invoiced", "schedule_id"].tolist()
+    items = [Item("installment", "Second half, part 1", 2_000_000, due_on=date(2026, 12, 15)),
+             Item("installment", "Second half, part 2", 3_000_000, due_on=date(2027, 1, 15))]
+    saved = schedules.save_items(ledger, "FIX", items, invoiced=done)
+    assert amounts(saved) == [5_000_000, 2_000_000, 3_000_000]
+    with pytest.raises(LedgerError, match="is not an invoiced item of FIX"):
+        schedules.save_items(ledger, "FIX", items, invoiced=[done[0] + 99])
+    with pytest.raises(InputError, match="110,000.00 USD"):
+        schedules.save_items(ledger, "FIX", [*items, Item("installment", "More", 1_000_000,
+                                                          due_on=date(2027, 2, 1))])
+    with pytest.raises(InputError, match="needs its trigger"):
+        schedules.save_items(ledger, "RET", [Item("milestone", "x", 100)])
+    with pytest.raises(LedgerError, match="no matter NOPE"):
+        schedules.plan(ledger, "NOPE", Terms("installment", count=2, total="1",
+                                             start=date(2026, 1, 1)))
