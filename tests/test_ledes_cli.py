@@ -113,7 +113,7 @@ def test_export_and_track_submissions(ledger_url, tmp_path):
 def test_export_refuses_what_the_portal_would_reject(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     ledger = Ledger.create(url, firm=FIRM)
-    set_up(ledger, activity=None)
+    set_up(ledger, activity=None, override="a test of what the export refuses")
     ledger.dispose()
     refused = run("export", "--month", "2026-10", "--out", tmp_path / "out", url=url, ok=1)
     assert "Refused invoice 000002 (C2, tymetrix, 98BI):" in refused.output

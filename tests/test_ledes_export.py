@@ -8,6 +8,7 @@ LEDES client ids and client matter ids set for its clients.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,15 +21,20 @@ from billxl.errors import InputError, LedgerError
 from billxl.ledes import parse, validate
 from billxl.ledes.export import export_invoices
 from billxl.ledes.writer import ledes_lines, load_invoices, render
+from billxl.rules import load_guidelines
 from billxl.store import tables as t
 from tests.test_invoicing import load
 
 PORTALS = {"C1": "legaltracker", "C2": "tymetrix", "C3": "counsellink"}
+#: C2 bills 1.25 hours: its guidelines bill it by the twentieth of an hour (its portal follows)
+GUIDELINES = Path(__file__).parent / "data" / "guidelines"
 
 
 def set_up(ledger, *, portals=PORTALS, activity="A103", narrative=None,
-           partner_class: str | None = None) -> None:
-    """The invoicing test's ledger, with what e-billing clients have, finalized for 2026-10."""
+           partner_class: str | None = None, override: str | None = None) -> None:
+    """The invoicing test's ledger, with what e-billing clients have, finalized for 2026-10
+    (``override``: finalized even where a portal would refuse an invoice, as these tests want
+    final invoices that a portal refuses)."""
     load(ledger)
     with ledger.transaction() as conn:
         for client, portal in portals.items():
@@ -43,8 +49,16 @@ def set_up(ledger, *, portals=PORTALS, activity="A103", narrative=None,
             conn.execute(sa.update(t.timekeepers).where(t.timekeepers.c.timekeeper_id == "TK1")
                          .values(classification=partner_class))
         conn.execute(sa.update(t.firm).values(address_1="1 Main Street", city="New York",
-                                              region="NY", postcode="10001", country="US"))
-    finalize(ledger, month="2026-10")
+                                              region="NY", postcode="10001", country="US",
+                                              guidelines_dir=str(GUIDELINES)))
+        conn.execute(sa.update(t.clients).where(t.clients.c.client_id == "C2")
+                     .values(guideline_set="twentieth-hour"))
+    finalize(ledger, month="2026-10", override=override)
+
+
+def client_guidelines() -> dict:
+    """The clients' guidelines by the LEDES client ids their files carry."""
+    return {"LF-C2": load_guidelines(GUIDELINES / "twentieth-hour.yaml")}
 
 
 @pytest.fixture
@@ -124,9 +138,13 @@ def test_every_exported_file_passes_its_clients_portal(ledger, tmp_path):
     vat = written[by_matter.loc["M2", "number"]]
     assert (vat.portal, vat.format) == ("tymetrix", "98BI")  # taxed: 98BI, not 1998B
     assert {f.format for n, f in written.items() if n != vat.invoice} == {"1998B"}
+    # a file checked on its own follows the firm defaults, unless told the client's guidelines
+    twentieth = client_guidelines()
+    assert validate(vat.path, portal="tymetrix").findings.query(
+        "severity == 'error'")["rule"].tolist() == ["INCREMENT"]
     for f in result.written:
         assert f.path.name == f"{f.invoice}_LEDES{f.format}.txt"
-        checked = validate(f.path, portal=f.portal)
+        checked = validate(f.path, portal=f.portal, guidelines_of_client=twentieth)
         assert checked.findings.query("severity == 'error'").empty, checked.findings
         assert f.path.read_bytes().decode("cp1252").startswith(f"LEDES{f.format}"[:10])
     # CounselLink wants invoice-level lines as an adjustment; Legal Tracker as a unit cost
@@ -136,7 +154,8 @@ def test_every_exported_file_passes_its_clients_portal(ledger, tmp_path):
 
 
 def test_an_invoice_the_portal_would_reject_is_refused_unless_forced(empty_ledger, tmp_path):
-    set_up(empty_ledger, activity=None)  # no activity codes: TyMetrix wants them
+    set_up(empty_ledger, activity=None,  # no activity codes: TyMetrix wants them
+           override="a test of what the export refuses")
     numbers = load_invoices(empty_ledger).invoices.set_index("matter_id")["number"]
     out = tmp_path / "m2.txt"
     result = export_invoices(empty_ledger, out, numbers=[numbers["M2"]])
@@ -155,7 +174,8 @@ def test_an_invoice_the_portal_would_reject_is_refused_unless_forced(empty_ledge
 
 
 def test_a_character_cp1252_cannot_hold_is_named(empty_ledger, tmp_path):
-    set_up(empty_ledger, narrative="Call re Łódź filing → court")
+    set_up(empty_ledger, narrative="Call re Łódź filing → court",
+           override="a test of what the export refuses")
     data = load_invoices(empty_ledger)
     number = data.invoices.set_index("matter_id").loc["M1", "number"]
     with pytest.raises(InputError) as error:
@@ -209,11 +229,13 @@ def test_a_batch_gets_the_findings_each_file_would_get(empty_ledger, tmp_path):
     with its own file's line numbers."""
     # a classification Legal Tracker does not know, on every line of the partner (TK1)
     set_up(empty_ledger, portals={"C1": "legaltracker", "C2": "legaltracker",
-                                  "C3": "legaltracker"}, partner_class="SENIOR")
+                                  "C3": "legaltracker"}, partner_class="SENIOR",
+           override="a test of what the export refuses")
     result = export_invoices(empty_ledger, tmp_path, month="2026-10")
     assert len(result.refused) == 5 and [f.format for f in result.written] == ["98BI"]
     for f in result.files:
-        alone = validate(f.data, portal="legaltracker").findings
+        alone = validate(f.data, portal="legaltracker",
+                         guidelines_of_client=client_guidelines()).findings
         columns = ["line", "field", "rule", "severity", "message"]
         pd.testing.assert_frame_equal(f.findings[columns].reset_index(drop=True),
                                       alone[columns].reset_index(drop=True), obj=f.invoice)

@@ -19,11 +19,17 @@ takes the remainder of every line, so the payors' invoices add up to the cent.
 Numbers are gapless per firm or per office (``store.numbering``); the invoices, their lines, the
 entries' new status and the pre-bill's status are written in one transaction, and a second
 finalize run at the same time waits for the first and then finds nothing left to do.
+
+Before anything is written, each pre-bill's invoices as they will be are checked against their
+clients' guideline rules and e-billing portals (:mod:`billxl.billing.invoice_check`): a pre-bill
+whose invoice the client would reject is **held** (it stays an approved pre-bill, its entries
+WIP, listed with its problems in :attr:`FinalizeResult.held`), unless finalize is told to
+``override`` with a reason, which the audit log keeps beside who overrode and what was found.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -31,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from billxl import money
+from billxl.billing import invoice_check
 from billxl.errors import LedgerError
 from billxl.money import Rounding
 from billxl.periods import month_range
@@ -50,10 +57,21 @@ class FinalizeResult:
     entries_billed: int
     entries_written_off: int
     entries_transferred: int
+    #: The problems of the pre-bills held back (:data:`~billxl.billing.invoice_check.
+    #: PROBLEM_COLUMNS`, with each line's date, timekeeper and narrative): still pre-bills.
+    held: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=invoice_check.PROBLEM_COLUMNS))
+    #: The problems finalized anyway, by ``override`` (the audit log has them and the reason).
+    overridden: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=invoice_check.PROBLEM_COLUMNS))
 
     @property
     def count(self) -> int:
         return len(self.invoices)
+
+    @property
+    def held_prebills(self) -> list[int]:
+        return sorted({int(p) for p in self.held["prebill_pk"]})
 
 
 # --------------------------------------------------------------------------- pure parts
@@ -465,8 +483,16 @@ def preview_invoices(ledger: Ledger, prebills: pd.DataFrame, month: str, *,
 
 
 def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = None,
-             invoice_date: date | None = None, actor: str | None = None) -> FinalizeResult:
-    """Turn approved pre-bills (of a month, or of one matter) into final invoices."""
+             invoice_date: date | None = None, actor: str | None = None,
+             override: str | None = None) -> FinalizeResult:
+    """Turn approved pre-bills (of a month, or of one matter) into final invoices.
+
+    A pre-bill whose invoice its client's guidelines or portal would reject is held (left an
+    approved pre-bill; ``result.held`` says why), unless ``override`` gives the reason to
+    finalize it anyway: then it is finalized and each of its invoices gets an audit row with
+    the reason, who (``actor``) and the problems overridden."""
+    if override is not None and not override.strip():
+        raise LedgerError("Say why the held invoices are finalized anyway: --override REASON.")
     if not month and not matter:
         raise LedgerError("Say which pre-bills to finalize: a month (YYYY-MM) or a matter.")
     actor = actor or current_actor()
@@ -490,6 +516,14 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
                 "period_start": on, "period_end": on, "description": item["description"]}))
         parts.append(_level_lines(scheduled, on))
         invoices, lines = _invoices_of(parts, units, reference, on)
+        checked = invoice_check.check_invoices(reference, pd.DataFrame(invoices), lines,
+                                               period=period)
+        problems = invoice_check.with_line_details(checked.problems, lines)
+        held = set(checked.held) if override is None else set()
+        if held:
+            invoices, lines = _without(invoices, lines, held)
+            all_lines = all_lines[~all_lines["prebill_pk"].astype(int).isin(held)]
+            prebill_pks = [p for p in prebill_pks if p not in held]
         for header in invoices:
             header.update(finalized_at=now, finalized_by=actor)
 
@@ -497,8 +531,42 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
                   for h in invoices]
         counts = store.write_invoices(ledger, conn, invoices, scopes, lines, LINE_COLUMNS,
                                       all_lines, prebill_pks, actor=actor)
-    return FinalizeResult(pd.DataFrame(invoices), counts["billed"], counts["written_off"],
-                          counts["transferred"])
+        if override is not None and len(problems):
+            _audit_override(ledger, conn, invoices, problems, override, actor)
+    result = FinalizeResult(pd.DataFrame(invoices), counts["billed"], counts["written_off"],
+                            counts["transferred"])
+    if held:
+        result.held = problems.reset_index(drop=True)
+    elif override is not None:
+        result.overridden = problems.reset_index(drop=True)
+    return result
+
+
+def _without(invoices: list[dict], lines: pd.DataFrame,
+             held: set[int]) -> tuple[list[dict], pd.DataFrame]:
+    """The invoices and lines of a run less those of the ``held`` pre-bills (positions
+    renumbered)."""
+    keep = [i for i, h in enumerate(invoices) if h.get("prebill_pk") not in held]
+    position = np.full(len(invoices), -1, dtype=np.int64)
+    position[keep] = np.arange(len(keep))
+    new = position[lines["invoice"].to_numpy(dtype=np.int64)]
+    lines = lines[new >= 0].assign(invoice=new[new >= 0]).reset_index(drop=True)
+    return [invoices[i] for i in keep], lines
+
+
+def _audit_override(ledger: Ledger, conn, invoices: list[dict], problems: pd.DataFrame,
+                    reason: str, actor: str) -> None:
+    """One audit row per invoice finalized over its problems: the reason, who, and what."""
+    rows = []
+    for h in invoices:
+        mine = problems[problems["prebill_pk"] == h.get("prebill_pk")]
+        if h.get("prebill_pk") is None or mine.empty:
+            continue
+        rows.append((h["number"], None, {
+            "override": reason.strip(), "by": actor, "prebill_pk": int(h["prebill_pk"]),
+            "client_id": h["client_id"], "matter_id": h["matter_id"],
+            "problems": invoice_check.problem_text(mine).tolist()}))
+    ledger.audit_many(conn, "override", "invoices", rows, actor=actor)
 
 
 def _missing(value) -> bool:

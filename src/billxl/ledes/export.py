@@ -27,7 +27,7 @@ from billxl.ledes.writer import LedgerInvoices, ledes_lines, load_invoices, rend
 from billxl.store.ledger import Ledger
 
 __all__ = ["ExportedFile", "ExportResult", "export_invoices", "export_for_portals",
-           "PortalExports", "file_name"]
+           "PortalExports", "file_name", "check_portal_files", "clients_guidelines"]
 
 _SUFFIX = {"1998B": "txt", "98BI": "txt", "XML21": "xml"}
 
@@ -103,7 +103,8 @@ def export_invoices(ledger: Ledger, out: str | Path, *, numbers: list[str] | Non
         data, left_out = _portal_clients_only(data)
     result = _export(data, Path(out), fmt=fmt, portal=portal, force=force,
                      transliterate=transliterate, encoding=encoding,
-                     single=bool(numbers) and len(data) == 1)
+                     single=bool(numbers) and len(data) == 1,
+                     guidelines=clients_guidelines(ledger.clients(), data.firm))
     result.not_ebilled = left_out
     return result
 
@@ -118,8 +119,27 @@ def _portal_clients_only(data: LedgerInvoices) -> tuple[LedgerInvoices, list[str
     return kept, sorted(data.invoices.loc[~named, "number"].astype(str))
 
 
+def clients_guidelines(clients: pd.DataFrame, firm: dict | None) -> dict:
+    """Each client's billing guidelines (client_id -> Guidelines), from the firm's folder of
+    guideline files, as the WIP check reads them: what a portal's ``guideline_rules`` follow."""
+    from billxl.reconcile import guidelines_for
+
+    return guidelines_for(clients, None, setting=(firm or {}).get("guidelines_dir"))
+
+
+def check_portal_files(data: LedgerInvoices, guidelines: dict | None = None
+                       ) -> dict[str, ExportedFile]:
+    """What :func:`export_invoices` would find in each invoice's file for its client's portal,
+    by the same code (render, read back, validate), writing nothing: {invoice number:
+    ExportedFile with its findings; ``refused`` when the portal would reject it}. Used to check
+    invoices before they are final (``data`` may hold pre-bills' invoices as they will be)."""
+    result = _export(data, Path("."), fmt=None, portal=None, force=False, transliterate=False,
+                     encoding=None, single=False, guidelines=guidelines, write=False)
+    return {f.invoice: f for f in result.files}
+
+
 def _export(data: LedgerInvoices, out: Path, *, fmt, portal, force, transliterate, encoding,
-            single: bool) -> ExportResult:
+            single: bool, guidelines: dict | None = None, write: bool = True) -> ExportResult:
     invoices = data.invoices
     if invoices.empty:
         return ExportResult([])
@@ -148,18 +168,26 @@ def _export(data: LedgerInvoices, out: Path, *, fmt, portal, force, transliterat
         chosen = format_named(fmt) if fmt else profile.format_for(int(row.tax_minor) != 0)
         path = out if to_file else out / file_name(row.number, chosen)
         planned[row.number] = (row, profile, chosen, path, encoding or _encoding_for(profile))
+    # each LEDES client id's guidelines (the id the file names the client by)
+    by_id = {}
+    for row in invoices.itertuples(index=False):
+        known = (guidelines or {}).get(row.client_id)
+        ledes_id = row.ledes_client_id if isinstance(row.ledes_client_id, str) and \
+            row.ledes_client_id else row.client_id
+        if known is not None:
+            by_id[ledes_id] = known
     # invoices for the same portal, format and encoding are checked together, in one pass
     groups: dict[tuple, list[str]] = {}
     for number, (_, profile, chosen, _, enc) in planned.items():
         groups.setdefault((profile.name, chosen, enc), []).append(number)
     for numbers in groups.values():
         results.update(_group(numbers, planned, lines, force=force,
-                              transliterate=transliterate))
+                              transliterate=transliterate, guidelines=by_id, write=write))
     return ExportResult([results[n] for n in invoices["number"]])
 
 
 def _group(numbers: list[str], planned: dict, lines: pd.DataFrame, *, force: bool,
-           transliterate: bool) -> dict[str, ExportedFile]:
+           transliterate: bool, guidelines: dict, write: bool) -> dict[str, ExportedFile]:
     """Render and check a group of invoices as one file, then write each as its own file.
 
     The group's findings are split by invoice and their lines renumbered as in the invoice's
@@ -180,8 +208,10 @@ def _group(numbers: list[str], planned: dict, lines: pd.DataFrame, *, force: boo
     if one_by_one:
         return {n: _one(planned[n][0], mine[mine["invoice_number"] == n].reset_index(drop=True),
                         profile, fmt, planned[n][3], force=force, transliterate=transliterate,
-                        encoding=encoding) for n in numbers}
-    checked = check_lines(parse(rendered.data), portal=profile, within_invoices=True)
+                        encoding=encoding, guidelines=guidelines, write=write)
+                for n in numbers}
+    checked = check_lines(parse(rendered.data), portal=profile, within_invoices=True,
+                          guidelines_of_client=guidelines)
     rows = rendered.data.split(b"\r\n")
     header, body = rows[:2], rows[2:]
     invoice_of_row = mine["invoice_number"].to_numpy(dtype=object)
@@ -195,7 +225,7 @@ def _group(numbers: list[str], planned: dict, lines: pd.DataFrame, *, force: boo
         own = findings[(findings["invoice"] == number) | file_level].copy()
         own.loc[own["line"] > 2, "line"] -= offset
         out[number] = _finish(planned[number][0], profile, fmt, planned[number][3], data,
-                              own.reset_index(drop=True), [], force=force)
+                              own.reset_index(drop=True), [], force=force, write=write)
     return out
 
 
@@ -204,7 +234,8 @@ def _encoding_for(profile: PortalProfile) -> str:
 
 
 def _one(row, lines: pd.DataFrame, profile: PortalProfile, fmt: str, path: Path, *,
-         force: bool, transliterate: bool, encoding: str) -> ExportedFile:
+         force: bool, transliterate: bool, encoding: str, guidelines: dict,
+         write: bool) -> ExportedFile:
     """Render and check one invoice's file."""
     try:
         rendered = render(lines, fmt, encoding=encoding, transliterate_text=transliterate,
@@ -213,22 +244,26 @@ def _one(row, lines: pd.DataFrame, profile: PortalProfile, fmt: str, path: Path,
         reasons = [error.summary] + [str(p) for p in error.problems]
         return ExportedFile(row.number, row.client_id, profile.name, fmt, None, no_findings(),
                             reasons=reasons)
-    checked = check_lines(parse(rendered.data, name=path.name), portal=profile)
+    checked = check_lines(parse(rendered.data, name=path.name), portal=profile,
+                          guidelines_of_client=guidelines)
     return _finish(row, profile, fmt, path, rendered.data, checked.findings, rendered.notes,
-                   force=force)
+                   force=force, write=write)
 
 
 def _finish(row, profile: PortalProfile, fmt: str, path: Path, data: bytes,
-            findings: pd.DataFrame, notes: list[str], *, force: bool) -> ExportedFile:
-    """Refuse the file if the portal would, else write it (atomically)."""
+            findings: pd.DataFrame, notes: list[str], *, force: bool,
+            write: bool = True) -> ExportedFile:
+    """Refuse the file if the portal would, else write it (atomically; not when ``write`` is
+    False, a check only)."""
     base = dict(invoice=row.number, client_id=row.client_id, portal=profile.name, format=fmt)
     errors = findings[findings["severity"] == "error"]
     if len(errors) and not force:
         reasons = [f"line {r.line}: {r.rule}: {r.message}" for r in errors.itertuples()]
         return ExportedFile(**base, path=None, findings=findings, reasons=reasons,
                             notes=list(notes), data=data)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+    if write:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
     notes = list(notes)
     if len(errors):
         notes.append(f"written although {profile.display} would reject it ({len(errors)} "
@@ -245,7 +280,8 @@ def export_for_portals(ledger: Ledger, month: str, out_dir: str | Path, *,
 
     data, _ = _portal_clients_only(load_invoices(ledger, month=month, kinds=("invoice",)))
     result = _export(data, Path(out_dir), fmt=None, portal=None, force=force,
-                     transliterate=False, encoding=None, single=False)
+                     transliterate=False, encoding=None, single=False,
+                     guidelines=clients_guidelines(ledger.clients(), data.firm))
     recorded = [record_submission(ledger, f.invoice, f.path, portal=f.portal, fmt=f.format,
                                   actor=actor) for f in result.written]
     return PortalExports([f.path for f in result.written], result.refused, recorded)

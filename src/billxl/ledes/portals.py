@@ -53,6 +53,11 @@ class PortalProfile(BaseModel):
     flat_fee_as: Literal["unit_cost", "adjustment", "either"] = "either"
     require_utbms: bool = False
     classifications: tuple[str, ...] | None = None
+    #: Billing-guideline rules (ids of :data:`billxl.rules.RULES`) the portal enforces on a
+    #: file's lines, with each client's own guideline settings (its increment, daily maximum,
+    #: rate caps; the firm defaults for a file checked on its own): the rules themselves run,
+    #: not a copy of them, so a file is judged as the entries it came from.
+    guideline_rules: tuple[str, ...] = ()
     severity: dict[str, Severity] = {}
     disabled_rules: tuple[str, ...] = ()
 
@@ -63,6 +68,16 @@ class PortalProfile(BaseModel):
         if unknown:
             raise ValueError(f"{', '.join(unknown)} not LEDES field names")
         return names
+
+    @field_validator("guideline_rules")
+    @classmethod
+    def _known_guideline_rules(cls, rules: tuple[str, ...]) -> tuple[str, ...]:
+        from billxl.rules import RULES
+
+        unknown = [r for r in rules if r not in RULES]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} not billing-guideline rule ids")
+        return rules
 
     @field_validator("disabled_rules")
     @classmethod

@@ -111,6 +111,7 @@ class Validation:
 def validate(source, *, portal: str | PortalProfile | None = None,
              portal_of_client: Mapping[str, str | None] | None = None,
              code_sets: Mapping[str, object] | None = None,
+             guidelines_of_client: Mapping[str, object] | None = None,
              currency: str = "USD") -> Validation:
     """Read (unless given a :class:`LedesFile`) and check a LEDES file.
 
@@ -118,15 +119,18 @@ def validate(source, *, portal: str | PortalProfile | None = None,
     CLIENT_ID to its portal (as ``clients.ebilling_portal`` does), and invoices of other
     clients are checked against the formats' rules only. ``code_sets`` maps 'task',
     'activity', 'expense' to :class:`~billxl.rules.guidelines.CodeSet` (default: the UTBMS
-    sets shipped with billxl).
+    sets shipped with billxl). ``guidelines_of_client`` maps a CLIENT_ID to its
+    :class:`~billxl.rules.Guidelines`, whose settings the portal's ``guideline_rules`` follow
+    (default: the firm defaults).
     """
     file = source if isinstance(source, LedesFile) else parse(source, currency=currency)
     return check_lines(file, portal=portal, portal_of_client=portal_of_client,
-                       code_sets=code_sets)
+                       code_sets=code_sets, guidelines_of_client=guidelines_of_client)
 
 
 def check_lines(file: LedesFile, *, portal=None, portal_of_client=None,
-                code_sets=None, within_invoices: bool = False) -> Validation:
+                code_sets=None, within_invoices: bool = False,
+                guidelines_of_client: Mapping[str, object] | None = None) -> Validation:
     """The checks of :func:`validate` on a file already read.
 
     ``within_invoices`` compares matters and timekeepers only inside each invoice, so that a
@@ -140,7 +144,7 @@ def check_lines(file: LedesFile, *, portal=None, portal_of_client=None,
     for profile, mask in _portal_groups(file, portal, portal_of_client):
         portals_used.append(profile.name)
         portal_findings = checker.portal(profile, mask)
-        parts.append(portal_findings)
+        parts += [portal_findings, checker.guidelines(profile, mask, guidelines_of_client)]
     findings = _drop_superseded(combine(parts))
     if portals_used:  # each invoice's portal may change a check's severity or turn it off
         findings = _apply_overrides(findings, file, portal, portal_of_client)
@@ -855,6 +859,51 @@ class _Checker:
                                  self.invoice[rows]))
         return combine(out)
 
+    #: The column of a LEDES line each field a billing-guideline finding names is read from.
+    _GUIDELINE_FIELDS = {"hours": "quantity_milli", "rate": "unit_minor",
+                         "amount": "line_total_minor", "narrative": "line_item_description",
+                         "date": "line_item_date", "timekeeper_id": "timekeeper_id",
+                         "matter_id": "law_firm_matter_id", "task_code": "task_code",
+                         "activity_code": "activity_code", "expense_code": "expense_code"}
+
+    def guidelines(self, profile: PortalProfile, mask: np.ndarray,
+                   guidelines_of_client: Mapping[str, object] | None) -> pd.DataFrame:
+        """The billing-guideline rules the portal enforces (``profile.guideline_rules``), run
+        by :func:`billxl.rules.check_entries` itself over the file's fee lines as time entries,
+        each under its client's guidelines (the firm defaults where none is given); the
+        findings keep the rule's id, severity and words, on the file's line and field."""
+        from billxl.rules import check_entries, default_guidelines
+
+        rows = np.flatnonzero(mask & (self.line_type == "F"))
+        if not profile.guideline_rules or not len(rows):
+            return no_findings()
+        lines = self.lines.iloc[rows]
+        entries = pd.DataFrame({
+            "entry_id": self.line_no[rows].astype(str), "timekeeper_id": lines["timekeeper_id"],
+            "matter_id": lines["law_firm_matter_id"], "client_id": lines["client_id"],
+            "work_date": lines["line_item_date"], "hours_milli": lines["quantity_milli"],
+            "rate_minor": lines["unit_minor"], "narrative": lines["line_item_description"],
+            "task_code": lines["task_code"], "activity_code": lines["activity_code"],
+            "currency": lines["currency"],
+            "timekeeper_class": lines["timekeeper_classification"]}).reset_index(drop=True)
+        by_client = {c: g.running_only(profile.guideline_rules)
+                     for c, g in (guidelines_of_client or {}).items()}
+        result = check_entries(entries, context=None, guidelines_by_client=by_client,
+                               guidelines=default_guidelines().running_only(
+                                   profile.guideline_rules))
+        f = result.findings
+        if f.empty:
+            return no_findings()
+        line = f["entry_id"].astype(int).to_numpy()
+        field = [self.label(self._GUIDELINE_FIELDS.get(x, "")) if x else "" for x in f["field"]]
+        invoice = self.invoice[np.searchsorted(self.line_no, line)] if _sorted(self.line_no) \
+            else pd.Series(self.invoice, index=self.line_no).loc[line].to_numpy()
+        return pd.DataFrame({"line": line, "invoice": invoice, "field": field,
+                             "rule": f["rule"].astype(object).to_numpy(),
+                             "severity": f["severity"].astype(object).to_numpy(),
+                             "message": f["message"].astype(object).to_numpy(),
+                             "suggestion": f["suggestion"].astype(object).to_numpy()})
+
     def _flat_fee_lines(self, profile: PortalProfile, is_fee: np.ndarray) -> pd.DataFrame:
         """Fee lines that are flat fees: no timekeeper, or one unit described as a flat fee
         (the narrative is read only on one-unit lines: few, and where flat fees are)."""
@@ -909,6 +958,10 @@ class _Checker:
         return found("PORTAL_FLAT_FEE_STYLE", self.line_no[rows], self.label("line_type"),
                      message.format(title=profile.display),
                      "Export the invoice again with this portal's profile.", self.invoice[rows])
+
+
+def _sorted(values: np.ndarray) -> bool:
+    return bool(len(values) < 2 or (values[1:] > values[:-1]).all())
 
 
 # =================================================================================== exact maths

@@ -97,6 +97,10 @@ class Guidelines(_Strict):
     rate_caps: dict[str, Annotated[Decimal, Field(gt=0)]]
     disabled_rules: tuple[str, ...]
     severity: dict[str, Severity]
+    #: How a partner's write-down on the pre-bill is billed: as fewer hours, rounded down to
+    #: ``increment_hours`` (``hours``), or as a lower amount with the hours worked shown
+    #: (``amount``), for clients whose guidelines say so.
+    write_downs: Literal["hours", "amount"] = "hours"
 
     # the files this was layered from (for notes), and where its code-set files were found
     _sources: tuple[str, ...] = PrivateAttr(default=())
@@ -120,6 +124,14 @@ class Guidelines(_Strict):
     @property
     def daily_max_milli(self) -> int:
         return int(self.daily_max_hours * QTY_SCALE)
+
+    def running_only(self, rule_ids) -> Guidelines:
+        """These guidelines with every rule but ``rule_ids`` turned off: for a check that asks
+        some rules only (a portal's, the invoice check at finalize), each with this client's
+        settings and severities."""
+        keep = set(rule_ids)
+        off = tuple(dict.fromkeys((*self.disabled_rules, *(r for r in RULES if r not in keep))))
+        return self.model_copy(update={"disabled_rules": off})
 
     def codes(self, kind: CodeKind) -> CodeSet:
         """The union of this guideline's code-set files of one kind (task, activity, expense)."""
