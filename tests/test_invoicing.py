@@ -597,3 +597,99 @@ def test_an_invoice_level_fee_of_a_cent_is_a_fee():
                           "adjustment_minor": [0, 0], "tax_minor": [0, 0]})
     assert invoice_totals(lines) == {"fees_minor": 1, "expenses_minor": 0, "discount_minor": 1,
                                      "tax_minor": 0, "total_minor": 0}
+
+
+# ======================================================= mutation survivors (issue 13 section 2)
+def test_taking_no_numbers_leaves_the_sequence_as_it_was(ledger):
+    from billxl.store.numbering import take_numbers
+
+    with ledger.transaction() as conn:
+        assert take_numbers(conn, "firm", 0, prefix="X-") == []
+        assert take_numbers(conn, "firm", 1) == ["000001"]  # no X- taken over from nothing
+
+
+def test_what_a_credit_note_refuses_is_said_in_full(ledger):
+    from tests.test_payments import refused
+
+    finalize(ledger, month="2026-10")
+    number = list_invoices(ledger).set_index("matter_id").loc["M2", "number"]
+    refused("A credit note needs a reason (it is printed on the credit note).",
+            issue_credit_note, ledger, number, reason=" ")
+    refused("Credit either chosen lines or an amount, not both.",
+            issue_credit_note, ledger, number, reason="x", lines=[1], amount="1.00")
+    refused("Only credited lines can return their entries to WIP, not an amount.",
+            issue_credit_note, ledger, number, reason="x", amount="1.00", return_wip=True)
+    issue_credit_note(ledger, number, reason="wrong matter", lines=[2])
+    refused(f"Invoice {number} is already partly credited; credit the remaining lines or an "
+            "amount instead of the whole invoice.", issue_credit_note, ledger, number, reason="x")
+
+
+def test_a_credit_by_amount_carries_the_fee_rate_on_its_line_and_a_utc_stamp(ledger):
+    finalize(ledger, month="2026-10")
+    number = list_invoices(ledger).set_index("matter_id").loc["M2", "number"]  # VAT 20%
+    note = issue_credit_note(ledger, number, reason="courtesy", amount="10.00")
+    line = lines_of(ledger, note["number"])[1].iloc[0]
+    assert (line["tax_percent"], line["tax_minor"], line["amount_minor"]) == ("20", -200, -1000)
+    assert note["finalized_at"].utcoffset() == pd.Timedelta(0)
+
+
+def test_a_credit_by_amount_of_an_invoice_of_expenses_only_carries_no_tax(empty_ledger,
+                                                                           monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "LINES",
+                        [("M1", None, 1000, 2495, 2495, "bill", None, "expense")])
+    load(empty_ledger)
+    finalize(empty_ledger, month="2026-10")
+    number = list_invoices(empty_ledger)["number"].iloc[0]
+    assert lines_of(empty_ledger, number)[1]["line_type"].tolist() == ["E"]
+    note = issue_credit_note(empty_ledger, number, reason="courtesy", amount="5.00")
+    line = lines_of(empty_ledger, note["number"])[1].iloc[0]
+    assert (note["tax_minor"], note["total_minor"], line["tax_percent"]) == (0, -500, "0")
+
+
+def test_a_credit_note_of_a_yen_invoice_reads_and_names_yen(empty_ledger):
+    from tests.test_payments import refused, yen_firm
+
+    ledger = yen_firm(empty_ledger)
+    refused("A credit of 300000 plus tax is more than what remains of invoice 000005 (200000).",
+            issue_credit_note, ledger, "000005", reason="too much", amount="300000")
+    note = issue_credit_note(ledger, "000005", reason="courtesy", amount="1000")
+    assert (note["currency"], note["total_minor"]) == ("JPY", -1000)
+
+
+def test_one_percent_is_a_rate_and_none_is_whole_zeros():
+    assert percent_of_array(np.array([10000, 50]), D("1"), Rounding.HALF_UP).tolist() == [100, 1]
+    nothing = percent_of_array(np.array([10000, 50]), D("0"), Rounding.HALF_UP)
+    assert nothing.dtype == np.int64 and nothing.tolist() == [0, 0]
+
+
+def test_a_quarter_starts_on_its_first_day_from_its_first_day():
+    from billxl.billing.invoicing import cap_period_start
+
+    for month in (1, 4, 7, 10):
+        first = date(2026, month, 1)
+        assert cap_period_start("quarter", first, date(2024, 3, 9)) == first
+
+
+def test_no_tax_in_force_is_a_decimal_zero():
+    from billxl.billing.invoicing import tax_percent_for
+
+    rates = pd.DataFrame([{"jurisdiction": "GB", "applies_to": "both", "percent": "20",
+                           "effective_from": date(2011, 1, 4), "effective_to": None}])
+    none = tax_percent_for(rates, "GB", date(2010, 1, 1), "fees")
+    assert isinstance(none, Decimal) and none == 0
+
+
+def test_invoice_figures_from_lines_are_whole_numbers_per_invoice():
+    from billxl.billing.invoicing import _totals_by
+
+    lines = pd.DataFrame({"line_type": ["F", "E", "IF", "IF", "E"],
+                          "amount_minor": [9000, 500, 2000, -300, 700],
+                          "adjustment_minor": [-1000, 0, 0, 0, 0],
+                          "tax_minor": [900, 50, 200, -30, 0]})
+    sums = _totals_by(lines, np.array([0, 0, 0, 0, 1]))
+    assert sums.to_dict("index") == {
+        0: {"fees_minor": 12000, "expenses_minor": 500, "discount_minor": 1300,
+            "tax_minor": 1120, "total_minor": 12320},
+        1: {"fees_minor": 0, "expenses_minor": 700, "discount_minor": 0, "tax_minor": 0,
+            "total_minor": 700}}
+    assert set(map(str, sums.dtypes)) == {"int64"}
