@@ -1,8 +1,9 @@
 """Invoices and statements as spreadsheets (XlsxWriter), laid out as the PDF is.
 
 Text, labels and bank details come from the firm's ``documents.yaml``, column widths, paper and
-colours from its ``xlsx`` section. Every text cell is written with ``write_string`` (a narrative
-that starts with ``=`` stays text). Amounts are numbers; the totals are live formulas over
+colours from its ``xlsx`` section. Every text cell is written through
+:class:`billxl.cells.XlsxText` (a narrative that starts with ``=`` stays text, with Excel's quote
+prefix; characters that do not show are left out). Amounts are numbers; the totals are live formulas over
 them (fees and expenses are ``SUM``s of their lines, the subtotal, tax, total and total due add
 those up, statement aging buckets are ``SUMIFS`` over the open items), each with its computed
 value cached, so a spreadsheet program shows and recalculates the same figures. The cells that
@@ -21,6 +22,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from billxl import money
 from billxl.atomic import atomic_path
+from billxl.cells import XlsxText
 from billxl.documents.formatting import Amount
 
 _COLS = "ABCDEFGHIJ"
@@ -41,6 +43,7 @@ class _Sheet:
     def __init__(self, book: xlsxwriter.Workbook, name: str, context: dict, currency: str,
                  symbol: str):
         self.book, self.ws = book, book.add_worksheet(name)
+        self.texts = XlsxText(book)  # never a formula; quote prefix where editing would make one
         conf = context.get("xlsx") or {}
         accent, band = conf.get("accent", "#1F3864"), conf.get("band", "#D9E1F2")
         base = {"font_name": conf.get("font", "Arial"), "font_size": conf.get("font_size", 10),
@@ -112,11 +115,11 @@ class _Sheet:
 
     # -------------------------------------------------------------- typed writers
     def text(self, row: int, col: int, value, fmt: str = "text") -> None:
-        self.ws.write_string(row, col, "" if value is None else str(value), self.f[fmt])
+        self.texts.write(self.ws, row, col, "" if value is None else str(value), self.f[fmt])
 
     def merged_text(self, row: int, first: int, last: int, value, fmt: str = "text") -> None:
         self.ws.merge_range(row, first, row, last, "", self.f[fmt])
-        self.ws.write_string(row, first, "" if value is None else str(value), self.f[fmt])
+        self.texts.write(self.ws, row, first, "" if value is None else str(value), self.f[fmt])
 
     def blank(self, row: int, col: int, fmt: str = "text") -> None:
         self.ws.write_blank(row, col, None, self.f[fmt])

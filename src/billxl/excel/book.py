@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from billxl.atomic import atomic_path
+from billxl.cells import openpyxl_text, visible_text
 from billxl.errors import InputError, Problem
 from billxl.excel import layout
 
@@ -102,7 +103,7 @@ def cell_value(kind: str, value: Any) -> Any:
         return value.date() if isinstance(value, datetime) else value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    text = value if isinstance(value, str) else str(value)
+    text = visible_text(value if isinstance(value, str) else str(value))
     return text or None  # an empty text is a blank cell in Excel too
 
 
@@ -263,9 +264,7 @@ class FileBook:
         self.messages.append(text)
         sheet, cell = layout.STATUS_CELL
         if sheet in self.wb.sheetnames:
-            target = self.wb[sheet][cell]
-            target.value = text
-            target.data_type = "s"
+            openpyxl_text(self.wb[sheet][cell], text)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         if self.on_progress is not None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billxl.billing.vocabulary import ACTIONS, REASON_CODES
+from billxl.cells import quote_prefixed
 
 __all__ = [
     "KINDS", "NUMBER_FORMATS", "SEVERITY_FILLS", "STATUS_CELL", "HEADER_ROW", "VALIDATION_ROWS", "Column",
@@ -61,13 +62,9 @@ STATUS_CELL = ("Instructions", "A2")
 HEADER_ROW = 3  # title in row 1, hint in row 2, headers in row 3, data from row 4
 VALIDATION_ROWS = 10_000
 
-#: Text Excel would read as a formula (or a formula-like operator) if typed as it is.
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def formula_like(value: object) -> bool:
-    """True for text that must carry a quote prefix to stay text when the cell is edited."""
-    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+#: True for text that must carry a quote prefix to stay text when the cell is edited (the one
+#: rule, :func:`billxl.cells.quote_prefixed`).
+formula_like = quote_prefixed
 
 
 @dataclass(frozen=True)

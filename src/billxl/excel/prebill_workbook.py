@@ -61,9 +61,11 @@ from billxl.cells import (
     OK,
     TOO_LARGE,
     TOO_PRECISE,
+    XlsxText,
     cell_text,
     parse_dates,
     scaled_numbers,
+    visible_text,
 )
 from billxl.errors import InputError, Problem
 
@@ -153,7 +155,7 @@ def _code(rec: dict) -> str | None:
 
 def _plain_text(value) -> str:
     """A text cell as compared: cut as a cell cuts it, line ends as one, ends stripped."""
-    text = "" if _missing(value) else str(value)
+    text = "" if _missing(value) else visible_text(str(value))  # as the cell shows it
     return text[:_CELL_MAX].replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
@@ -206,6 +208,7 @@ class _Formats:
 
     def __init__(self, book: xlsxwriter.Workbook):
         self.book = book
+        self.text = XlsxText(book)  # data text: never a formula, quote prefix where needed
         self.base = {"valign": "top", "font_size": 9, "font_name": "Arial"}
         self._made: dict[tuple, object] = {}
         self.title = book.add_format({"bold": True, "font_size": 14, "font_name": "Arial"})
@@ -280,11 +283,11 @@ def _number(sheet, row: int, col: int, value, fmt) -> None:
         sheet.write_number(row, col, value, fmt)
 
 
-def _text(sheet, row: int, col: int, value, fmt) -> None:
+def _text(formats: _Formats, sheet, row: int, col: int, value, fmt) -> None:
     if _missing(value) or value == "":
         sheet.write_blank(row, col, None, fmt)
     else:
-        sheet.write_string(row, col, str(value), fmt)
+        formats.text.write(sheet, row, col, str(value), fmt)
 
 
 def _as_float(minor_or_milli, scale_digits: int) -> float:
@@ -339,8 +342,8 @@ def _lists_sheet(book, fmt: _Formats, matters: pd.DataFrame) -> str:
     ids = matters["matter_id"].astype(str).tolist()
     names = matters["name"].astype(str).tolist()
     for i, (m, n) in enumerate(zip(ids, names, strict=True), start=1):
-        lists.write_string(i, 0, m)
-        lists.write_string(i, 1, n)
+        fmt.text.write(lists, i, 0, m)
+        fmt.text.write(lists, i, 1, n)
     lists.set_column(0, 0, 30)
     lists.set_column(1, 1, 50)
     lists.protect()
@@ -496,7 +499,7 @@ def _matter_section(sheet, fmt: _Formats, block: list[dict], row: int,
     sheet.write_string(row, _COL["findings"], f"Status: {_status_text(first)}", fmt.status)
     sheet.set_row(row, 18)
     _kind(sheet, fmt, row, "matter", pk)
-    sheet.write_string(row, _COL["original"], str(first["matter_id"]), fmt.hidden)
+    fmt.text.write(sheet, row, _COL["original"], str(first["matter_id"]), fmt.hidden)
     row += 1
 
     ranges: dict[str, tuple[int, int]] = {}
@@ -621,7 +624,7 @@ def _invoice_rows(sheet, fmt: _Formats, preview: list[dict], row: int, pk: int, 
     for item in preview:
         kind, amount = item["kind"], int(item["amount_minor"])
         label_fmt = fmt.label if kind in ("total", "start") else fmt.label_plain
-        sheet.write_string(row, _COL["narrative"], str(item["label"]), label_fmt)
+        fmt.text.write(sheet, row, _COL["narrative"], str(item["label"]), label_fmt)
         cell_fmt = fmt.cell("money", digits, total=True) if kind == "total" else \
             fmt.cell("money", digits)
         if item.get("live") and kind in ("start", "total"):
@@ -651,7 +654,7 @@ def _approval_row(sheet, fmt: _Formats, rec: dict, row: int, pk: int, approved: 
     """The partner's approval of one matter: Approved by and Approved on (read back), and a
     box to sign on a printed copy (locked: billxl does not read it)."""
     sheet.merge_range(row, 0, row, _COL["narrative"] - 1, "Approved by ▸", fmt.label)
-    _text(sheet, row, _COL[APPROVED_BY_AT], rec.get("approved_by") if approved else None,
+    _text(fmt, sheet, row, _COL[APPROVED_BY_AT], rec.get("approved_by") if approved else None,
           fmt.cell("text", editable=True))
     sheet.merge_range(row, _COL["worked_qty_milli"], row, _COL["standard_rate_minor"],
                       "Approved on ▸", fmt.label)
@@ -687,9 +690,9 @@ def _line_row(sheet, fmt: _Formats, rec: dict, row: int, digits: int) -> None:
     code = _code(rec)
     sheet.write_datetime(row, _COL["work_date"], pd.Timestamp(rec["work_date"]).to_pydatetime(),
                          fmt.cell("date"))
-    _text(sheet, row, _COL["who"], rec.get("timekeeper_name"), fmt.cell("text"))
-    _text(sheet, row, _COL["code"], code, fmt.cell("text"))
-    _text(sheet, row, _COL["narrative"], rec.get("narrative"), fmt.cell("wrap"))
+    _text(fmt, sheet, row, _COL["who"], rec.get("timekeeper_name"), fmt.cell("text"))
+    _text(fmt, sheet, row, _COL["code"], code, fmt.cell("text"))
+    _text(fmt, sheet, row, _COL["narrative"], rec.get("narrative"), fmt.cell("wrap"))
     qty_fmt, money_fmt = fmt.cell("qty"), fmt.cell("money", digits)
     _number(sheet, row, _COL["worked_qty_milli"], _as_float(rec["worked_qty_milli"], 3), qty_fmt)
     std = rec.get("standard_rate_minor")
@@ -717,12 +720,12 @@ def _line_row(sheet, fmt: _Formats, rec: dict, row: int, digits: int) -> None:
     else:  # an amount typed over the formula before stays a number
         sheet.write_number(row, _COL["bill_amount_minor"], _as_float(amount, digits), edit_money)
     edit_text, edit_wrap = fmt.cell("text", editable=True), fmt.cell("wrap", editable=True)
-    _text(sheet, row, _COL["action"], rec["action"], edit_text)
-    _text(sheet, row, _COL["transfer_to"], rec.get("transfer_to"), edit_text)
-    _text(sheet, row, _COL["reason_code"], rec.get("reason_code"), edit_text)
-    _text(sheet, row, _COL["note"], rec.get("note"), edit_wrap)
+    _text(fmt, sheet, row, _COL["action"], rec["action"], edit_text)
+    _text(fmt, sheet, row, _COL["transfer_to"], rec.get("transfer_to"), edit_text)
+    _text(fmt, sheet, row, _COL["reason_code"], rec.get("reason_code"), edit_text)
+    _text(fmt, sheet, row, _COL["note"], rec.get("note"), edit_wrap)
     severity = rec.get("finding_severity") if isinstance(rec.get("finding_severity"), str) else ""
-    _text(sheet, row, _COL["findings"], rec.get("findings"), fmt.cell("findings",
+    _text(fmt, sheet, row, _COL["findings"], rec.get("findings"), fmt.cell("findings",
                                                                      severity=severity))
     height = _rows_for_text([(rec.get("narrative"), COLUMNS[_COL["narrative"]].width),
                              (rec.get("findings"), COLUMNS[_COL["findings"]].width),
@@ -762,8 +765,8 @@ def _summary_sheet(sheet, fmt: _Formats, sections: list[_Section], partner_name:
         money_fmt = fmt.cell("money", digits)
         sheet.write_url(i, 0, f"internal:{ref}A{s.header_row + 1}", fmt.cell("text"),
                         string=s.matter_id)
-        sheet.write_string(i, 1, s.matter_name, fmt.cell("text"))
-        sheet.write_string(i, 2, s.client, fmt.cell("text"))
+        fmt.text.write(sheet, i, 1, s.matter_name, fmt.cell("text"))
+        fmt.text.write(sheet, i, 2, s.client, fmt.cell("text"))
         sheet.write_string(i, 3, s.currency, fmt.cell("text"))
         sheet.write_number(i, 4, s.lines, fmt.cell("text"))
         for col, key, cached in ((5, "worked_amount_minor", s.worked),

@@ -9,7 +9,8 @@ the cent for any amount a firm bills; the tests read them back and compare with 
 
 Every text cell is written with ``write_string`` and the workbook never converts strings, so a
 client name or narrative that starts with ``=``, ``+``, ``-`` or ``@`` stays text; such cells
-also carry Excel's quote prefix, so that editing one does not turn it into a formula.
+also carry Excel's quote prefix, so that editing one does not turn it into a formula, and
+characters that do not show are left out (:mod:`billxl.cells`: the one rule for both).
 
 Each table sheet has the table's title, the pack's running title, the table's note, the header
 row (frozen, repeated on printed pages) and the rows, total rows bold; columns are as wide as
@@ -30,6 +31,7 @@ from xlsxwriter.utility import quote_sheetname
 
 from billxl import money
 from billxl.atomic import atomic_path
+from billxl.cells import quote_prefixed, visible_text
 from billxl.documents.formatting import to_date
 from billxl.documents.settings import settings, template_dir
 from billxl.packs import printed
@@ -42,7 +44,6 @@ HEADER_ROW = 3  # title, running title, note, then the header
 MAX_WIDTH = 60  # characters; longer text wraps
 NOTE_WIDTH = 100  # the Contents sheet's "What it shows"
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def money_format(currency: str, *, symbol: bool = False) -> str:
@@ -113,7 +114,7 @@ class _Formats:
 
 
 def _text(ws, row: int, col: int, value: Any, fmt) -> None:
-    ws.write_string(row, col, value, fmt)
+    ws.write_string(row, col, visible_text(value), fmt)
 
 
 def _write_value(ws, fm: _Formats, row: int, col: int, kind: str, value: Any, currency: Any,
@@ -137,9 +138,9 @@ def _write_value(ws, fm: _Formats, row: int, col: int, kind: str, value: Any, cu
         ws.write_datetime(row, col, datetime(d.year, d.month, d.day),
                           fm.cell(fm.date_format, bold=bold))
     else:
-        text = str(value)
+        text = visible_text(str(value))
         _text(ws, row, col, text, fm.cell(bold=bold, wrap=wrap,
-                                          quote=text.startswith(_FORMULA_START)))
+                                          quote=quote_prefixed(text)))
 
 
 def _height(text: str, width: int) -> float:
