@@ -22,6 +22,7 @@ import numpy as np
 
 from billxl import intake
 from billxl import masterdata as md
+from billxl.billing.schedule_builder import WEEKEND_RULES
 from billxl.errors import InputError, Problem
 from billxl.ledes.portals import shipped_portals
 from billxl.store import masterdata as store
@@ -131,7 +132,12 @@ def firm_settings(ledger) -> dict[str, Any]:
 
 def set_firm_settings(ledger, *, actor: str | None = None, **values: Any) -> dict[str, Any]:
     """Change the firm's settings; ``guidelines_dir`` must be a folder (kept as an absolute
-    path, so that the same ledger finds the same files from any folder)."""
+    path, so that the same ledger finds the same files from any folder); ``weekend_rule`` one
+    of :data:`billxl.billing.schedule_builder.WEEKEND_RULES`."""
+    rule = values.get("weekend_rule")
+    if rule is not None and rule not in WEEKEND_RULES:
+        raise InputError(f"{rule!r} is not a weekend rule: use {', '.join(WEEKEND_RULES)} (how a "
+                         "scheduled invoice dated on a Saturday or Sunday moves).")
     folder = values.get("guidelines_dir")
     if folder is not None:
         path = Path(folder).expanduser().resolve()

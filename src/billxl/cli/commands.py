@@ -36,6 +36,7 @@ from billxl.cli.output import (
     state,
     write_problems,
 )
+from billxl.cli.schedules import register as register_schedule_commands
 from billxl.cli.workbook import workbook_app
 
 app = typer.Typer(
@@ -347,10 +348,14 @@ def prebill_make(
     ctx: typer.Context,
     month: Annotated[str | None, typer.Option(help="The billing month, YYYY-MM.")] = None,
     partner: Annotated[str | None, typer.Option(help="Only this billing partner's matters.")] = None,
+    matter: Annotated[str | None, typer.Option(help="Only this matter, whatever its billing cycle (how an on-request matter is billed).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the workbooks (one per partner).")] = Path("prebills"),
     replace: Annotated[bool, typer.Option("--replace", help="Write over workbooks that hold edits not applied yet (each is kept in OUT/replaced/ first).")] = False,
 ) -> None:
     """Draft the month's pre-bills and write one review workbook per billing partner.
+
+    Only matters whose billing cycle falls in the month (billxl schedule cycle): monthly ones
+    every month, quarterly ones in March, June, September and December.
 
     A partner's workbook in OUT with edits not applied yet is never overwritten: apply it first
     (billxl prebill apply FILE), or give --replace.
@@ -368,7 +373,7 @@ def prebill_make(
                                               refuse=not replace)
         with show_progress() as update:
             update("Drafting pre-bills", 0, 1)
-            created = create_prebills(ledger, month, partner=partner)
+            created = create_prebills(ledger, month, partner=partner, matter=matter)
             update("Drafting pre-bills", 1, 1)
             update("Writing the partners' workbooks", 0, 1)
             books = write_prebill_workbooks(ledger, month, out, partner=partner, replace=replace)
@@ -591,6 +596,9 @@ def schedule_trigger(
     with handle_errors():
         trigger_scheduled_invoice(open_ledger(), schedule_id, parse_day(on))
     console.print(f"Milestone {schedule_id} triggered on {on}.")
+
+
+register_schedule_commands(schedule_app)  # build, show, due, cycle
 
 
 # --------------------------------------------------------------------------- e-billing, cash

@@ -73,12 +73,14 @@ def firm_edit(
     law_firm_id: Annotated[str | None, typer.Option(help="The firm's tax id (LEDES LAW_FIRM_ID).")] = None,
     guidelines_dir: Annotated[Path | None, typer.Option(help="Folder of the clients' guideline files (<guideline_set>.yaml).")] = None,
     rounding: Annotated[str | None, typer.Option(help="half_up, half_even, half_down, down or up.")] = None,
+    weekend_rule: Annotated[str | None, typer.Option(help="How a scheduled invoice dated on a weekend moves: modified_following (the next working day, or the one before at a month's end; the default), following, preceding or none.")] = None,
 ) -> None:
     """Change the firm's settings (audited)."""
     from billxl import set_firm_settings
 
     values = {k: v for k, v in {"name": name, "law_firm_id": law_firm_id, "rounding": rounding,
-                                "guidelines_dir": guidelines_dir}.items() if v is not None}
+                                "guidelines_dir": guidelines_dir,
+                                "weekend_rule": weekend_rule}.items() if v is not None}
     with handle_errors():
         settings = set_firm_settings(open_ledger(), **values)
     console.print("Firm settings saved" + (f"; guideline files in {settings['guidelines_dir']}"
