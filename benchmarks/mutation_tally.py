@@ -16,7 +16,9 @@ from the repository root, then tally::
 mutmut keeps its verdicts in ``mutants/`` (not in git) and re-tests only functions whose code
 changed; a new test does not reopen a verdict, so re-run the survivors by name after adding
 one. Per module the tally prints the mutants generated, how many were run, and the verdicts of
-those: killed, survived, timeout, suspicious, no tests (no selected test reaches the function).
+those: killed, survived, equivalent (a survivor listed in ``mutation_equivalents.txt``, beside
+this script, with the reason no test can tell it from the code), timeout, suspicious, no tests
+(no selected test reaches the function).
 """
 
 from __future__ import annotations
@@ -28,12 +30,22 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VERDICTS = ("killed", "survived", "timeout", "suspicious", "no tests")
+EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.txt")
+VERDICTS = ("killed", "survived", "equivalent", "timeout", "suspicious", "no tests")
 
 
-def verdicts(mutants: Path) -> dict[str, dict[str, str]]:
+def equivalents(path: Path) -> dict[str, str]:
+    """{mutant name: why it is equivalent} from ``path`` (a name and a reason a line; # notes)."""
+    if not path.exists():
+        return {}
+    lines = (line.split(maxsplit=1) for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.lstrip().startswith("#"))
+    return {parts[0]: parts[1] if len(parts) > 1 else "" for parts in lines}
+
+
+def verdicts(mutants: Path, equivalent: dict[str, str]) -> dict[str, dict[str, str]]:
     """{module: {mutant name: status}} from mutmut's ``*.meta`` files; unrun mutants are
-    'not checked'."""
+    'not checked', survivors listed in ``equivalent`` 'equivalent'."""
     try:
         from mutmut.stats import status_by_exit_code
     except ImportError:
@@ -42,7 +54,9 @@ def verdicts(mutants: Path) -> dict[str, dict[str, str]]:
     for meta in sorted(mutants.glob("src/**/*.py.meta")):
         module = meta.relative_to(mutants / "src").as_posix().removesuffix(".py.meta")
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-        out[module.replace("/", ".")] = {k: status_by_exit_code[v] for k, v in codes.items()}
+        out[module.replace("/", ".")] = {
+            k: "equivalent" if status_by_exit_code[v] == "survived" and k in equivalent
+            else status_by_exit_code[v] for k, v in codes.items()}
     return out
 
 
@@ -74,17 +88,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="mutmut's folder (default: mutants/ at the repository root)")
     parser.add_argument("--by-function", action="store_true", help="a row per function")
     parser.add_argument("--survivors", action="store_true",
-                        help="list the mutants run and not killed, one a line")
+                        help="list the mutants run, not killed and not known equivalent")
+    parser.add_argument("--equivalents", type=Path, default=EQUIVALENTS,
+                        help="survivors read and found equivalent (default: %(default)s)")
     parser.add_argument("--all", action="store_true", help="list modules with nothing run too")
     args = parser.parse_args(argv)
     if not args.mutants.is_dir():
         print(f"No {args.mutants}: run mutmut first (see this script's docstring).")
         return 1
-    found = verdicts(args.mutants)
+    found = verdicts(args.mutants, equivalents(args.equivalents))
     if args.survivors:
         for statuses in found.values():
             for name, status in statuses.items():
-                if status not in ("killed", "not checked"):
+                if status not in ("killed", "equivalent", "not checked"):
                     print(f"{name}: {status}")
         return 0
     key = (lambda module, name: function_of(name)) if args.by_function else (lambda m, n: m)

@@ -693,3 +693,16 @@ def test_invoice_figures_from_lines_are_whole_numbers_per_invoice():
         1: {"fees_minor": 0, "expenses_minor": 700, "discount_minor": 0, "tax_minor": 0,
             "total_minor": 700}}
     assert set(map(str, sums.dtypes)) == {"int64"}
+
+
+def test_an_entry_at_no_charge_is_shown_with_its_hours_and_nothing_to_pay(empty_ledger,
+                                                                           monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "LINES", [
+        ("M1", "TK1", 1500, 50000, 75000, "bill", None, "time"),
+        ("M1", "TK1", 300, 50000, 15000, "no_charge", None, "time")])
+    load(empty_ledger)
+    finalize(empty_ledger, month="2026-10")
+    invoice, lines = lines_of(empty_ledger, list_invoices(empty_ledger)["number"].iloc[0])
+    assert lines[CREDIT_COLUMNS].values.tolist() == [
+        [1, "F", 1500, 50000, 75000, 0, 75000, "0", 0], [2, "F", 300, 50000, 15000, 0, 0, "0", 0]]
+    assert (invoice["fees_minor"], invoice["total_minor"]) == (75000, 75000)
