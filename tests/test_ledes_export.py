@@ -204,8 +204,8 @@ def test_pipes_and_line_breaks_in_narratives_cannot_break_the_file(empty_ledger,
     result = export_invoices(empty_ledger, tmp_path, numbers=[number])
     f = result.written[0]
     assert parse(f.path).lines.loc[0, "line_item_description"] == "Drafted A/B and revised"
-    assert f.notes == ["LINE_ITEM_DESCRIPTION: '|' written as '/' and line breaks as spaces in "
-                       "1 line(s)."]
+    assert f.notes == ["LINE_ITEM_DESCRIPTION: '|' written as '/' in 1 line(s).",
+                       "LINE_ITEM_DESCRIPTION: line breaks and tabs written as spaces in 1 line(s)."]
 
 
 def test_credit_notes_export_and_unknown_invoices_are_refused(ledger, tmp_path):

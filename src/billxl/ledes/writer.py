@@ -13,11 +13,22 @@ How an invoice's figures become LEDES fields:
   lines' tax and ``INVOICE_NET_TOTAL`` the total before tax; the tax rate is a fraction;
 * timekeeper names are "Last, First"; dates YYYYMMDD; amounts with the currency's decimals.
 
-Pipe files are written in cp1252 ("ANSI") unless asked otherwise. A character cp1252 cannot
-hold stops the export with every such character named (invoice, line, field, character), or is
-transliterated on request (``é`` stays, ``ł`` becomes ``l``, ``→`` becomes ``->``). A ``|`` or a
-line break inside a description would break the format: they are written as ``/`` and a space,
-and said so in the export's notes.
+Pipe files are written in cp1252 ("ANSI") unless asked otherwise (UTF-8, or ASCII, which some
+portals want). A character the file's encoding cannot hold stops the export with every such
+character named (invoice, line, field, character), or is transliterated on request (``é``
+stays in cp1252 and becomes ``e`` in ASCII, ``ł`` becomes ``l``, ``→`` becomes ``->``, anything
+else ``?``). Text that would break the format is changed, each change counted in the export's
+notes (:attr:`~billxl.ledes.formats.Rendered.notes`, printed by ``billxl ledes export``):
+
+* ``|`` (the field separator) is written as ``/``;
+* ``[`` and ``]`` as ``(`` and ``)``: ``[]`` ends a record, and a lone bracket next to the
+  end of a field could make one with its neighbour;
+* a line break (CR, LF, CRLF, U+2028, U+2029) or a tab as a space;
+* characters that do not show (:data:`billxl.cells.HIDDEN`: bidirectional overrides, control
+  characters, zero-width spaces) are left out, as everywhere billxl writes text.
+
+Nothing else is changed: a description that starts with ``=`` is written as it is (a LEDES
+file is not a spreadsheet; the invoice's text is what the client's portal must show).
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from billxl import money
+from billxl.cells import HIDDEN, visible_text
 from billxl.errors import InputError, LedgerError, Problem
 from billxl.ledes.formats import FORMATS, LINE_COLUMNS, PipeFormat, Rendered, format_named
 from billxl.ledes.values import format_dates, format_scaled
@@ -235,14 +247,30 @@ def render_pipe(lines: pd.DataFrame, fmt: PipeFormat, *, encoding: str = "cp1252
     columns = _field_texts(lines, fmt, notes)
     body = ["|".join(row) + "[]" for row in zip(*columns, strict=True)]
     text = "\r\n".join([fmt.header + "[]", fmt.field_names_line + "[]", *body])
-    if encoding.lower() in ("cp1252", "ansi", "windows-1252"):
-        encoding = "cp1252"
-        if CP1252_OUTSIDE.search(text):
-            if not transliterate_text:
-                raise _unencodable(lines, fmt, columns, name)
-            text, changed = _transliterated(text)
-            notes.append(f"{changed} character(s) cp1252 cannot hold were transliterated.")
+    encoding, outside = _encoding(encoding)
+    if outside is not None and outside.search(text):
+        if not transliterate_text:
+            raise _unencodable(lines, fmt, columns, name, encoding, outside)
+        count = len(outside.findall(text))
+        text = transliterate(text, outside)
+        notes.append(f"{count} character(s) {encoding} cannot hold were transliterated.")
     return Rendered(text.encode(encoding), fmt.name, encoding, notes)
+
+
+_ASCII_OUTSIDE = re.compile(r"[^\x00-\x7f]")
+
+
+def _encoding(encoding: str) -> tuple[str, re.Pattern | None]:
+    """The encoding's name as written, and the characters it cannot hold (None: all fit)."""
+    name = encoding.lower().replace("_", "-")
+    if name in ("cp1252", "ansi", "windows-1252"):
+        return "cp1252", CP1252_OUTSIDE
+    if name in ("ascii", "us-ascii"):
+        return "ascii", _ASCII_OUTSIDE
+    if name in ("utf-8", "utf8"):
+        return "utf-8", None
+    raise InputError(f"LEDES pipe files are written in cp1252 (ANSI), UTF-8 or ASCII, not "
+                     f"{encoding!r}.")
 
 
 def _field_texts(lines: pd.DataFrame, fmt: PipeFormat, notes: list[str]) -> list[np.ndarray]:
@@ -279,19 +307,31 @@ def _field_texts(lines: pd.DataFrame, fmt: PipeFormat, notes: list[str]) -> list
     return out
 
 
+#: What each change of :func:`_one_line` is called in the export's notes.
+_CHANGES = (("'|' written as '/'", re.compile(r"\|")),
+            ("'[' and ']' written as '(' and ')'", re.compile(r"[\[\]]")),
+            ("line breaks and tabs written as spaces", re.compile(r"[\r\n\t\u2028\u2029]")),
+            ("characters that do not show left out", HIDDEN))
+_DELIMITERS = str.maketrans({"|": "/", "[": "(", "]": ")", "\t": " "})
+
+
 def _one_line(text: np.ndarray, field_name: str, notes: list[str]) -> np.ndarray:
-    """Text that cannot break the format: '|' -> '/', line breaks -> ' ' (noted)."""
+    """Text that cannot break the format (see the module's text), each change noted."""
     codes, uniques = pd.factorize(text)
-    risky = [i for i, u in enumerate(uniques) if "|" in u or "\n" in u or "\r" in u
-             or "\u2028" in u or "\u2029" in u]
-    if not risky:
+    if not len(uniques) or not _RISKY.search(" ".join(uniques)):  # the usual field
         return text
     fixed = np.asarray(uniques, dtype=object).copy()
+    risky = [i for i, u in enumerate(uniques) if _RISKY.search(u)]
+    for label, pattern in _CHANGES:
+        hit = [i for i in risky if pattern.search(uniques[i])]
+        if hit:
+            notes.append(f"{field_name}: {label} in {int(np.isin(codes, hit).sum())} line(s).")
     for i in risky:
-        fixed[i] = _BREAKS.sub(" ", fixed[i]).replace("|", "/")
-    notes.append(f"{field_name}: '|' written as '/' and line breaks as spaces in "
-                 f"{int(np.isin(codes, risky).sum())} line(s).")
+        fixed[i] = _BREAKS.sub(" ", visible_text(fixed[i])).translate(_DELIMITERS)
     return fixed[codes]
+
+
+_RISKY = re.compile(r"[|\[\]\r\n\t\u2028\u2029]|" + HIDDEN.pattern)
 
 
 def _fraction(percent: str) -> str:
@@ -304,48 +344,45 @@ def _describe(char: str) -> str:
 
 
 def _unencodable(lines: pd.DataFrame, fmt: PipeFormat, columns: list[np.ndarray],
-                 name: str) -> InputError:
+                 name: str, encoding: str = "cp1252",
+                 outside: re.Pattern = CP1252_OUTSIDE) -> InputError:
     problems, invoices = [], set()
+    said = "cp1252 (ANSI)" if encoding == "cp1252" else encoding
     numbers = lines["invoice_number"].to_numpy(dtype=object)
     line_numbers = lines["line_item_number"].to_numpy(dtype=object)
     for f, texts in zip(fmt.fields, columns, strict=True):
         if f.kind != "text":
             continue
         codes, uniques = pd.factorize(texts)
-        bad = [i for i, u in enumerate(uniques) if CP1252_OUTSIDE.search(u)]
+        bad = [i for i, u in enumerate(uniques) if outside.search(u)]
         for i in bad:
-            chars = "".join(dict.fromkeys(CP1252_OUTSIDE.findall(uniques[i])))
+            chars = "".join(dict.fromkeys(outside.findall(uniques[i])))
             for row in np.flatnonzero(codes == i):
                 invoices.add(str(numbers[row]))
                 problems.append(Problem(
                     name, int(row) + 3, f.name, chars,
                     f"invoice {numbers[row]} line {line_numbers[row]}: "
-                    + ", ".join(_describe(c) for c in chars) + " cannot be written in cp1252 "
-                    "(ANSI)"))
+                    + ", ".join(_describe(c) for c in chars) + f" cannot be written in {said}"))
     problems.sort(key=lambda p: (p.row or 0, p.column or ""))
     return InputError(
-        f"LEDES {fmt.name} for invoice {', '.join(sorted(invoices))} cannot be written in cp1252 "
-        f"(ANSI): {len(problems)} field(s) hold characters it has no code for. Correct the "
+        f"LEDES {fmt.name} for invoice {', '.join(sorted(invoices))} cannot be written in {said}"
+        f": {len(problems)} field(s) hold characters it has no code for. Correct the "
         "text in the ledger's source, export with transliteration, or as UTF-8 if the portal "
         "reads it.", problems)
 
 
-def transliterate(text: str) -> str:
-    """The nearest cp1252 text: accents kept where cp1252 has them, others dropped or spelt."""
-    return CP1252_OUTSIDE.sub(lambda m: _nearest(m.group()), text)
+def transliterate(text: str, outside: re.Pattern = CP1252_OUTSIDE) -> str:
+    """The nearest text an encoding holds (cp1252 by default; ``outside``: the characters it
+    cannot hold): accents kept where it has them, others dropped or spelt, else ``?``."""
+    return outside.sub(lambda m: _nearest(m.group(), outside), text)
 
 
-def _transliterated(text: str) -> tuple[str, int]:
-    count = len(CP1252_OUTSIDE.findall(text))
-    return transliterate(text), count
-
-
-def _nearest(char: str) -> str:
-    if char in _SPECIAL:
+def _nearest(char: str, outside: re.Pattern) -> str:
+    if char in _SPECIAL and not outside.search(_SPECIAL[char]):
         return _SPECIAL[char]
     decomposed = unicodedata.normalize("NFKD", char)
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
-    if kept and not CP1252_OUTSIDE.search(kept):
+    if kept and not outside.search(kept):
         return kept
     return "?"
 

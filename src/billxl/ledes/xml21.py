@@ -6,7 +6,10 @@ matter_disc_cred``. billxl maps its lines so: ``F`` lines are ``fee`` items, ``E
 discounts) ``matter_disc_cred`` items for fees or expenses, with a signed amount. A fee's
 ``base_amount`` is units x rate, ``discount_amount`` what brings it to ``total_amount`` (the
 line's adjustment with its sign turned); tax sits in each item's ``tax`` segment as a percentage.
-The file is UTF-8.
+The file is UTF-8. Text is escaped by lxml (``<``, ``&`` and quotes are never markup); the
+characters that do not show (:data:`billxl.cells.HIDDEN`: bidirectional overrides, control
+characters XML 1.0 cannot hold, zero-width spaces) are left out, each column's count in the
+export's notes. Line breaks and tabs stay: XML holds them.
 
 **The schema is not the official LEDES XSD.** No package registry carries it, so
 ``ledes_xml_2_1.xsd`` beside this module was written for billxl from the published 2.1 segment
@@ -25,6 +28,7 @@ import pandas as pd
 
 from billxl import __version__ as _version
 from billxl import money
+from billxl.cells import visible_cells
 from billxl.errors import InputError
 from billxl.ledes.findings import NotLedesError, combine, found, no_findings
 from billxl.ledes.formats import Field, Rendered
@@ -105,7 +109,14 @@ def _groups(keys: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
 def render(lines: pd.DataFrame, *, name: str = "LEDES file"):
     """Canonical lines as a LEDES XML 2.1 document (UTF-8 bytes)."""
     etree = _etree()
-    frame = lines.reset_index(drop=True)
+    frame, notes = lines.reset_index(drop=True), []
+    for column in frame.columns:  # lxml escapes markup; these it could not write at all
+        if frame[column].dtype.kind not in "biufcmM":
+            fixed, changed = visible_cells(frame[column].to_numpy(dtype=object))
+            if changed.any():
+                frame[column] = fixed
+                notes.append(f"{column}: characters that do not show left out in "
+                             f"{int(changed.sum())} line(s).")
     texts = _texts(frame)
     tksums = _tksums(frame)
     root = etree.Element(ROOT)
@@ -162,7 +173,7 @@ def render(lines: pd.DataFrame, *, name: str = "LEDES file"):
                 for matter_rows in _groups(texts["law_firm_matter_id"], invoice_rows):
                     _matter(sub, invoice, matter_rows, texts, tksums, counter)
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return Rendered(data, "XML21", "utf-8", [])
+    return Rendered(data, "XML21", "utf-8", notes)
 
 
 def _tksums(frame: pd.DataFrame) -> dict[tuple[str, str], list[tuple]]:
