@@ -51,6 +51,8 @@ def _now() -> datetime:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, list | tuple):  # pd.isna of a list is an array, not a truth value
+        return [_jsonable(v) for v in value]
     if value is None or (not isinstance(value, str | bytes) and pd.isna(value)):
         return None
     if isinstance(value, datetime | date | pd.Timestamp):
