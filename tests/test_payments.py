@@ -873,3 +873,72 @@ def test_a_waterfall_past_its_range_is_refused_in_words():
     refused("The amounts in this file are too large to allocate in one run.",
             payments._waterfall, np.array([0, 1]), np.array([2**61, 2**61]), np.array([0, 1]),
             np.array([1, 1]))
+
+
+def test_receipts_naming_one_invoice_pay_it_one_after_the_other(ledger, tmp_path):
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "300.00", client_id="C1", remittance="000002"),
+        receipt("R2", "2026-10-11", "300.00", client_id="C1", remittance="000002")]))
+    paid = allocations(ledger)
+    assert paid.loc[paid["number"] == "000002", ["receipt_id", "amount_minor"]].values.tolist() \
+        == [["R1", 30000], ["R2", 20000]]  # 500.00 owed: R2 pays what R1 left
+    assert balances(ledger)["000002"] == 0
+
+
+def test_a_receipt_applied_by_hand_takes_an_amount_the_invoices_client_and_their_terms(
+        ledger, tmp_path):
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "600.00", payer="A. Person")]))  # unmatched
+    refused("Receipt R1 has 600.00 USD unapplied, less than 600.01.",
+            payments.apply_receipt, ledger, "R1", ["000002"], amount="600.01")
+    refused("There is no invoice 999998, 999999 in the ledger.",
+            payments.apply_receipt, ledger, "R1", ["000002", "999999", "999998"])
+    refused("Invoice 000005, 000006 is not client C1's.",
+            payments.apply_receipt, ledger, "R1", ["000005", "000006"], client="C1")
+    # no client named: the invoices' client; expenses of both invoices before any fees
+    made = payments.apply_receipt(ledger, "R1", ["000001", "000003"], amount="300.00",
+                                  actor="clerk")
+    assert made[["number", "amount_minor", "expenses_minor"]].values.tolist() == [
+        ["000001", 25000, 20000], ["000003", 5000, 5000]]
+    stored = payments.receipts(ledger).set_index("receipt_id").loc["R1"]
+    assert (stored["client_id"], stored["unapplied_minor"], stored["matched_by"]) == (
+        "C1", 30000, "manual")
+    audit = ledger.read_frame(sa.select(t.audit_log).where(t.audit_log.c.table_name == "receipts")
+                              .where(t.audit_log.c.actor == "clerk"))
+    assert audit["action"].tolist() == ["apply"]
+    assert audit.loc[0, "after"]["invoices"] == ["000001", "000003"]
+    # the client's own receipt again, now invoice by invoice as its terms say
+    payments.set_cash_terms(ledger, "C1", expenses_first=False)
+    made = payments.apply_receipt(ledger, "R1", ["000001", "000003"], amount="200.00")
+    assert made[["number", "amount_minor", "expenses_minor"]].values.tolist() == [
+        ["000001", 20000, 0]]
+    refused("Receipt R1 is client C1's, not C3's.",
+            payments.apply_receipt, ledger, "R1", ["000005"], client="C3")
+    payments.post_receipts(ledger, write_csv(tmp_path / "more.csv", [
+        receipt("R2", "2026-10-12", "5000.00", client_id="C1")]))  # pays all of C1's, and more
+    refused("Invoice 000002, 000003 has nothing left to pay.",
+            payments.apply_receipt, ledger, "R2", ["000002", "000003"], amount="0.01")
+
+
+def test_a_receipt_is_applied_only_to_invoices_in_its_currency_and_from_its_source(
+        ledger, tmp_path):
+    canonical = payments.load_receipt_profile("canonical")
+    for source in ("bank-a", "bank-b"):
+        payments.post_receipts(ledger, write_csv(tmp_path / f"{source}.csv", [
+            receipt("R9", "2026-10-10", "10.00", client_id="C2", currency="USD")]),
+            canonical.model_copy(update={"source": source}))
+    refused("Receipt id R9 was posted from more than one source (bank-a, bank-b); say which "
+            "with --source.", payments.apply_receipt, ledger, "R9", ["000004"])
+    refused("Invoice 000004 is in GBP; receipt R9 is in USD.",
+            payments.apply_receipt, ledger, "R9", ["000004"], source="bank-b")
+
+
+def test_an_unmatched_receipt_given_its_client_alone_is_credit_on_account(ledger, tmp_path):
+    """Applying to no invoice (or to several) audits the list of invoices: [] is a list too."""
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "600.00", payer="A. Person")]))
+    assert payments.apply_receipt(ledger, "R1", client="C1").empty
+    stored = payments.receipts(ledger).set_index("receipt_id").loc["R1"]
+    assert (stored["client_id"], stored["status"], stored["unapplied_minor"]) == (
+        "C1", "posted", 60000)
+    assert payments.unapplied_cash(ledger, client="C1")["unapplied_minor"].tolist() == [60000]
