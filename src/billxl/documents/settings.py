@@ -22,6 +22,7 @@ import yaml
 from markupsafe import Markup
 
 from billxl import shipped
+from billxl.cells import visible_text
 from billxl.errors import BillxlError, InputError
 
 ENV_VAR = "BILLXL_TEMPLATES"
@@ -90,6 +91,14 @@ def css_string(value: Any) -> Markup:
     return Markup(f'"{text}"')
 
 
+def _shown(value: Any) -> Any:
+    """Every value a template prints, less the characters that do not show
+    (:data:`billxl.cells.HIDDEN`); then escaped (autoescape), unless it is markup already."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible_text(value)
+    return value
+
+
 @lru_cache(maxsize=8)
 def _environment(folder: str) -> jinja2.Environment:
     own = str(shipped.default_dir(KIND).resolve())
@@ -100,6 +109,7 @@ def _environment(folder: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,  # a misspelt field in a template fails loudly
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.filters["css_string"] = css_string
     return env

@@ -9,7 +9,9 @@ A document's context (:func:`~billxl.documents.invoice_context`,
 ``sys.inputs.context``: an :class:`~billxl.documents.formatting.Amount` becomes ``{minor,
 plain, text, zero, negative, currency}``, a date its ISO text, a Decimal its digits. The
 template reads it with ``json(bytes(sys.inputs.context))``; text from the data is printed as
-written (Typst does not read a string as markup), so a narrative can never change the layout.
+written (Typst does not read a string as markup), so a narrative can never change the layout,
+less the characters that do not show (:data:`billxl.cells.HIDDEN`: a right-to-left override
+would reorder what the reader sees).
 
 One compiler per template and process: fonts are found once, and Typst's own caches make the
 second and later documents of a batch cheaper than the first.
@@ -27,6 +29,7 @@ from typing import Any
 
 from billxl import shipped
 from billxl.atomic import atomic_path
+from billxl.cells import visible_text
 from billxl.documents.formatting import Amount
 from billxl.errors import BillxlError
 
@@ -46,9 +49,11 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, str):
+        return visible_text(value)  # what the reader sees is what the text holds
+    if value is None or isinstance(value, bool | int | float):
         return value
-    return str(value)
+    return visible_text(str(value))
 
 
 def context_json(context: dict) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from billxl import money, shipped
+from billxl.cells import visible_text
 from billxl.documents.settings import template_dir
 from billxl.packs.printed import (
     NUMERIC,
@@ -36,6 +37,12 @@ from billxl.packs.printed import (
     total_rows,
 )
 from billxl.packs.tables import Pack, Table
+
+
+def _escape(text: str, quote: bool = True) -> str:
+    """Text as HTML: escaped, and without the characters that do not show
+    (:data:`billxl.cells.HIDDEN`)."""
+    return html.escape(visible_text(text), quote=quote)
 
 
 def packs_template_dir() -> Path:
@@ -55,7 +62,7 @@ def css() -> str:
 
 
 def _attrs(values: dict[str, Any]) -> str:
-    return "".join(f' {k}="{html.escape(str(v), quote=True)}"' for k, v in values.items()
+    return "".join(f' {k}="{_escape(str(v), quote=True)}"' for k, v in values.items()
                    if v is not None)
 
 
@@ -85,7 +92,7 @@ def _cell(kind: str, value: Any, currency: Any, symbol: bool, places: int | None
         data = {"class": "bx-date", **data}
     text = cell_text(kind, value, currency=None if is_missing(currency) else currency,
                      symbol=symbol, places=places)
-    return f"<td{_attrs(data)}>{html.escape(text)}</td>"
+    return f"<td{_attrs(data)}>{_escape(text)}</td>"
 
 
 def table_html(table: Table, *, title: bool = False) -> str:
@@ -94,18 +101,18 @@ def table_html(table: Table, *, title: bool = False) -> str:
     ``title``: print the table's title as an ``h2`` above it (the notebooks put a markdown
     heading there instead).
     """
-    parts = [f'<section class="bx-pack-table" id="bx-{html.escape(table.key)}"'
-             f' data-table="{html.escape(table.key)}">']
+    parts = [f'<section class="bx-pack-table" id="bx-{_escape(table.key)}"'
+             f' data-table="{_escape(table.key)}">']
     if title:
-        parts.append(f"<h2>{html.escape(table.title)}</h2>")
+        parts.append(f"<h2>{_escape(table.title)}</h2>")
     if table.empty:
-        parts.append(f'<p class="bx-empty">{html.escape(empty_sentence(table))}</p>')
+        parts.append(f'<p class="bx-empty">{_escape(empty_sentence(table))}</p>')
     elif by_currency(table):
         parts.append(_pivot_body(table))
     else:
         parts.append(_table_body(table))
     if table.note:
-        parts.append(f'<p class="bx-note">{html.escape(table.note)}</p>')
+        parts.append(f'<p class="bx-note">{_escape(table.note)}</p>')
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -116,7 +123,7 @@ def _table_body(table: Table) -> str:
     currencies = frame["currency"].tolist() if "currency" in frame else [None] * len(frame)
     head = "".join(
         f'<th scope="col"{_attrs({"class": "bx-num" if c.kind in (*NUMERIC, "by_row") else None})}>'
-        f"{html.escape(c.label)}</th>" for c in table.columns)
+        f"{_escape(c.label)}</th>" for c in table.columns)
     columns = [(c, row_kinds(table, c), frame[c.name].tolist(), column_places(table, c))
                for c in table.columns]
     rows = []
@@ -125,10 +132,10 @@ def _table_body(table: Table) -> str:
         cells = [_cell(kinds[i], values[i], currencies[i], symbol, places[i], c.name)
                  for c, kinds, values, places in columns]
         if _repeats(columns[0], i, totals):  # a group's name only on its first row
-            cells[0] = f'<td data-col="{html.escape(columns[0][0].name)}" class="bx-repeat"></td>'
+            cells[0] = f'<td data-col="{_escape(columns[0][0].name)}" class="bx-repeat"></td>'
         cells = "".join(cells)
         rows.append(f'<tr class="bx-total">{cells}</tr>' if total else f"<tr>{cells}</tr>")
-    return (f'<table class="bx-table" data-table="{html.escape(table.key)}">\n'
+    return (f'<table class="bx-table" data-table="{_escape(table.key)}">\n'
             f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows)
             + "\n</tbody>\n</table>")
 
@@ -152,9 +159,9 @@ def _pivot_body(table: Table) -> str:
     label, periods = table.columns[0], table.columns[2:]
     frame = table.frame
     group = f' colspan="{len(currencies)}"'
-    head = (f'<tr><th scope="col" rowspan="2">{html.escape(label.label)}</th>'
+    head = (f'<tr><th scope="col" rowspan="2">{_escape(label.label)}</th>'
             + "".join(f'<th scope="colgroup"{group} class="bx-num bx-group">'
-                      f"{html.escape(c.label)}</th>" for c in periods) + "</tr>\n<tr>"
+                      f"{_escape(c.label)}</th>" for c in periods) + "</tr>\n<tr>"
             + "".join(f'<th scope="col" class="bx-num{" bx-first" if i == 0 else ""}">{cur}</th>'
                       for _ in periods for i, cur in enumerate(currencies)) + "</tr>")
     figures: dict[str, dict[str, int]] = {}
@@ -162,7 +169,7 @@ def _pivot_body(table: Table) -> str:
         figures.setdefault(str(name), {})["" if is_missing(cur) else str(cur)] = i
     rows = []
     for name, at in figures.items():
-        cells = [f'<td data-col="{html.escape(label.name)}">{html.escape(name)}</td>']
+        cells = [f'<td data-col="{_escape(label.name)}">{_escape(name)}</td>']
         for column in periods:
             values = frame[column.name]
             if "" in at:  # no currency: one cell across the period's columns
@@ -179,7 +186,7 @@ def _pivot_body(table: Table) -> str:
                                  column.name)
                 cells.append(_first(cell) if n == 0 else cell)
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="bx-table bx-pivot" data-table="{html.escape(table.key)}">\n'
+    return (f'<table class="bx-table bx-pivot" data-table="{_escape(table.key)}">\n'
             f"<thead>{head}</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>")
 
 
@@ -201,11 +208,11 @@ def cover_html(pack: Pack) -> str:
     """The pack's first lines: whose pack it is, the month, the date balances are on."""
     kind, who = scope_line(pack)
     return (f'<header class="bx-cover">'
-            f'<p class="bx-running">{html.escape(running_title(pack))}</p>'
-            f'<p class="bx-firm">{html.escape(pack.firm)}</p>'
-            f'<p class="bx-scope"><span class="bx-scope-kind">{html.escape(kind)}</span> '
-            f'<span class="bx-scope-name">{html.escape(who)}</span></p>'
-            f'<p class="bx-period">{html.escape(period_line(pack))}</p></header>')
+            f'<p class="bx-running">{_escape(running_title(pack))}</p>'
+            f'<p class="bx-firm">{_escape(pack.firm)}</p>'
+            f'<p class="bx-scope"><span class="bx-scope-kind">{_escape(kind)}</span> '
+            f'<span class="bx-scope-name">{_escape(who)}</span></p>'
+            f'<p class="bx-period">{_escape(period_line(pack))}</p></header>')
 
 
 def pack_html(pack: Pack) -> str:
