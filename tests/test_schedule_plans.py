@@ -141,7 +141,7 @@ def test_items_given_one_by_one_replace_the_open_ones_and_invoiced_ones_are_kept
              Item("installment", "Second half, part 2", 3_000_000, due_on=date(2027, 1, 15))]
     saved = schedules.save_items(ledger, "FIX", items, invoiced=done)
     assert amounts(saved) == [5_000_000, 2_000_000, 3_000_000]
-    with pytest.raises(LedgerError, match="is not an invoiced item of FIX"):
+    with pytest.raises(LedgerError, match="changed in the ledger since it was read"):
         schedules.save_items(ledger, "FIX", items, invoiced=[done[0] + 99])
     with pytest.raises(InputError, match="110,000.00 USD"):
         schedules.save_items(ledger, "FIX", [*items, Item("installment", "More", 1_000_000,

@@ -533,7 +533,8 @@ def test_shapes_broadcast_as_numpy_does():
 def test_every_function_is_listed_with_help_for_each_argument():
     names = [f.__name__ for f in udfs.FUNCTIONS]
     assert names == ["BILLXL_RATE", "BILLXL_WIP", "BILLXL_BALANCE", "BILLXL_CREDIT",
-                     "BILLXL_TRUST", "BILLXL_AGING", "BILLXL_CHECK", "BILLXL_UTBMS"]
+                     "BILLXL_TRUST", "BILLXL_AGING", "BILLXL_CHECK", "BILLXL_SCHEDULE",
+                     "BILLXL_UTBMS"]
     for f in udfs.FUNCTIONS:
         params = [p for p in f.__code__.co_varnames[:f.__code__.co_argcount] if p != "caller"]
         assert list(f.arg_docs) == params

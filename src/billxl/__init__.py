@@ -57,7 +57,7 @@ _EXPORTS = {
     "build_schedule": ("billxl.billing.schedule_builder", "build"),
     "plan_schedule": ("billxl.billing.schedules", "plan"),
     "preview_schedule": ("billxl.billing.schedules", "preview"),
-    "save_schedule": ("billxl.billing.schedules", "save_items"),
+    "save_schedule": ("billxl.billing.schedules", "save_plans"),
     "schedule_of": ("billxl.billing.schedules", "list_plan"),
     "set_billing_cycle": ("billxl.billing.schedules", "set_cycle"),
     "bills_due": ("billxl.billing.schedules", "due"),

@@ -23,7 +23,7 @@ to their minimum bill, and the scheduled items due or triggered.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 import pandas as pd
@@ -213,49 +213,68 @@ def plan(ledger: Ledger, matter_id: str, terms: builder.Terms, *,
          actor: str | None = None) -> pd.DataFrame:
     """Build a matter's schedule from ``terms`` and put it in place of the items not yet
     invoiced (audited with the old and new plan). Returns the whole plan."""
-    def make(context: MatterTerms, done: pd.DataFrame, invoiced_minor: int):
+    def make(matter: str, context: MatterTerms, done: pd.DataFrame, invoiced_minor: int):
         resolved = _resolved(terms, context, invoiced_minor)
         return context.build(resolved), _terms_record(resolved)
 
-    return _replace_plan(ledger, matter_id, make, actor)
+    return _replace_plans(ledger, [matter_id], make, actor)[matter_id]
 
 
 def save_items(ledger: Ledger, matter_id: str, items: list[builder.Item], *,
-               invoiced: Iterable[int] = (), actor: str | None = None) -> pd.DataFrame:
-    """Put ``items`` in place of a matter's items not yet invoiced (checked, audited). The
-    items already invoiced stay; ``invoiced`` names those the caller kept (refused if one of
-    them is not, or no longer, an invoiced item of the matter)."""
-    def make(context: MatterTerms, done: pd.DataFrame, invoiced_minor: int):
-        kept = set(done["schedule_id"].astype(int)) if len(done) else set()
-        for schedule_id in invoiced:
-            if int(schedule_id) not in kept:
-                raise LedgerError(f"Scheduled invoice {schedule_id} is not an invoiced item of "
-                                  f"{matter_id}.")
-        return list(items), {"given": "item by item"}
-
-    return _replace_plan(ledger, matter_id, make, actor)
+               invoiced: Iterable[int] | None = None, actor: str | None = None) -> pd.DataFrame:
+    """Put ``items`` in place of a matter's items not yet invoiced (checked, audited); see
+    :func:`save_plans`. Returns the whole plan."""
+    return save_plans(ledger, {matter_id: items},
+                      invoiced=None if invoiced is None else {matter_id: invoiced},
+                      actor=actor)[matter_id]
 
 
-def _replace_plan(ledger: Ledger, matter_id: str, make, actor: str | None) -> pd.DataFrame:
-    """In one transaction: the matter's schedule locked, ``make(context, invoiced items, their
-    total)`` -> (new items, the terms to audit), checked, written in place of the open items
-    and audited with the old plan. Returns the whole plan."""
+def save_plans(ledger: Ledger, plans: Mapping[str, list[builder.Item]], *,
+               invoiced: Mapping[str, Iterable[int]] | None = None,
+               actor: str | None = None) -> dict[str, pd.DataFrame]:
+    """Put each matter's ``plans[matter]`` in place of its items not yet invoiced, all the
+    matters in one transaction (all or nothing; checked, each audited with its old and new
+    plan). ``invoiced[matter]``, when given, names the items the caller saw invoiced: refused
+    if the ledger's differ (one was invoiced since, say). Returns each matter's whole plan."""
+    def make(matter: str, context: MatterTerms, done: pd.DataFrame, invoiced_minor: int):
+        if invoiced is not None and matter in invoiced:
+            seen = {int(i) for i in invoiced[matter]}
+            held = set(done["schedule_id"].astype(int)) if len(done) else set()
+            if seen != held:
+                def listed(ids: set[int]) -> str:
+                    return ", ".join(map(str, sorted(ids))) or "none"
+
+                raise LedgerError(
+                    f"The schedule of {matter} has changed in the ledger since it was read: "
+                    f"the items invoiced are {listed(held)}, not {listed(seen)}; load it again.")
+        return list(plans[matter]), {"given": "item by item"}
+
+    return _replace_plans(ledger, list(plans), make, actor)
+
+
+def _replace_plans(ledger: Ledger, matters: list[str], make,
+                   actor: str | None) -> dict[str, pd.DataFrame]:
+    """In one transaction, for each matter: its schedule locked, ``make(matter, context,
+    invoiced items, their total)`` -> (new items, the terms to audit), checked, written in
+    place of the open items and audited with the old plan. Returns each matter's plan."""
     actor = actor or current_actor()
     with ledger.transaction() as conn:
         reference = Reference.from_ledger(ledger, conn)
-        context = matter_terms(reference, matter_id)
-        current = store.lock_matter_schedule(ledger, conn, matter_id)
-        done = _invoiced(current)
-        invoiced_minor = int(done["amount_minor"].sum()) if len(done) else 0
-        items, terms = make(context, done, invoiced_minor)
-        _check_items(items, context, invoiced_minor)
-        before = current[current["invoice_pk"].isna()] if len(current) else current
-        old = [{k: r[k] for k in ("schedule_id", "kind", "due_on", "trigger", "amount_minor",
-                                  "description")} for r in _records(before)]
-        store.replace_open_schedule_items(ledger, conn, matter_id, _item_rows(matter_id, items),
-                                          old, {"terms": terms, "invoiced_minor": invoiced_minor},
-                                          actor=actor)
-    return list_plan(ledger, matter_id)
+        for matter_id in matters:
+            context = matter_terms(reference, matter_id)
+            current = store.lock_matter_schedule(ledger, conn, matter_id)
+            done = _invoiced(current)
+            invoiced_minor = int(done["amount_minor"].sum()) if len(done) else 0
+            items, terms = make(matter_id, context, done, invoiced_minor)
+            _check_items(items, context, invoiced_minor)
+            before = current[current["invoice_pk"].isna()] if len(current) else current
+            old = [{k: r[k] for k in ("schedule_id", "kind", "due_on", "trigger",
+                                      "amount_minor", "description")}
+                   for r in _records(before)]
+            store.replace_open_schedule_items(
+                ledger, conn, matter_id, _item_rows(matter_id, items), old,
+                {"terms": terms, "invoiced_minor": invoiced_minor}, actor=actor)
+    return {m: list_plan(ledger, m) for m in matters}
 
 
 def _terms_record(terms: builder.Terms) -> dict:

@@ -22,6 +22,10 @@ build_prebills         the month's WIP                             Pre-bill (and
                                                                    workbook per partner)
 apply_prebill_edits    the workbooks named on Pre-bill             Pre-bill (statuses)
 finalize               approved pre-bills of the month             Invoices
+save_schedule          the Schedules rows (terms or items)         Schedules (each matter's
+                                                                   plan, invoiced ones locked)
+bills_due              Settings › Bills due on (else the month's   Bills due
+                       last day): cycles and scheduled invoices
 render_documents       the invoices on Invoices (else the month)   Invoices (Document)
 export_ledes           the month's invoices of portal clients      Submissions
 post_payments          Settings › Bank file, else the Payments     Payments (Status, Applied,
@@ -61,6 +65,7 @@ from billxl import (
     aging,
     apply_prebill,
     atomic_write_csv,
+    bills_due,
     check_file,
     create_prebills,
     dso,
@@ -75,19 +80,21 @@ from billxl import (
     prebill_frame,
     reconcile_month,
     render_invoices,
+    save_schedule,
+    schedule_of,
     unapplied_prebill_workbooks,
     write_aging,
     write_exceptions_workbook,
     write_prebill_workbooks,
 )
 from billxl.cells import cell_text
-from billxl.excel import layout
+from billxl.excel import layout, schedule_sheet
 from billxl.excel.book import Book, FileBook, XlwingsBook, scratch_workbook
 
 __all__ = ["COMMANDS", "Done", "Context", "dispatch", "run_from_excel", "run_file",
            "import_time", "check", "reconcile", "build_prebills", "apply_prebill_edits",
-           "finalize_invoices", "render_documents", "export_ledes", "post_payments",
-           "refresh_ar", "month_end_pack"]
+           "finalize_invoices", "save_schedules", "list_bills_due", "render_documents",
+           "export_ledes", "post_payments", "refresh_ar", "month_end_pack"]
 
 
 @dataclass
@@ -573,6 +580,53 @@ def export_ledes(book: Book, ctx: Context | None = None) -> Done:
                 "them: see Submissions).", attention=bool(written.refused))
 
 
+# ============================================================================== schedules
+def save_schedules(book: Book, ctx: Context | None = None) -> Done:
+    """The Schedules rows written to the ledger, all the matters in one transaction: terms rows
+    built into items, items saved as typed; invoiced items locked (a change to one is refused);
+    a fixed fee's items must add up to it. The table is then each matter's schedule as the
+    ledger has it (a row with only a matter just shows that matter's)."""
+    ctx = ctx or Context(book)
+    rows = _typed_rows(book, "Schedules", what="save")
+    with ctx.ledger() as ledger:
+        reference = LedgerView(ledger).reference
+        named = schedule_sheet.matters_named(rows)
+        known = set(reference.matters["matter_id"])
+        current = {m: schedule_of(ledger, m) for m in named if m in known}
+        found = schedule_sheet.read_plans(book.name, rows, reference, current)
+        if found.problems:
+            raise InputError(f"The schedules were not saved: {len(found.problems):,} "
+                             "row(s) to put right.", found.problems)
+        saved = save_schedule(ledger, found.plans, actor=ctx.actor) if found.plans else {}
+        shown = {m: saved[m] if m in saved else current[m] for m in found.shown}
+    _write(book, {"Schedules": schedule_sheet.plan_rows(shown)})
+    planned = sum(int((p["status"] == "planned").sum()) for p in shown.values())
+    invoiced = sum(int((p["status"] == "invoiced").sum()) for p in shown.values())
+    return Done(f"Saved the schedules of {_counts(len(found.plans), 'matter')} "
+                f"({_counts(len(found.shown), 'matter')} shown): {planned:,} item(s) planned, "
+                f"{invoiced:,} invoiced (locked, unchanged).")
+
+
+def list_bills_due(book: Book, ctx: Context | None = None) -> Done:
+    """What is due to bill on Settings › Bills due on (else the month's last day): the matters
+    whose billing cycle has fallen, with their WIP, and the scheduled invoices due."""
+    ctx = ctx or Context(book)
+    on = ctx.day("due_on") or month_range(ctx.month)[1]
+    with ctx.ledger() as ledger:
+        due = bills_due(ledger, on)
+    _write(book, {"BillsDue": _table("BillsDue", {
+        "what": due["what"], "matter_id": due["matter_id"], "client_id": due["client_id"],
+        "billing_cycle": due["billing_cycle"], "falls_on": due["falls_on"],
+        "description": due["description"], "amount": _money(due["amount_minor"], due["currency"]),
+        "currency": due["currency"], "entries": due["entries"],
+        "schedule_id": due["schedule_id"]})})
+    cycles = int((due["what"] == "cycle").sum())
+    return Done(f"Due to bill on {on}: {_counts(cycles, 'matter')} on their cycle, "
+                f"{len(due) - cycles:,} scheduled invoice(s) "
+                + (_per_currency(due.assign(total=due["amount_minor"]), "total") or "(nothing)")
+                + ".")
+
+
 # ============================================================================== cash
 def post_payments(book: Book, ctx: Context | None = None) -> Done:
     """Post the bank file named in Settings (BAI2, camt, MT940, OFX or a CSV profile), or the
@@ -723,6 +777,8 @@ COMMANDS: dict[str, Callable[..., Done]] = {
     "build_prebills": build_prebills,
     "apply_prebill_edits": apply_prebill_edits,
     "finalize": finalize_invoices,
+    "save_schedule": save_schedules,
+    "bills_due": list_bills_due,
     "render_documents": render_documents,
     "export_ledes": export_ledes,
     "post_payments": post_payments,

@@ -35,8 +35,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from billxl.billing.schedule_builder import FREQUENCIES as _STEPS
+from billxl.billing.schedule_builder import KINDS as _SCHEDULE_KINDS
 from billxl.billing.vocabulary import ACTIONS, REASON_CODES
 from billxl.cells import quote_prefixed
+
+#: The Schedules sheet's kinds and frequencies (the builder's), with what each means.
+SCHEDULE_KINDS = dict(zip(_SCHEDULE_KINDS, (
+    "a share of a total, on a date (Count and Frequency: the total split)",
+    "an amount each period (Count and Frequency: that many periods)",
+    "a share of the fixed fee (Percent) or an amount, when its Trigger happens"), strict=True))
+FREQUENCIES = dict(zip(_STEPS, ("every month", "every three months", "every year"),
+                       strict=True))
 
 __all__ = [
     "KINDS", "NUMBER_FORMATS", "SEVERITY_FILLS", "STATUS_CELL", "HEADER_ROW", "VALIDATION_ROWS", "Column",
@@ -276,6 +286,36 @@ _MONTH_END = (
     _c("File", "file", "text", 50),
 )
 
+_SCHEDULES = (
+    _c("Matter", "matter_id", "code", 13, "matters", input=True),
+    _c("Item", "schedule_id", "int", 7),
+    _c("Kind", "kind", "code", 11, "schedule_kinds", input=True),
+    _c("Due", "due_on", "date", 11, input=True),
+    _c("Trigger", "trigger", "text", 20, input=True),
+    _c("Percent", "percent", "text", 8, input=True),
+    _c("Count", "count", "int", 7, input=True),
+    _c("Frequency", "frequency", "code", 10, "frequencies", input=True),
+    _c("Amount", "amount", "money", 13, input=True),
+    _c("Description", "description", "text", 36, input=True),
+    _c("Tax", "tax", "money", 11),
+    _c("Currency", "currency", "code", 8),
+    _c("Status", "status", "text", 16),
+    _c("Invoice", "invoice_number", "code", 10),
+)
+
+_BILLS_DUE = (
+    _c("What", "what", "code", 10),
+    _c("Matter", "matter_id", "code", 13, "matters"),
+    _c("Client", "client_id", "code", 9, "clients"),
+    _c("Cycle", "billing_cycle", "code", 11),
+    _c("Falls on", "falls_on", "date", 11),
+    _c("Description", "description", "text", 36),
+    _c("Amount", "amount", "money", 13),
+    _c("Currency", "currency", "code", 8),
+    _c("Entries", "entries", "int", 8),
+    _c("Item", "schedule_id", "int", 7),
+)
+
 _SETTINGS = (
     _c("Setting", "setting", "text", 22),
     _c("Value", "value", "code", 50, input=True),
@@ -289,6 +329,8 @@ _LIST_TABLES = {
     "ListActivities": (_c("Activity", "code", "code", 8), _c("Name", "name", "text", 40)),
     "ListActions": (_c("Action", "code", "code", 10), _c("Meaning", "name", "text", 50)),
     "ListReasons": (_c("Reason", "code", "code", 10), _c("Meaning", "name", "text", 50)),
+    "ListScheduleKinds": (_c("Kind", "code", "code", 11), _c("Meaning", "name", "text", 50)),
+    "ListFrequencies": (_c("Frequency", "code", "code", 10), _c("Meaning", "name", "text", 40)),
 }
 
 TABLES: dict[str, Table] = {t.name: t for t in (
@@ -307,6 +349,12 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("Submissions", "Submissions", _SUBMISSIONS,
           "LEDES files for e-billing clients; an invoice the portal would reject is held back."),
     Table("MonthEnd", "Month end", _MONTH_END, "The month-end pack: figures and files."),
+    Table("Schedules", "Schedules", _SCHEDULES,
+          "A matter's terms (a total with a count, a retainer's amount, milestones' percents) or "
+          "its items, then Save schedule; a row with only a matter shows its schedule."),
+    Table("BillsDue", "Bills due", _BILLS_DUE,
+          "What is due to bill on Settings › Bills due on: matters on their cycle, scheduled "
+          "invoices (Bills due)."),
     Table("Settings", "Settings", _SETTINGS, "Where the ledger is and what the commands work on."),
     *[Table(name, "Lists", cols) for name, cols in _LIST_TABLES.items()],
 )}
@@ -319,9 +367,12 @@ LISTS: dict[str, ListSource] = {s.name.removeprefix("list_"): s for s in (
     ListSource("list_utbms_activities", "ListActivities", "Activity"),
     ListSource("list_actions", "ListActions", "Action", tuple(ACTIONS)),
     ListSource("list_reason_codes", "ListReasons", "Reason", tuple(REASON_CODES)),
+    ListSource("list_schedule_kinds", "ListScheduleKinds", "Kind", tuple(SCHEDULE_KINDS)),
+    ListSource("list_frequencies", "ListFrequencies", "Frequency", tuple(FREQUENCIES)),
 )}
 #: Meanings shown beside the fixed lists' codes.
-LIST_MEANINGS = {"ListActions": ACTIONS, "ListReasons": REASON_CODES}
+LIST_MEANINGS = {"ListActions": ACTIONS, "ListReasons": REASON_CODES,
+                 "ListScheduleKinds": SCHEDULE_KINDS, "ListFrequencies": FREQUENCIES}
 
 # ------------------------------------------------------------------------------------ settings
 SETTINGS: tuple[Setting, ...] = (
@@ -333,6 +384,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("invoice_date", "Invoice date", "", "Date of the invoices Finalize makes "
             "(blank: the month's last day)."),
     Setting("as_of", "AR as of", "", "Date of the aging (blank: today)."),
+    Setting("due_on", "Bills due on", "", "The day Bills due lists what is due to bill "
+            "(blank: the month's last day)."),
     Setting("time_file", "Time file", "", "A time export to import (blank: the rows of the Time "
             "entries sheet are imported)."),
     Setting("time_profile", "Time profile", "canonical", "The export's layout: canonical, "
@@ -379,6 +432,13 @@ COMMANDS: tuple[Command, ...] = (
             ("Prebills",), "Bill"),
     Command("finalize", "Finalize", "Turn approved pre-bills into numbered final invoices.",
             "AcceptInvitation", ("Settings",), ("Invoices",), "Bill"),
+    Command("save_schedule", "Save schedule", "Write the Schedules rows to the ledger, all or "
+            "nothing: rows with a Count or a Percent are built from the terms; items already "
+            "invoiced are locked.", "DateAndTimeInsert", ("Schedules", "Settings"),
+            ("Schedules",), "Bill"),
+    Command("bills_due", "Bills due", "List what is due to bill on Settings › Bills due on: "
+            "matters on their billing cycle and scheduled invoices.", "CalculateNow",
+            ("Settings",), ("BillsDue",), "Bill"),
     Command("render_documents", "Render documents", "Write each invoice as PDF and XLSX.",
             "FilePrint", ("Invoices",), ("Invoices",), "Bill"),
     Command("export_ledes", "Export LEDES", "Write LEDES files for e-billing clients and record "
@@ -400,6 +460,8 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("Time entries", "Time entries", ("TimeEntries",)),
     Sheet("Exceptions", "Exceptions", ("Exceptions",)),
     Sheet("Pre-bill", "Pre-bills", ("Prebills",)),
+    Sheet("Schedules", "Invoice schedules", ("Schedules",)),
+    Sheet("Bills due", "Bills due", ("BillsDue",)),
     Sheet("Invoices", "Invoices", ("Invoices",)),
     Sheet("Payments", "Payments", ("Payments",)),
     Sheet("AR", "Accounts receivable", ("Aging",)),
@@ -419,6 +481,8 @@ INSTRUCTIONS: tuple[str, ...] = (
     "3. Check (the typed rows) or Reconcile (the month in the ledger): findings on Exceptions.",
     "4. Build pre-bills, send each partner the workbook listed on Pre-bill; when they come back, "
     "Apply pre-bill edits.",
+    "Schedules: type a matter's terms or its items and Save schedule (invoiced items are "
+    "locked); Bills due lists the matters on their cycle and the scheduled invoices due.",
     "5. Finalize, Render documents, Export LEDES: Invoices and Submissions list the results.",
     "6. Post payments (the Bank file in Settings, or the rows typed on Payments), Refresh AR, "
     "Month-end pack.",

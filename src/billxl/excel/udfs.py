@@ -13,6 +13,8 @@ through ``@xw.arg(doc=...)``) answering from the read-only :class:`billxl.Ledger
 ``BILLXL_TRUST(matter_or_client, [as_of], [currency])``  money held in trust
 ``BILLXL_AGING(client, [as_of], [currency])``          spills a header row and one row per client
 ``BILLXL_CHECK(entries_range, [guidelines])``          spills one row of findings per entry
+``BILLXL_SCHEDULE(total, start, count, [frequency],``  spills an invoice schedule: a header, then
+``[rounding], [matter])``                              date, description, amount and tax per item
 ``BILLXL_UTBMS(code)``                                 the code's name
 =====================================================  ==========================================
 
@@ -46,6 +48,7 @@ the argument help from it (``f.arg_docs``: xlwings' decorators are no-ops off Wi
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import threading
@@ -59,7 +62,16 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from billxl import AGING_BUCKET_LABELS, AGING_BUCKETS, BillxlError, LedgerView, load_guidelines
+from billxl import (
+    AGING_BUCKET_LABELS,
+    AGING_BUCKETS,
+    BillxlError,
+    LedgerView,
+    ScheduleTerms,
+    build_schedule,
+    load_guidelines,
+)
+from billxl.billing import schedules
 from billxl.cells import norm
 from billxl.check import INVALID_VALUE, ROW_UNREADABLE
 from billxl.excel import arguments as cellargs
@@ -73,16 +85,17 @@ from billxl.intake import (
     load_profile,
 )
 from billxl.intake import check_entries as read_entries
-from billxl.money import minor_digits
+from billxl.money import DEFAULT_ROUNDING, Rounding, minor_digits
 from billxl.reconcile import guidelines_for
 from billxl.rules import SEVERITIES, check_entries
 from billxl.schema import CANONICAL_TIME_COLUMNS
 from billxl.store.db import DEFAULT_FILE, ENV_VAR
 from billxl.store.view import utbms_names
 
-__all__ = ["FUNCTIONS", "CATEGORY", "CHECK_COLUMNS", "BILLXL_RATE", "BILLXL_WIP",
-           "BILLXL_BALANCE", "BILLXL_CREDIT", "BILLXL_TRUST", "BILLXL_AGING", "BILLXL_CHECK",
-           "BILLXL_UTBMS", "ledger_url", "ledger_view", "settings_ledger", "book_ledger"]
+__all__ = ["FUNCTIONS", "CATEGORY", "CHECK_COLUMNS", "SCHEDULE_COLUMNS", "BILLXL_RATE",
+           "BILLXL_WIP", "BILLXL_BALANCE", "BILLXL_CREDIT", "BILLXL_TRUST", "BILLXL_AGING",
+           "BILLXL_CHECK", "BILLXL_SCHEDULE", "BILLXL_UTBMS", "ledger_url", "ledger_view",
+           "settings_ledger", "book_ledger"]
 
 #: The category the functions are listed under in Excel's Insert Function dialog.
 CATEGORY = "billxl"
@@ -91,6 +104,8 @@ FUNCTIONS: list[Callable[..., Any]] = []
 #: The header row :func:`BILLXL_CHECK` spills above its one row per entry.
 CHECK_COLUMNS = ["Entry id", "Severity", "Rules", "Findings", "Message"]
 CLEAN = "ok"  # the severity shown for an entry without findings
+#: The header row :func:`BILLXL_SCHEDULE` spills above its one row per item.
+SCHEDULE_COLUMNS = ["Date", "Description", "Amount", "Tax"]
 
 _AS_OF = ("The day of the figure: a date, a date serial or YYYY-MM-DD text; blank: the "
           "ledger as it stands today.")
@@ -614,12 +629,76 @@ def BILLXL_CHECK(entries_range, guidelines=None, caller=None):
     return _safely(_check, entries_range, guidelines, caller=caller, spills=True)
 
 
+# =================================================================================== schedules
+def _one(value: Any, what: str) -> np.ndarray:
+    cells, _rank = cellargs.grid(value)
+    if cells.size != 1:
+        raise BillxlError(f"{what}: one cell, not a range")
+    return cells
+
+
+def _schedule(total, start, count, frequency, rounding, matter, *, caller):
+    """The items :func:`billxl.build_schedule` makes of the arguments, as rows to spill."""
+    matter_id = cellargs.ids(_one(matter, "matter"))[0]
+    rule = cellargs.words(_one(rounding, "rounding"))[0]
+    if rule is not None and rule not in {r.value for r in Rounding}:
+        raise BillxlError(f"{rule!r} is not a rounding rule: "
+                          f"{', '.join(r.value for r in Rounding)}")
+    context = None
+    if matter_id is not None:  # the matter's currency, tax, client's rounding, firm's weekends
+        context = schedules.matter_terms(ledger_view(caller).reference, matter_id)
+        if rule is not None:
+            context = dataclasses.replace(context, rounding=Rounding(rule))
+    currency = context.currency if context else "USD"
+    amount = cellargs.exact(_one(total, "total"), minor_digits(currency))[0]
+    if amount is None:
+        raise BillxlError("total: the amount to split is missing")
+    if isinstance(amount, str):
+        raise BillxlError(f"total: {amount}")
+    days = [d for d in cellargs.days(cellargs.grid(start)[0]) if d is not None]
+    bad = [d for d in days if isinstance(d, str)]
+    if bad:
+        raise BillxlError(f"start: {bad[0]}")
+    number = cellargs.exact(_one(count, "count"), 0)[0]
+    if isinstance(number, str):
+        raise BillxlError(f"count: a whole number of items ({number})")
+    given = len(days) > 1
+    terms = ScheduleTerms("installment", total=amount,
+                          count=None if number is None else int(number),
+                          start=None if given or not days else days[0],
+                          dates=tuple(days) if given else (),
+                          frequency=cellargs.words(_one(frequency, "frequency"))[0] or "monthly")
+    items = (context.build(terms) if context else
+             build_schedule(terms, rounding=rule or DEFAULT_ROUNDING))
+    digits = minor_digits(currency)
+    minor = np.array([[i.amount_minor, i.tax_minor] for i in items], dtype=np.int64)
+    shown = cellargs.major_units(minor, digits).tolist()
+    return [SCHEDULE_COLUMNS, *[[i.due_on, i.description, *money] for i, money in
+                                zip(items, shown, strict=True)]]
+
+
 def _codes(code, *, caller=None):
     values, rank = cellargs.grid(code)
     names = utbms_names()
     out = [None if c is None else names.get(c.upper())
            or cellargs.error_text(f"{c} is not a UTBMS code") for c in cellargs.ids(values)]
     return cellargs.shaped(out, values.shape, rank)
+
+
+@_udf(total="The amount to split, e.g. 100000 (exact to the cent).",
+      start="The first item's date (a date, a date serial or YYYY-MM-DD), or a range of the "
+            "items' dates.",
+      count="How many items (blank with a range of dates: one per date).",
+      frequency="monthly (the default), quarterly or yearly.",
+      rounding="half_up, half_even, half_down, down or up; blank: the matter's client's rule, "
+               "else half_up.",
+      matter="A matter number: its currency, its client's rounding and tax, the firm's weekend "
+             "rule (blank: USD, no tax, weekends moved within the month).")
+def BILLXL_SCHEDULE(total, start, count=None, frequency=None, rounding=None, matter=None,
+                    caller=None):
+    """An invoice schedule: a total split into items to the cent, spilled with each one's tax."""
+    return _safely(_schedule, total, start, count, frequency, rounding, matter, caller=caller,
+                   spills=True)
 
 
 @_udf(code="A UTBMS task, activity or expense code (L110, A101, E101).")

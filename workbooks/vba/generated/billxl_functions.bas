@@ -57,6 +57,16 @@ Public Sub BillxlDescribeFunctions()
         ArgumentDescriptions:=Array( _
             "Time entries with a header row of billxl's column names (entry_id, date, timekeeper_id, matter_id, hours, narrative; rate, amount, task_code ... if there).", _
             "A guideline set's name (looked up in the firm's guideline folder) or a guideline file; blank: each client's own guidelines.")
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!BILLXL_SCHEDULE", _
+        Description:="An invoice schedule: a total split into items to the cent, spilled with each one's tax.", _
+        Category:="billxl", _
+        ArgumentDescriptions:=Array( _
+            "The amount to split, e.g. 100000 (exact to the cent).", _
+            "The first item's date (a date, a date serial or YYYY-MM-DD), or a range of the items' dates.", _
+            "How many items (blank with a range of dates: one per date).", _
+            "monthly (the default), quarterly or yearly.", _
+            "half_up, half_even, half_down, down or up; blank: the matter's client's rule, else half_up.", _
+            "A matter number: its currency, its client's rounding and tax, the firm's weekend rule (blank: USD, no tax, weekends moved within the month).")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!BILLXL_UTBMS", _
         Description:="The name of a UTBMS task, activity or expense code.", _
         Category:="billxl", _

@@ -66,6 +66,19 @@ failed:
     BILLXL_RATE = Err.Description
 End Function
 
+Function BILLXL_SCHEDULE(total, start, Optional count, Optional frequency, Optional rounding, Optional matter)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        BILLXL_SCHEDULE = XLPy.CallUDF("billxl.excel.udfs", "BILLXL_SCHEDULE", Array(total, start, count, frequency, rounding, matter, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        BILLXL_SCHEDULE = XLPy.CallUDF("billxl.excel.udfs", "BILLXL_SCHEDULE", Array(total, start, count, frequency, rounding, matter, Nothing))
+        Exit Function
+    #End If
+failed:
+    BILLXL_SCHEDULE = Err.Description
+End Function
+
 Function BILLXL_TRUST(matter_or_client, Optional as_of, Optional in_currency)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
