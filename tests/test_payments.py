@@ -942,3 +942,42 @@ def test_an_unmatched_receipt_given_its_client_alone_is_credit_on_account(ledger
     assert (stored["client_id"], stored["status"], stored["unapplied_minor"]) == (
         "C1", "posted", 60000)
     assert payments.unapplied_cash(ledger, client="C1")["unapplied_minor"].tolist() == [60000]
+
+
+def test_a_receipt_naming_invoices_pays_all_their_expenses_before_their_fees(ledger, tmp_path):
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "300.00", client_id="C1", remittance="000001 000003")]))
+    got = allocations(ledger)
+    assert list(zip(got["number"], got["amount_minor"], got["expenses_minor"], strict=True)) == [
+        ("000001", 25000, 20000), ("000003", 5000, 5000)]
+
+
+def test_a_cent_short_of_named_expenses_is_written_off_and_stays_paid(ledger, tmp_path):
+    payments.set_cash_terms(ledger, "C1", tolerance="0.01")
+    add_invoices(ledger, [("000007", "M1", "2026-10-01", 0, 1000, 0)])  # 10.00 of expenses
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "9.99", client_id="C1", remittance="000007"),
+        receipt("R2", "2026-10-11", "5000.00", client_id="C1")]))  # pays whatever is open
+    got = allocations(ledger)
+    assert got.loc[got["number"] == "000007", ["receipt_id", "amount_minor"]].values.tolist() \
+        == [["R1", 999]]  # the cent written off is not open for R2
+    assert balances(ledger)["000007"] == 0
+
+
+def test_the_oldest_invoice_left_a_cent_open_is_paid_first(ledger, tmp_path):
+    payments.set_cash_terms(ledger, "C1", expenses_first=False)  # invoice by invoice
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "1199.99", client_id="C1", remittance="000001"),
+        receipt("R2", "2026-10-11", "10.00", client_id="C1")]))
+    got = allocations(ledger)
+    assert got.loc[got["receipt_id"] == "R2", ["number", "amount_minor"]].values.tolist() == [
+        ["000001", 1], ["000002", 999]]
+
+
+def test_a_clients_tolerance_holds_when_another_clients_receipts_come_first(ledger, tmp_path):
+    payments.set_cash_terms(ledger, "C3", tolerance="0.01")
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "10.00", client_id="C1"),
+        receipt("R2", "2026-10-10", "10.00", client_id="C1"),
+        receipt("R3", "2026-10-11", "2749.99", client_id="C3")]))  # 2,750.00 owed
+    assert (balances(ledger)["000005"], balances(ledger)["000006"]) == (0, 0)
