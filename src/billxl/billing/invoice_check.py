@@ -128,8 +128,10 @@ def checked_clients(reference: Reference) -> set[str]:
 
 
 def guidelines_of(reference: Reference) -> dict:
-    """Each client's guidelines from the firm's folder of guideline files (the WIP check's)."""
-    if reference.clients is None:
+    """Each client's guidelines from the firm's folder of guideline files (the WIP check's;
+    a file the folder lacks is an error naming it). A firm that has set no folder bills every
+    client by the firm defaults (``billxl firm edit --guidelines-dir`` sets it)."""
+    if reference.clients is None or not (reference.firm or {}).get("guidelines_dir"):
         return {}
     return clients_guidelines(reference.clients, reference.firm)
 

@@ -48,8 +48,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from billxl import money
-from billxl.billing import cycles, invoicing
+from billxl import money, rules
+from billxl.billing import cycles, invoice_check, invoicing
 from billxl.billing.vocabulary import ACTIONS, REASON_CODES
 from billxl.errors import InputError, Problem
 from billxl.figures import wip as wip_figure
@@ -72,6 +72,7 @@ __all__ = [
     "apply_prebill",
     "describe",
     "invoice_previews",
+    "prebill_problems",
     "unapplied_workbooks",
 ]
 
@@ -458,7 +459,13 @@ def write_prebill_workbooks(ledger: Ledger, month: str, folder: str | Path, *,
     _start, end = month_range(month)
     written_at = datetime.now(UTC)
     frame = prebill_frame(ledger, month, partner)
-    previews = invoice_previews(ledger, month, frame) if len(frame) else None
+    previews = None
+    if len(frame):
+        bills = frame[["prebill_pk", "matter_id"]].drop_duplicates("prebill_pk")
+        previewed = invoicing.preview_invoices(ledger, bills, month)
+        previews = invoice_previews(ledger, month, frame, previewed=previewed)
+        frame, previews = _with_problems(frame, previews,
+                                         _problems_of(ledger, month, *previewed))
     matters = ledger.matters()
     still_open = matters[matters["closed_on"].isna() | (matters["closed_on"] > pd.Timestamp(end))]
     for path in pending:
@@ -473,6 +480,34 @@ def write_prebill_workbooks(ledger: Ledger, month: str, folder: str | Path, *,
                                previews=mine, written_at=written_at)
         written[str(partner_id)] = path
     return written
+
+
+def _with_problems(frame: pd.DataFrame, previews: pd.DataFrame,
+                   problems: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each line with what would hold its invoice at finalize (``invoice_check``: one
+    'RULE: what. Fix: what to do' per line of text), and each invoice's own problems (a
+    missing client matter id, say) as ``problem`` rows under its total."""
+    problems = problems.assign(text=invoice_check.problem_text(problems))
+    on_line = problems[problems["entry_pk"].notna()]
+    per_line = on_line.assign(entry_pk=on_line["entry_pk"].astype("int64")).groupby(
+        ["prebill_pk", "entry_kind", "entry_pk"])["text"].agg(
+        lambda texts: "\n".join(dict.fromkeys(texts))).rename("invoice_check")
+    frame = frame.merge(per_line.reset_index().astype({"prebill_pk": "int64"}),
+                        on=["prebill_pk", "entry_kind", "entry_pk"], how="left")
+    whole = problems[problems["entry_pk"].isna()].drop_duplicates(["prebill_pk", "text"])
+    if len(whole):
+        first = previews.drop_duplicates("prebill_pk").set_index("prebill_pk")
+        rows = pd.DataFrame({"prebill_pk": whole["prebill_pk"].astype("int64").to_numpy(),
+                             "kind": "problem",
+                             "label": ("Held at finalize: " + whole["text"]).to_numpy(),
+                             "amount_minor": 0, "live": False})
+        rows["currency"] = rows["prebill_pk"].map(first["currency"])
+        rows["invoice_date"] = rows["prebill_pk"].map(first["invoice_date"])
+        previews = pd.concat([previews, rows], ignore_index=True)
+        order = {pk: i for i, pk in enumerate(dict.fromkeys(previews["prebill_pk"]))}
+        previews = previews.sort_values("prebill_pk", key=lambda s: s.map(order),
+                                        kind="stable").reset_index(drop=True)
+    return frame, previews
 
 
 def _keep_aside(path: Path, now: datetime) -> Path:
@@ -529,6 +564,7 @@ def _edited_rows(ledger: Ledger, frame: pd.DataFrame) -> set[int]:
     with ledger.transaction() as conn:
         bills, stored = store.lock_prebills(ledger, conn, pks)
         reference = Reference.from_ledger(ledger, conn)
+    reference.guidelines = invoice_check.guidelines_of(reference)
     bills = bills.set_index("prebill_pk")
     lines, new, cur, orig = _beside_ledger(lines, bills, stored, reference)
     pending = ~_all_same(new, orig) & ~_all_same(new, cur)
@@ -556,7 +592,9 @@ def _unapplied_error(pending: dict[Path, list[Problem]], folder: str | Path) -> 
         [p for problems in pending.values() for p in problems])
 
 
-def invoice_previews(ledger: Ledger, month: str, lines: pd.DataFrame) -> pd.DataFrame:
+def invoice_previews(ledger: Ledger, month: str, lines: pd.DataFrame, *,
+                     previewed: tuple[pd.DataFrame, pd.DataFrame] | None = None
+                     ) -> pd.DataFrame:
     """What each pre-bill's invoice will be, as rows to show under its lines, computed by
     finalize's own code (:func:`billxl.billing.invoicing.preview_invoices`) from the pre-bills
     as the ledger holds them, dated the month's last day as ``finalize --month`` dates them.
@@ -570,7 +608,7 @@ def invoice_previews(ledger: Ledger, month: str, lines: pd.DataFrame) -> pd.Data
     matter without discounts, tax or split), ``currency`` and ``invoice_date``.
     """
     bills = lines[["prebill_pk", "matter_id"]].drop_duplicates("prebill_pk")
-    invoices, inv_lines = invoicing.preview_invoices(ledger, bills, month)
+    invoices, inv_lines = previewed or invoicing.preview_invoices(ledger, bills, month)
     reference = Reference.from_ledger(ledger)
     on = month_range(month)[1]
     prebill_of = invoices["prebill_pk"].to_numpy(dtype=np.int64) if len(invoices) else \
@@ -645,6 +683,13 @@ class ApplyResult:
     #: Each approved pre-bill's invoice as finalize will make it, recomputed from the ledger once
     #: the edits are in: {prebill_pk: (matter_id, currency, total in minor units)}.
     invoice_totals: dict[int, tuple[str, str, int]] = field(default_factory=dict)
+    #: Bill hours the client's terms changed: (row, hours typed, hours billed), in thousandths
+    #: (on the increment, rounded down; or the hours kept where write-downs are amounts).
+    rounded: list[tuple[int, int, int]] = field(default_factory=list)
+    #: What the invoices of the pre-bills this file touched would be held for at finalize,
+    #: after the edits (:data:`billxl.billing.invoice_check.PROBLEM_COLUMNS`, with ``row``).
+    problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=[*invoice_check.PROBLEM_COLUMNS, "row"]))
 
     @property
     def changed(self) -> bool:
@@ -741,12 +786,17 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
         bills, stored = store.lock_prebills(ledger, conn, pks)
         status = store.read_line_entries(ledger, conn, stored["prebill_pk"].unique().tolist())
         reference = Reference.from_ledger(ledger, conn)
+        reference.guidelines = invoice_check.guidelines_of(reference)
         bills = bills.set_index("prebill_pk")
         plan = _plan_application(lines, signs, tampered, found, read_problems, heading, bills,
                                  stored, status, reference, today)
         lines, cur, todo, delta = plan.lines, plan.cur, plan.todo, plan.delta
         changes = lines[todo].copy()
         result = ApplyResult(file=shown, lines_changed=int(todo.sum()))
+        moved_hours = changes[changes["rounded_milli"] != 0]
+        result.rounded = [(int(r), int(t_q), int(q)) for r, t_q, q in zip(
+            moved_hours["row"], moved_hours["typed_qty_milli"], moved_hours["bill_qty_milli"],
+            strict=True)]
         if len(changes):
             _write_lines(ledger, conn, changes, cur, todo, actor)
             currency = changes["currency"].to_numpy(dtype=object)
@@ -766,7 +816,38 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
             result.invoice_totals[int(r["prebill_pk"])] = (
                 str(block.set_index("prebill_pk").loc[r["prebill_pk"], "matter_id"]),
                 r["currency"], int(r["amount_minor"]))
+    touched = sorted(set(result.approved) | {int(p) for p in changes["prebill_pk"]})
+    open_ones = bills.loc[touched].reset_index()
+    open_ones = open_ones[open_ones["status"].isin(OPEN_STATUSES) | open_ones["prebill_pk"]
+                          .isin(result.approved)]
+    found = [prebill_problems(ledger, str(month), block)
+             for month, block in open_ones.groupby("month")]
+    if found:
+        rows = lines.drop_duplicates(_KEY).set_index(_KEY)["row"]
+        problems = pd.concat(found, ignore_index=True)
+        keys = pd.MultiIndex.from_arrays([problems["prebill_pk"].astype("int64"),
+                                          problems["entry_kind"].astype(object),
+                                          problems["entry_pk"].astype("Int64")])
+        result.problems = problems.assign(row=pd.array(rows.reindex(keys).to_numpy(),
+                                                       dtype="Int64"))
     return result
+
+
+def prebill_problems(ledger: Ledger, month: str, prebills: pd.DataFrame) -> pd.DataFrame:
+    """What each of ``prebills`` (prebill_pk, matter_id) would be held for at finalize, as the
+    ledger holds them now: its invoices as finalize will make them
+    (:func:`billxl.billing.invoicing.preview_invoices`) checked against the clients' guidelines
+    and portals (:func:`billxl.billing.invoice_check.check_invoices`), with each line's date,
+    timekeeper and narrative. Empty for clients without a portal or guidelines."""
+    invoices, lines = invoicing.preview_invoices(ledger, prebills, month)
+    return _problems_of(ledger, month, invoices, lines)
+
+
+def _problems_of(ledger: Ledger, month: str, invoices: pd.DataFrame,
+                 lines: pd.DataFrame) -> pd.DataFrame:
+    checked = invoice_check.check_invoices(Reference.from_ledger(ledger), invoices, lines,
+                                           period=month_range(month))
+    return invoice_check.with_line_details(checked.problems, lines)
 
 
 @dataclass
@@ -840,7 +921,7 @@ def _beside_ledger(lines: pd.DataFrame, bills: pd.DataFrame, stored: pd.DataFram
     lines["rounding"] = reference.roundings(lines["pb_matter"].map(client_of))
     lines["transfer_typed"] = lines["transfer_to"]
     lines["transfer_to"] = _ledger_spelling(lines["transfer_to"], matters["matter_id"])
-    lines = _amounts_from_formula(lines)
+    lines = _on_the_clients_terms(_amounts_from_formula(lines), reference)
     new = {c: lines[c] for c in EDITABLE}
     cur = {c: lines[f"cur_{c}"] for c in EDITABLE}
     orig = {c: lines[f"orig_{c}"] for c in EDITABLE}
@@ -897,6 +978,47 @@ def _amounts_from_formula(lines: pd.DataFrame) -> pd.DataFrame:
     amount[from_formula] = exact[from_formula]
     amount[keeps_written] = o_a[keeps_written]
     lines["bill_amount_minor"] = amount
+    return lines
+
+
+def _on_the_clients_terms(lines: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    """Typed Bill hours of a time line, for a client that names a portal or guidelines, as
+    its guidelines take write-downs (``write_downs``): on its increment, rounded down (an
+    amount the formula made follows the hours), or, where write-downs are taken as amounts,
+    the hours stay those the ledger has (on the increment) and the typed hours set the amount.
+    ``typed_qty_milli`` keeps what the partner typed; ``rounded_milli`` what it came off."""
+    lines = lines.copy()
+    qty = lines["bill_qty_milli"].astype("Int64")
+    lines["typed_qty_milli"] = qty
+    lines["rounded_milli"] = pd.Series(0, index=lines.index, dtype="int64")
+    client = lines["pb_matter"].map(reference.matters.set_index("matter_id")["client_id"])
+    typed = (lines["entry_kind"] == "time").to_numpy() & qty.notna().to_numpy() & \
+        ~_same(qty, lines["cur_bill_qty_milli"].astype("Int64")).to_numpy() & \
+        client.isin(invoice_check.checked_clients(reference)).to_numpy()
+    if not typed.any():
+        return lines
+    guides = reference.guidelines or {}
+    default = rules.default_guidelines()
+    step = np.array([(guides.get(c) or default).increment_milli for c in client], dtype=np.int64)
+    as_amount = np.array([(guides.get(c) or default).write_downs == "amount" for c in client])
+    q = qty.fillna(0).to_numpy(dtype=np.int64)
+    cur = lines["cur_bill_qty_milli"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    rate = lines["bill_rate_minor"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    rule = lines["rounding"].to_numpy(dtype=object)
+    amount = lines["bill_amount_minor"].astype("Int64")
+    by_amount = typed & as_amount & (q < cur)
+    shown = cur // step * step  # the hours the invoice shows: the ledger's, on the increment
+    down = np.where(by_amount, shown, q // step * step)
+    rounded = typed & (down != q)
+    follows = rounded & ~lines["overwritten"].to_numpy(dtype=bool) & ~by_amount
+    amount[follows] = money.extend_by_rule(down, rate, rule)[follows]
+    # an amount write-down: the typed hours' amount, never more than the hours shown bill
+    cap = money.extend_by_rule(shown, rate, rule)
+    amount[by_amount] = np.minimum(amount.fillna(0).to_numpy(dtype=np.int64), cap)[by_amount]
+    lines["overwritten"] = lines["overwritten"].to_numpy(dtype=bool) | by_amount
+    lines["bill_qty_milli"] = qty.where(~pd.Series(rounded), pd.Series(down, dtype="Int64"))
+    lines["bill_amount_minor"] = amount
+    lines["rounded_milli"] = np.where(rounded, q - down, 0)
     return lines
 
 
@@ -1092,12 +1214,18 @@ def _write_lines(ledger: Ledger, conn, changes: pd.DataFrame, cur: dict, todo: n
     before = pd.DataFrame({c: cur[c][todo].to_numpy(dtype=object) for c in EDITABLE})
     after = pd.DataFrame({c: changes[c].astype(object).to_numpy() for c in EDITABLE})
     keys, values, audits = [], [], []
-    for key, b, a in zip(changes[_KEY].itertuples(index=False), before.to_dict("records"),
-                         after.to_dict("records"), strict=True):
+    typed = changes["typed_qty_milli"].astype("Int64").to_numpy(dtype=object, na_value=None)
+    off = changes["rounded_milli"].to_numpy(dtype=np.int64)
+    for key, b, a, t_qty, r in zip(changes[_KEY].itertuples(index=False),
+                                   before.to_dict("records"), after.to_dict("records"), typed,
+                                   off, strict=True):
         a = {c: _plain(v) for c, v in a.items()}
         keys.append((int(key[0]), key[1], int(key[2])))
         values.append({c: a[c] for c in EDITABLE})
-        audits.append((line_key(*key), *_changed_only(b, a)))
+        was, now = _changed_only(b, a)
+        if r:  # what the partner typed, beside what the client's terms made of it
+            now = {**now, "typed_bill_qty_milli": int(t_qty), "rounded_off_milli": int(r)}
+        audits.append((line_key(*key), was, now))
     store.update_prebill_lines(ledger, conn, keys, values, audits, actor=actor)
 
 
@@ -1152,5 +1280,25 @@ def describe(result: ApplyResult) -> str:
         for _pk, (matter_id, cur_code, minor) in sorted(result.invoice_totals.items(),
                                                        key=lambda item: item[1][0]):
             lines.append(f"    {matter_id}: {money.format_amount(minor, cur_code)} {cur_code}")
+    for row, typed, billed in result.rounded:
+        lines.append(f"  Row {row}: Bill hours {_hours(typed)} typed, {_hours(billed)} billed "
+                     + (f"(the client's increment, rounded down: {_hours(typed - billed)} "
+                        "less)" if billed < typed else
+                        "(the client's guidelines take write-downs as amounts: the hours stay, "
+                        "the amount is written down)"))
+    problems = result.problems
+    if len(problems):
+        held = problems["prebill_pk"].nunique()
+        lines.append(f"  {held} pre-bill(s) would be held at finalize (their clients would "
+                     "reject the invoice); fix these first:")
+        for (matter_id, pk), block in problems.groupby(["matter_id", "prebill_pk"], sort=True):
+            lines.append(f"    {matter_id} (pre-bill {int(pk)}):")
+            for row, text in zip(block["row"], invoice_check.problem_text(block), strict=True):
+                where = f"row {int(row)}: " if not pd.isna(row) else "the invoice: "
+                lines.append(f"      {where}{text}")
     return "\n".join(lines)
+
+
+def _hours(milli: int) -> str:
+    return f"{money.milli_to_qty(int(milli)).normalize():f}"
 

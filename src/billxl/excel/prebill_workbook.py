@@ -105,6 +105,7 @@ COLUMNS = (
     _Column("reason_code", "Reason", 10, "text", True),
     _Column("note", "Note", 24, "wrap", True),
     _Column("findings", "Open findings", 36, "findings"),
+    _Column("invoice_check", "Held at finalize for", 36, "findings"),
 )
 #: Hidden, locked key columns after the visible ones (their header text is their name).
 KEY_COLUMNS = ("prebill_pk", "entry_kind", "entry_pk", "original", "check")
@@ -167,7 +168,9 @@ def _digest(value) -> str:
 LOCKED = (("work_date", "date", "date"), ("who", "who", "text"), ("code", "code", "text"),
           ("narrative", "narrative", "text"), ("worked_qty_milli", "hours", "qty"),
           ("standard_rate_minor", "std", "money"), ("worked_amount_minor", "worked", "money"),
-          ("findings", "findings", "text"))
+          ("findings", "findings", "text"), ("invoice_check", "held", "text"))
+#: Columns a workbook written before they were added lacks (it is read without them).
+_ADDED_LATER = ("invoice_check",)
 
 
 def _shown(rec: dict) -> dict:
@@ -177,7 +180,8 @@ def _shown(rec: dict) -> dict:
             "who": _digest(rec.get("timekeeper_name")), "code": _digest(_code(rec)),
             "narrative": _digest(rec.get("narrative")), "hours": int(rec["worked_qty_milli"]),
             "std": None if _missing(std) else int(std),
-            "worked": int(rec["worked_amount_minor"]), "findings": _digest(rec.get("findings"))}
+            "worked": int(rec["worked_amount_minor"]), "findings": _digest(rec.get("findings")),
+            "held": _digest(rec.get("invoice_check"))}
 
 
 def _original_line(rec: dict) -> str:
@@ -623,6 +627,15 @@ def _invoice_rows(sheet, fmt: _Formats, preview: list[dict], row: int, pk: int, 
     total = None
     for item in preview:
         kind, amount = item["kind"], int(item["amount_minor"])
+        if kind == "problem":  # what would hold this invoice at finalize, in words
+            sheet.merge_range(row, _COL["narrative"], row, len(COLUMNS) - 1, "",
+                              fmt.cell("findings", severity="error"))
+            fmt.text.write(sheet, row, _COL["narrative"], str(item["label"]),
+                           fmt.cell("findings", severity="error"))
+            sheet.set_row(row, 11 * _rows_for_text([(item["label"], 150)]) + 2)
+            _kind(sheet, fmt, row, "invoice problem", pk)
+            row += 1
+            continue
         label_fmt = fmt.label if kind in ("total", "start") else fmt.label_plain
         fmt.text.write(sheet, row, _COL["narrative"], str(item["label"]), label_fmt)
         cell_fmt = fmt.cell("money", digits, total=True) if kind == "total" else \
@@ -727,8 +740,11 @@ def _line_row(sheet, fmt: _Formats, rec: dict, row: int, digits: int) -> None:
     severity = rec.get("finding_severity") if isinstance(rec.get("finding_severity"), str) else ""
     _text(fmt, sheet, row, _COL["findings"], rec.get("findings"), fmt.cell("findings",
                                                                      severity=severity))
+    _text(fmt, sheet, row, _COL["invoice_check"], rec.get("invoice_check"),
+          fmt.cell("findings", severity="error"))
     height = _rows_for_text([(rec.get("narrative"), COLUMNS[_COL["narrative"]].width),
                              (rec.get("findings"), COLUMNS[_COL["findings"]].width),
+                             (rec.get("invoice_check"), COLUMNS[_COL["invoice_check"]].width),
                              (rec.get("note"), COLUMNS[_COL["note"]].width)])
     if height > 1:
         sheet.set_row(row, 11 * height + 2)
@@ -812,7 +828,12 @@ _INSTRUCTIONS = [
              "with its row)."),
     ("head", "The yellow columns"),
     ("pair", "Bill hours", "Hours to bill (for an expense: the quantity). At most 24 per line, "
-             "never negative."),
+             "never negative. For a client with billing guidelines or an e-billing portal, "
+             "hours you type land on the client's increment (0.1 hour unless its guidelines "
+             "say otherwise), rounded down: type 1.875 and 1.8 is billed (billxl says so, and "
+             "the audit log keeps what you typed). Where the client's guidelines take "
+             "write-downs as amounts, the hours stay and the amount is written down instead; "
+             "to write down by an amount for any client, type the Bill amount."),
     ("pair", "Bill rate", "Rate per hour (for an expense: the unit cost). Never negative."),
     ("pair", "Bill amount", "Calculated as hours x rate, and 0 on a line whose action is "
              "no_charge or write_off. You may type an amount over it; a typed amount needs a "
@@ -858,6 +879,16 @@ _INSTRUCTIONS = [
              "they were changed, naming each row (a narrative is corrected in the time entry). "
              "The sheet is protected without a password only to prevent slips; there is no "
              "need to unprotect it."),
+    ("head", "Held at finalize for"),
+    ("text", "For clients with billing guidelines or an e-billing portal, billxl checks each "
+             "invoice as finalize will make it against the client's guideline rules (hours on "
+             "the increment, daily maximum, approved rates and rate caps, UTBMS codes, "
+             "narratives) and against the LEDES file its portal would receive. Each problem "
+             "is shown on its line in this column, with its rule and what to do; a problem of "
+             "the whole invoice (a missing client matter id, say) under the invoice's total. "
+             "An invoice with a problem is held at finalize (it stays a pre-bill) until the "
+             "line is fixed, written off or held, or finalize is told to override it with a "
+             "reason. billxl checks again when it applies your edits."),
     ("head", "Colours"),
     ("text", "Yellow: yours to change. Red text in 'Open findings': an error the billing "
              "guidelines found on that entry (for example a rate over the approved rate, or a "
@@ -932,7 +963,7 @@ def _header(block: np.ndarray, shown: str) -> tuple[int, dict[str, int]]:
         if "check" in texts and "prebill_pk" in texts:
             wanted = {c.key: c.header for c in COLUMNS} | {k: k for k in KEY_COLUMNS}
             where = {key: texts.index(h) for key, h in wanted.items() if h in texts}
-            missing = [wanted[k] for k in wanted if k not in where]
+            missing = [wanted[k] for k in wanted if k not in where and k not in _ADDED_LATER]
             if missing:
                 raise InputError(f"{shown}: the {SHEET!r} sheet lacks the column(s) "
                                  f"{', '.join(map(repr, missing))}; write a fresh workbook.",
@@ -1012,6 +1043,9 @@ _LOCKED_REASONS = {
                            "rate; to bill another amount, change 'Bill amount' instead",
     "findings": "the findings were changed, but findings are answered in billxl (waive, query "
                 "or resolve them) and are not edited here; write your comment in the Note",
+    "invoice_check": "what would hold the invoice at finalize was changed, but billxl works it "
+                     "out from the lines (again when it applies the workbook, and at finalize); "
+                     "fix the line instead",
 }
 
 
@@ -1024,6 +1058,8 @@ def _check_locked(add, is_line: np.ndarray, originals: list[dict], body: np.ndar
         return
     shown = [o.get("shown") or {} for o in originals]
     for key, name, kind in LOCKED:
+        if key not in col:  # a column added since this workbook was written
+            continue
         cells = body[:, col[key]]
         was = [s.get(name) for s in shown]
         if kind == "text":
