@@ -69,19 +69,22 @@ def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoRes
                              f"{len(created):,} matters, {len(books)} partners",
                              str(directory / "prebills")))
     signed_on = min(end + timedelta(days=3), date.today())
-    written_down = 0
+    written_down, rounded = 0, 0
     for i, (_partner, path) in enumerate(sorted(books.items())):
         progress("Partners' edits and approval", i, len(books))
         review_prebill(path, signed_on)
         applied = prebill.apply_prebill(ledger, path, actor="demo")
         written_down += applied.lines_changed
+        rounded += len(applied.rounded)
     progress("Partners' edits and approval", len(books), len(books))
-    result.steps.append(Step("Partner edits applied", f"{written_down:,} lines changed",
+    result.steps.append(Step("Partner edits applied", f"{written_down:,} lines changed "
+                             f"({rounded:,} hours put on the client's increment)",
                              "audit log"))
 
     progress("Finalizing invoices", 0, 1)
     final = finalize(ledger, month=month, invoice_date=end, actor="demo")
     progress("Finalizing invoices", 1, 1)
+    _say_held(final.held, directory, result)
     if final.count:
         numbers = sorted(final.invoices["number"])
         result.steps.append(Step("Invoices finalized", f"{final.count:,} ({numbers[0]} to "
@@ -105,6 +108,20 @@ def _bill_the_month(ledger: Ledger, directory: Path, month: str, result: DemoRes
         _collect_cash(ledger, directory, end, result, progress)
         if packs:
             _month_end_packs(ledger, directory, month, result, progress)
+
+
+def _say_held(held: pd.DataFrame, directory: Path, result: DemoResult) -> None:
+    """How many invoices finalize held (their clients' guidelines or portals would reject
+    them: they stay pre-bills) and why, by rule; each problem in held_at_finalize.csv."""
+    if held.empty:
+        result.steps.append(Step("Invoices held at finalize", "0 (every invoice passes its "
+                                 "client's guidelines and portal)", ""))
+        return
+    path = atomic_write_csv(held, directory / "held_at_finalize.csv")
+    why = held.groupby("rule")["prebill_pk"].nunique().sort_values(ascending=False)
+    result.steps.append(Step("Invoices held at finalize (still pre-bills)",
+                             f"{held['prebill_pk'].nunique():,}: " + ", ".join(
+                                 f"{rule} ({n})" for rule, n in why.items()), str(path)))
 
 
 def _month_end_packs(ledger: Ledger, directory: Path, month: str, result: DemoResult,

@@ -401,6 +401,8 @@ def prebill_apply(
                 write_problems(error.problems, problems)
             raise
     console.print(describe_prebill(result))
+    if len(result.problems):  # applied, but finalize would hold these invoices
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------- invoices
@@ -428,28 +430,61 @@ def invoice_finalize(
     month: Annotated[str | None, typer.Option(help="Finalize the month's approved pre-bills, YYYY-MM.")] = None,
     matter: Annotated[str | None, typer.Option(help="Finalize one matter's approved pre-bill.")] = None,
     date_: Annotated[str | None, typer.Option("--date", help="Invoice date, YYYY-MM-DD (default: the month's last day, or today).")] = None,
+    override: Annotated[str | None, typer.Option("--override", metavar="REASON", help="Finalize the invoices their clients' guidelines or portals would reject too, for this reason (kept in the audit log with who and what was found).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who finalizes (default: the operating system's user).")] = None,
+    held_file: Annotated[Path | None, typer.Option("--held-file", help="Where to list the held invoices' problems (CSV). Default: held_<month or matter>.csv here.")] = None,
 ) -> None:
-    """Turn approved pre-bills into final, numbered invoices (they never change afterwards)."""
-    from datetime import date as _date
+    """Turn approved pre-bills into final, numbered invoices (they never change afterwards).
 
-    from billxl import finalize
+    An invoice its client's billing guidelines or e-billing portal would reject is held: its
+    pre-bill stays approved and unbilled, its problems are listed (rule, line, what to do) here
+    and in a CSV file, and the command exits 1. Fix the lines (billxl prebill apply) and
+    finalize again, or finalize them anyway with --override "REASON".
+    """
+    from billxl import atomic_write_csv, finalize
 
     with handle_errors():
-        on = None
-        if date_:
-            try:
-                on = _date.fromisoformat(date_)
-            except ValueError:
-                raise InputError(f"{date_!r} is not a date: write it as YYYY-MM-DD.") from None
-        result = finalize(open_ledger(), month=month, matter=matter,
-                          invoice_date=on)
-    if not result.count:
+        on = parse_day(date_)
+        result = finalize(open_ledger(), month=month, matter=matter, invoice_date=on,
+                          actor=by, override=override)
+    if result.count:
+        numbers = sorted(result.invoices["number"])
+        console.print(f"{result.count} invoice(s) finalized, numbers {numbers[0]} to "
+                      f"{numbers[-1]}; {result.entries_billed:,} entries billed, "
+                      f"{result.entries_written_off:,} written off, "
+                      f"{result.entries_transferred:,} transferred.")
+    elif not len(result.held):
         console.print("No approved pre-bills to finalize.")
+    if len(result.overridden):
+        console.print(f"[bold]Overridden:[/] {result.overridden['prebill_pk'].nunique()} "
+                      f"invoice(s) finalized although their clients would reject them "
+                      f"({len(result.overridden)} problem(s)); the audit log keeps the reason.")
+    if not len(result.held):
         return
-    numbers = sorted(result.invoices["number"])
-    console.print(f"{result.count} invoice(s) finalized, numbers {numbers[0]} to {numbers[-1]}; "
-                  f"{result.entries_billed:,} entries billed, {result.entries_written_off:,} "
-                  f"written off, {result.entries_transferred:,} transferred.")
+    held = result.held
+    path = held_file or Path(f"held_{month or matter}.csv".replace("/", "_"))
+    columns = ["matter_id", "prebill_pk", "client_id", "line_no", "work_date",
+               "timekeeper_name", "entry_kind", "entry_pk", "check", "rule", "message", "fix"]
+    atomic_write_csv(held[columns], path)
+    table = Table("Matter", "Pre-bill", "Line", "Date", "Timekeeper", "Rule", "What is wrong",
+                  "What to do", title=f"Held: {held['prebill_pk'].nunique()} invoice(s) their "
+                  "clients would reject (still pre-bills)", header_style="bold")
+    import pandas as pd
+
+    def shown(value) -> str:
+        if value is None or pd.isna(value):
+            return ""
+        return f"{value:%Y-%m-%d}" if hasattr(value, "strftime") else str(value)
+
+    for r in held.head(50).itertuples(index=False):
+        table.add_row(*[shown(v) for v in (r.matter_id, r.prebill_pk, r.line_no, r.work_date,
+                                          r.timekeeper_name, r.rule, r.message, r.fix)])
+    err_console.print(table)
+    more = f" ({len(held) - 50} more there)" if len(held) > 50 else ""
+    err_console.print(f"Every problem ({len(held)}) is listed in {path}{more}. Fix the lines "
+                      "(billxl prebill apply) and finalize again, or finalize them anyway with "
+                      "--override \"REASON\".")
+    raise typer.Exit(1)
 
 
 @invoice_app.command("list")

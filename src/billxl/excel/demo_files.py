@@ -7,7 +7,9 @@ workbooks is this package's job (xlsxwriter, openpyxl).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -74,10 +76,37 @@ def write_time_export(frame: pd.DataFrame, path: str | Path, columns) -> None:
         book.close()
 
 
+#: What a careful partner does with a line the client would reject (its 'Held at finalize
+#: for' cell names the rule): the fix the workbook can make, else hold the line in WIP until
+#: its entry is corrected (codes, narratives are the entry's).
+_INCREMENT = re.compile(r"client's ([0-9.]+)-hour increment")
+_AT_MOST = re.compile(r"(?:Bill at most|Bill at) ([0-9,]+(?:\.[0-9]+)?)")
+
+
+def _careful(held: str, hours, kind: str) -> dict:
+    """The cells a partner changes on a line held for ``held`` (rule: what. Fix: ...)."""
+    rules = set(re.findall(r"^([A-Z_]+):", held, flags=re.MULTILINE))
+    step = _INCREMENT.search(held)
+    limit = _AT_MOST.search(held)
+    if rules <= {"ADMIN_TASK", "INTERNAL_CONFERENCE"}:
+        return {"Action": "no_charge", "Reason": "WD-CLIENT"}
+    if rules == {"INCREMENT"} and step and hours:
+        inc = Decimal(step.group(1))
+        down = (Decimal(str(hours)) // inc) * inc
+        return {"Bill hours": float(down), "Reason": "WD-CLIENT"}
+    if rules <= {"EXPENSE_CAP"} and limit and kind == "expense":
+        return {"Bill amount": float(limit.group(1).replace(",", "")), "Reason": "WD-CLIENT"}
+    if rules <= {"RATE_CAP", "RATE_INCREASE_UNAPPROVED"} and limit:
+        return {"Bill rate": float(limit.group(1).replace(",", "")), "Reason": "WD-CLIENT"}
+    return {"Action": "hold", "Reason": None}
+
+
 def review_prebill(path: str | Path, signed_on) -> None:
     """What a billing partner does with a pre-bill in the demo: write off the duplicates the
     checks found, write down vague and block-billed time by a fifth, put internal conferences
-    at no charge, and sign every matter. Edited in the workbook itself, as a person would."""
+    at no charge, fix (or hold in WIP) each line the client would reject at finalize (the
+    'Held at finalize for' column), and sign every matter. Edited in the workbook itself, as a
+    person would."""
     from openpyxl import load_workbook
 
     book = load_workbook(path)
@@ -96,14 +125,18 @@ def review_prebill(path: str | Path, signed_on) -> None:
             put("Worked value", datetime.combine(signed_on, datetime.min.time()))
             continue
         found = str(sheet.cell(row, col["Open findings"]).value or "")
+        held = str(sheet.cell(row, col["Held at finalize for"]).value or "")
         hours = sheet.cell(row, col["Bill hours"]).value
-        if "DUPLICATE" in found:
+        if held and "DUPLICATE" not in found:
+            for name, value in _careful(held, hours, kind).items():
+                put(name, value)
+        elif "DUPLICATE" in found:
             put("Action", "write_off")
             put("Reason", "WD-DUP")
         elif "INTERNAL_CONFERENCE" in found:
             put("Action", "no_charge")
             put("Reason", "WD-CLIENT")
         elif kind == "time" and ("VAGUE" in found or "BLOCK_BILLING" in found) and hours:
-            put("Bill hours", round(float(hours) * 0.8, 1))
+            put("Bill hours", round(float(hours) * 0.8, 3))  # on the increment at apply
             put("Reason", "WD-INEFF")
     book.save(path)
