@@ -34,14 +34,20 @@ writes text:
   text), and every text cell is written between double quotes, so that a ``;`` or ``,``
   inside it cannot start a cell in a spreadsheet that splits on another separator. Text that
   is a plain number (``-12.50``, ``+3``, ``-1,250.00``) is left as it is: it evaluates to
-  itself. A text that starts with ``'`` and would need the quote without it (``'=1+2``) gets
+  itself (written exactly so: ``" -5"`` gets the quote). The same holds for the text after a
+  ``;``, a tab or a line break inside a cell: Excel where the list separator is ``;`` (a
+  decimal-comma locale) splits a comma file there, and a quote that does not open its cell
+  is text to it, so ``x;=1+2`` is written ``x;'=1+2``; the text after one also gets the quote
+  where it starts with ``"`` or is empty at the end of the cell (a quote there would open a
+  cell that takes in the next lines). A text that starts with ``'`` and would need the quote without it (``'=1+2``) gets
   one more, so that billxl's readers (:func:`from_csv_text`, used by
   :func:`billxl.intake.read_table`) give back exactly the text written. Numbers in numeric
   columns stay numbers (a negative amount is ``-12.5``, never quoted).
 * **XLSX**: the text is a string cell (never a formula) with Excel's quote prefix, so that
   editing the cell does not turn it into one (:func:`quote_prefixed`: the formula starts,
   numbers included, and a leading ``'``, which Excel would otherwise swallow on editing). The
-  cell's value is the text itself: nothing to undo when it is read back.
+  cell's value is the text itself, line ends written as Excel's own line feed
+  (:func:`xlsx_text`): nothing to undo when it is read back.
 
 **Characters nobody sees** (:data:`HIDDEN`): bidirectional embeddings, overrides and isolates
 (U+202A-U+202E, U+2066-U+2069: they reorder what a reader sees, "Trojan Source"), control
@@ -77,7 +83,7 @@ __all__ = [
     "parse_dates", "format_words", "too_precise_money",
     "FORMULA_STARTS", "HIDDEN", "formula_like", "quote_prefixed", "csv_text", "csv_frame",
     "from_csv_text", "from_csv_cells", "visible_text", "visible_cells", "describe_characters",
-    "XlsxText", "openpyxl_text",
+    "XlsxText", "openpyxl_text", "xlsx_text",
 ]
 
 BIGGEST = 10**12  # currency units or hours: anything larger is a typo, and int64-safe
@@ -381,33 +387,62 @@ def quote_prefixed(value: object) -> bool:
 def _csv_quoted(text: str) -> bool:
     # a leading quote counts when what follows it needs one: the written form stays unique
     rest = text.lstrip("'")
-    return formula_like(rest) and _PLAIN_NUMBER.fullmatch(rest.strip()) is None
+    return formula_like(rest) and _PLAIN_NUMBER.fullmatch(rest) is None
+
+
+def _part_quoted(part: str, last: bool) -> bool:
+    """Whether the text after a ``;``, tab or line break needs a ``'``: where a spreadsheet
+    splitting there would evaluate it, or would open a quoted cell (a ``"``, or the cell's
+    own closing quote right after the separator) that takes in what follows."""
+    rest = part.lstrip("'")
+    return ((last and not rest) or rest.lstrip()[:1] == '"'
+            or _csv_quoted(rest.lstrip('"')))
+
+
+#: Where a spreadsheet that splits on another separator (``;`` where the decimal mark is a
+#: comma, a tab) or at every line break starts a cell inside the text.
+_OTHER_SEPARATORS = re.compile(r"([;\t\r\n])")
 
 
 def csv_text(value: str) -> str:
-    """Text as a CSV cell holds it: visible characters only, and a leading ``'`` where a
-    spreadsheet would otherwise evaluate it. :func:`from_csv_text` undoes the quote."""
+    """Text as a CSV cell holds it: visible characters only, and a ``'`` where a spreadsheet
+    would otherwise evaluate it: in front, and after a ``;``, a tab or a line break inside the
+    text (where a spreadsheet that splits on those starts a cell). :func:`from_csv_text`
+    undoes it."""
     text = visible_text(value)
-    return "'" + text if _csv_quoted(text) else text
+    lead = "'" if _csv_quoted(text) else ""
+    if not _OTHER_SEPARATORS.search(text):
+        return lead + text
+    parts = _OTHER_SEPARATORS.split(text)
+    for i in range(2, len(parts), 2):  # the text after each separator
+        if _part_quoted(parts[i], i == len(parts) - 1):
+            parts[i] = "'" + parts[i]
+    return lead + "".join(parts)
 
 
 def from_csv_text(text: str) -> str:
-    """The text :func:`csv_text` was given (the ``'`` it added taken off; nothing else)."""
+    """The text :func:`csv_text` was given (the quotes it added taken off; nothing else)."""
+    if _OTHER_SEPARATORS.search(text):
+        parts = _OTHER_SEPARATORS.split(text)
+        for i in range(2, len(parts), 2):
+            if parts[i].startswith("'") and _part_quoted(parts[i][1:], i == len(parts) - 1):
+                parts[i] = parts[i][1:]
+        text = "".join(parts)
     return text[1:] if text.startswith("'") and _csv_quoted(text[1:]) else text
 
 
-_ANY_LEADING_QUOTE = re.compile(r"(?:\A|\n)'")
+_ANY_ADDED_QUOTE = re.compile(r"(?:\A|[;\t\r\n])'")
 
 
 def from_csv_cells(cells: np.ndarray) -> np.ndarray:
     """:func:`from_csv_text` over a column of CSV cells (object array). One search over the
-    whole column first: most columns have no cell that starts with a quote."""
+    whole column first: most columns have no quote that :func:`csv_text` could have added."""
     texts = [v for v in cells if type(v) is str]
-    if not texts or not _ANY_LEADING_QUOTE.search("\n".join(texts)):
+    if not texts or not _ANY_ADDED_QUOTE.search("\n".join(texts)):
         return cells
     out = cells.copy()
     for i, v in enumerate(cells):
-        if type(v) is str and v.startswith("'"):
+        if type(v) is str and _ANY_ADDED_QUOTE.search(v):
             out[i] = from_csv_text(v)
     return out
 
@@ -473,10 +508,18 @@ def _needs_csv_change(uniques: np.ndarray) -> np.ndarray:
                                                               and u.lstrip()[:1] in _SIGNS))
                         for u in uniques), dtype=bool, count=len(uniques))
     texts = [u for u in uniques if type(u) is str]
-    if texts and HIDDEN.search("".join(texts)):
-        todo |= np.fromiter((type(u) is str and HIDDEN.search(u) is not None for u in uniques),
-                            dtype=bool, count=len(uniques))
+    joined = "".join(texts)
+    if texts and (HIDDEN.search(joined) or _OTHER_SEPARATORS.search(joined)):
+        todo |= np.fromiter((type(u) is str and (HIDDEN.search(u) is not None
+                                                 or _OTHER_SEPARATORS.search(u) is not None)
+                             for u in uniques), dtype=bool, count=len(uniques))
     return todo
+
+
+def xlsx_text(value: str) -> str:
+    """Text as an XLSX cell holds it: visible characters only, line ends as Excel's own (a
+    line feed; a carriage return would be stored as ``_x000D_``)."""
+    return visible_text(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
 class XlsxText:
@@ -492,7 +535,7 @@ class XlsxText:
         self._twins: dict[int, tuple[Any, Any]] = {}
 
     def write(self, sheet, row: int, col: int, value: Any, fmt=None):
-        text = visible_text(value if isinstance(value, str) else cell_text(value))
+        text = xlsx_text(value if isinstance(value, str) else cell_text(value))
         if quote_prefixed(text):
             fmt = self.quoted(fmt)
         return sheet.write_string(row, col, text, fmt)
@@ -513,7 +556,7 @@ class XlsxText:
 def openpyxl_text(cell, value: str) -> None:
     """Put text in an openpyxl cell: visible characters, a string (openpyxl would make text
     that starts with ``=`` a formula), quote prefix where :func:`quote_prefixed` says."""
-    text = visible_text(value)
+    text = xlsx_text(value)
     cell.value = text
     cell.data_type = "s"
     if quote_prefixed(text):

@@ -1,0 +1,248 @@
+"""Text from a time entry can never run as a formula, break a file, or change what a reader sees
+(issue 17).
+
+Hostile text (:func:`hostile`) goes through every writer billxl has, and each file is read back
+with a reader that is not billxl's writer: the csv module, openpyxl, python-calamine (billxl's
+own reader), lxml and lxml.html, pypdf, billxl's LEDES parser. What must hold:
+
+* no cell evaluates: an openpyxl cell is never a formula (``data_type != 'f'``), Excel's quote
+  prefix is on every text cell that editing would turn into one, and a CSV cell never starts
+  with a formula character unless it is a number;
+* no record splits or merges: as many rows, lines or line items come back as went in;
+* the text survives, or is changed exactly as documented: :mod:`billxl.cells` (characters that
+  do not show are left out everywhere; a CSV cell's leading quote is undone by billxl's reader),
+  :mod:`billxl.ledes.writer` (``|``, ``[``, ``]``, tabs and line breaks in pipe files).
+
+Examples per writer (moderate, for two CI cores): CSV 150, XLSX by XlsxWriter and by openpyxl
+120 each, LEDES 1998B and 98BI 60 each, LEDES XML 60, pack HTML 80, pack XLSX 40, the billing
+workbook (openpyxl, its macro file) 12, the invoice HTML 25, the pre-bill workbook 15, PDF by
+Typst 10 and by WeasyPrint 5, the problems file opened in LibreOffice 1 (a fixed example).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import python_calamine
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billxl import cells
+from billxl.atomic import atomic_write_csv
+from billxl.cells import (
+    HIDDEN,
+    XlsxText,
+    csv_text,
+    formula_like,
+    from_csv_text,
+    openpyxl_text,
+    quote_prefixed,
+    visible_text,
+)
+from billxl.intake import read_table
+
+
+def slow(examples: int) -> settings:
+    """``examples`` examples, no deadline (files are written and read back)."""
+    return settings(max_examples=examples, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
+# ----------------------------------------------------------------------------- strategies
+#: What a spreadsheet evaluates when it starts a cell, and payloads seen in the wild.
+PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n", "\0", " =", "  +", "\u00a0-", "'=", "''@",
+            "'", '=HYPERLINK("http://evil.example","click")', "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0", "=1+2\";=1+2", "+1", "-12.50", "-1,250.00"]
+#: Each format's delimiters and markup.
+DELIMITERS = ["|", "[", "]", "[]", ",", ";", '"', "'", "\r\n", "\n", "\r", "\t", "\u2028",
+              "\u2029", "<", ">", "&", "&amp;", "<script>alert(1)</script>", "]]>", "<!--",
+              "#set page(width: 2cm)", "*bold*", "$x$", "\\", "{{ x }}", "{% raw %}"]
+#: Bidirectional controls and other characters nobody sees.
+INVISIBLE = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+             "\u2069", "\u200b", "\u2060", "\ufeff", "\u00ad", "\x00", "\x01", "\x07", "\x0b",
+             "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f", "\U000e0041", "\ufffe",
+             # kept: scripts need them
+             "\u200c", "\u200d", "\u200e", "\u200f", "\u061c"]
+WHITESPACE = ["", " ", "   ", "\t", "\u00a0", "\u3000", " \n "]
+
+words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+non_bmp = st.text(st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF,
+                                exclude_categories=("Cs", "Cn", "Co")), min_size=1, max_size=4)
+part = st.one_of(st.sampled_from(PREFIXES), st.sampled_from(DELIMITERS),
+                 st.sampled_from(INVISIBLE), st.sampled_from(WHITESPACE), words, non_bmp,
+                 st.sampled_from(["Reviewed the lease", "Ünïcødé", "שלום", "مرحبا", "日本語",
+                                  "👩‍⚖️", "ACME LTD"]))
+
+
+def _long(text: str, times: int) -> str:
+    return ((text or "x") * times)[:20_000]  # well within a spreadsheet cell's 32,767
+
+
+#: Hostile text: formula starts, delimiters, invisible characters, blanks, text outside the
+#: Basic Multilingual Plane, right-to-left scripts, each alone or mixed; now and then very long.
+hostile = st.one_of(
+    st.lists(part, min_size=1, max_size=6).map("".join),
+    st.builds(_long, st.lists(part, min_size=1, max_size=3).map("".join),
+              st.integers(200, 1200)),
+    st.sampled_from(WHITESPACE),
+)
+#: Text a PDF's text layer gives back word for word (pypdf cannot read back right-to-left,
+#: joined or combining scripts in visual order): printable ASCII, the formula starts, the
+#: delimiters and markup, and invisible characters (which must be gone).
+printable = st.lists(st.one_of(
+    st.sampled_from([p for p in PREFIXES if p.strip()] + [d for d in DELIMITERS if d.strip()]),
+    st.sampled_from(INVISIBLE[:25]),
+    st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e), min_size=1, max_size=8)),
+    min_size=1, max_size=5).map(" ".join)
+
+
+def shown(text: str) -> str:
+    """What every writer keeps of ``text``: all but the characters nobody sees."""
+    return visible_text(text)
+
+
+def in_xlsx(text: str) -> str:
+    """What an XLSX cell holds of ``text``: line ends as Excel's own line feed."""
+    return shown(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def in_pipe_file(text: str) -> str:
+    """What a LEDES 1998B/98BI field holds of ``text`` (the writer's documented changes)."""
+    one_line = re.sub(r"\r\n|[\r\n\u2028\u2029]", " ", shown(text))
+    return one_line.translate(str.maketrans({"|": "/", "[": "(", "]": ")", "\t": " "}))
+
+
+def _evaluates(cell: str) -> bool:
+    return formula_like(cell) and re.fullmatch(
+        r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+", cell) is None
+
+
+def evaluates_in_csv(cell: str) -> bool:
+    """Would a spreadsheet read this CSV cell as a formula (a number reads as a number), or
+    the part of it after a ``;`` or a tab, where a spreadsheet splitting on those starts one?"""
+    return _evaluates(cell) or any(_evaluates(part) for part in re.split(r"[;\t\r\n]", cell)[1:])
+
+
+# ----------------------------------------------------------------------------- cells: the rules
+@pytest.mark.parametrize(("text", "written"), [
+    ("=1+2", "'=1+2"), ("+1 call", "'+1 call"), ("-- reviewed", "'-- reviewed"),
+    ("@partner", "'@partner"), ("\tindent", "'\tindent"), ("\rx", "'\rx"), ("\nx", "'\nx"),
+    ("  =1+2", "'  =1+2"), ("'=1+2", "''=1+2"), ("'plain", "'plain"), ("plain", "plain"),
+    ("-12.50", "-12.50"), ("+3", "+3"), ("-1,250.00", "-1,250.00"), ("-1+2", "'-1+2"),
+    (" -5", "' -5"), ("a\n=b", "a\n'=b"), ("a;", "a;'"), ('a;"=b', "a;'\"=b"),
+    ("", ""), ("ACME \u202eDTL", "ACME DTL"), ("a\u200db", "a\u200db"), ("a\x00b", "ab"),
+    ("x;=1+2", "x;'=1+2"), ("a\t@b", "a\t'@b"), ("a;-5", "a;-5"), ("=a;+b", "'=a;'+b"),
+])
+def test_a_csv_cell_is_quoted_only_where_a_spreadsheet_would_evaluate_it(text, written):
+    assert csv_text(text) == written
+    assert from_csv_text(written) == visible_text(text)
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("=x", True), ("-5", True), ("'x", True), (" @x", True), ("\tx", True), ("x=", False),
+    ("", False), ("plain", False)])
+def test_an_xlsx_cell_carries_the_quote_prefix_where_editing_would_change_it(text, quoted):
+    assert quote_prefixed(text) is quoted
+
+
+@given(hostile)
+@settings(max_examples=300)
+def test_reading_a_csv_cell_gives_back_what_was_written(text):
+    written = csv_text(text)
+    assert from_csv_text(written) == shown(text)
+    assert not evaluates_in_csv(written)
+    assert not HIDDEN.search(written)
+
+
+def test_numbers_stay_numbers_and_text_columns_are_neutralised_as_a_whole():
+    frame = pd.DataFrame({"amount": [-12.5, 3.0], "count": [-1, 2],
+                          "text": ["=SUM(A1)", "x;=1"], "mixed": pd.Series([-5, "-5+1"], dtype=object)})
+    out = cells.csv_frame(frame)
+    assert out["amount"].tolist() == [-12.5, 3.0] and out["count"].tolist() == [-1, 2]
+    assert out["text"].tolist() == ["'=SUM(A1)", "x;'=1"]
+    assert out["mixed"].tolist() == [-5, "'-5+1"]  # a number in a text column stays a number
+    assert frame["text"].tolist() == ["=SUM(A1)", "x;=1"]  # the caller's frame is untouched
+
+
+# ----------------------------------------------------------------------------- CSV
+@given(st.lists(hostile, min_size=1, max_size=8))
+@slow(150)
+def test_csv_cells_never_evaluate_rows_never_split_and_billxl_reads_the_text_back(tmp_path, texts):
+    frame = pd.DataFrame({"entry": [f"E{i}" for i in range(len(texts))],
+                          "amount": -np.arange(len(texts)) - 0.5, "narrative": texts})
+    path = atomic_write_csv(frame, tmp_path / "out.csv")
+    raw = path.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(raw, newline="")))
+    assert len(rows) == len(texts) + 1 and all(len(r) == 3 for r in rows)
+    for row, text in zip(rows[1:], texts, strict=True):
+        assert not evaluates_in_csv(row[2]) and not HIDDEN.search(row[2])
+        assert from_csv_text(row[2]) == shown(text)
+        assert float(row[1]) < 0  # a negative amount is a number, written bare
+    # read as a spreadsheet that splits on ';' (or tabs) reads it, where a quote that does not
+    # open a cell is text: no cell evaluates
+    for delimiter in ";\t":
+        for row in csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter):
+            assert not any(_evaluates(cell.rstrip('"')) for cell in row), row
+    table = read_table(path)  # billxl's reader undoes the quote: the round trip is exact
+    assert len(table) == len(texts)
+    narrative = table.cells[table.columns.index("narrative")]
+    assert list(narrative) == [shown(t) for t in texts]
+
+
+# ----------------------------------------------------------------------------- XLSX
+def _read_back(path: Path, sheet: str = "S"):
+    book = openpyxl.load_workbook(path)
+    return book[sheet]
+
+
+@given(st.lists(hostile, min_size=1, max_size=8))
+@slow(120)
+def test_xlsxwriter_text_is_a_string_with_the_quote_prefix_where_needed(tmp_path, texts):
+    path = tmp_path / "x.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
+    sheet = book.add_worksheet("S")
+    bold = book.add_format({"bold": True})
+    writer = XlsxText(book)
+    for i, text in enumerate(texts):
+        writer.write(sheet, i, 0, text, bold if i % 2 else None)
+    book.close()
+    ws = _read_back(path)
+    assert ws.max_row <= len(texts)
+    for i, text in enumerate(texts):
+        cell = ws.cell(i + 1, 1)
+        expected = in_xlsx(text)
+        assert cell.data_type != "f"
+        assert (cell.value or "") == expected
+        assert bool(cell.quotePrefix) == quote_prefixed(expected)
+        assert bool(cell.font.b) == bool(i % 2)  # the quoted twin keeps the format
+    with python_calamine.CalamineWorkbook.from_path(str(path)) as calamine:
+        grid = calamine.get_sheet_by_name("S").to_python(skip_empty_area=False)
+    assert [r[0] if r else "" for r in grid] == [
+        (ws.cell(i + 1, 1).value or "") for i in range(len(grid))]
+
+
+@given(st.lists(hostile, min_size=1, max_size=8))
+@slow(120)
+def test_openpyxl_text_is_a_string_never_a_formula(tmp_path, texts):
+    path = tmp_path / "o.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "S"
+    for i, text in enumerate(texts):
+        openpyxl_text(ws.cell(i + 1, 1), text)
+    book.save(path)
+    back = _read_back(path)
+    for i, text in enumerate(texts):
+        cell = back.cell(i + 1, 1)
+        assert cell.data_type != "f"
+        assert (cell.value or "") == in_xlsx(text)
+        assert bool(cell.quotePrefix) == quote_prefixed(in_xlsx(text))
