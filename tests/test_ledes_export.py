@@ -35,6 +35,15 @@ def set_up(ledger, *, portals=PORTALS, activity="A103", narrative=None,
     """The invoicing test's ledger, with what e-billing clients have, finalized for 2026-10
     (``override``: finalized even where a portal would refuse an invoice, as these tests want
     final invoices that a portal refuses)."""
+    e_billed(ledger, portals=portals, activity=activity, narrative=narrative,
+             partner_class=partner_class)
+    finalize(ledger, month="2026-10", override=override)
+
+
+def e_billed(ledger, *, portals=PORTALS, activity="A103", narrative=None,
+             partner_class: str | None = None) -> None:
+    """The invoicing test's ledger (approved pre-bills for 2026-10) with what e-billing
+    clients have: portals, LEDES client ids, client matter ids, activity codes."""
     load(ledger)
     with ledger.transaction() as conn:
         for client, portal in portals.items():
@@ -53,7 +62,6 @@ def set_up(ledger, *, portals=PORTALS, activity="A103", narrative=None,
                                               guidelines_dir=str(GUIDELINES)))
         conn.execute(sa.update(t.clients).where(t.clients.c.client_id == "C2")
                      .values(guideline_set="twentieth-hour"))
-    finalize(ledger, month="2026-10", override=override)
 
 
 def client_guidelines() -> dict:

@@ -686,7 +686,7 @@ class ApplyResult:
     #: Bill hours the client's terms changed: (row, hours typed, hours billed), in thousandths
     #: (on the increment, rounded down; or the hours kept where write-downs are amounts).
     rounded: list[tuple[int, int, int]] = field(default_factory=list)
-    #: What the invoices of the pre-bills this file touched would be held for at finalize,
+    #: What the invoices of the workbook's open pre-bills would be held for at finalize,
     #: after the edits (:data:`billxl.billing.invoice_check.PROBLEM_COLUMNS`, with ``row``).
     problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=[*invoice_check.PROBLEM_COLUMNS, "row"]))
@@ -816,10 +816,9 @@ def apply_prebill(ledger: Ledger, path: str | Path, *, actor: str | None = None,
             result.invoice_totals[int(r["prebill_pk"])] = (
                 str(block.set_index("prebill_pk").loc[r["prebill_pk"], "matter_id"]),
                 r["currency"], int(r["amount_minor"]))
-    touched = sorted(set(result.approved) | {int(p) for p in changes["prebill_pk"]})
-    open_ones = bills.loc[touched].reset_index()
-    open_ones = open_ones[open_ones["status"].isin(OPEN_STATUSES) | open_ones["prebill_pk"]
-                          .isin(result.approved)]
+    # every open pre-bill of the workbook, as it is now: what finalize would still hold
+    open_ones = bills.loc[[p for p in pks if p in bills.index]].reset_index()
+    open_ones = open_ones[open_ones["status"].isin(OPEN_STATUSES)]
     found = [prebill_problems(ledger, str(month), block)
              for month, block in open_ones.groupby("month")]
     if found:
@@ -1265,7 +1264,8 @@ def _iso(value) -> str | None:
 def describe(result: ApplyResult) -> str:
     """A few lines saying what an application did, for the CLI and the ribbon."""
     if not result.changed:
-        return f"{result.file}: nothing to change (the ledger already matches the workbook)."
+        return "\n".join([f"{result.file}: nothing to change (the ledger already matches the "
+                          "workbook).", *_held_lines(result.problems)])
     parts = [f"{result.file}: {result.lines_changed} line(s) changed"]
     if result.approved:
         parts.append(f"{len(result.approved)} pre-bill(s) approved")
@@ -1286,17 +1286,24 @@ def describe(result: ApplyResult) -> str:
                         "less)" if billed < typed else
                         "(the client's guidelines take write-downs as amounts: the hours stay, "
                         "the amount is written down)"))
-    problems = result.problems
-    if len(problems):
-        held = problems["prebill_pk"].nunique()
-        lines.append(f"  {held} pre-bill(s) would be held at finalize (their clients would "
-                     "reject the invoice); fix these first:")
-        for (matter_id, pk), block in problems.groupby(["matter_id", "prebill_pk"], sort=True):
-            lines.append(f"    {matter_id} (pre-bill {int(pk)}):")
-            for row, text in zip(block["row"], invoice_check.problem_text(block), strict=True):
-                where = f"row {int(row)}: " if not pd.isna(row) else "the invoice: "
-                lines.append(f"      {where}{text}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *_held_lines(result.problems)])
+
+
+def _held_lines(problems: pd.DataFrame) -> list[str]:
+    """What finalize would hold, by matter: each problem once, with the rows it is on."""
+    if problems.empty:
+        return []
+    out = [f"  {problems['prebill_pk'].nunique()} pre-bill(s) would be held at finalize (their "
+           "clients would reject the invoice); fix these first:"]
+    problems = problems.assign(text=invoice_check.problem_text(problems))
+    for (matter_id, pk), block in problems.groupby(["matter_id", "prebill_pk"], sort=True):
+        out.append(f"    {matter_id} (pre-bill {int(pk)}):")
+        for text, same in block.groupby("text", sort=False):
+            rows = [str(int(r)) for r in dict.fromkeys(same["row"]) if not pd.isna(r)]
+            where = (f"row{'s' if len(rows) > 1 else ''} {', '.join(rows)}: " if rows
+                     else "the invoice: ")
+            out.append(f"      {where}{text}")
+    return out
 
 
 def _hours(milli: int) -> str:
