@@ -706,3 +706,4 @@ def test_an_entry_at_no_charge_is_shown_with_its_hours_and_nothing_to_pay(empty_
     assert lines[CREDIT_COLUMNS].values.tolist() == [
         [1, "F", 1500, 50000, 75000, 0, 75000, "0", 0], [2, "F", 300, 50000, 15000, 0, 0, "0", 0]]
     assert (invoice["fees_minor"], invoice["total_minor"]) == (75000, 75000)
+    assert lines["timekeeper_id"].tolist() == ["TK1", "TK1"]
