@@ -195,3 +195,14 @@ def test_the_schedule_commands(tmp_path):
     bad = billxl("schedule", "build", "MS", "--kind", "milestone", "--milestone", "signing",
                  ok=2)
     assert "TRIGGER=PERCENT%" in bad.stderr
+
+
+def test_work_on_an_approved_pre_bill_is_not_due_again(ledger):
+    from datetime import UTC, datetime
+
+    create_prebills(ledger, "2026-10")
+    with ledger.transaction() as conn:
+        conn.execute(sa.update(t.prebills).where(t.prebills.c.matter_id == "MON")
+                     .values(status="approved", approved_by="JS", approved_at=datetime.now(UTC)))
+    due = schedules.due(ledger, date(2026, 10, 31))
+    assert sorted(due.loc[due["what"] == "cycle", "matter_id"]) == ["END", "MID"]

@@ -1034,6 +1034,10 @@ def build_firm(seed: int = 2026, month: str = "2026-10", entries: int = 6000, *,
     # litigation is coded for every client; a matter billed to an e-billing client, all of it
     ebilled_matter = _ebilled_matters(matters.frame, clients.frame)
     matters.frame["utbms_required"] = (matters.area == 0) | ebilled_matter
+    # ... and carries the client matter id its portals require (a payor's too)
+    unnamed = ebilled_matter & matters.frame["client_matter_id"].isna().to_numpy()
+    matters.frame.loc[unnamed, "client_matter_id"] = [
+        f"CLM-{9_000_000 + i:07d}" for i in np.flatnonzero(unnamed)]
     workable = np.ones(n_matters, dtype=bool)
     workable[closed_before] = False  # nobody plans work on a matter closed before the month
     pair_tk, pair_matter = _portfolios(r, people, matters, workable)
@@ -1794,6 +1798,70 @@ def _ebilled_matters(matters: pd.DataFrame, clients: pd.DataFrame) -> np.ndarray
     return matters["matter_id"].isin(ebilled).to_numpy()
 
 
+@dataclass(frozen=True)
+class BillingPlans:
+    """The demo's billing cycles and invoice schedules (issue 16), chosen from its firm."""
+
+    quarterly_client: str  # its matters are billed in March, June, September and December
+    installments: str  # a fixed fee of 100,000.00 in three monthly installments
+    milestones: str  # a fixed fee of 85,000.00 in 30/40/30 milestones, the first triggered
+    retainer: str  # a monthly retainer of 5,000.00 for a year
+
+
+def billing_plans(demo: DemoFirm) -> BillingPlans:
+    """Which client is billed quarterly and which matters are billed by a schedule: clients
+    and matters billed on paper (no e-billing portal, no split), open all month, chosen by
+    the firm's seed."""
+    rng = np.random.default_rng(demo.seed + 29)
+    start, _end = (pd.Timestamp(d) for d in _month_span(demo.month))
+    clients = demo.reference["clients"].set_index("client_id")
+    matters = demo.reference["matters"]
+    split = set(_split_payors(matters, clients)["matter_id"])
+    paper = clients.index[clients["ebilling_portal"].isna()]
+    open_all_month = matters["closed_on"].isna() & (matters["opened_on"] < start)
+    eligible = matters[open_all_month & matters["client_id"].isin(paper)
+                       & ~matters["matter_id"].isin(split)]
+    order = eligible["client_id"].drop_duplicates().to_numpy(dtype=object)
+    order = order[rng.permutation(len(order))]
+    if len(order) < 4:
+        raise ValueError("the demo firm is too small for its billing plans (four clients)")
+    # the quarterly client: one of the smaller (its matters all wait), the others one matter each
+    size = matters.groupby("client_id").size()
+    quarterly = min(order, key=lambda c: size[c])
+    rest = [c for c in order if c != quarterly][:3]
+    firsts = [eligible.loc[eligible["client_id"] == c, "matter_id"].iloc[0] for c in rest]
+    return BillingPlans(quarterly, *firsts)
+
+
+def _plan_billing(ledger, demo: DemoFirm) -> None:
+    """The demo's cycles and schedules, through the engine (audited as 'demo'); the schedules'
+    matters are billed at completion (their fee by the schedule, their time then)."""
+    from billxl.billing import schedules
+    from billxl.billing.schedule_builder import Milestone, Terms
+    from billxl.firm import save_record
+
+    plans = billing_plans(demo)
+    _start, end = (pd.Timestamp(d).date() for d in _month_span(demo.month))
+    schedules.set_cycle(ledger, plans.quarterly_client, "quarterly", actor="demo")
+    for matter, arrangement, fee in ((plans.installments, "fixed", "100000.00"),
+                                     (plans.milestones, "fixed", "85000.00"),
+                                     (plans.retainer, "retainer", None)):
+        record = {"matter_id": matter, "arrangement": arrangement, "fixed_fee": fee}
+        save_record(ledger, "matters", record, edit=True, actor="demo")
+        schedules.set_cycle(ledger, matter, "completion", actor="demo")
+    schedules.plan(ledger, plans.installments, Terms("installment", count=3, start=end),
+                   actor="demo")
+    milestones = schedules.plan(ledger, plans.milestones, Terms("milestone", milestones=(
+        Milestone("on signing", "30"), Milestone("on filing", "40"),
+        Milestone("on completion", "30"))), actor="demo")
+    schedules.trigger(ledger, int(milestones["schedule_id"].iloc[0]), end.replace(day=15),
+                      actor="demo")
+    schedules.plan(ledger, plans.retainer, Terms("retainer", amount="5000.00", count=12,
+                                                 start=end), actor="demo")
+
+
 def load_into(ledger, demo: DemoFirm) -> None:
-    """Add the demo firm's offices, timekeepers, clients, matters, rates and billing terms."""
+    """Add the demo firm's offices, timekeepers, clients, matters, rates and billing terms,
+    and its billing cycles and invoice schedules (:func:`billing_plans`)."""
     ledger.load_reference({**demo.reference, **billing_terms(demo)}, actor="demo")
+    _plan_billing(ledger, demo)

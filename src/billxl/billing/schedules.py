@@ -351,8 +351,9 @@ def set_cycle(ledger: Ledger, client_or_matter: str, cycle: str | None, day: int
 
 def due(ledger: Ledger, on: date) -> pd.DataFrame:
     """What is due to bill on ``on`` (:data:`DUE_COLUMNS`), by matter: its cycle's WIP
-    (``what`` 'cycle': the billable WIP worked through the cycle's last day, when it comes to
-    the matter's minimum bill), then its scheduled items due or triggered ('scheduled')."""
+    (``what`` 'cycle': the billable WIP worked through the cycle's last day and not on an
+    approved pre-bill already, when it comes to the matter's minimum bill), then its scheduled
+    items due or triggered ('scheduled')."""
     from billxl.store.view import LedgerView
 
     view = LedgerView(ledger)
@@ -360,10 +361,16 @@ def due(ledger: Ledger, on: date) -> pd.DataFrame:
     cycles = billing_cycles.cycles_of(reference)
     with ledger.engine.connect() as conn:
         items = store.lock_due_schedule_items(ledger, conn, on, None, lock=False)
+        _bills, approved = store.read_open_prebills(ledger, conn, ["approved"])
     triggered = items[items["triggered_on"].notna()] if len(items) else items
     falls = _falls_on(cycles, on, triggered)
     wip = view.wip_rows()
-    wip = wip[wip["billable"].to_numpy(dtype=bool)]
+    # billable, and not on an approved pre-bill already (finalize takes those as they are)
+    waiting = pd.MultiIndex.from_arrays([approved["entry_kind"].astype(object),
+                                         approved["entry_pk"].astype("int64")])
+    mine = pd.MultiIndex.from_arrays([wip["entry_kind"].astype(object),
+                                      wip["entry_pk"].astype("int64")])
+    wip = wip[wip["billable"].to_numpy(dtype=bool) & ~mine.isin(waiting)]
     limit = pd.to_datetime(wip["matter_id"].map(falls))
     mine = wip[(pd.to_datetime(wip["work_date"]) <= limit).to_numpy(dtype=bool)]
     sums = mine.groupby("matter_id").agg(amount_minor=("billing_minor", "sum"),
