@@ -153,7 +153,8 @@ def test_override_finalizes_it_with_an_audit_row(ledger):
     assert after["by"] == "j.smith" and after["matter_id"] == "M1"
     assert after["problems"] == [
         "INCREMENT: Hours 1.375 are not a multiple of the client's 0.1-hour increment. "
-        "Fix: Record 1.4 hours (rounded up to the next 0.1 hour) or correct the time."]
+        "Fix: Type 1.3 in Bill hours (the client's 0.1-hour increment, rounded down), or "
+        "correct the time entry."]
     with pytest.raises(Exception, match="Say why"):
         finalize(ledger, month=MONTH, override="  ")
 
@@ -195,7 +196,8 @@ def test_the_workbook_shows_each_problem_on_its_line_and_apply_rounds_to_the_inc
                and sheet.cell(r, col["entry_kind"]).value == "time")
     assert sheet.cell(row, col["Held at finalize for"]).value == (
         "INCREMENT: Hours 1.375 are not a multiple of the client's 0.1-hour increment. "
-        "Fix: Record 1.4 hours (rounded up to the next 0.1 hour) or correct the time.")
+        "Fix: Type 1.3 in Bill hours (the client's 0.1-hour increment, rounded down), or "
+        "correct the time entry.")
     # the partner types 1.26 hours: billed 1.2 (rounded down), the typed value audited
     sheet.cell(row, col["Bill hours"]).value = 1.26
     sheet.cell(row, col["Bill amount"]).value = None  # saved without recalculating

@@ -26,7 +26,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from billxl import rules
+from billxl import money, rules
 from billxl.ledes.export import check_portal_files, clients_guidelines
 from billxl.ledes.parser import parse
 from billxl.ledes.writer import LedgerInvoices
@@ -211,6 +211,10 @@ def _guideline_problems(reference: Reference, heads: pd.DataFrame, lines: pd.Dat
             hit = rows.iloc[at]
             fix = np.array([_FIXES.get(rule, s) for rule, s in
                             zip(found["rule"], found["suggestion"], strict=True)], dtype=object)
+            payor = heads["client_id"].to_numpy(dtype=object)[hit["invoice"].to_numpy()]
+            for i in np.flatnonzero(found["rule"].to_numpy() == "INCREMENT"):
+                fix[i] = _increment_fix(int(hit["quantity_milli"].iloc[i]),
+                                        (guidelines.get(payor[i]) or default).increment_milli)
             out.append(pd.DataFrame({
                 "prebill_pk": heads["prebill_pk"].to_numpy()[hit["invoice"].to_numpy()],
                 "matter_id": heads["matter_id"].to_numpy()[hit["invoice"].to_numpy()],
@@ -221,6 +225,16 @@ def _guideline_problems(reference: Reference, heads: pd.DataFrame, lines: pd.Dat
                 "severity": "error", "field": found["field"].astype(object).to_numpy(),
                 "message": found["message"].astype(object).to_numpy(), "fix": fix}))
     return pd.concat(out, ignore_index=True) if out else _no_problems()
+
+
+def _increment_fix(hours_milli: int, step_milli: int) -> str:
+    """On a pre-bill, hours off the increment are written down to it (rounded down)."""
+    down, step = hours_milli // step_milli * step_milli, money.milli_to_qty(step_milli)
+    if not down:
+        return (f"Write the line off or put it at no charge (under the client's "
+                f"{step.normalize():f}-hour increment), or correct the time entry")
+    return (f"Type {money.milli_to_qty(down).normalize():f} in Bill hours (the client's "
+            f"{step.normalize():f}-hour increment, rounded down), or correct the time entry")
 
 
 def _as_entries(rows: pd.DataFrame, heads: pd.DataFrame, kind: str) -> pd.DataFrame:
