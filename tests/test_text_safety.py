@@ -26,6 +26,8 @@ import io
 import re
 from pathlib import Path
 
+import lxml.etree
+import lxml.html
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -246,3 +248,77 @@ def test_openpyxl_text_is_a_string_never_a_formula(tmp_path, texts):
         assert cell.data_type != "f"
         assert (cell.value or "") == in_xlsx(text)
         assert bool(cell.quotePrefix) == quote_prefixed(in_xlsx(text))
+
+
+# ----------------------------------------------------------------------------- LEDES
+def _ledes_lines():
+    from billxl.ledes.parser import parse
+    from tests.test_ledes import SAMPLE
+
+    return parse(SAMPLE).lines
+
+
+#: The text fields a hostile narrative or name reaches, in the canonical line frame.
+LEDES_TEXT = ("line_item_description", "matter_name", "client_name", "law_firm_name",
+              "timekeeper_name")
+
+
+@pytest.mark.parametrize("fmt", ["1998B", "98BI"])
+@given(data=st.data())
+@slow(60)
+def test_pipe_ledes_records_never_split_and_text_changes_only_as_documented(fmt, data):
+    from billxl.ledes.parser import parse
+    from billxl.ledes.writer import render
+
+    lines = _ledes_lines().copy()
+    n = len(lines)
+    texts = data.draw(st.lists(hostile, min_size=n, max_size=n), label="descriptions")
+    lines["line_item_description"] = texts
+    name = data.draw(hostile, label="matter name")
+    lines["matter_name"] = name
+    rendered = render(lines, fmt, encoding="utf-8")
+    raw = rendered.data.decode("utf-8")
+    records = raw.split("[]")
+    assert records[-1] == "" and len(records) == n + 3  # header, field names, n lines
+    assert all(r.count("|") == records[2].count("|") for r in records[2:-1])
+    back = parse(rendered.data)
+    assert len(back.lines) == n
+    assert back.lines["line_item_description"].tolist() == [in_pipe_file(t)
+                                                            for t in texts]
+    if fmt == "98BI":
+        assert set(back.lines["matter_name"]) == {in_pipe_file(name)}
+    changed = [t for t in texts if in_pipe_file(t) != t]
+    assert bool(changed) == any(note.startswith("LINE_ITEM_DESCRIPTION") for note in rendered.notes)
+
+
+@given(st.lists(hostile, min_size=1, max_size=3), hostile)
+@slow(60)
+def test_ledes_xml_is_escaped_by_lxml_and_keeps_the_text_but_what_does_not_show(texts, name):
+    from billxl.ledes import xml21
+    from billxl.ledes.writer import render
+
+    lines = _ledes_lines().copy()
+    lines["line_item_description"] = [texts[i % len(texts)] for i in range(len(lines))]
+    lines["client_name"] = name
+    rendered = render(lines, "XML21")
+    doc = lxml.etree.fromstring(rendered.data)  # well-formed, or this raises
+    assert len(doc.findall(".//fee")) + len(doc.findall(".//expense")) \
+        + len(doc.findall(".//matter_disc_cred")) == len(lines)
+    descriptions = [(e.text or "") for e in doc.iter("charge_desc", "disc_cred_desc")]
+    assert sorted(descriptions) == sorted(shown(texts[i % len(texts)])
+                                          for i in range(len(lines)))  # one each, as written
+    assert [(e.text or "") for e in doc.iter("cl_name")] == [shown(name)]  # CR kept: &#13;
+    assert len(xml21.read(rendered.data).lines) == len(lines)
+
+
+def test_the_third_party_ledes_parser_reads_what_billxl_writes():
+    ledes_parser = pytest.importorskip(
+        "ledes_parser", reason="ledes-parser (the bench extra) does not import in this "
+        "environment: it needs pkg_resources and pins lark==1.1.9, which billxl's own lark "
+        "cannot share; benchmarks/bench_ledes.py runs it in an environment of its own")
+    from billxl.ledes.writer import render
+
+    lines = _ledes_lines().copy()
+    lines["line_item_description"] = "Call re =HYPERLINK(x) | [sic] \u202eDTL"
+    parsed = ledes_parser.get_parser("LEDES1998B").parse(render(lines, "1998B").data.decode())
+    assert parsed is not None
