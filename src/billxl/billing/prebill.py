@@ -889,6 +889,8 @@ def _plan_application(lines: pd.DataFrame, signs: pd.DataFrame, tampered: bool,
     _check_lines(found, lines, todo, matters, clients, heading)
     delta = _value(lines["action"], lines["bill_amount_minor"]) - \
         _value(cur["action"], cur["bill_amount_minor"])
+    # holding a line (to a later cycle) or moving it is neither a write-down nor a write-up
+    delta = np.where(lines["action"].isin(["hold", "transfer"]).to_numpy(), 0, delta)
     # A row whose numbers are already refused cannot be judged a write-down or not.
     numbers = {heading[k] for k in ("bill_qty_milli", "bill_rate_minor", "bill_amount_minor")}
     unreadable = lines["row"].isin({p.row for p in read_problems if p.column in numbers})
