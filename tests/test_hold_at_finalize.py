@@ -298,3 +298,21 @@ def test_portals_run_the_guideline_rules_with_the_clients_settings():
     for name in PORTALS.values():
         assert {"INCREMENT", "DAILY_MAX", "RATE_CAP"} <= set(load_portal(name).guideline_rules)
     assert load_portal("generic").guideline_rules == ()
+
+
+def test_holding_a_line_at_no_charge_needs_no_reason(ledger, tmp_path):
+    """A line held to a later cycle (the fix for an entry whose codes must be corrected) is
+    neither a write-down nor a write-up, whatever it billed before."""
+    entry = set_line(ledger, "M1", {"action": "no_charge"})
+    books = prebill.write_prebill_workbooks(ledger, MONTH, tmp_path)
+    book = load_workbook(books["TK1"])
+    sheet = book["Pre-bill"]
+    header = next(r for r in sheet.iter_rows(max_row=20) if r[0].value == "Date")
+    col = {c.value: c.column for c in header if c.value}
+    row = next(r for r in range(header[0].row + 1, sheet.max_row + 1)
+               if sheet.cell(r, col["entry_pk"]).value == entry
+               and sheet.cell(r, col["entry_kind"]).value == "time")
+    sheet.cell(row, col["Action"]).value = "hold"
+    book.save(tmp_path / "held.xlsx")
+    applied = prebill.apply_prebill(ledger, tmp_path / "held.xlsx", actor="partner")
+    assert applied.lines_changed == 1 and applied.write_ups == {} and applied.write_downs == {}
