@@ -159,6 +159,14 @@ class Cycle:
         return Ledger.open(self.url)
 
 
+def _schedule_shown(firm) -> pd.DataFrame:
+    """A Schedules row with only a matter: the demo's fixed fee in installments, to show."""
+    from billxl import demo
+
+    plans = demo.billing_plans(firm[0])
+    return pd.DataFrame({layout.table("Schedules").header_of("matter_id"): [plans.installments]})
+
+
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def cycle(request, firm, tmp_path_factory) -> Cycle:
     from billxl import invoice_balances, payments
@@ -178,6 +186,9 @@ def cycle(request, firm, tmp_path_factory) -> Cycle:
     c.run("check")
     c.run("reconcile", findings=lambda led: billxl.list_findings(led, status="open"),
           entries=lambda led: led.read_frame(t.time_entries.select()))
+    put_rows(c.path, "Schedules", _schedule_shown(firm))  # the secretary looks at one
+    c.run("save_schedule")
+    c.run("bills_due")
     prebills = {"prebills": lambda led: led.read_frame(t.prebills.select())}
     register = {"register": lambda led: billxl.list_invoices(led, month=MONTH)}
     c.run("build_prebills", **prebills)
@@ -203,6 +214,23 @@ def cycle(request, firm, tmp_path_factory) -> Cycle:
 
 
 # ----------------------------------------------------------------------------- the cycle
+def test_the_schedules_and_bills_due_before_the_pre_bills(cycle, firm):
+    from billxl import demo
+
+    plans = demo.billing_plans(firm[0])
+    shown = read(cycle.snapshots["save_schedule"], "Schedules")
+    assert shown["Description"].tolist() == [f"Installment {i} of 3" for i in (1, 2, 3)]
+    assert set(shown["Status"]) == {"planned"}
+    due = read(cycle.snapshots["bills_due"], "BillsDue")
+    scheduled = due[due["What"] == "scheduled"]
+    assert plans.installments in set(scheduled["Matter"]) and plans.retainer in set(
+        scheduled["Matter"])
+    quarterly = set(firm[0].reference["matters"].query(
+        f"client_id == '{plans.quarterly_client}'")["matter_id"])
+    assert len(due[due["What"] == "cycle"]) > 5 and not quarterly & set(due["Matter"])
+    assert cycle.done["bills_due"].message.startswith("Due to bill on 2026-10-31")
+
+
 def test_import_time_brings_the_export_into_the_ledger_and_fills_the_lists(cycle):
     ledger = cycle.ledger()
     try:
@@ -790,8 +818,12 @@ def test_every_command_through_the_live_adapter_writes_what_the_headless_run_wro
     setting("time_file", str(exports["expenses"]))
     step("import_time", "import_expenses")
     setting("time_file", str(exports["time"]))
-    for command in ("check", "reconcile", "build_prebills"):
-        step(command)
+    step("check")
+    step("reconcile")
+    fake.put("Schedules", _schedule_shown(firm))
+    step("save_schedule")
+    step("bills_due")
+    step("build_prebills")
     for name in sorted(set(fake.frame("Prebills")["Workbook"])):
         review_prebill(Path(name), dt.date(2026, 11, 3))
     step("apply_prebill_edits")

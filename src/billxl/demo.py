@@ -1825,9 +1825,12 @@ def billing_plans(demo: DemoFirm) -> BillingPlans:
     order = order[rng.permutation(len(order))]
     if len(order) < 4:
         raise ValueError("the demo firm is too small for its billing plans (four clients)")
-    # the quarterly client: one of the smaller (its matters all wait), the others one matter each
+    # the quarterly client: one of the smaller (its matters all wait) among clients sharing
+    # their currency with others (each currency still bills in the month); the others lend
+    # one matter each
     size = matters.groupby("client_id").size()
-    quarterly = min(order, key=lambda c: size[c])
+    shared = clients["currency"].map(clients["currency"].value_counts()) > 1
+    quarterly = min((c for c in order if shared[c]), key=lambda c: size[c])
     rest = [c for c in order if c != quarterly][:3]
     firsts = [eligible.loc[eligible["client_id"] == c, "matter_id"].iloc[0] for c in rest]
     return BillingPlans(quarterly, *firsts)

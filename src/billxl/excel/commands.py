@@ -756,8 +756,9 @@ def month_end_pack(book: Book, ctx: Context | None = None) -> Done:
     for _, r in lock.iterrows():
         for label, column in (("Debtor days", "debtor_days"), ("WIP days", "wip_days"),
                               ("Lock-up days", "lockup_days")):
+            days = r[column]  # none where nothing was billed in the currency's window
             rows.append({"figure": f"{label} at {as_of}", "currency": r["currency"],
-                         "amount": None, "number": round(float(r[column])),
+                         "amount": None, "number": None if pd.isna(days) else round(float(days)),
                          "file": str(lockup_file)})
     errors = int((found["severity"] == "error").sum())
     rows.append({"figure": f"Open findings ({errors:,} errors)", "currency": "",
