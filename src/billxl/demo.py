@@ -1135,8 +1135,12 @@ def _reference_frames(people: _People, tk_ids: np.ndarray, clients: _Clients,
         "active_from": people.active_from.astype("datetime64[ns]"),
         "active_to": people.active_to.astype("datetime64[ns]"),
     })
-    return {"offices": offices, "timekeepers": timekeepers, "clients": clients.frame.copy(),
-            "matters": matters.frame.copy(), "rates": card.frame.copy()}
+    # billed monthly, on the last day, unless load_into's billing plans say otherwise
+    no_cycle = {"billing_cycle": None, "billing_day": pd.NA}
+    return {"offices": offices, "timekeepers": timekeepers,
+            "clients": clients.frame.assign(**no_cycle).astype({"billing_day": "Int64"}),
+            "matters": matters.frame.assign(**no_cycle).astype({"billing_day": "Int64"}),
+            "rates": card.frame.copy()}
 
 
 # =================================================================================== clean time
