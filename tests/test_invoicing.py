@@ -707,3 +707,36 @@ def test_an_entry_at_no_charge_is_shown_with_its_hours_and_nothing_to_pay(empty_
         [1, "F", 1500, 50000, 75000, 0, 75000, "0", 0], [2, "F", 300, 50000, 15000, 0, 0, "0", 0]]
     assert (invoice["fees_minor"], invoice["total_minor"]) == (75000, 75000)
     assert lines["timekeeper_id"].tolist() == ["TK1", "TK1"]
+
+
+def test_invoice_level_lines_phase_fees_as_worked_a_fixed_discount_and_the_cap_named(ledger):
+    with ledger.transaction() as conn:
+        conn.execute(t.fixed_fees.insert(), [  # M3's time is task L110
+            {"matter_id": "M3", "code": "L110", "amount_minor": 200000,
+             "description": "Phase: pleadings"},
+            {"matter_id": "M3", "code": "L200", "amount_minor": 100000,
+             "description": "Phase: discovery"},  # no work on it yet
+            {"matter_id": "M3", "code": None, "amount_minor": 50000,
+             "description": "Case assessment"}])
+        conn.execute(t.matter_terms.insert(), [{"matter_id": "M1", "discount_minor": 5000}])
+    finalize(ledger, month="2026-10")
+    register = list_invoices(ledger).set_index("matter_id")
+
+    def level_lines(matter):
+        lines = lines_of(ledger, register.loc[matter, "number"])[1]
+        return lines.loc[lines["line_type"] == "IF", ["line_no", "narrative",
+                                                       "amount_minor"]].values.tolist()
+
+    assert level_lines("M3") == [[2, "Phase: pleadings", 200000], [3, "Case assessment", 50000]]
+    assert level_lines("M1") == [[3, "Discount as agreed", -5000]]
+    assert level_lines("M4") == [[2, "Fee cap adjustment (fees over the agreed cap)", -50000]]
+    assert register.loc["M1", "total_minor"] == 75000 + 2495 - 5000
+
+
+def test_a_capped_matter_billing_expenses_only_has_no_cap_line(empty_ledger, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "LINES",
+                        [("M4", None, 1000, 2495, 2495, "bill", None, "expense")])
+    load(empty_ledger)
+    finalize(empty_ledger, month="2026-10")
+    _, lines = lines_of(empty_ledger, list_invoices(empty_ledger)["number"].iloc[0])
+    assert lines[["line_type", "amount_minor"]].values.tolist() == [["E", 2495]]
