@@ -139,10 +139,14 @@ class Corpus:
         rows, _ = self._matches(pattern)
         return np.bincount(rows, minlength=len(self)).astype(np.int64)
 
-    def first(self, pattern: re.Pattern) -> tuple[np.ndarray, pd.Series]:
+    def first(self, pattern: re.Pattern, kept=None) -> tuple[np.ndarray, pd.Series]:
         """The narratives ``pattern`` finds something in (positions, ascending) and the text of
-        the first match in each (indexed by those positions)."""
+        the first match in each (indexed by those positions). ``kept``, if given, is called with
+        the matches' narratives and matches and says which of them count (a boolean array)."""
         rows, found_ = self._matches(pattern)
+        if kept is not None and len(rows):
+            counted = np.asarray(kept(rows, found_), dtype=bool)
+            rows, found_ = rows[counted], [m for m, c in zip(found_, counted, strict=True) if c]
         keep = np.r_[True, rows[1:] != rows[:-1]] if len(rows) else np.zeros(0, dtype=bool)
         first_rows = rows[keep]
         return first_rows, pd.Series([m.group(0) for m, k in zip(found_, keep, strict=True) if k],
@@ -268,7 +272,8 @@ CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;:,\n]|\.(?=[^\w\x02]*(?:\x02|\
 #: Words that introduce a clause's subject or purpose: after them a clause says what it is about.
 _SUBJECT_MARKERS = ("re", "regarding", "about", "concerning", "on", "for", "to", "in", "as", "per",
                     "following", "after", "before", "ahead", "at", "of", "that", "whether",
-                    "with", "w", "by", "from", "including", "incl")
+                    "with", "w", "by", "from", "including", "incl", "enclosing", "attaching",
+                    "transmitting", "forwarding")
 
 
 def _party(most: int) -> str:
@@ -299,6 +304,7 @@ VAGUE_PHRASES = (
     "engaged on file", "engaged on matter", "perusal of papers", "perusing papers",
     "case administration", "file administration", "matter administration",
     "analysis of issues", "attend to matters", "attention to matters",
+    "(?:misc|miscellaneous|various|general|sundry|other) [a-z]+ (?:matters|issues|tasks|items)",
 )
 #: A generic verb with a generic object says as little: "prepare for meeting", "draft documents".
 _GENERIC_VERBS = ("review", "reviewed", "draft", "drafted", "prepare", "prepared", "revise",
@@ -325,7 +331,7 @@ COMMUNICATIONS = (
     "emailed", "exchange emails", "exchange of emails", "correspondence", "correspond",
     "corresponded", "letter", "letters", "catch up", "touch base", "touched base", "follow up",
     "followed up", "debrief", "check in", "speak", "spoke", "talk", "talked", "liaise",
-    "liaising", "chat",
+    "liaising", "chat", "sync", "huddle", "mtg", "mtgs", "strategy session",
 )
 #: Words that may stand before a communication without giving it a subject.
 _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "several",
@@ -352,7 +358,7 @@ _PARTY_WORD = "(?:with|w|to|from|between|to and from|to from)"
 _SUBJECTLESS_COMM = (
     _COMM + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
     + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
-_ATTENDING = _gapped("attend(?:ing|ance on|ed) (?:on )?(?:the )?"
+_ATTENDING = _gapped("(?:(?:telephone|tel|phone) )?attend(?:ing|ance on|ed) (?:on )?(?:the )?"
                      "(?:client|clients|counsel|other side|supervisor|partner)") + CLAUSE_END
 #: "Draft letter to opposing counsel", "Review email from client": a message with no subject.
 _SUBJECTLESS_MESSAGE = (
@@ -366,7 +372,7 @@ _PREPARE_FOR = (_gapped("(?:prep|prepare|prepared|preparing|preparation) for (?:
                 + CLAUSE_END)
 #: "Work on discovery", "attention to lease", "engaged on completion matters": no activity.
 _WORK_ON = (_gapped("(?:(?:continue|continued|further|additional) )?"
-                    "(?:work|worked|working|attention|attend|attended|engaged|engage) "
+                    "(?:work|worked|working|attention|attend|attended|attending|engaged|engage) "
                     "(?:on|to|in|re|regarding) ")
             + r"(?:[a-z0-9]+[^\w;:,.\n\x02]+){0,2}[a-z0-9]+"
             + rf"(?:{_GAP}(?:re|regarding){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
@@ -411,12 +417,17 @@ _CLAUSE_HEAD = ("(?=" + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + _tree(
     *COMMUNICATIONS, *_COMM_ADJECTIVES, *_READ_VERBS, "work", "worked", "working", "attention",
     "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
     "prepar", "prep", "send", "sent", "sending", "review", "read"]) + "))")
+#: After 'and': a verb that discusses what the clause before names ("... and discuss with
+#: partner", "... and confer w/ client"), so the communication is about that.
+_NOT_ABOUT_THE_LAST = ("(?!(?:" + _tree(("discuss", "discussed", "discussing", "confer", "conferred",
+                                         "conferring", "consult", "consulted", "consulting",
+                                         "go over", "went over", "going over")) + r")\b)")
 VAGUE_PART = re.compile(
     " (?:" + _after(_SEPARATORS) + _CLAUSE_HEAD + _SHORT_CLAUSE
     + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
         [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _WORK_ON, _PREPARE_FOR,
          _GENERIC_READ]) + ")"
-    + "|" + AND + "(?<!meet.and.)" + _AND_HEAD + _SHORT_CLAUSE + "(?:" + "|".join(
+    + "|" + AND + "(?<!meet.and.)" + _AND_HEAD + _SHORT_CLAUSE + _NOT_ABOUT_THE_LAST + "(?:" + "|".join(
         [_COMM + rf"{_GAP}(?:with|w|to){_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
 # ------------------------------------------------------------------------------ admin
@@ -431,8 +442,10 @@ def _governed(objects, verbs, between=("",)) -> list[str]:
     def literal(text: str) -> str:  # a space in a look-behind must stay one space
         return re.escape(text).replace("\\ ", "\\x20")
 
-    return [re.escape(o).replace("\\ ", " ") + "(?:" + "|".join(
-        f"(?<={literal(f'{v} {b}{o}')})" for v in verbs for b in between) + ")\\b"
+    # the object's word end first: a cheap test that spares the look-behinds inside a longer
+    # word ("bundles" for "bundle"); both are tests of the same place, so the matches are the same
+    return [re.escape(o).replace("\\ ", " ") + "\\b(?:" + "|".join(
+        f"(?<={literal(f'{v} {b}{o}')})" for v in verbs for b in between) + ")"
         for o in objects]
 
 
@@ -502,7 +515,25 @@ ADMIN_PATTERNS = (
         *(f"{verb}(?:ed|ing)? (?:[a-z]+ ){{0,3}}availability"
           for verb in ("confirm", "check", "obtain", "poll")),
         *(f"{verb}(?:e|ed|ing) (?:the )?(?:[a-z]+ )?logistics"
-          for verb in ("coordinat", "arrang", "handl", "organi[sz]")))),
+          for verb in ("coordinat", "arrang", "handl", "organi[sz]")),
+        *_governed(("logistics",), ("re", "regarding"), ("", "the ")))),
+    # the mechanics of signing and funding: wires, signatures, access to a data room
+    *_governed(("wire", "wires", "wire transfer", "wire transfers", "wire release", "signatures",
+                "e signatures"),
+               [f"{verb}{end}" for verb in ("coordinat", "arrang", "collect", "obtain", "chas",
+                                            "gather")
+                for end in (("e", "ed", "ing") if verb not in ("collect", "obtain") else
+                            ("", "ed", "ing"))],
+               ("", "the ", "all ", "closing ", "the closing ")),
+    "virtual data room access", "data room access", "vdr access",
+    *_governed(("data room", "vdr"), ("access to",), ("", "the ", "the virtual ", "virtual ")),
+    # the channel something is sent by: the sending is the task ("Sending notices to creditors
+    # by post"); and a document sent out for signature, when :data:`SENT_FOR_SIGNATURE` says
+    # that a verb of sending governs these words (the rule checks)
+    (FOR_SIGNATURE := "for (?:signature|signatures|e signature|execution)"),
+    *_governed(("post", "mail", "courier"), ("by",),
+               ("", "first class ", "recorded ", "registered ", "overnight ")),
+    "via (?:courier|fedex|ups|docusign|messenger)",
     "calendar(?:ed|ing)", "diari[sz](?:e|ed|es|ing)", "docketing", "send (?:out )?(?:the )?fax",
     "arrang(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:conference room|room|"
     "catering|refreshments|travel|court reporter|videographer|courier|messenger|delivery)",
@@ -518,7 +549,13 @@ ADMIN_PATTERNS = (
     "fil(?:e|ed|ing) (?:a |the )?(?:notice of appearance|certificate of service|proof of service)",
     "regist(?:er|ered|ering) (?:the )?(?:[a-z]+ ){0,3}(?:at|with) (?:the )?(?:companies house|"
     "land registry|hm land registry|registry)",
-    "court clerk", "clerk s office", "listing office", "recorder s office", "re listing\\b",
+    # a message that only encloses a document ("Letter to the court enclosing consent order")
+    *(f"{verb} (?:the |a |an )?(?:[a-z]+ )?(?:order|documents?|copy|copies|papers|bundle|forms?|"
+      "notice|application|cheque|check)" for verb in ("enclosing", "transmitting", "attaching")),
+    "court clerk", "clerk s office", "listing office",
+    # a barrister's clerk asked for dates ("Counsel's clerk re availability for the PTR")
+    *(f"{whose} clerk (?:[a-z]+ ){{0,3}}?(?:availability|dates?|listing)"
+      for whose in ("counsel s", "barrister s", "chambers")), "recorder s office", "re listing\\b",
     *(f"{verb} (?:[a-z]+ ){{0,6}}?for recording"
       for verb in by_initial(("send", "sent", "sending", "deliver", "delivered", "forward",
                               "forwarded"))),
@@ -534,6 +571,8 @@ ADMIN_PATTERNS = (
     "copies|packages?)",
     "compil(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:signature pages|exhibits|binders?|sets?)",
     "collat(?:e|ed|ing)",
+    *(f"{verb}(?:e|ed|ing) (?:[a-z0-9]+ ){{0,5}}?into (?:a |the )?(?:[a-z]+ )?(?:sets?|binders?|"
+      "bundles?|volumes?|packages?)" for verb in ("compil", "assembl")),
     "circulat(?:e|ed|ing) (?:the )?(?:execution (?:versions?|copies|counterparts)|signature pages|"
     "final (?:documents|versions)|executed (?:documents|copies|versions))",
     "set(?:ting)? up (?:the |a )?(?:[a-z]+ )?(?:data room|folders?|call|meeting|zoom|dial in|"
@@ -549,6 +588,10 @@ ADMIN_PATTERNS = (
     # the firm's own bill and matter opening
     "pre bill(?:s|ing)?", "prebill(?:s|ing)?", "proforma", "pro forma (?:bill|invoice)s?",
     "billing (?:question|questions|inquiry|inquiries|query|queries)",
+    *(f"{asked} (?:about|on|re|regarding|concerning) (?:the |our |its |their |this month s |"
+      "last month s )?(?:invoice|bill|fee note|pre bill)\\b"
+      for asked in ("questions?", "quer(?:y|ies)", "inquir(?:y|ies)")),
+    *_governed(("fee note", "fee notes"), ("re",), ("", "the ", "our ", "counsel s ")),
     "month s (?:invoice|bill)", "our (?:invoice|bill)s?",
     "firm s (?:invoice|bill)s?", *(f"{month} (?:invoice|bill)\\b" for month in _MONTHS),
     f"bill for (?:{'|'.join(_MONTHS)}|the month)",
@@ -563,7 +606,7 @@ ADMIN_PATTERNS = (
     "billing narratives",
     "open(?:ed|ing)? (?:a )?(?:new )?(?:file|matter)\\b(?! (?:of|for) )", "new matter (?:intake|form)",
     "engagement letter", "client care letter", "terms of business", "retainer letter",
-    "letter of engagement", "run(?:ning)? (?:a |the )?(?:new )?conflicts?", "conflicts? (?:check|checks|search|searches|database|clearance)",
+    "letter of engagement", "run(?:ning)? (?:a |the )?(?:new )?conflicts?", "conflicts? (?:check|checks|search|searches|database|clearance|report|reports)",
     "through conflicts",
     # errands and self-described
     "fax(?:ed|ing|es)?", "mail(?:ed|ing)? (?:out )?(?:documents|letters?|package|packages)",
@@ -582,17 +625,19 @@ ADMIN_VERBS = (
     "e fil(?:e|ed|ing)", "efil(?:e|ed|ing)",
     "fil(?:e|ed|ing)(?! (?:review|history|histories|wrapper|wrappers|notes?|memo|and|"
     "deadline|date|requirement|requirements|strategy|analysis|amounts?|claims?|by|in|on|"
-    "against|under|at|to date)\\b)",
+    "against|under|to date)\\b| at\\b(?! (?:the )?(?:court|tribunal|registry|companies house|land "
+    "registry|hm land registry|clerk)))",
     "submi(?:t|ts|tted|tting)", "lodg(?:e|ed|ing)", "record(?:ed|ing)?(?! (?:of|review|s)\\b)",
     "serv(?:e|ed|ing)(?! as\\b)", "scan(?:ned|ning|s)?", "print(?:ed|ing|s)?",
     "photocop[a-z]*", "cop(?:y|ied|ying)(?! (?:of|right|edit)\\b)", "fax(?:ed|ing|es)?",
-    "fedex(?:ed|ing)?", "courier(?:ed|ing)?", "messenger(?:ed)?", "upload(?:ed|ing|s)?",
+    "fedex(?:ed|ing)?", "courier(?:ed|ing)?", "messenger(?:ed)?", "mail(?:ed|ing)?(?! from)",
+    "upload(?:ed|ing|s)?",
     "download(?:ed|ing|s)?", "bates", "assembl(?:e|ed|ing)", "collat(?:e|ed|ing)",
     "index(?:ed|ing)?(?! of)", "organi[sz](?:e|ed|ing)",
     "book(?:ed|ing)?(?! (?:of|value|and page)\\b)",
     "issu(?:e|ed|ing)(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with)\\b)",
     "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|"
-    "good standing)\\b",
+    "good standing|title commitments?|title reports?|surveys?|survey updates?)\\b",
 )
 
 
@@ -641,15 +686,26 @@ def _by_first_letter(patterns) -> dict[str, str]:
 
 
 ADMIN = _clerical_regex(ADMIN_VERBS, ADMIN_PATTERNS)
+#: Sending a document out for signature ("Circulate JDA to co-defendants' counsel for
+#: signature", "Send engagement letter to client for signature"), not finalizing or drafting it
+#: for signature: looked for only in the narratives where ADMIN found the words.
+_FOR_SIGNATURE = re.compile(" " + _gapped(FOR_SIGNATURE))
+SENT_FOR_SIGNATURE = re.compile(
+    "(?:" + CLAUSE_START + "|" + AND + ")(?:" + _tree(("send", "sent", "sending", "circulate",
+                                                      "circulated", "circulating", "forward",
+                                                      "forwarded", "forwarding"))
+    + rf")\b(?:{_GAP}[a-z0-9]+){{0,6}}?{_GAP}for{_GAP}(?:signature|signatures|e{_GAP}signature|"
+    r"execution)\b")
 #: UTBMS activity codes of a communication with someone outside the firm (A106 the client, A107
-#: other counsel, A108 other parties): setting up the call is part of it, not clerical work, so
-#: on these codes a narrative is clerical only by something other than :data:`SCHEDULING`.
+#: other counsel, A108 other parties): a lawyer setting up the call is part of it, not clerical
+#: work, so on these codes a lawyer's narrative is clerical only by something other than
+#: :data:`SCHEDULING`; a paralegal's or clerk's (:data:`STAFF_CLASSES`) is clerical as it reads.
 COMMUNICATION_ACTIVITIES = ("A106", "A107", "A108")
 _SCHEDULING_VERBS = ("schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)",)
 ADMIN_UNLESS_COMMUNICATION = re.compile(
     " (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[^\w\x02]+)?)(?:"
     + _tree([v for v in ADMIN_VERBS if v not in _SCHEDULING_VERBS]) + ")|"
-    + _tree([p for p in ADMIN_PATTERNS if p not in SCHEDULING]) + r")\b")
+    + _tree([p for p in ADMIN_PATTERNS if p not in SCHEDULING and p != FOR_SIGNATURE]) + r")\b")
 #: UTBMS activity code for managing data and files: clerical unless the narrative shows legal
 #: work (:data:`SUBSTANTIVE`).
 ADMIN_ACTIVITY = "A110"
@@ -670,7 +726,8 @@ _COLLEAGUES = (
     "law clerk", "summer associate", "summer associates", "of counsel", "billing partner",
     "responsible partner", "supervisor", "supervising solicitor", "supervising attorney",
     "responsible attorney", "second chair", "first chair", "practice group", "trainee solicitor",
-    "fee earner", "fee earners", "patent agent", "patent agents",
+    "fee earner", "fee earners", "patent agent", "patent agents", "assoc", "assocs",
+    "senior assoc", "junior assoc",
 )
 #: Practice areas: a "tax department", an "IP group" or "benefits colleague" is the firm's.
 _PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "labour",
@@ -694,7 +751,7 @@ _QUALIFIER = rf"(?:(?!(?:{prefix_tree(sorted(set(_OUTSIDE)))})\b)[a-z]+ )?"
 #: "associate general counsel", "partner's").
 _ELSEWHERE = r"(?![^\w\x02]+(?:at|of|from|for|s|general counsel|gc)\b)"
 _TALK = ("conference", "conferences", "conf", "confer", "conferred", "conferring", "meet",
-         "meeting", "meetings", "met", "discuss", "discussed", "discussing", "discussion",
+         "meeting", "meetings", "mtg", "mtgs", "met", "discuss", "discussed", "discussing", "discussion",
          "discussions", "call", "calls", "t c", "tc", "telephone", "strategy session", "debrief",
          "catch up", "caught up", "email", "emails", "e mail", "e mails", "emailed",
          "correspondence", "touch base", "touched base", "sync", "huddle", "speak", "spoke",
@@ -704,11 +761,11 @@ _IN_FIRM = ("internal", "intraoffice", "intra office", "interoffice", "inter off
             "firm", "office")
 _GATHERING = ("(?:(?:strategy|weekly|daily|status|planning|case|trial|prep|preparation|kick off|"
               "kickoff|update|video|zoom|phone|telephone|working|brainstorming|all hands) )?"
-              "(?:meeting|conference|call|discussion|strategy session|debrief|catch up|sync|"
+              "(?:meeting|mtg|conference|call|discussion|strategy session|debrief|catch up|sync|"
               "huddle|check in)")
 #: Colleague words that take no qualifier: "CFPB staff", "agency staff" are someone else's.
 _BARE_COLLEAGUES = ("staff", "firm staff", "our staff")
-_PRACTICE_TEAM = (f"(?:the |our |firm s )?(?:{_words(_PRACTICES)}) "
+_PRACTICE_TEAM = (f"(?:the |our |firm s )?(?:{_words(_PRACTICES)}) (?:(?:{_words(_PRACTICES)}) )?"
                   "(?:department|group|practice|team|colleagues?|lawyers?|partners?|associates?)")
 _TEAM_OF = (f"(?:the |our |other |firm |firm s |my |both )?(?:{_QUALIFIER}(?:{_words(_COLLEAGUES)})"
             f"|(?:{_words(_BARE_COLLEAGUES)}))")
@@ -727,6 +784,9 @@ _TALK_WITH = "(?: [a-z]+){0,3} (?:with|w|to) "
 _COLLEAGUE_PARTY = f"(?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
 INTERNAL_PATTERNS = (
     *(f"{where} {_GATHERING}" for where in _IN_FIRM if where != "team"),
+    *(where + f"(?<=[{_SEPARATORS}]\\x20" + where.replace(" ", "[\\x20-]") + ")"
+      " (?:emails?|e mails?|correspondence|messages?)\\b"  # "Internal email re status"
+      for where in _IN_FIRM if where not in ("team", "office")),
     f"team(?<!client.team)(?<!clients.team)(?<!client.s.team) {_GATHERING}",
     *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
@@ -822,7 +882,8 @@ TASK_VERBS = (
     "t c", "tc", "conf", "telephone conference", "telephone call", "phone call", "conference call",
     "emails? (?:with|w|to|from|re)", "e mails? (?:with|w|to|from|re)",
     "calls? (?:with|w|to|re)", "letters? (?:to|from)", "note to", "memo to",
-    "meetings? (?:with|w|re)", "(?:dinner|lunch|breakfast|weekly) meeting", "follow up (?:with|w)",
+    "meetings? (?:with|w|re)", "mtgs? (?:with|w|re)", "(?:dinner|lunch|breakfast|weekly) meeting",
+    "follow up (?:with|w)",
     "discussions? (?:with|w|re)", "zoom (?:with|w)",
 )
 #: Verbs that, followed by ',' or '/', begin a list of steps of one task ("Draft, revise and
@@ -836,10 +897,13 @@ _ABBREVIATIONS = ("co", "inc", "corp", "ltd", "llc", "no", "nos", "vol", "dr", "
                   "incl", "approx", "vs", "v", "st", "jr", "e.g", "i.e", "cf", "etc", "dept",
                   "ex", "exh", "p", "pp", "para", "sec", "art", "cl", "fig")
 _FILING = ("file", "e file", "efile", "serve", "submit", "submitting", "lodge", "lodging",
-           "filing", "serving")
+           "filing", "serving", "fax", "faxed", "faxing")
 _TALK_VERB = ("meet", "met", "call", "called", "calls", "confer", "conference", "discuss",
               "discussed", "discussing", "email", "emails", "emailed", "e mail", "t c", "tc",
               "telephone", "speak", "spoke", "talk", "talked", "conferring", "meeting")
+#: Who a call or message after 'and' is with (the second task of "Draft X and call client").
+_OTHER_END = (r"(?:client|clients|oc|opposing counsel|partner|team|associate|court|paralegal|"
+              r"counsel)\b")
 _NEXT_MESSAGES = ("calls?", "emails?", "e mails?", "t cs?", "letters?", "meetings?",
                   "correspondence", "conferences?")
 _MESSAGES = ("calls", "call", "emails", "email", "meetings", "meeting", "letters", "letter",
@@ -867,10 +931,16 @@ TASK_START = re.compile(
         "(?:" + _tree(_FILING) + r")\b",
         "(?:" + _tree(_TALK_VERB) + rf")(?:{_GAP}[a-z]+){{0,2}}{_GAP}(?:with|w|to)\b",
         "(?:" + _tree(("call", "called", "email", "emailed", "e mail", "meet", "met", "t c", "tc"))
-        + _gapped(r") (?:the )?(?:client|clients|oc|opposing counsel|partner|team|associate|court|"
-                  r"paralegal|counsel)\b"),
+        + _gapped(r") (?:the )?" + _OTHER_END),
+        # telling someone: "and update client", not "and update client's file"
+        "(?:" + _tree(("update", "updated", "brief", "briefed", "report to", "reported to"))
+        + _gapped(r") (?:the )?" + _OTHER_END)
+        + rf"(?!{_GAP}(?:s|file|files|records?|lists?|registers?|data|database|portal|folders?)\b)",
         _gapped(r"(?:attend(?:ed|ing)?(?! (?:records|sheets?|logs?)\b)|attendance (?:at|on|of)|"
                 r"appear(?:ed|ing)? (?:at|in|before|for)|travel(?:led|ed|ling|ing)? (?:to|from|back))\b"),
+        # "Prepare for and argue motion", "prep for and defend deposition": whatever follows
+        # the preparation is the event prepared for
+        "(?<=for.and.)" + _TASK_VERB,
         # the next word first (cheap), then what stood before 'and'
         "(?=(?:" + _tree(_NEXT_MESSAGES) + r")\b)"
         + "(?:" + "|".join(f"(?<={m.replace(' ', '.')}.and.)|(?<={m.replace(' ', '.')}.&.)"
@@ -904,6 +974,17 @@ def block_billing_findings(b: Batch) -> pd.DataFrame | None:
 #: A narrative this many characters per word long has enough words (only a short narrative
 #: can have too few words, so only short ones are counted).
 WORD_CHARS = 15
+#: A short narrative that is a verb naming the act and its object says what was done however
+#: few its words: attending or arguing something named ("Attend auction", not "Attend meeting")
+#: or a clerical act (a verb of :data:`ADMIN_VERBS`: "Calendar deadlines", which ADMIN_TASK
+#: reports). A verb that needs its object to say anything ("Review patent") is left to the word
+#: count.
+ACT_AND_OBJECT = re.compile(
+    "(?:(?:" + _tree(("attend", "attended", "attending", "appear at", "appeared at", "argue",
+                      "argued", "arguing")) + ") (?!(?:" + _tree(
+        [*GENERIC_THINGS, *GENERIC_SUBJECTS, *COMMUNICATIONS, "hearing", "hearings", "trial",
+         "event", "session", "same", "motion", "motions"]) + ")$)"  # not "Attend meeting"
+    + "|(?:" + _tree(ADMIN_VERBS) + ") )[a-z0-9]+$")
 
 
 def vague_findings(b: Batch) -> pd.DataFrame | None:
@@ -923,6 +1004,10 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
     norm = normalise(text[short])
     words_u = np.full(len(text), np.iinfo(np.int64).max, dtype=np.int64)
     words_u[short] = (norm.str.count(" ") + (norm != "")).to_numpy()
+    few = np.flatnonzero(words_u < min_words.max(initial=0))
+    if len(few):  # "Attend auction", "Calendar deadlines": the verb is the act
+        acts = normalise(text.iloc[few]).str.match(ACT_AND_OBJECT).to_numpy(dtype=bool)
+        words_u[few[acts]] = np.iinfo(np.int64).max
     phrase, words = b.per_row(phrase_u), b.per_row(words_u)
     bad = phrase | (words < min_words)
     if not bad.any():
@@ -943,22 +1028,39 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
                             "to dismiss and outline response')")
 
 
+def _sent_for_signature(texts: Corpus):
+    """For :meth:`Corpus.first`: ADMIN's matches that count -- all but the words for signature
+    (:data:`SENT_FOR_SIGNATURE`) where no verb of sending governs them."""
+    def kept(rows: np.ndarray, matches: list[re.Match]) -> np.ndarray:
+        keep = np.ones(len(rows), dtype=bool)
+        marked = np.flatnonzero([_FOR_SIGNATURE.fullmatch(m.group(0)) is not None
+                                 for m in matches])
+        if len(marked):
+            keep[marked] = texts.texts(rows[marked]).str.contains(SENT_FOR_SIGNATURE).to_numpy(
+                dtype=bool)
+        return keep
+    return kept
+
+
 def admin_findings(b: Batch) -> pd.DataFrame | None:
     """ADMIN_TASK: clerical work, by the narrative's words in context or by activity code A110
     (manage data and files) on a narrative that does not start with legal work."""
     texts = corpus(b.distinct_text)
-    rows, what = texts.first(ADMIN)
+    rows, what = texts.first(ADMIN, kept=_sent_for_signature(texts))
     what_u = np.full(len(texts), "", dtype=object)
     what_u[rows] = what.str.strip(" ;,:./\n").to_numpy()
     by_text = b.per_row(what_u != "")
     talk = by_text.copy()  # the codes of the rows found by their words only (an isin is slow)
     talk[by_text] = b.frame["activity_code"][by_text].isin(COMMUNICATION_ACTIVITIES).to_numpy(
         dtype=bool)
+    if talk.any():  # ... but a paralegal or clerk setting up a call is doing clerical work
+        talk[talk] = ~_classification(b, talk).isin(STAFF_CLASSES).to_numpy(dtype=bool)
     if talk.any():  # a call with the client (A106) set up in the call is not clerical
         ids = np.unique(b.per_row(np.arange(len(texts)))[talk])
         other_u = np.ones(len(texts), dtype=bool)
-        other_u[ids] = texts.texts(ids).str.contains(ADMIN_UNLESS_COMMUNICATION).to_numpy(
-            dtype=bool)
+        talked = texts.texts(ids)
+        other_u[ids] = (talked.str.contains(ADMIN_UNLESS_COMMUNICATION)
+                        | talked.str.contains(SENT_FOR_SIGNATURE)).to_numpy(dtype=bool)
         by_text &= ~talk | b.per_row(other_u)
     coded = (b.frame["activity_code"] == ADMIN_ACTIVITY).fillna(False).to_numpy(dtype=bool)
     by_code = coded & ~by_text
@@ -988,8 +1090,10 @@ def internal_findings(b: Batch) -> pd.DataFrame | None:
     # a paralegal's or clerk's conference with "the attorney"
     staff_u = other.get("staff")
     if staff_u is not None:
-        by_text |= (b.per_row(staff_u) & ~by_text
-                    & _classification(b).isin(STAFF_CLASSES).to_numpy(dtype=bool))
+        staff = b.per_row(staff_u) & ~by_text
+        if staff.any():  # the class of those rows only
+            staff[staff] = _classification(b, staff).isin(STAFF_CLASSES).to_numpy(dtype=bool)
+            by_text |= staff
     # initials in capitals, as written
     initials_u = other.get("initials")
     if initials_u is not None:
@@ -1010,15 +1114,16 @@ def internal_findings(b: Batch) -> pd.DataFrame | None:
                             "mark it non-billable or bill only one attendee")
 
 
-def _classification(b: Batch) -> pd.Series:
-    """Each row's timekeeper classification: the ledger's, else the file's ``timekeeper_class``
-    (blank where neither says)."""
-    from_file = b.frame.get("timekeeper_class")
+def _classification(b: Batch, rows: np.ndarray | None = None) -> pd.Series:
+    """Each row's timekeeper classification (of the rows ``rows`` marks, if given): the
+    ledger's, else the file's ``timekeeper_class`` (blank where neither says)."""
+    frame = b.frame if rows is None else b.frame[rows]
+    from_file = frame.get("timekeeper_class")
     ctx = b.context
     if ctx is not None and ctx.timekeepers is not None and "classification" in ctx.timekeepers:
-        known = lookup(b.frame["timekeeper_id"], ctx.timekeepers, "timekeeper_id",
+        known = lookup(frame["timekeeper_id"], ctx.timekeepers, "timekeeper_id",
                        "classification")
         return known if from_file is None else known.fillna(from_file.astype(object))
     if from_file is None:
-        return pd.Series(pd.NA, index=b.frame.index, dtype=object)
+        return pd.Series(pd.NA, index=frame.index, dtype=object)
     return from_file.astype(object)
