@@ -24,6 +24,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+from datetime import date
 from pathlib import Path
 
 import lxml.etree
@@ -34,7 +36,7 @@ import pandas as pd
 import pytest
 import python_calamine
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from billxl import cells
@@ -52,9 +54,11 @@ from billxl.cells import (
 from billxl.intake import read_table
 
 
-def slow(examples: int) -> settings:
-    """``examples`` examples, no deadline (files are written and read back)."""
-    return settings(max_examples=examples, deadline=None,
+def slow(examples: int, *, shrink: bool = True) -> settings:
+    """``examples`` examples, no deadline (files are written and read back); ``shrink=False``
+    where one example takes seconds (a failure is then reported as found)."""
+    phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
+    return settings(max_examples=examples, deadline=None, phases=phases,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
@@ -322,3 +326,217 @@ def test_the_third_party_ledes_parser_reads_what_billxl_writes():
     lines["line_item_description"] = "Call re =HYPERLINK(x) | [sic] \u202eDTL"
     parsed = ledes_parser.get_parser("LEDES1998B").parse(render(lines, "1998B").data.decode())
     assert parsed is not None
+
+
+# ----------------------------------------------------------------------------- HTML
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_every_html_template_that_prints_data_is_autoescaped():
+    from billxl.documents.settings import environment, template_dir
+
+    env = environment(template_dir())
+    names = [p.name for p in template_dir().glob("*.html")]
+    assert {"invoice.html", "statement.html", "base.html"} <= set(names)
+    assert all(env.autoescape(name) for name in names)
+    assert env.from_string("{{ x }}").render(x="<b>\u202e=1</b>") == "&lt;b&gt;=1&lt;/b&gt;"
+
+
+@given(st.lists(hostile, min_size=2, max_size=2), hostile)
+@slow(25)
+def test_invoice_html_escapes_every_text_and_keeps_its_rows(texts, client):
+    from billxl.documents.pdf import html
+    from tests.test_documents import context_for, sample_lines
+
+    lines = sample_lines()
+    baseline = lxml.html.document_fromstring(html(context_for(lines)[1], "invoice.html"))
+    lines[0] = {**lines[0], "narrative": texts[0]}
+    lines[-2] = {**lines[-2], "narrative": texts[1]}  # an expense
+    ctx = context_for(lines)[1]
+    ctx["client"]["name"] = client
+    doc = lxml.html.document_fromstring(html(ctx, "invoice.html"))
+    for tag in ("tr", "td", "script", "style", "img", "a", "b"):  # nothing added, nothing lost
+        assert len(doc.findall(f".//{tag}")) == len(baseline.findall(f".//{tag}")), tag
+    shown_text = _words(doc.text_content())
+    for text in (*texts, client):
+        assert _words(shown(text)) in shown_text
+    assert not HIDDEN.search(doc.text_content())
+
+
+def _pack_with(texts: list[str], title: str):
+    from billxl.packs.tables import Column, Pack, Table
+
+    pack = Pack(kind="monthly", title="Monthly billing pack", firm="Harlow & Finch LLP",
+                month="2026-10", as_of=date(2026, 10, 31), scope="client", scope_id="C1",
+                scope_name=title)
+    frame = pd.DataFrame({"id": [f"C{i}" for i in range(len(texts))], "name": texts,
+                          "amount": [-1250 * (i + 1) for i in range(len(texts))],
+                          "currency": "USD"})
+    pack.add(Table("clients", "Clients", (Column("id", "Client"), Column("name", "Name"),
+                                          Column("amount", "Owed", "money")), frame,
+                   note="Open balances."))
+    return pack
+
+
+@given(st.lists(hostile, min_size=1, max_size=6), hostile)
+@slow(80)
+def test_pack_html_escapes_every_cell_and_keeps_one_row_per_record(texts, title):
+    from billxl.packs import render
+
+    pack = _pack_with(texts, title)
+    table = lxml.html.fragment_fromstring(render.table_html(pack.tables["clients"]),
+                                          create_parent="div")
+    rows = table.findall(".//tbody/tr") or table.findall(".//tr")[1:]
+    assert len(rows) == len(texts)
+    for row, text in zip(rows, texts, strict=True):
+        cells_ = row.findall("td")
+        assert len(cells_) == 3
+        assert _words(cells_[1].text_content()) == _words(shown(text))
+    cover = lxml.html.fragment_fromstring(render.cover_html(pack), create_parent="div")
+    assert _words(shown(title)) in _words(cover.text_content())
+    assert not table.findall(".//script") and not cover.findall(".//script")
+
+
+@given(st.lists(hostile, min_size=1, max_size=6))
+@slow(40)
+def test_pack_xlsx_text_is_a_string_with_the_quote_prefix_and_amounts_stay_numbers(tmp_path, texts):
+    from billxl.packs import xlsx
+
+    path = xlsx.write_pack(_pack_with(texts, "Acme"), tmp_path / "pack.xlsx")
+    book = openpyxl.load_workbook(path)
+    ws = book[xlsx.sheet_names(_pack_with(texts, "Acme"))["clients"]]
+    first = xlsx.HEADER_ROW + 2  # 1-based: the row under the header
+    for i, text in enumerate(texts):
+        name, amount = ws.cell(first + i, 2), ws.cell(first + i, 3)
+        assert name.data_type != "f" and (name.value or "") == in_xlsx(text)
+        assert bool(name.quotePrefix) == quote_prefixed(in_xlsx(text))
+        assert amount.data_type == "n" and amount.value == -12.5 * (i + 1)
+
+
+# ----------------------------------------------------------------------------- workbooks
+@given(st.lists(hostile, min_size=1, max_size=5))
+@slow(12)
+def test_the_billing_workbook_writes_text_as_strings_with_the_quote_prefix(tmp_path, texts):
+    from billxl.excel import layout
+    from billxl.excel.book import FileBook
+
+    source = Path(__file__).resolve().parents[1] / "workbooks" / "billxl-billing.xlsm"
+    copy = tmp_path / "book.xlsm"
+    shutil.copyfile(source, copy)
+    spec = layout.table("Problems")
+    text_column = next(c.header for c in spec.columns if c.kind in ("text", "wrap"))
+    book = FileBook(copy)
+    book.write_table("Problems", pd.DataFrame({text_column: texts}))
+    book.save()
+    ws = openpyxl.load_workbook(copy, keep_vba=True)[layout.sheet_of("Problems")]
+    found = [c for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and c.column == 1 + [col.header for col in spec.columns]
+             .index(text_column) and c.row > layout.HEADER_ROW]
+    written = [in_xlsx(t) for t in texts if in_xlsx(t)]
+    assert [c.value for c in found] == written
+    for cell in found:
+        assert cell.data_type != "f" and bool(cell.quotePrefix) == quote_prefixed(cell.value)
+
+
+# ----------------------------------------------------------------------------- PDF
+def _pdf_words(path: Path) -> str:
+    import pypdf
+
+    return _words(" ".join(page.extract_text() for page in pypdf.PdfReader(path).pages))
+
+
+def _pdf_case(tmp_path, texts: list[str], client: str, folder=None) -> str:
+    from billxl.documents import render_invoice_pdf
+    from tests.test_documents import context_for, sample_lines
+    from tests.test_documents_engines import context_in
+
+    lines = sample_lines()
+    lines[0] = {**lines[0], "narrative": texts[0]}
+    lines[-2] = {**lines[-2], "narrative": texts[1]}
+    ctx = context_for(lines)[1] if folder is None else context_in(folder, lines)
+    ctx["client"]["name"] = client
+    return _pdf_words(render_invoice_pdf(ctx, tmp_path / "invoice.pdf"))
+
+
+@given(st.lists(printable, min_size=2, max_size=2), printable)
+@slow(10, shrink=False)
+def test_typst_pdf_prints_the_text_as_written_less_what_does_not_show(tmp_path, texts, client):
+    words = _pdf_case(tmp_path, texts, client)
+    for text in (*texts, client):
+        assert _words(shown(text)) in words
+    assert not HIDDEN.search(words)
+
+
+@pytest.fixture(scope="module")
+def html_engine(tmp_path_factory):
+    from tests.test_documents_engines import folder_with
+
+    return folder_with(tmp_path_factory.mktemp("html"), "  engine: typst", "  engine: html")
+
+
+@given(st.lists(printable, min_size=2, max_size=2), printable)
+@slow(5, shrink=False)
+def test_weasyprint_pdf_prints_the_text_as_written_less_what_does_not_show(tmp_path, html_engine,
+                                                                           texts, client):
+    words = _pdf_case(tmp_path, texts, client, folder=html_engine)
+    for text in (*texts, client):
+        assert _words(shown(text)) in words
+    assert not HIDDEN.search(words)
+
+
+# ----------------------------------------------------------------------------- intake and the problems file
+HEADER = ["entry_id", "date", "timekeeper_id", "timekeeper_name", "timekeeper_class", "matter_id",
+          "client_id", "hours", "rate", "amount", "task_code", "activity_code", "narrative"]
+LINK = '=HYPERLINK("http://evil.example","click")'
+
+
+def _entries(path: Path, rows: list[dict]) -> Path:
+    base = dict(timekeeper_id="TK1", timekeeper_name="Ann Lee", timekeeper_class="PARTNR",
+                matter_id="M1", client_id="C1", hours="1.5", rate="300", amount="450.00",
+                task_code="L110", activity_code="A101", narrative="Drafted motion",
+                date="2026-10-05")
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, HEADER)
+        writer.writeheader()
+        writer.writerows({**base, "entry_id": f"E{i}", **row} for i, row in enumerate(rows))
+    return path
+
+
+def test_intake_removes_what_does_not_show_and_says_so_in_a_check(tmp_path):
+    from billxl.check import HIDDEN_CHARACTERS, check_file
+
+    path = _entries(tmp_path / "t.csv", [{"narrative": "Paid ACME \u202eDTL\u200b"},
+                                         {"narrative": "Plain"}])
+    raw = read_table(path)
+    narrative = raw.cells[raw.columns.index("narrative")]
+    assert list(narrative) == ["Paid ACME DTL", "Plain"]
+    assert [(p.row, p.column) for p in raw.hidden] == [(2, "narrative")]
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in raw.hidden[0].reason
+    assert "U+200B ZERO WIDTH SPACE" in raw.hidden[0].reason
+    findings = check_file(path).findings
+    hidden = findings[findings["rule"] == HIDDEN_CHARACTERS]
+    assert hidden[["row", "severity", "field"]].values.tolist() == [[2, "warning", "narrative"]]
+    assert "'Paid ACME DTL' has characters that do not show" in hidden["message"].iloc[0]
+
+
+def test_the_problems_file_shows_the_formula_as_text_in_libreoffice(tmp_path):
+    """The closing note's picture, as a test: the --problems file of a time-entry file whose
+    date cell holds a HYPERLINK formula, opened by LibreOffice: the cell is text, not a link."""
+    from billxl.cli.output import write_problems
+    from billxl.errors import InputError
+    from billxl.intake import read_entries
+    from tests.office import convert
+
+    path = _entries(tmp_path / "t.csv", [{"date": LINK}])
+    with pytest.raises(InputError) as refused:
+        read_entries(path)
+    problems = tmp_path / "problems.csv"
+    write_problems(refused.value.problems, problems)
+    row = next(r for r in csv.DictReader(io.StringIO(problems.read_text("utf-8-sig")))
+               if r["column"] == "date")
+    assert row["value"] == "'" + LINK  # the leading quote: text to any spreadsheet
+    book = openpyxl.load_workbook(convert(problems, "xlsx", tmp_path))
+    cells_ = [c for r in book.active.iter_rows() for c in r if "HYPERLINK" in str(c.value)]
+    assert cells_ and all(c.data_type == "s" and c.hyperlink is None for c in cells_)
+    assert [c.value for c in cells_] == ["'" + LINK]

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from billxl.atomic import atomic_path
-from billxl.cells import openpyxl_text, visible_text
+from billxl.cells import openpyxl_text, xlsx_text
 from billxl.errors import InputError, Problem
 from billxl.excel import layout
 
@@ -103,7 +103,7 @@ def cell_value(kind: str, value: Any) -> Any:
         return value.date() if isinstance(value, datetime) else value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    text = visible_text(value if isinstance(value, str) else str(value))
+    text = xlsx_text(value if isinstance(value, str) else str(value))
     return text or None  # an empty text is a blank cell in Excel too
 
 

@@ -31,7 +31,7 @@ from xlsxwriter.utility import quote_sheetname
 
 from billxl import money
 from billxl.atomic import atomic_path
-from billxl.cells import quote_prefixed, visible_text
+from billxl.cells import quote_prefixed, xlsx_text
 from billxl.documents.formatting import to_date
 from billxl.documents.settings import settings, template_dir
 from billxl.packs import printed
@@ -114,7 +114,7 @@ class _Formats:
 
 
 def _text(ws, row: int, col: int, value: Any, fmt) -> None:
-    ws.write_string(row, col, visible_text(value), fmt)
+    ws.write_string(row, col, xlsx_text(value), fmt)
 
 
 def _write_value(ws, fm: _Formats, row: int, col: int, kind: str, value: Any, currency: Any,
@@ -138,7 +138,7 @@ def _write_value(ws, fm: _Formats, row: int, col: int, kind: str, value: Any, cu
         ws.write_datetime(row, col, datetime(d.year, d.month, d.day),
                           fm.cell(fm.date_format, bold=bold))
     else:
-        text = visible_text(str(value))
+        text = xlsx_text(str(value))
         _text(ws, row, col, text, fm.cell(bold=bold, wrap=wrap,
                                           quote=quote_prefixed(text)))
 
