@@ -16,7 +16,7 @@ PUBLIC = [
     "set_firm_settings",
     # what the command line calls (it imports nothing else of billxl: tests/test_architecture.py)
     "AGING_BUCKETS", "AGING_BUCKET_LABELS", "add_collection_note", "add_scheduled_invoice",
-    "apply_receipt", "apply_trust_to_invoice", "atomic_write_csv", "deposit_trust",
+    "apply_receipt", "apply_trust_to_invoice", "atomic_write_csv", "write_csv", "deposit_trust",
     "describe_prebill", "dso", "format_amount", "ledger_configured", "list_findings",
     "list_scheduled_invoices", "list_submissions", "month_range", "record_submission",
     "refund_credit", "refund_trust", "rejections_by_client", "rejections_by_reason",

@@ -18,7 +18,7 @@ _EXPORTS = {
     "BillxlError": "billxl.errors", "InputError": "billxl.errors",
     "LedgerError": "billxl.errors", "Problem": "billxl.errors",
     "format_amount": "billxl.money", "month_range": "billxl.periods",
-    "atomic_write_csv": "billxl.atomic",
+    "atomic_write_csv": "billxl.atomic", "write_csv": "billxl.atomic",
     # the ledger and the firm's reference data
     "Ledger": "billxl.store.ledger", "Reference": "billxl.reference",
     "import_master": "billxl.firm", "save_master_record": ("billxl.firm", "save_record"),

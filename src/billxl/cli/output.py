@@ -140,7 +140,7 @@ def emit(frame, fmt: OutputFormat, columns: list[str], title: str = "") -> None:
                     for k, v in rec.items()} for rec in frame.to_dict("records")]
         sys.stdout.write(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     elif fmt is OutputFormat.csv:
-        from billxl.atomic import write_csv
+        from billxl import write_csv
 
         write_csv(frame, sys.stdout)
     else:
