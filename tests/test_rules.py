@@ -334,6 +334,20 @@ def test_utbms_invalid_checks_task_and_activity_codes_against_the_code_sets():
     assert fields == ["task_code", "activity_code", "task_code"]
 
 
+def test_the_firm_defaults_accept_the_shipped_task_sets_bankruptcy_included():
+    """The UTBMS bankruptcy set (B110-B420, billxl/data/utbms/bankruptcy_tasks.csv) beside the
+    litigation and counseling sets: its tasks are codes, its phase headings (B100 ...) are not."""
+    coded = ["B110", "B160", "B185", "B195", "B260", "B320", "B420", "C300", "L120"]
+    result = check_entries(entries(*(entry(f"T{i}", task_code=code)
+                                     for i, code in enumerate(coded)),
+                                   entry("H1", task_code="B300"), entry("X1", task_code="B999"),
+                                   entry("X2", task_code="B430")))
+    assert found(result, "UTBMS_INVALID") == [
+        ("H1", "Task code B300 is a phase heading, not a task code"),
+        ("X1", "Task code B999 is not in the client's task codes"),
+        ("X2", "Task code B430 is not in the client's task codes")]
+
+
 def test_utbms_missing_where_the_matter_or_the_guidelines_require_codes(tmp_path):
     rows = entries(entry("T1", task_code=None),  # M1 requires UTBMS in the ledger
                    entry("T2", task_code=None, activity_code=None, matter_id="M2"),  # M2 does not

@@ -569,7 +569,7 @@ def test_billxl_workbook_build_writes_both_files_and_says_what_they_hold(tmp_pat
     result = CliRunner().invoke(app, ["workbook", "build", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / WORKBOOK).is_file() and (tmp_path / ADDIN).is_file()
-    assert "xlwings_udfs" in result.output and "tasks 33" in result.output  # 29 litigation + 4 counseling
+    assert "xlwings_udfs" in result.output and "tasks 54" in result.output  # 29 L, 4 C, 21 B
     result = CliRunner().invoke(app, ["workbook", "build", "--out", str(tmp_path / "x"),
                                       "--vba", str(tmp_path / "nowhere")])
     said = " ".join(result.output.split())

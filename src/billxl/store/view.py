@@ -48,7 +48,8 @@ def utbms_names() -> dict[str, str]:
     """Every UTBMS task, activity and expense code billxl ships, with its name."""
     out: dict[str, str] = {}
     folder = resources.files("billxl") / "data" / "utbms"
-    for name in ("litigation_tasks.csv", "counseling_tasks.csv", "activities.csv", "expenses.csv"):
+    for name in ("litigation_tasks.csv", "counseling_tasks.csv", "bankruptcy_tasks.csv",
+                 "activities.csv", "expenses.csv"):
         text = (folder / name).read_text("utf-8")
         out.update({row["code"]: row["name"] for row in csv.DictReader(text.splitlines())})
     return out

@@ -90,7 +90,7 @@ def addin_modules(vba_dir: Path | None = None) -> list[vba.Module]:
 
 
 #: the UTBMS task sets billxl ships (data/utbms), as the Lists sheet offers them
-TASK_SETS = ("litigation_tasks.csv", "counseling_tasks.csv")
+TASK_SETS = ("litigation_tasks.csv", "counseling_tasks.csv", "bankruptcy_tasks.csv")
 
 
 def _utbms(file: str, *, headings: bool) -> list[list[str]]:
