@@ -740,3 +740,24 @@ def test_a_capped_matter_billing_expenses_only_has_no_cap_line(empty_ledger, mon
     finalize(empty_ledger, month="2026-10")
     _, lines = lines_of(empty_ledger, list_invoices(empty_ledger)["number"].iloc[0])
     assert lines[["line_type", "amount_minor"]].values.tolist() == [["E", 2495]]
+
+
+def test_a_split_invoice_level_line_is_each_payors_share_and_expenses_have_their_own_rate(
+        ledger):
+    with ledger.transaction() as conn:
+        conn.execute(t.matter_terms.insert(), [{"matter_id": "M5", "discount_minor": 1000}])
+        conn.execute(t.tax_rates.insert(), [
+            {"jurisdiction": "US-NY", "tax_type": "SALES", "applies_to": "expenses",
+             "percent": "8", "effective_from": date(2020, 1, 1)}])
+    finalize(ledger, month="2026-10")
+    register = list_invoices(ledger)
+    split = register[register["matter_id"] == "M5"].sort_values("client_id")
+    shares = []
+    for number in split["number"]:
+        lines = lines_of(ledger, number)[1]
+        level = lines[lines["line_type"] == "IF"].iloc[0]
+        shares.append((level["quantity_milli"], level["unit_minor"], level["amount_minor"]))
+    assert shares == [(1000, -600, -600), (1000, -400, -400)]  # 60% and 40% of 10.00 off
+    m1 = lines_of(ledger, register.set_index("matter_id").loc["M1", "number"])[1]
+    assert m1[["line_type", "tax_percent", "tax_minor"]].values.tolist() == [
+        ["F", "0", 0], ["E", "8", 200]]  # 8% of 24.95, fees untaxed
