@@ -52,6 +52,11 @@ from billxl.cells import (
     visible_text,
 )
 from billxl.intake import read_table
+from tests import test_prebill
+
+#: A print header or footer XlsxWriter would drop (longer than Excel's 255 characters) fails.
+pytestmark = pytest.mark.filterwarnings("error:Header string:UserWarning",
+                                        "error:Footer string:UserWarning")
 
 
 def slow(examples: int, *, shrink: bool = True) -> settings:
@@ -540,3 +545,44 @@ def test_the_problems_file_shows_the_formula_as_text_in_libreoffice(tmp_path):
     cells_ = [c for r in book.active.iter_rows() for c in r if "HYPERLINK" in str(c.value)]
     assert cells_ and all(c.data_type == "s" and c.hyperlink is None for c in cells_)
     assert [c.value for c in cells_] == ["'" + LINK]
+
+
+# ----------------------------------------------------------------------------- the pre-bill workbook
+firm, ledger = test_prebill.firm, test_prebill.ledger  # the demo month, as fixtures here too
+
+
+@pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)  # writing reads no ledger
+def test_the_prebill_workbook_keeps_hostile_text_as_text_and_reads_it_back_unchanged(
+        ledger, tmp_path):
+    from billxl.billing import prebill
+    from billxl.excel import prebill_workbook as wb
+
+    prebill.create_prebills(ledger, "2026-10", actor="test")
+    frame = prebill.prebill_frame(ledger, "2026-10")
+    frame = frame[frame["billing_partner_id"] == frame["billing_partner_id"].iloc[0]]
+    frame = frame[frame["prebill_pk"] == frame["prebill_pk"].iloc[0]].reset_index(drop=True)
+
+    @given(st.lists(hostile, min_size=1, max_size=4), hostile)
+    @slow(15)
+    def check(texts, name):
+        edited = frame.copy()
+        rows = min(len(texts), len(edited))
+        edited.loc[: rows - 1, "narrative"] = texts[:rows]
+        edited["matter_name"] = name
+        path = wb.write_prebill_workbook(tmp_path / "p.xlsx", edited, partner_name=name,
+                                         month="2026-10")
+        sheet = openpyxl.load_workbook(path)[wb.SHEET]
+        head = next(c for row in sheet.iter_rows(max_row=10) for c in row
+                    if c.value == wb.HEADERS["narrative"])
+        column = [sheet.cell(r, head.column) for r in range(head.row + 1, sheet.max_row + 1)]
+        for text in texts[:rows]:
+            if in_xlsx(text):  # each hostile narrative is in its cell, a string, quoted if needed
+                cell = next(c for c in column if c.value == in_xlsx(text))
+                assert cell.data_type == "s"
+                assert bool(cell.quotePrefix) == quote_prefixed(cell.value)
+        assert not any(c.data_type == "f" for c in column if c.value in set(texts))
+        lines, problems = wb.read_prebill_workbook(path)
+        assert not problems  # the text reads back as written: no edit, no tampering
+        assert len(lines[lines["entry_kind"] != "approval"]) == len(edited)
+
+    check()

@@ -83,7 +83,7 @@ __all__ = [
     "parse_dates", "format_words", "too_precise_money",
     "FORMULA_STARTS", "HIDDEN", "formula_like", "quote_prefixed", "csv_text", "csv_frame",
     "from_csv_text", "from_csv_cells", "visible_text", "visible_cells", "describe_characters",
-    "XlsxText", "openpyxl_text", "xlsx_text",
+    "XlsxText", "openpyxl_text", "xlsx_text", "header_text",
 ]
 
 BIGGEST = 10**12  # currency units or hours: anything larger is a typo, and int64-safe
@@ -520,6 +520,14 @@ def xlsx_text(value: str) -> str:
     """Text as an XLSX cell holds it: visible characters only, line ends as Excel's own (a
     line feed; a carriage return would be stored as ``_x000D_``)."""
     return visible_text(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def header_text(value: str, limit: int = 80) -> str:
+    """Text for an XLSX page header or footer: visible characters on one line, cut to ``limit``
+    characters (Excel holds 255 for a whole header; XlsxWriter drops a longer one), and ``&``
+    doubled (it starts a code there: ``&P`` would print the page number)."""
+    text = " ".join(visible_text(value).split())
+    return (text[:limit - 1] + "…" if len(text) > limit else text).replace("&", "&&")
 
 
 class XlsxText:

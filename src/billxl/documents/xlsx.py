@@ -22,7 +22,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from billxl import money
 from billxl.atomic import atomic_path
-from billxl.cells import XlsxText
+from billxl.cells import XlsxText, header_text
 from billxl.documents.formatting import Amount
 
 _COLS = "ABCDEFGHIJ"
@@ -194,8 +194,8 @@ def _print_setup(s: _Sheet, context: dict, reference: str, landscape: bool = Fal
         s.ws.set_portrait()
     s.ws.fit_to_pages(1, 0)
     s.ws.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.8)
-    firm = context["letterhead"]["name"].replace("&", "&&")
-    ref = reference.replace("&", "&&")
+    firm = header_text(context["letterhead"]["name"])
+    ref = header_text(reference)
     s.ws.set_footer(f"&L&8{firm}&R&8{ref}  ·  &P / &N")
 
 

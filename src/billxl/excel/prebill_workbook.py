@@ -63,6 +63,7 @@ from billxl.cells import (
     TOO_PRECISE,
     XlsxText,
     cell_text,
+    header_text,
     parse_dates,
     scaled_numbers,
     visible_text,
@@ -472,7 +473,7 @@ def _prebill_sheet(sheet, fmt: _Formats, frame: pd.DataFrame, partner_name: str,
     # printed, each matter starts a page: a pre-bill is read, signed and filed matter by matter
     sheet.set_h_pagebreaks([s.header_row for s in sections[1:]][:1023])
     sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    sheet.set_header(f"&L&8Pre-bills {month}&C&8{_escape_header(partner_name)}&R&8billxl")
+    sheet.set_header(f"&L&8Pre-bills {month}&C&8{header_text(partner_name)}&R&8billxl")
     sheet.set_footer("&L&8Yellow cells are the partner's&R&8Page &P of &N")
     sheet.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
                        "format_columns": True, "format_rows": True})
@@ -481,10 +482,6 @@ def _prebill_sheet(sheet, fmt: _Formats, frame: pd.DataFrame, partner_name: str,
 
 def _span(lines: tuple[int, int], key: str) -> tuple[int, int, int, int]:
     return lines[0], _COL[key], lines[1], _COL[key]
-
-
-def _escape_header(text: str) -> str:
-    return text.replace("&", "&&")
 
 
 def _matter_section(sheet, fmt: _Formats, block: list[dict], row: int,

@@ -31,7 +31,7 @@ from xlsxwriter.utility import quote_sheetname
 
 from billxl import money
 from billxl.atomic import atomic_path
-from billxl.cells import quote_prefixed, xlsx_text
+from billxl.cells import header_text, quote_prefixed, xlsx_text
 from billxl.documents.formatting import to_date
 from billxl.documents.settings import settings, template_dir
 from billxl.packs import printed
@@ -212,7 +212,7 @@ def _print_setup(ws, pack: Pack) -> None:
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
-    running = printed.running_title(pack).replace("&", "&&")
+    running = header_text(printed.running_title(pack), 120)
     ws.set_footer(f"&L&8{running}&R&8Page &P of &N")
 
 
