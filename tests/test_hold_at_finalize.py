@@ -24,6 +24,7 @@ from billxl.billing.invoicing import finalize
 from billxl.ledes.export import export_invoices
 from billxl.store import tables as t
 from tests.test_ledes_export import PORTALS, e_billed
+from tests.test_month_end import month  # noqa: F401 - the demo month, run once
 
 MONTH = "2026-10"
 
@@ -179,6 +180,9 @@ def test_a_split_matter_is_held_for_its_payors_portal(ledger):
     held = finalize(ledger, month=MONTH, actor="test").held
     assert set(held["client_id"]) == {"C1", "C3"} and set(held["rule"]) == {"PORTAL_REQUIRED"}
     assert set(held["matter_id"]) == {"M5"}
+    # the whole invoice's problem, once for each payor's invoice, fixed on the matter
+    assert len(held) == 2 and held["line_no"].isna().all()
+    assert held["fix"].iloc[0].startswith("Fill in CLIENT_MATTER_ID on the matter")
     assert "M5" not in invoiced_matters(ledger)
 
 
@@ -229,7 +233,8 @@ def test_apply_says_what_would_still_be_held(ledger, tmp_path):
     held = applied.problems
     assert set(held["matter_id"]) == {"M1"} and set(held["rule"]) == {"PORTAL_REQUIRED"}
     assert "1 pre-bill(s) would be held at finalize" in prebill.describe(applied)
-    assert "PORTAL_REQUIRED: Legal Tracker requires CLIENT_MATTER_ID" in prebill.describe(applied)
+    assert "the invoice: PORTAL_REQUIRED: Legal Tracker requires CLIENT_MATTER_ID" in \
+        prebill.describe(applied)
 
 
 def test_write_downs_as_amounts_keep_the_hours(ledger, tmp_path):
@@ -316,3 +321,31 @@ def test_holding_a_line_at_no_charge_needs_no_reason(ledger, tmp_path):
     book.save(tmp_path / "held.xlsx")
     applied = prebill.apply_prebill(ledger, tmp_path / "held.xlsx", actor="partner")
     assert applied.lines_changed == 1 and applied.write_ups == {} and applied.write_downs == {}
+
+
+def test_the_demo_month_is_billed_as_its_clients_portals_accept(month, tmp_path):  # noqa: F811
+    """The month-end test's demo month (600 entries, seed 7)."""
+    result, ledger, _ = month
+    steps = {s.name: s.figure for s in result.steps}
+    # the partners fixed (or held in WIP) what the clients would reject: finalize held nothing
+    assert steps["Invoices held at finalize"].startswith("0 ")
+    assert "put on the client's increment" in steps["Partner edits applied"]
+    # ... so the LEDES export refuses no invoice for its content
+    assert "held back" not in steps["LEDES files submitted"]
+    exported = export_invoices(ledger, tmp_path / "again", month=MONTH)
+    assert exported.written and exported.refused == []
+    # every billed fee line of a client with guidelines or a portal is on its 0.1 increment
+    inv, il, cl = t.invoices, t.invoice_lines, t.clients
+    fees = ledger.read_frame(sa.select(il.c.quantity_milli, cl.c.guideline_set,
+                                       cl.c.ebilling_portal)
+                             .join(inv, inv.c.invoice_pk == il.c.invoice_pk)
+                             .join(cl, cl.c.client_id == inv.c.client_id)
+                             .where(il.c.line_type == "F"))
+    checked = fees["guideline_set"].notna() | fees["ebilling_portal"].notna()
+    assert checked.sum() > 100 and (fees.loc[checked, "quantity_milli"] % 100 == 0).all()
+    # the typed hours the increment changed are in the audit log
+    audit = ledger.read_frame(sa.select(t.audit_log.c.after).where(
+        t.audit_log.c.table_name == "prebill_lines", t.audit_log.c.actor == "demo"))
+    typed = [a for a in audit["after"] if a and "typed_bill_qty_milli" in a]
+    assert typed and all(a["typed_bill_qty_milli"] - a["rounded_off_milli"]
+                         == a["bill_qty_milli"] for a in typed)

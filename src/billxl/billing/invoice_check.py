@@ -29,6 +29,7 @@ import pandas as pd
 from billxl import money, rules
 from billxl.ledes.export import check_portal_files, clients_guidelines
 from billxl.ledes.parser import parse
+from billxl.ledes.portals import load_portal
 from billxl.ledes.writer import LedgerInvoices
 from billxl.reference import Reference
 
@@ -290,6 +291,11 @@ def _portal_problems(reference: Reference, heads: pd.DataFrame, lines: pd.DataFr
                                    "rule": "LEDES_EXPORT", "message": exported.reasons,
                                    "suggestion": ""})
         line_no = _line_numbers(exported.data, errors["line"].to_numpy(dtype=np.int64))
+        # a field of the whole invoice (a client matter id) is the invoice's problem, not a
+        # line's: it is fixed on the matter, once
+        whole = ((errors["rule"] == "PORTAL_REQUIRED")
+                 & errors["field"].isin(load_portal(exported.portal).required_fields)).to_numpy()
+        line_no = [None if w else n for n, w in zip(line_no, whole, strict=True)]
         mine = lines[lines["invoice"] == i].set_index("line_no")
         kind = [None if n is None or n not in mine.index else mine.at[n, "entry_kind"]
                 for n in line_no]
@@ -304,8 +310,11 @@ def _portal_problems(reference: Reference, heads: pd.DataFrame, lines: pd.DataFr
             "check": exported.portal, "rule": errors["rule"].to_numpy(dtype=object),
             "severity": "error", "field": errors["field"].to_numpy(dtype=object),
             "message": errors["message"].to_numpy(dtype=object),
-            "fix": [_FIXES.get(r, s) or "" for r, s in
-                    zip(errors["rule"], errors["suggestion"], strict=True)]}))
+            "fix": [f"Fill in {f} on the matter or its client (billxl matter edit, billxl "
+                    "client edit); the invoice is checked again at finalize" if w else
+                    _FIXES.get(r, s) or "" for r, s, f, w in
+                    zip(errors["rule"], errors["suggestion"], errors["field"], whole,
+                        strict=True)]}))
     return pd.concat(out, ignore_index=True) if out else _no_problems()
 
 
