@@ -398,9 +398,11 @@ def due(ledger: Ledger, on: date) -> pd.DataFrame:
                      "description": r["description"], "amount_minor": int(r["amount_minor"]),
                      "currency": currency[by_matter.at[m, "client_id"]], "entries": 0,
                      "schedule_id": int(r["schedule_id"])})
-    frame = pd.DataFrame(rows, columns=DUE_COLUMNS)
-    return frame.sort_values(["matter_id", "what", "falls_on"], kind="stable",
-                             ignore_index=True)
+    frame = pd.DataFrame(rows, columns=DUE_COLUMNS).sort_values(
+        ["matter_id", "what", "falls_on"], kind="stable", ignore_index=True)
+    frame["schedule_id"] = pd.Series([None if pd.isna(v) else int(v)  # ids, not floats
+                                      for v in frame["schedule_id"]], dtype=object)
+    return frame
 
 
 def _falls_on(cycles: pd.DataFrame, on: date, triggered: pd.DataFrame) -> dict[str, date]:

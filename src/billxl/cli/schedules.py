@@ -36,14 +36,20 @@ def parse_milestone(text: str):
     return Milestone(trigger.strip(), amount=value)
 
 
-def _shown(frame):
-    """Amounts and tax in the currency's units, with thousands separators."""
-    from billxl import from_minor
+def _shown(frame, fmt: OutputFormat):
+    """Amounts and tax in the currency's units: with thousands separators in a table, plain
+    decimals ("33333.34") in JSON and CSV."""
+    from billxl import format_amount, from_minor
+
+    def text(minor: int, currency: str) -> str:
+        if fmt is OutputFormat.table:
+            return f"{from_minor(minor, currency):,}"
+        return format_amount(minor, currency)
 
     frame = frame.copy()
     for minor, shown in (("amount_minor", "amount"), ("tax_minor", "tax")):
         if minor in frame:
-            frame[shown] = [f"{from_minor(int(v), c):,}"
+            frame[shown] = [text(int(v), c)
                             for v, c in zip(frame[minor], frame["currency"], strict=True)]
     return frame
 
@@ -83,7 +89,7 @@ def register(schedule_app: typer.Typer) -> None:
                 remainder=remainder, description=description)
             ledger = open_ledger()
             frame = (preview_schedule if dry_run else plan_schedule)(ledger, matter, terms)
-        shown = _shown(frame)
+        shown = _shown(frame, format)
         emit(shown, format, _PLAN, title=f"Invoice schedule of {matter}"
              + (" (dry run: nothing was written)" if dry_run else ""))
         if format is OutputFormat.table:
@@ -101,7 +107,7 @@ def register(schedule_app: typer.Typer) -> None:
 
         with handle_errors():
             frame = schedule_of(open_ledger(), matter)
-        emit(_shown(frame), format, _PLAN, title=f"Invoice schedule of {matter}")
+        emit(_shown(frame, format), format, _PLAN, title=f"Invoice schedule of {matter}")
 
     @schedule_app.command("due")
     def schedule_due(
@@ -119,7 +125,7 @@ def register(schedule_app: typer.Typer) -> None:
         with handle_errors():
             day = parse_day(on)
             frame = bills_due(open_ledger(), day)
-        emit(_shown(frame), format, _DUE, title=f"Due to bill on {day}")
+        emit(_shown(frame, format), format, _DUE, title=f"Due to bill on {day}")
         if format is OutputFormat.table:
             cycles = frame[frame["what"] == "cycle"]
             console.print(f"{len(cycles)} matter(s) due on their cycle, "
