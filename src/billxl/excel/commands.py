@@ -621,9 +621,9 @@ def list_bills_due(book: Book, ctx: Context | None = None) -> Done:
         "currency": due["currency"], "entries": due["entries"],
         "schedule_id": due["schedule_id"]})})
     cycles = int((due["what"] == "cycle").sum())
-    return Done(f"Due to bill on {on}: {_counts(cycles, 'matter')} on their cycle, "
-                f"{len(due) - cycles:,} scheduled invoice(s) "
-                + (_per_currency(due.assign(total=due["amount_minor"]), "total") or "(nothing)")
+    return Done(f"Due to bill on {on}: {_counts(cycles, 'matter')} on their cycle and "
+                f"{len(due) - cycles:,} scheduled invoice(s), before tax: "
+                + (_per_currency(due.assign(total=due["amount_minor"]), "total") or "nothing")
                 + ".")
 
 
