@@ -285,14 +285,14 @@ def test_the_command_lists_the_held_invoices_and_exits_1(ledger, tmp_path):
     held = run("--month", MONTH)
     assert held.returncode == 1, held.stderr
     assert "5 invoice(s) finalized" in held.stdout
-    assert "Held: 1 invoice(s) their clients would reject" in held.stderr
+    assert "Held: 1 pre-bill(s) whose invoices their clients would reject" in held.stderr
     assert "INCREMENT" in held.stderr and "held_2026-10.csv" in held.stderr
     listed = pd.read_csv(tmp_path / "held_2026-10.csv")
     assert listed[["matter_id", "rule", "line_no"]].values.tolist() == [["M1", "INCREMENT", 1]]
     assert run("--month", MONTH, "--override", "").returncode == 3
     done = run("--month", MONTH, "--override", "client agreed", "--by", "j.smith")
     assert done.returncode == 0, done.stderr
-    assert "1 invoice(s) finalized" in done.stdout and "Overridden: 1 invoice(s)" in done.stdout
+    assert "1 invoice(s) finalized" in done.stdout and "Overridden: 1 pre-bill(s)" in done.stdout
     audit = ledger.read_frame(sa.select(t.audit_log).where(t.audit_log.c.action == "override"))
     assert audit["actor"].tolist() == ["j.smith"]
 

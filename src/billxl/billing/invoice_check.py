@@ -164,6 +164,7 @@ def check_invoices(reference: Reference, invoices: pd.DataFrame, lines: pd.DataF
     # a rule the portal enforces too (its guideline_rules) is the same finding: once
     found = found.drop_duplicates(["invoice", "line_no", "rule"]).sort_values(
         ["invoice", "line_no"], kind="stable", na_position="first")
+    found = found.astype({"line_no": "Int64", "entry_pk": "Int64", "invoice": "int64"})
     return InvoiceCheck(found[PROBLEM_COLUMNS].reset_index(drop=True))
 
 

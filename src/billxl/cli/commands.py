@@ -457,7 +457,7 @@ def invoice_finalize(
         console.print("No approved pre-bills to finalize.")
     if len(result.overridden):
         console.print(f"[bold]Overridden:[/] {result.overridden['prebill_pk'].nunique()} "
-                      f"invoice(s) finalized although their clients would reject them "
+                      f"pre-bill(s) finalized although their clients would reject them "
                       f"({len(result.overridden)} problem(s)); the audit log keeps the reason.")
     if not len(result.held):
         return
@@ -467,8 +467,8 @@ def invoice_finalize(
                "timekeeper_name", "entry_kind", "entry_pk", "check", "rule", "message", "fix"]
     atomic_write_csv(held[columns], path)
     table = Table("Matter", "Pre-bill", "Line", "Date", "Timekeeper", "Rule", "What is wrong",
-                  "What to do", title=f"Held: {held['prebill_pk'].nunique()} invoice(s) their "
-                  "clients would reject (still pre-bills)", header_style="bold")
+                  "What to do", title=f"Held: {held['prebill_pk'].nunique()} pre-bill(s) whose "
+                  "invoices their clients would reject (still pre-bills)", header_style="bold")
     import pandas as pd
 
     def shown(value) -> str:
