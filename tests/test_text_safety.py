@@ -613,9 +613,6 @@ def test_the_import_summary_says_which_cells_lost_characters_that_do_not_show():
 
 
 # ----------------------------------------------------------------------------- exceptions and aging
-NEEDS_XLSXTEXT = ("exceptions_workbook.py and aging_workbook.py still call write_string: they "
-                  "need cells.XlsxText (quote prefix, visible text, Excel's line feeds); the "
-                  "lead is applying it to their rework")
 
 
 def _exceptions_book(tmp_path, texts: list[str]):
@@ -638,7 +635,6 @@ def test_the_exceptions_workbook_never_writes_a_formula(tmp_path, texts):
     assert all(c.data_type != "f" for c in _exceptions_book(tmp_path, texts))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_XLSXTEXT)
 def test_the_exceptions_workbook_quotes_and_cleans_text_as_every_writer_does(tmp_path):
     texts = ["=1+2", "ACME \u202eDTL", "a\r\nb"]
     found = _exceptions_book(tmp_path, texts)

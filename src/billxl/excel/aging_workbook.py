@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from billxl import money
+from billxl import cells, money
 from billxl.atomic import atomic_path, atomic_write_csv
 from billxl.errors import BillxlError
 from billxl.excel import fitting
@@ -42,6 +42,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, title: str, keys: list[str],
     (a name too long for its column wraps), printed landscape with the header on every page."""
     book = fitting.new_workbook(path)
     ws = book.add_worksheet("Aging")
+    texts = cells.XlsxText(book)  # names: visible, never a formula, quoted if need be
     heading = book.add_format({"bold": True, "font_size": 12})
     head = book.add_format({"bold": True, "bg_color": "#1F3864", "font_color": "#FFFFFF",
                             "border": 1, "text_wrap": True, "valign": "top"})
@@ -84,7 +85,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, title: str, keys: list[str],
     for i, rec in enumerate(records, start=3):
         digits = money.minor_digits(rec["currency"])
         for j, col in enumerate(keys):
-            ws.write_string(i, j, _text(rec[col]), text)
+            texts.write(ws, i, j, _text(rec[col]), text)
         for j, col in enumerate(money_cols, start=len(keys)):
             # Excel holds numbers as doubles: exact to the cent here
             ws.write_number(i, j, float(money.from_minor(int(rec[col]), rec["currency"])),

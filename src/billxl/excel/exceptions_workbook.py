@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from billxl import money
+from billxl import cells, money
 from billxl.atomic import atomic_path
 from billxl.excel import fitting
 
@@ -53,6 +53,7 @@ def _formats(book: xlsxwriter.Workbook) -> dict:
     base = {"valign": "top", "font_name": fitting.FONT, "font_size": SIZE}
     cell = {**base, "border": 1, "border_color": "#BFBFBF"}  # lines between columns
     fmt = {
+        "texts": cells.XlsxText(book),  # data text: visible, never a formula, quoted if need be
         "header": book.add_format({**cell, "bold": True, "bg_color": "#1F3864",
                                    "font_color": "#FFFFFF", "text_wrap": True}),
         "title": book.add_format({**base, "bold": True, "font_size": 14}),
@@ -110,7 +111,8 @@ def _fit_height(sheet, row: int, texts_and_widths: list[tuple[object, float]]) -
         sheet.set_row(row, fitting.row_height(lines, SIZE))
 
 
-def _write_cell(sheet, row: int, col: int, kind: str, value, fmt, currency: str = "USD") -> None:
+def _write_cell(sheet, row: int, col: int, kind: str, value, fmt, currency: str = "USD",
+                texts: cells.XlsxText | None = None) -> None:
     """One cell, typed: strings are always strings (never formulas), numbers exact to the cent."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         sheet.write_blank(row, col, None, fmt)
@@ -122,8 +124,10 @@ def _write_cell(sheet, row: int, col: int, kind: str, value, fmt, currency: str 
         sheet.write_number(row, col, float(money.from_minor(int(value), currency)), fmt)
     elif kind == "int":
         sheet.write_number(row, col, int(value), fmt)
+    elif texts is not None:
+        texts.write(sheet, row, col, value, fmt)
     else:
-        sheet.write_string(row, col, str(value), fmt)
+        sheet.write_string(row, col, cells.xlsx_text(str(value)), fmt)
 
 
 def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
@@ -148,7 +152,8 @@ def _exceptions_sheet(book, fmt, findings: pd.DataFrame, title: str) -> None:
         sheet.write_string(header_row, col, header, fmt["header"])
     for i, rec in enumerate(findings.to_dict("records"), start=header_row + 1):
         sev = rec.get("severity") if rec.get("severity") in SEVERITY_FILL else "plain"
-        _write_row(sheet, i, EXCEPTION_COLUMNS, widths, rec, lambda kind, s=sev: fmt[(s, kind)])
+        _write_row(sheet, i, EXCEPTION_COLUMNS, widths, rec, lambda kind, s=sev: fmt[(s, kind)],
+                   fmt["texts"])
     last = header_row + max(len(findings), 1)
     sheet.autofilter(header_row, 0, last, len(EXCEPTION_COLUMNS) - 1)
     sheet.freeze_panes(header_row + 1, 0)
@@ -157,13 +162,14 @@ def _exceptions_sheet(book, fmt, findings: pd.DataFrame, title: str) -> None:
                         header=title)
 
 
-def _write_row(sheet, row: int, columns, widths: list[float], rec: dict, fmt_of) -> None:
+def _write_row(sheet, row: int, columns, widths: list[float], rec: dict, fmt_of,
+               writer: cells.XlsxText) -> None:
     """One record across ``columns``, the row as tall as its longest wrapped text."""
     currency = rec.get("currency") or "USD"
     texts = []
     for col, ((_header, field, kind, *_), width) in enumerate(zip(columns, widths, strict=True)):
         value = rec.get(field)
-        _write_cell(sheet, row, col, kind, value, fmt_of(kind), currency)
+        _write_cell(sheet, row, col, kind, value, fmt_of(kind), currency, writer)
         if kind in TEXT_KINDS:
             texts.append((value, width))
     _fit_height(sheet, row, texts)
@@ -187,7 +193,7 @@ def _summary_sheet(book, fmt, findings: pd.DataFrame, title: str) -> None:
         table_ = counts.join(per).sort_values(severities, ascending=False)
         row = top
         for row, (key, rec) in enumerate(table_.iterrows(), start=top + 1):
-            sheet.write_string(row, 0, names.get(key, str(key)), fmt[("plain", "text")])
+            fmt["texts"].write(sheet, row, 0, names.get(key, str(key)), fmt[("plain", "text")])
             for col, sev in enumerate(severities, start=1):
                 sheet.write_number(row, col, int(rec[sev]), fmt[(sev, "int")] if rec[sev] else
                                    fmt[("plain", "int")])
@@ -248,7 +254,8 @@ def _queries_sheet(book, fmt, findings: pd.DataFrame, title: str) -> None:
             sheet.write_string(row, col, header, fmt["header"])
         for rec in block.sort_values(["work_date", "matter_id"]).to_dict("records"):
             row += 1
-            _write_row(sheet, row, QUERY_COLUMNS, widths, rec, lambda kind: fmt[("plain", kind)])
+            _write_row(sheet, row, QUERY_COLUMNS, widths, rec, lambda kind: fmt[("plain", kind)],
+                       fmt["texts"])
         row += 2
     sheet.set_h_pagebreaks(breaks[:1023])
 

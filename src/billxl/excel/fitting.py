@@ -153,8 +153,10 @@ def new_workbook(path: str | Path) -> xlsxwriter.Workbook:
 
 
 def escape(text: str) -> str:
-    """Text for a print header or footer, where ``&`` starts a code."""
-    return text.replace("&", "&&")
+    """Text for a print header or footer (see :func:`billxl.cells.header_text`)."""
+    from billxl.cells import header_text
+
+    return header_text(text)
 
 
 __all__ = ["FONT", "MAX_ROW_PT", "MIN_PRINTED_PT", "PAGE_WIDTH_IN", "SIDE_MARGIN_IN",
