@@ -909,9 +909,11 @@ def test_a_receipt_applied_by_hand_takes_an_amount_the_invoices_client_and_their
     assert audit.loc[0, "after"]["invoices"] == ["000001", "000003"]
     # the client's own receipt again, now invoice by invoice as its terms say
     payments.set_cash_terms(ledger, "C1", expenses_first=False)
-    made = payments.apply_receipt(ledger, "R1", ["000001", "000003"], amount="200.00")
+    add_invoices(ledger, [("000008", "M1", "2026-10-01", 10000, 1000, 0),
+                          ("000009", "M2", "2026-10-02", 10000, 1000, 0)])
+    made = payments.apply_receipt(ledger, "R1", ["000008", "000009"], amount="100.00")
     assert made[["number", "amount_minor", "expenses_minor"]].values.tolist() == [
-        ["000001", 20000, 0]]
+        ["000008", 10000, 1000]]  # expenses first would be 90.00 and 10.00
     refused("Receipt R1 is client C1's, not C3's.",
             payments.apply_receipt, ledger, "R1", ["000005"], client="C3")
     payments.post_receipts(ledger, write_csv(tmp_path / "more.csv", [
@@ -950,6 +952,15 @@ def test_a_receipt_naming_invoices_pays_all_their_expenses_before_their_fees(led
     got = allocations(ledger)
     assert list(zip(got["number"], got["amount_minor"], got["expenses_minor"], strict=True)) == [
         ("000001", 25000, 20000), ("000003", 5000, 5000)]
+
+
+def test_a_receipt_naming_invoices_pays_them_one_by_one_when_its_terms_say_so(ledger, tmp_path):
+    payments.set_cash_terms(ledger, "C1", expenses_first=False)
+    payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "300.00", client_id="C1", remittance="000001 000003")]))
+    got = allocations(ledger)
+    assert list(zip(got["number"], got["amount_minor"], got["expenses_minor"], strict=True)) == [
+        ("000001", 30000, 20000)]
 
 
 def test_a_cent_short_of_named_expenses_is_written_off_and_stays_paid(ledger, tmp_path):
