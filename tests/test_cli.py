@@ -234,8 +234,10 @@ def test_prebill_workbooks_and_apply(demo_dir, tmp_path):
                cwd=tmp_path)
     assert "workbook(s) in pb" in made.stdout
     book_path = sorted((tmp_path / "pb").glob("prebill_2026-10_*.xlsx"))[0]
-    unchanged = run("--ledger", ledger_file, "prebill", "apply", book_path, cwd=tmp_path)
+    # nothing to change, but the demo's pre-bills hold what their clients would reject: exit 1
+    unchanged = run("--ledger", ledger_file, "prebill", "apply", book_path, cwd=tmp_path, ok=1)
     assert "nothing to change" in unchanged.stdout
+    assert "would be held at finalize" in unchanged.stdout
 
     book = openpyxl.load_workbook(book_path)
     sheet = book["Pre-bill"]
