@@ -15,7 +15,8 @@ from the repository root, then tally::
 
 mutmut keeps its verdicts in ``mutants/`` (not in git) and re-tests only functions whose code
 changed; a new test does not reopen a verdict, so re-run the survivors by name after adding
-one. Per module the tally prints the mutants generated, how many were run, and the verdicts of
+one (``mutmut run $(python benchmarks/mutation_tally.py --survivors | cut -d: -f1)``). A change
+to ``[tool.mutmut]``'s test selection or pytest arguments throws every verdict away. Per module the tally prints the mutants generated, how many were run, and the verdicts of
 those: killed, survived, equivalent (a survivor listed in ``mutation_equivalents.txt``, beside
 this script, with the reason no test can tell it from the code), timeout, suspicious, no tests
 (no selected test reaches the function).
