@@ -134,3 +134,20 @@ def test_the_next_months_bill_what_falls_due_in_them(demo_month):
                 assert cycle & quarterly  # the quarter's work, at last
     finally:
         ledger.dispose()
+
+
+def test_a_small_demo_firm_has_the_plans_it_has_room_for(tmp_path):
+    """A firm too small to lend a client or matter to every plan loads with fewer plans, each
+    missing one None, instead of refusing to load (the month-end tests' 300-entry firm)."""
+    firm = demo.build_firm(entries=300, seed=3, month=MONTH)
+    plans = demo.billing_plans(firm)
+    chosen = [p for p in (plans.installments, plans.milestones, plans.retainer) if p]
+    assert plans.quarterly_client is not None and len(chosen) < 3
+    ledger = Ledger.create(f"sqlite:///{tmp_path / 'small.db'}", firm=firm.firm, actor="test")
+    demo.load_into(ledger, firm)
+    scheduled = ledger.read_frame(sa.select(t.invoice_schedules.c.matter_id).distinct())
+    assert sorted(scheduled["matter_id"]) == sorted(chosen)
+    cycles = cycles_of(Reference.from_ledger(ledger))
+    quarterly = cycles[cycles["billing_cycle"] == "quarterly"]
+    assert set(quarterly["client_id"]) == {plans.quarterly_client}
+    ledger.dispose()

@@ -1806,16 +1806,19 @@ def _ebilled_matters(matters: pd.DataFrame, clients: pd.DataFrame) -> np.ndarray
 class BillingPlans:
     """The demo's billing cycles and invoice schedules (issue 16), chosen from its firm."""
 
-    quarterly_client: str  # its matters are billed in March, June, September and December
-    installments: str  # a fixed fee of 100,000.00 in three monthly installments
-    milestones: str  # a fixed fee of 85,000.00 in 30/40/30 milestones, the first triggered
-    retainer: str  # a monthly retainer of 5,000.00 for a year
+    # each is None when the firm is too small to lend it a client or matter (see billing_plans)
+    quarterly_client: str | None  # its matters are billed in March, June, September, December
+    installments: str | None  # a fixed fee of 100,000.00 in three monthly installments
+    milestones: str | None  # a fixed fee of 85,000.00 in 30/40/30 milestones, the first triggered
+    retainer: str | None  # a monthly retainer of 5,000.00 for a year
 
 
 def billing_plans(demo: DemoFirm) -> BillingPlans:
     """Which client is billed quarterly and which matters are billed by a schedule: clients
     and matters billed on paper (no e-billing portal, no split), open all month, chosen by
-    the firm's seed."""
+    the firm's seed. A small firm has fewer plans: a plan with no client or matter to take is
+    None (the quarterly client first, then one matter each for the installments, the milestones
+    and the retainer, as far as the eligible clients go)."""
     rng = np.random.default_rng(demo.seed + 29)
     start, _end = (pd.Timestamp(d) for d in _month_span(demo.month))
     clients = demo.reference["clients"].set_index("client_id")
@@ -1827,17 +1830,15 @@ def billing_plans(demo: DemoFirm) -> BillingPlans:
                        & ~matters["matter_id"].isin(split)]
     order = eligible["client_id"].drop_duplicates().to_numpy(dtype=object)
     order = order[rng.permutation(len(order))]
-    if len(order) < 4:
-        raise ValueError("the demo firm is too small for its billing plans (four clients)")
     # the quarterly client: one of the smaller (its matters all wait) among clients sharing
     # their currency with others (each currency still bills in the month); the others lend
     # one matter each
     size = matters.groupby("client_id").size()
     shared = clients["currency"].map(clients["currency"].value_counts()) > 1
-    quarterly = min((c for c in order if shared[c]), key=lambda c: size[c])
+    quarterly = min((c for c in order if shared[c]), key=lambda c: size[c], default=None)
     rest = [c for c in order if c != quarterly][:3]
     firsts = [eligible.loc[eligible["client_id"] == c, "matter_id"].iloc[0] for c in rest]
-    return BillingPlans(quarterly, *firsts)
+    return BillingPlans(quarterly, *firsts, *[None] * (3 - len(firsts)))
 
 
 def _plan_billing(ledger, demo: DemoFirm) -> None:
@@ -1849,22 +1850,28 @@ def _plan_billing(ledger, demo: DemoFirm) -> None:
 
     plans = billing_plans(demo)
     _start, end = (pd.Timestamp(d).date() for d in _month_span(demo.month))
-    schedules.set_cycle(ledger, plans.quarterly_client, "quarterly", actor="demo")
+    if plans.quarterly_client is not None:
+        schedules.set_cycle(ledger, plans.quarterly_client, "quarterly", actor="demo")
     for matter, arrangement, fee in ((plans.installments, "fixed", "100000.00"),
                                      (plans.milestones, "fixed", "85000.00"),
                                      (plans.retainer, "retainer", None)):
+        if matter is None:
+            continue
         record = {"matter_id": matter, "arrangement": arrangement, "fixed_fee": fee}
         save_record(ledger, "matters", record, edit=True, actor="demo")
         schedules.set_cycle(ledger, matter, "completion", actor="demo")
-    schedules.plan(ledger, plans.installments, Terms("installment", count=3, start=end),
-                   actor="demo")
-    milestones = schedules.plan(ledger, plans.milestones, Terms("milestone", milestones=(
-        Milestone("on signing", "30"), Milestone("on filing", "40"),
-        Milestone("on completion", "30"))), actor="demo")
-    schedules.trigger(ledger, int(milestones["schedule_id"].iloc[0]), end.replace(day=15),
-                      actor="demo")
-    schedules.plan(ledger, plans.retainer, Terms("retainer", amount="5000.00", count=12,
-                                                 start=end), actor="demo")
+    if plans.installments is not None:
+        schedules.plan(ledger, plans.installments, Terms("installment", count=3, start=end),
+                       actor="demo")
+    if plans.milestones is not None:
+        milestones = schedules.plan(ledger, plans.milestones, Terms("milestone", milestones=(
+            Milestone("on signing", "30"), Milestone("on filing", "40"),
+            Milestone("on completion", "30"))), actor="demo")
+        schedules.trigger(ledger, int(milestones["schedule_id"].iloc[0]), end.replace(day=15),
+                          actor="demo")
+    if plans.retainer is not None:
+        schedules.plan(ledger, plans.retainer, Terms("retainer", amount="5000.00", count=12,
+                                                     start=end), actor="demo")
 
 
 def load_into(ledger, demo: DemoFirm) -> None:
