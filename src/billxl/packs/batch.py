@@ -29,7 +29,6 @@ parameter, so no password is written into a notebook or the manifest.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import html
 import importlib
@@ -43,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import filelock
 
 from billxl import shipped
 from billxl.errors import BillxlError, InputError
@@ -508,14 +509,18 @@ def _result_of(future) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
+    """One batch at a time in a month's folder (an OS lock on ``.lock``, on Windows too; the
+    system frees it when a batch dies)."""
     folder.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    with os.fdopen(descriptor, "r+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BillxlError(f"Another month-end batch is running in {folder}.") from None
+    lock = filelock.FileLock(folder / ".lock", mode=0o600)
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        raise BillxlError(f"Another month-end batch is running in {folder}.") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def _sidecar_digest(folder: Path, outputs: list[str]) -> str | None:
