@@ -279,12 +279,30 @@ def test_narrative_length_and_formula_text():
         entry("L1", narrative=long_text), entry("F1", narrative="=HYPERLINK(\"x\") review brief"),
         entry("F2", narrative="+ call with client re settlement"),
         entry("F3", narrative="-draft reply brief"), entry("F4", narrative="@court hearing prep"),
-        entry("N1", narrative="Draft reply = short"), entry("N2", narrative=" =not at the start")))
+        entry("N1", narrative="Draft reply = short"), entry("F5", narrative=" =after a space"),
+        entry("F6", narrative="\tcall with client")))
     assert found(result, "NARRATIVE_LENGTH") == [
         ("L1", f"The narrative has {len(long_text):,} characters, over the limit of 1,024")]
-    assert ids(result, "FORMULA_TEXT") == ["F1", "F2", "F3", "F4"]
-    assert found(result, "FORMULA_TEXT")[0][1] == (
+    # a spreadsheet reads '=' after spaces as a formula too (billxl.cells.formula_like)
+    assert ids(result, "FORMULA_TEXT") == ["F1", "F2", "F3", "F4", "F5", "F6"]
+    messages = dict(found(result, "FORMULA_TEXT"))
+    assert messages["F1"] == messages["F5"] == (
         "The narrative starts with '=', so a spreadsheet would read it as a formula")
+    assert messages["F6"].startswith("The narrative starts with a tab,")
+
+
+FORMULA_CASES = ["=1+1", "+1", "-1", "@SUM(A1)", " =x", "  +x", "\tx", "\rx", "\nx", "\0x",
+                 " \t=x", "x=1", "1-2", "'=x", "", " ", "Draft", "\u00a0=x", "\u3000-x"]
+
+
+@pytest.mark.parametrize("text", FORMULA_CASES)
+def test_formula_text_flags_exactly_what_cells_says_a_spreadsheet_evaluates(text):
+    from billxl.cells import FORMULA_STARTS, formula_like
+
+    result = check_entries(entries(entry("E1", narrative=text)))
+    assert (ids(result, "FORMULA_TEXT") == ["E1"]) is formula_like(text)
+    assert formula_like(text) is (text[:1] in FORMULA_STARTS
+                                  or text.lstrip()[:1] in FORMULA_STARTS[:4])
 
 
 # ================================================================================= duplicates

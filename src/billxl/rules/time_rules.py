@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from billxl import money
+from billxl.cells import formula_like
 from billxl.rules import narratives
 from billxl.rules.engine import (
     Batch,
@@ -154,17 +155,28 @@ def narrative_length(b: Batch):
 
 
 @rule("FORMULA_TEXT", severity="warning", kinds=("time", "expense"),
-      description="A narrative starting with =, +, - or @, which a spreadsheet would read as a "
-                  "formula.")
+      description="A narrative a spreadsheet would read as a formula: it starts with =, +, - "
+                  "or @ (after spaces too), a tab or a line break.")
 def formula_text(b: Batch):
-    bad = b.text.str.startswith(("=", "+", "-", "@")).to_numpy(dtype=bool)
+    bad = b.per_row(b.distinct_text.map(formula_like).to_numpy(dtype=bool))
     if not bad.any():
         return None
-    first = b.text[bad].str.slice(0, 1)
-    message = "The narrative starts with '" + first + "', so a spreadsheet would read it as a formula"
+    first = b.text[bad].map(_formula_start)
+    message = "The narrative starts with " + first + ", so a spreadsheet would read it as a formula"
     return found(bad, message, field="narrative",
                  suggestion="Start the narrative with a word; billxl keeps it as text, but the "
                             "client's systems may not")
+
+
+#: How the message names a starting character that does not show.
+_STARTS_NAMED = {"\t": "a tab", "\r": "a line break", "\n": "a line break",
+                 "\0": "a NULL character"}
+
+
+def _formula_start(text: str) -> str:
+    """What makes a :func:`billxl.cells.formula_like` narrative a formula, named."""
+    c = text[0] if text[0] in _STARTS_NAMED else text.lstrip()[0]
+    return _STARTS_NAMED.get(c, f"'{c}'")
 
 
 # =================================================================================== dates
