@@ -20,7 +20,8 @@ import pandas as pd
 from billxl.rules.engine import RULES, check_entries
 
 __all__ = ["SCORE_COLUMNS", "score", "split_halves", "labelled_entries", "score_labelled",
-           "narrative_scores", "MAIN_NARRATIVE_RULES", "DEVELOPMENT", "DEVELOPMENT_2", "HELD_OUT",
+           "narrative_scores", "MAIN_NARRATIVE_RULES", "DEVELOPMENT", "DEVELOPMENT_2", "DEVELOPMENT_3",
+           "HELD_OUT",
            "NARRATIVE_PRECISION_GOAL", "NARRATIVE_RECALL_GOAL"]
 
 SCORE_COLUMNS = ["rule", "planted", "flagged", "right", "recall", "precision"]
@@ -69,9 +70,9 @@ def _pairs_scored(flagged: set[str], truth_rows: pd.DataFrame) -> tuple[int, int
 MAIN_NARRATIVE_RULES = ("VAGUE", "ADMIN_TASK", "BLOCK_BILLING", "INTERNAL_CONFERENCE")
 NARRATIVE_PRECISION_GOAL, NARRATIVE_RECALL_GOAL = 0.95, 0.90
 DEVELOPMENT, HELD_OUT = "development", "held-out"
-#: the second development batch (tests/data/narratives_eval/narratives_dev2.csv): development
-#: data as a whole, scored on its own
-DEVELOPMENT_2 = "development-2"
+#: the second and third development batches (tests/data/narratives_eval/narratives_dev2.csv and
+#: narratives_dev3.csv): development data as a whole, each scored on its own
+DEVELOPMENT_2, DEVELOPMENT_3 = "development-2", "development-3"
 LABELLED_COLUMNS = ["rule", "billxl_rule", "labelled", "flagged", "tp", "fp", "fn", "precision",
                     "recall"]
 
@@ -135,21 +136,23 @@ def score_labelled(findings: pd.DataFrame, labelled: pd.DataFrame,
     return table[LABELLED_COLUMNS]
 
 
-def narrative_scores(labelled: pd.DataFrame, second: pd.DataFrame | None = None) -> pd.DataFrame:
+def narrative_scores(labelled: pd.DataFrame, second: pd.DataFrame | None = None,
+                     *, batches: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Run the time rules over a labelled narrative set and score them per half.
 
     ``labelled`` has the columns of ``tests/data/narratives_eval/narratives.csv`` (text
     values); ``second``, if given, is a further development batch in the same columns (ids apart
-    from ``labelled``'s), scored as a whole. Returns :data:`LABELLED_COLUMNS` plus ``half``
-    (:data:`HELD_OUT`, :data:`DEVELOPMENT`, :data:`DEVELOPMENT_2` when ``second`` is given, and
-    ``"all"``, which is ``labelled`` alone), a row per rule that is labelled or flagged in that half.
+    from ``labelled``'s), scored as a whole as :data:`DEVELOPMENT_2`, and ``batches`` any more,
+    by the name of their half (``{DEVELOPMENT_3: rows}``). Returns :data:`LABELLED_COLUMNS` plus
+    ``half`` (:data:`HELD_OUT`, :data:`DEVELOPMENT`, the batches' names, and ``"all"``, which
+    is ``labelled`` alone), a row per rule that is labelled or flagged in that half.
     """
-    both = labelled if second is None else pd.concat([labelled, second], ignore_index=True)
+    extra = ({} if second is None else {DEVELOPMENT_2: second}) | dict(batches or {})
+    both = pd.concat([labelled, *extra.values()], ignore_index=True)
     findings = check_entries(labelled_entries(both)).findings
     half = split_halves(labelled)
     parts = [score_labelled(findings, labelled[half == name], RULES).assign(half=name)
              for name in (HELD_OUT, DEVELOPMENT)]
-    if second is not None:
-        parts.append(score_labelled(findings, second, RULES).assign(half=DEVELOPMENT_2))
+    parts += [score_labelled(findings, rows, RULES).assign(half=name) for name, rows in extra.items()]
     parts.append(score_labelled(findings, labelled, RULES).assign(half="all"))
     return pd.concat(parts, ignore_index=True)[["half", *LABELLED_COLUMNS]]
