@@ -511,3 +511,26 @@ def test_the_cli_reports_what_a_bank_file_holds(tmp_path, monkeypatch):
     wrong = cli(url, str(real("mt940/wolph_self_february_30.sta")))
     assert wrong.exit_code == 2
     assert "30 February 2016" in wrong.output
+
+
+@pytest.mark.parametrize("kind", ["camt", "ofx"])
+def test_a_payer_name_with_characters_that_do_not_show_is_posted_without_them(
+        kind, ledger, tmp_path):
+    """A right-to-left override in the payer's name (it would read 'proC emcA' reversed on
+    screen) and a zero-width space in the remittance are removed when the bank file is read,
+    as in every table billxl reads, and the summary names the line."""
+    path = small_files(tmp_path)[kind]
+    text = path.read_text(encoding="utf-8").replace(  # an OFX file in UTF-8 says so
+        "ENCODING:USASCII\nCHARSET:1252", "ENCODING:UTF-8\nCHARSET:NONE")
+    path.write_text(text.replace("Acme Corp", "Acme \u202eCorp", 1)
+                    .replace("Invoice 000002", "Invoice\u200b 000002", 1), encoding="utf-8")
+    result = payments.post_receipts(ledger, path)
+    stored = payments.receipts(ledger).set_index("amount_minor")
+    assert stored.loc[50000, "payer"] == "Acme Corp"
+    assert "\u200b" not in stored.loc[50000, "remittance"]
+    assert result.receipts.set_index("amount_minor").loc[50000, "client_id"] == "C1"
+    assert [p.column for p in result.hidden] == ["payer", "remittance"]
+    assert result.summary_dict()["hidden_characters"] == 2
+    line = result.hidden[0].row
+    assert (f"2 cell(s) held characters that do not show (such as a right-to-left override), "
+            f"read without them: line {line} payer, line {line} remittance.") in result.summary()

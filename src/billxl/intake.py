@@ -43,7 +43,7 @@ import gc
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -575,15 +575,15 @@ def read_table(path: str | Path, *, sheet: str | None = None, header_row: int = 
     digest = hashlib.sha256(data).hexdigest()
     suffix = Path(path).suffix.lower()
     if data[:4] in (_ZIP_MAGIC, _OLE_MAGIC) or suffix in WORKBOOK_SUFFIXES:
-        return _visible(_read_workbook(data, shown, digest, sheet, header_row))
-    return _visible(_read_csv(data, shown, digest, header_row))
+        return visible_table(_read_workbook(data, shown, digest, sheet, header_row))
+    return visible_table(_read_csv(data, shown, digest, header_row))
 
 
 #: The reason of a cell read without the characters nobody sees (see :func:`_visible`).
 HIDDEN_REMOVED = "has characters that do not show, and is read without them"
 
 
-def _visible(raw: RawTable) -> RawTable:
+def visible_table(raw: RawTable) -> RawTable:
     """The table without the characters of :data:`billxl.cells.HIDDEN` (bidirectional
     overrides, control characters, zero-width spaces ...), a notice for each cell that had
     some, naming them: text that reads differently from what it holds is never passed on."""
@@ -1381,12 +1381,18 @@ class ImportResult:
                 lines.append(f"  {count:,} {words[kind]} in the file were not imported "
                              f"(import them with kind '{kind}' or 'all')")
         if self.hidden:
-            shown = ", ".join(f"row {p.row} {p.column}" for p in self.hidden[:5])
-            more = f" and {len(self.hidden) - 5:,} more" if len(self.hidden) > 5 else ""
-            lines.append(f"  {len(self.hidden):,} cell(s) held characters that do not show "
-                         f"(such as a right-to-left override), imported without them: {shown}"
-                         f"{more} ('billxl check' lists each)")
+            lines.append(hidden_summary(self.hidden, "imported", "row")
+                         + " ('billxl check' lists each)")
         return "\n".join(lines)
+
+
+def hidden_summary(hidden: Sequence[Problem], done: str, unit: str) -> str:
+    """One line saying which cells lost characters that do not show (:func:`visible_table`):
+    ``done`` is what happened to them (imported, posted), ``unit`` what a row is (row, line)."""
+    shown = ", ".join(f"{unit} {p.row} {p.column}" for p in hidden[:5])
+    more = f" and {len(hidden) - 5:,} more" if len(hidden) > 5 else ""
+    return (f"  {len(hidden):,} cell(s) held characters that do not show (such as a "
+            f"right-to-left override), {done} without them: {shown}{more}")
 
 
 @contextlib.contextmanager

@@ -1024,6 +1024,8 @@ class PostResult:
     matching: Matching  # of the new receipts only
     bank: bankfiles.BankFile | None = None  # a bank file's transactions (debits, returns ...)
     skipped_rows: tuple[int, ...] = ()  # a table's rows that are not receipts
+    #: cells read without characters that do not show (:attr:`billxl.intake.RawTable.hidden`)
+    hidden: tuple[Problem, ...] = ()
 
     @property
     def receipts(self) -> pd.DataFrame:
@@ -1066,6 +1068,7 @@ class PostResult:
             "duplicates": self.duplicates, "unmatched": self.unmatched, "skipped": self.skipped,
             "allocations": len(self.matching.allocations),
             "write_offs": len(self.matching.write_offs),
+            "hidden_characters": len(self.hidden),  # cells read without characters not shown
             "currency": single,
         }
         for key, column in (("amount_posted", "received_minor"),
@@ -1099,6 +1102,9 @@ class PostResult:
             unapplied = ", ".join(f"{v} {c}" for c, v in s["amount_unapplied_by_currency"].items())
             lines.append(f"  {s['allocations']:,} allocation(s) ({alloc}); unapplied {unapplied}; "
                          f"{s['write_offs']:,} short-payment write-off(s).")
+        if self.hidden:
+            unit = "line" if self.bank is not None else "row"
+            lines.append(intake.hidden_summary(self.hidden, "read", unit) + ".")
         if self.batch_id is not None:
             lines.append(f"  Batch {self.batch_id}.")
         return "\n".join(lines)
@@ -1192,7 +1198,7 @@ def post_receipts(ledger, path: str | Path, profile: str | Path | ReceiptProfile
                             dry_run=dry_run, batch_id=None, rows_read=len(frame),
                             duplicates=len(frame) - len(new), skipped=checked.skipped,
                             matching=matching, bank=checked.bank,
-                            skipped_rows=checked.skipped_rows)
+                            skipped_rows=checked.skipped_rows, hidden=checked.raw.hidden)
         if dry_run or new.empty:
             if dry_run:
                 conn.rollback()

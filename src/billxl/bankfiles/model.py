@@ -175,7 +175,9 @@ class BankFile:
         """The credits as a receipt table (``RECEIPT_COLUMNS``), one row per credit.
 
         A row's number is the line of the file it came from, so a problem found when the
-        receipts are checked names that line. Each receipt's id is its natural key (see
+        receipts are checked names that line. Text is read as every table is
+        (:func:`billxl.intake.visible_table`): a payer's name or remittance holding characters
+        that do not show (a right-to-left override) is kept without them, and said. Each receipt's id is its natural key (see
         :func:`natural_keys`).
         """
         credits = self.credits.reset_index(drop=True)
@@ -193,10 +195,11 @@ class BankFile:
             "reference": credits["reference"].fillna("").to_numpy(dtype=object),
             "remittance": credits["remittance"].fillna("").to_numpy(dtype=object),
         }
-        return intake.RawTable(file=self.file, sheet=None, columns=RECEIPT_COLUMNS,
-                               cells=tuple(texts[c] for c in RECEIPT_COLUMNS),
-                               rows=credits["line"].to_numpy(dtype=np.int64), header_row=0,
-                               sha256=self.sha256, from_text=True)
+        return intake.visible_table(intake.RawTable(
+            file=self.file, sheet=None, columns=RECEIPT_COLUMNS,
+            cells=tuple(texts[c] for c in RECEIPT_COLUMNS),
+            rows=credits["line"].to_numpy(dtype=np.int64), header_row=0, sha256=self.sha256,
+            from_text=True))
 
 
 def frame_of(lines: list[Line]) -> pd.DataFrame:
