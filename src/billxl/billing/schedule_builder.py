@@ -24,7 +24,8 @@ Each period steps from ``start`` (31 January, monthly: 28 February, 31 March; a 
 month's last day keeps to month ends), then a date on a weekend moves by the firm's
 ``weekend_rule``: ``modified_following`` (the next working day, unless that is in the next
 month: then the working day before), ``following``, ``preceding`` or ``none``; NumPy's
-business-day calendar does the moving (``holidays`` are days it also skips).
+business-day calendar does the moving. ``holidays`` are days it also skips: a matter's schedule
+skips the firm's public holidays and closure dates (:mod:`billxl.billing.closures`).
 
 Tax
 ---
@@ -49,7 +50,7 @@ from billxl.errors import InputError
 from billxl.money import DEFAULT_ROUNDING, Rounding
 
 __all__ = ["KINDS", "FREQUENCIES", "WEEKEND_RULES", "REMAINDERS", "Milestone", "Terms", "Item",
-           "build", "period_dates", "move_off_weekend", "check_adds_up"]
+           "Holidays", "build", "period_dates", "move_off_weekend", "check_adds_up"]
 
 KINDS = ("installment", "retainer", "milestone")
 #: Months between two items of each frequency.
@@ -114,13 +115,20 @@ def period_dates(start: date, count: int, frequency: str) -> list[date]:
     return [s.date() for s in stamps]
 
 
-def move_off_weekend(days: Sequence[date], rule: str, holidays: Iterable[date] = ()) -> list[date]:
+#: The days a firm is closed besides weekends: dates, or a function of the years concerned
+#: (:meth:`billxl.billing.closures.Closures.days`).
+Holidays = Iterable[date] | Callable[[Iterable[int]], Iterable[date]]
+
+
+def move_off_weekend(days: Sequence[date], rule: str, holidays: Holidays = ()) -> list[date]:
     """Each day moved off a weekend (and off ``holidays``) by the firm's ``rule``."""
     if rule not in WEEKEND_RULES:
         raise InputError(f"{rule!r} is not a weekend rule: use {', '.join(WEEKEND_RULES)}.")
     roll = WEEKEND_RULES[rule]
     if roll is None or not days:
         return list(days)
+    if callable(holidays):  # a move may cross into the year before or after
+        holidays = holidays(range(min(days).year - 1, max(days).year + 2))
     moved = np.busday_offset(np.array(days, dtype="datetime64[D]"), 0, roll=roll,
                              holidays=np.array(list(holidays), dtype="datetime64[D]"))
     return [d.item() for d in moved]
@@ -196,7 +204,7 @@ def _dates(terms: Terms, count: int) -> list[date]:
 def build(terms: Terms, *, currency: str = "USD", rounding: Rounding | str = DEFAULT_ROUNDING,
           weekend_rule: str = "modified_following",
           tax_percent: Decimal | str | int | Callable[[date], Decimal] = 0,
-          holidays: Iterable[date] = ()) -> list[Item]:
+          holidays: Holidays = ()) -> list[Item]:
     """The items the terms make, in date order (milestones in the order given). Pure."""
     rounding = Rounding(rounding)
     if terms.kind not in KINDS:

@@ -6,7 +6,7 @@ invoice date, or triggered — once; an item already invoiced can no longer be e
 
 A plan is built from the terms agreed with the client (:func:`plan`, by
 :func:`billxl.billing.schedule_builder.build` with the client's currency, rounding rule and
-tax, and the firm's weekend rule) or given item by item (:func:`save_items`, what the
+tax, and the firm's weekend rule, public holidays and closure dates) or given item by item (:func:`save_items`, what the
 workbook's Schedules sheet saves). Either way only the items not yet invoiced change: the new
 plan replaces them whole, in one transaction, audited with the old and the new plan; on a
 matter with a fixed fee, what is invoiced and what is planned must add up to the fee.
@@ -29,6 +29,7 @@ from datetime import date
 import pandas as pd
 
 from billxl import money
+from billxl.billing import closures as billing_closures
 from billxl.billing import cycles as billing_cycles
 from billxl.billing import schedule_builder as builder
 from billxl.billing.invoicing import tax_percent_for
@@ -121,13 +122,15 @@ class MatterTerms:
     jurisdiction: str | None
     fee_minor: int | None  # the agreed fee (fixed and milestone arrangements), else None
     tax_rates: pd.DataFrame
+    closures: billing_closures.Closures = billing_closures.Closures()
 
     def tax_percent(self, on: date):
         return tax_percent_for(self.tax_rates, self.jurisdiction, on, "fees")
 
     def build(self, terms: builder.Terms) -> list[builder.Item]:
         return builder.build(terms, currency=self.currency, rounding=self.rounding,
-                             weekend_rule=self.weekend_rule, tax_percent=self.tax_percent)
+                             weekend_rule=self.weekend_rule, tax_percent=self.tax_percent,
+                             holidays=self.closures.days)
 
 
 def matter_terms(reference: Reference, matter_id: str) -> MatterTerms:
@@ -143,7 +146,8 @@ def matter_terms(reference: Reference, matter_id: str) -> MatterTerms:
                        reference.rounding_of(matter["client_id"]),
                        (reference.firm or {}).get("weekend_rule") or "modified_following",
                        client.get("tax_jurisdiction"), int(fee) if agreed else None,
-                       reference.tax_rates if reference.tax_rates is not None else pd.DataFrame())
+                       reference.tax_rates if reference.tax_rates is not None else pd.DataFrame(),
+                       billing_closures.closures_of(reference.firm))
 
 
 def _invoiced(items: pd.DataFrame) -> pd.DataFrame:
