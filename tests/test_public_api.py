@@ -37,7 +37,8 @@ PUBLIC = [
     "copy_defaults",
     # invoice schedules from the agreed terms, and billing cycles (billxl.billing.schedules)
     "Milestone", "ScheduleTerms", "ScheduledItem", "bills_due", "build_schedule",
-    "plan_schedule", "preview_schedule", "save_schedule", "schedule_of", "set_billing_cycle",
+    "plan_schedule", "preview_schedule", "save_schedule", "schedule_fee_left", "schedule_of",
+    "set_billing_cycle",
     # a ledger another program holds too long
     "busy_timeout_seconds", "ledger_busy",
 ]

@@ -151,3 +151,70 @@ def test_items_given_one_by_one_replace_the_open_ones_and_invoiced_ones_are_kept
     with pytest.raises(LedgerError, match="no matter NOPE"):
         schedules.plan(ledger, "NOPE", Terms("installment", count=2, total="1",
                                              start=date(2026, 1, 1)))
+
+
+def test_items_added_one_by_one_say_what_is_left_of_the_fee_and_never_go_over(ledger):
+    def add(amount, day):
+        return schedules.add_item(ledger, "FIX", kind="installment", amount=amount,
+                                  description="Installment", due_on=day)
+
+    add("40000.00", date(2026, 11, 30))
+    left = schedules.fee_left(ledger, "FIX")
+    assert (left.fee_minor, left.invoiced_minor, left.planned_minor, left.left_minor) == (
+        10_000_000, 0, 4_000_000, 6_000_000)
+    assert str(left) == ("The items of FIX come to 40,000.00 USD of its fixed fee of "
+                         "100,000.00 USD: 60,000.00 USD is left to schedule.")
+    add("35000.00", date(2026, 12, 31))
+    with pytest.raises(InputError) as over:  # 40,000 + 35,000 + 30,000 = 105,000
+        add("30000.00", date(2027, 1, 29))
+    assert str(over.value) == (
+        "The schedule of FIX adds up to 105,000.00 USD, but its fixed fee is 100,000.00 USD: "
+        "5,000.00 over. Nothing was written.")
+    assert amounts(schedules.list_items(ledger, "FIX")) == [4_000_000, 3_500_000]
+    first = int(schedules.list_items(ledger, "FIX")["schedule_id"].iloc[0])
+    with pytest.raises(InputError, match="adds up to 100,000.01 USD.*0.01 over"):
+        schedules.update_item(ledger, first, amount="65000.01")  # 65,000.01 + 35,000
+    add("25000.00", date(2027, 1, 29))
+    assert str(schedules.fee_left(ledger, "FIX")).endswith(": the whole fee is scheduled.")
+    with pytest.raises(InputError, match="0.01 over"):
+        add("0.01", date(2027, 2, 26))
+    # an invoiced item counts as scheduled; a retainer matter has no fee to keep to
+    finalize(ledger, month="2026-11")
+    left = schedules.fee_left(ledger, "FIX")
+    assert (left.invoiced_minor, left.planned_minor, left.left_minor) == (
+        4_000_000, 6_000_000, 0)
+    assert "40,000.00 already invoiced and 60,000.01 planned" in str(
+        pytest.raises(InputError, add, "0.01", date(2027, 2, 26)).value)
+    assert schedules.fee_left(ledger, "RET") is None
+    schedules.add_item(ledger, "RET", kind="retainer", amount="999999.00",
+                       description="Retainer", due_on=date(2026, 12, 1))
+
+
+def test_schedule_add_on_the_command_line_says_what_is_left(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from billxl.cli.commands import app
+    from billxl.store.ledger import Ledger
+    from tests.conftest import FIRM
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    Ledger.create(url, firm=FIRM, actor="test").load_reference(reference(), actor="test")
+    monkeypatch.setenv("BILLXL_LEDGER", url)
+
+    def add(amount, due):
+        return CliRunner().invoke(app, ["schedule", "add", "FIX", "--kind", "installment",
+                                        "--amount", amount, "--due", due,
+                                        "--description", "Installment"],
+                                  env={"COLUMNS": "200"})
+
+    done = add("33333.33", "2026-11-30")
+    assert done.exit_code == 0, done.output
+    assert "The items of FIX come to 33,333.33 USD of its fixed fee of 100,000.00 USD: " \
+           "66,666.67 USD is left to schedule." in " ".join(done.output.split())
+    refused = add("70000.00", "2026-12-31")
+    assert refused.exit_code != 0
+    said = " ".join(refused.output.split())
+    assert "adds up to 103,333.33 USD" in said and "fixed fee is 100,000.00 USD" in said
+    assert "Nothing was written" in said
+    assert "66,566.67 USD is left to schedule" in " ".join(add("100.00", "2026-12-31")
+                                                          .output.split())

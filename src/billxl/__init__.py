@@ -61,6 +61,7 @@ _EXPORTS = {
     "schedule_of": ("billxl.billing.schedules", "list_plan"),
     "set_billing_cycle": ("billxl.billing.schedules", "set_cycle"),
     "bills_due": ("billxl.billing.schedules", "due"),
+    "schedule_fee_left": ("billxl.billing.schedules", "fee_left"),
     # e-billing
     "export_invoices": "billxl.ledes", "validate_ledes": ("billxl.ledes", "validate"),
     "export_for_portals": "billxl.ledes",

@@ -52,7 +52,9 @@ DUE_COLUMNS = ["what", "matter_id", "client_id", "billing_cycle", "falls_on", "d
 def add_item(ledger: Ledger, matter_id: str, *, kind: str, amount: str, description: str,
              due_on: date | None = None, trigger: str | None = None,
              actor: str | None = None) -> int:
-    """Plan an invoice. Installments and retainers need a date; milestones a trigger."""
+    """Plan an invoice. Installments and retainers need a date; milestones a trigger. On a
+    matter with a fixed fee, refused (nothing written) when its items would come to more
+    than the fee; :func:`fee_left` says how far they are from it."""
     if kind not in KINDS:
         raise LedgerError(f"{kind!r} is not a kind of scheduled invoice; use one of {KINDS}.")
     if kind == "milestone" and not trigger:
@@ -65,7 +67,60 @@ def add_item(ledger: Ledger, matter_id: str, *, kind: str, amount: str, descript
             raise LedgerError(f"There is no matter {matter_id} in the ledger.")
         row = {"matter_id": matter_id, "kind": kind, "due_on": due_on, "trigger": trigger,
                "amount_minor": money.to_minor(amount, currency), "description": description}
+        _refuse_over_fee(ledger, conn, matter_id, row["amount_minor"])
         return store.insert_schedule_item(ledger, conn, row, actor=actor)
+
+
+@dataclasses.dataclass(frozen=True)
+class FeeLeft:
+    """How far a fixed-fee matter's scheduled items (invoiced and planned) are from its fee."""
+
+    matter_id: str
+    currency: str
+    fee_minor: int
+    invoiced_minor: int
+    planned_minor: int
+
+    @property
+    def left_minor(self) -> int:
+        return self.fee_minor - self.invoiced_minor - self.planned_minor
+
+    def __str__(self) -> str:
+        scheduled = _shown(self.invoiced_minor + self.planned_minor, self.currency)
+        head = (f"The items of {self.matter_id} come to {scheduled} of its fixed fee of "
+                f"{_shown(self.fee_minor, self.currency)}")
+        if self.left_minor == 0:
+            return head + ": the whole fee is scheduled."
+        return head + f": {_shown(self.left_minor, self.currency)} is left to schedule."
+
+
+def _fee_left(ledger: Ledger, conn, matter_id: str) -> FeeLeft | None:
+    """The fee and the items of a matter (its schedule locked), None without a fixed fee."""
+    context = matter_terms(Reference.from_ledger(ledger, conn), matter_id)
+    if context.fee_minor is None:
+        return None
+    items = store.lock_matter_schedule(ledger, conn, matter_id)
+    done = _invoiced(items)
+    invoiced = int(done["amount_minor"].sum()) if len(done) else 0
+    total = int(items["amount_minor"].sum()) if len(items) else 0
+    return FeeLeft(matter_id, context.currency, context.fee_minor, invoiced, total - invoiced)
+
+
+def fee_left(ledger: Ledger, matter_id: str) -> FeeLeft | None:
+    """How far a matter's scheduled items are from its fixed fee (None: it has none)."""
+    with ledger.engine.connect() as conn:
+        return _fee_left(ledger, conn, matter_id)
+
+
+def _refuse_over_fee(ledger: Ledger, conn, matter_id: str, change_minor: int) -> None:
+    """Refuse a change of ``change_minor`` to a matter's items that takes them over its fee."""
+    now = _fee_left(ledger, conn, matter_id)
+    if now is not None and change_minor > now.left_minor:
+        try:
+            builder.check_adds_up(now.planned_minor + change_minor, now.fee_minor, now.currency,
+                                  invoiced_minor=now.invoiced_minor, matter=matter_id)
+        except InputError as error:
+            raise InputError(f"{error} Nothing was written.") from None
 
 
 def _open_item(conn, schedule_id: int) -> dict:
@@ -90,6 +145,8 @@ def update_item(ledger: Ledger, schedule_id: int, *, actor: str | None = None, *
         if "amount" in changes:
             values["amount_minor"] = money.to_minor(
                 changes["amount"], store.matter_currency(conn, before["matter_id"]))
+            _refuse_over_fee(ledger, conn, before["matter_id"],
+                             values["amount_minor"] - int(before["amount_minor"]))
         store.update_schedule_item(ledger, conn, schedule_id, before, values, actor=actor)
 
 

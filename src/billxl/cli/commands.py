@@ -578,14 +578,18 @@ def schedule_add(
     due: Annotated[str | None, typer.Option(help="Date it falls due, YYYY-MM-DD (installments, retainers).")] = None,
     trigger: Annotated[str | None, typer.Option(help="The event that triggers a milestone.")] = None,
 ) -> None:
-    """Plan a future invoice."""
-    from billxl import add_scheduled_invoice
+    """Plan a future invoice (on a fixed-fee matter: refused over the fee, and what is left)."""
+    from billxl import add_scheduled_invoice, schedule_fee_left
 
     with handle_errors():
-        pk = add_scheduled_invoice(open_ledger(), matter, kind=kind, amount=amount,
+        ledger = open_ledger()
+        pk = add_scheduled_invoice(ledger, matter, kind=kind, amount=amount,
                                    description=description, due_on=parse_day(due),
                                    trigger=trigger)
+        left = schedule_fee_left(ledger, matter)
     console.print(f"Scheduled invoice {pk} planned for {matter}.")
+    if left is not None:
+        console.print(str(left))
 
 
 @schedule_app.command("list")
