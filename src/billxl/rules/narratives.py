@@ -404,9 +404,69 @@ _GENERIC_READ = (
 #: clause that says nothing is a few words; most clauses are longer, and this test, a fast scan
 #: of characters, spares them the patterns.
 _SHORT_CLAUSE = r"(?=[^;,:.\n\x02]{0,64}+(?:[;,:.\n\x02]|\Z))"
-#: :data:`VAGUE` over a :class:`Corpus`: a narrative that is only a vague phrase.
-VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))" + _WHOLE_VAGUE[1:-1]
-                         + "(?=\x02|\\Z)")
+#: Words that say what kind of work was done, or to what kind of thing, but never which: a
+#: narrative made of these alone ("Review and comment", "Edits to draft per comments", "Research
+#: re motion", "Follow up on outstanding items", "Oversight of matter") does not say what was
+#: done, however they are combined. One word outside them names something ("Review complaint",
+#: "Revise SPA", "Call with client re escrow") and the narrative is judged by the other tests.
+#: "Strategy" is a subject here ("conference with associate re strategy" is judged as a
+#: conference), "same" refers to the entry before and "brief" and "docket" are often the one.
+GENERIC_WORDS = (
+    # the work
+    "review", "reviewed", "reviewing", "revise", "revised", "revising", "revision", "revisions",
+    "edit", "edits", "edited", "editing", "draft", "drafts", "drafted", "drafting", "redraft",
+    "prepare", "prepared", "preparing", "preparation", "prep", "analyze", "analyse", "analyzed",
+    "analysed", "analyzing", "analysing", "analysis", "research", "researched", "researching",
+    "work", "worked", "working", "attention", "attend to", "attended to", "attending to",
+    "follow", "followed", "up", "followup", "comment", "comments", "commented", "markup",
+    "mark", "marked", "consider", "considered", "considering", "consideration", "peruse",
+    "perused", "perusing", "perusal", "handle", "handled", "handling", "deal", "dealing",
+    "dealt", "strategize", "strategise", "strategized", "strategised",
+    "strategizing", "strategising", "oversight", "oversee", "overseeing", "supervise",
+    "supervised", "supervision", "manage", "managed", "managing", "management",
+    "administration", "continue", "continued", "continuing", "further", "additional",
+    "various", "misc", "miscellaneous", "general", "sundry", "other", "update", "updates",
+    "updated", "status", "check", "checked", "monitor", "monitored", "monitoring", "assess",
+    "assessed", "assessment", "evaluate", "evaluated", "evaluation", "finalize", "finalise",
+    "finalized", "finalised", "finalizing", "finalising", "respond", "responded", "advice",
+    "advise", "advised", "advising", "investigation", "negotiation", "negotiations",
+    "negotiate", "negotiated", "services", "rendered", "professional", "legal", "engaged",
+    # calls, meetings and messages
+    "correspondence", "correspond", "email", "emails", "emailed", "e", "mail", "mails", "letter",
+    "letters", "call", "calls", "called", "conference", "conferences", "conf", "confer",
+    "conferred", "meeting", "meetings", "meet", "met", "discussion", "discussions", "discuss",
+    "discussed", "telephone", "phone", "tel", "con", "t", "c", "tc", "w", "client", "clients",
+    "team", "counsel", "oc", "opposing", "side", "associate", "partner", "paralegal",
+    # things that do not say which
+    "issues", "issue", "matters", "matter", "case", "cases", "file", "files", "documents",
+    "document", "docs", "doc", "materials", "papers", "items", "item", "tasks", "task", "things",
+    "notes", "filings", "pleadings", "points", "questions", "outstanding", "pending",
+    "recent", "new", "incoming", "received", "relevant", "next", "steps", "options", "position",
+    "developments", "progress", "information", "transaction", "closing", "discovery",
+    "diligence", "due", "ancillary", "ancillaries", "court", "motion", "motions", "memo",
+    "memos", "memorandum", "law", "authorities", "trial", "hearing",
+    "hearings", "deposition", "depositions", "depo", "depos", "mediation", "order", "orders",
+    "production", "records", "redline", "office", "action",
+    # the words between
+    "and", "the", "a", "an", "of", "on", "re", "regarding", "to", "for", "with", "in", "from",
+    "about", "per", "as", "needed", "all", "my", "our", "its", "s", "etc",
+    # "open" only of things left open ("Open new matter" is clerical work, and says so)
+    "open (?:issues?|items?|points?|questions?)",
+)
+#: A field's name with a generic word after it says as little: "Tax issues", "Lease issues",
+#: "Patent research", "Trademark matters", "Employment issues".
+_FIELD_WORDS = ("tax", "lease", "employment", "hr", "patent", "trademark", "regulatory",
+                "compliance", "corporate", "litigation", "ip", "contract", "property",
+                "insurance", "coverage", "benefits", "privacy", "environmental", "case", "deal")
+_FIELD_GENERIC = ("(?:" + _tree(_FIELD_WORDS) + ")" + _GAP + "(?:" + _tree((
+    "issues", "matters", "research", "work", "questions", "points", "items", "review",
+    "analysis", "advice", "strategy")) + r")\b")
+_ALL_GENERIC = (r"[^\w\x02]*(?:(?:" + _FIELD_GENERIC + "|(?:" + _tree(GENERIC_WORDS) + r")\b)"
+                r"[^\w\x02]*)+")
+#: :data:`VAGUE` over a :class:`Corpus`: a narrative that is only a vague phrase, or only
+#: :data:`GENERIC_WORDS`.
+VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))(?:" + _WHOLE_VAGUE[1:-1] + "|"
+                         + _ALL_GENERIC + ")(?=\x02|\\Z)")
 #: After 'and', the first word of a communication or of "work on" (a quick test before the rest).
 _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "worked", "working",
                                "attention", "attend", "attended", "engaged", "engage", "continue",
@@ -885,6 +945,7 @@ TASK_VERBS = (
     "meetings? (?:with|w|re)", "mtgs? (?:with|w|re)", "(?:dinner|lunch|breakfast|weekly) meeting",
     "follow up (?:with|w)",
     "discussions? (?:with|w|re)", "zoom (?:with|w)",
+    "report to", "reported to", "reporting to", "escalate", "escalated",
 )
 #: Verbs that, followed by ',' or '/', begin a list of steps of one task ("Draft, revise and
 #: finalize interrogatories"): the next verb does not start a new task.
@@ -915,7 +976,19 @@ _MESSAGES = ("calls", "call", "emails", "email", "meetings", "meeting", "letters
 #: kind of message ("emails and calls"). "Draft and revise", "Review and respond" and "Research
 #: and draft memo" are one task.
 #: A task verb, with the 'and', 'then' or 'also' that may stand before it.
-_TASK_VERB = r"(?:(?:and|then|also)[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b"
+_TASK_VERB = (r"(?:(?:and|then|also)[^\w\x02]+)?(?:(?:begin|began|start|started|continue|"
+              r"continued|commence|commenced)[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b")
+#: After 'and' and a first verb's object, the work that is a second task: a review, a
+#: preparation for an event, the scheduling of one.
+_SECOND_TASKS = ("review", "reviewed", "reviewing", "prepare for", "prepared for",
+                 "preparing for", "prep for", "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?"
+                 "(?:call|calls|meeting|meetings|deposition|depositions|depo|hearing|conference|"
+                 "interview|mediation|zoom)")
+#: A word that, standing just before 'and', is a bare verb: "Draft and revise", "Research and
+#: draft memo" are one task ("and" joins steps of it, not a second task).
+_BARE_BEFORE_AND = sorted({v for v in (*TASK_VERBS, *_SERIES_VERBS, "identify", "annotate",
+                                       "summarise", "outline", "chart", "comment", "proof")
+                           if re.fullmatch(r"[a-z ]+", v)}, key=len, reverse=True)
 TASK_START = re.compile(
     # the verb is looked for first (most words after a separator are none), then the many
     # look-behinds that tell whether the separator starts a task
@@ -941,6 +1014,15 @@ TASK_START = re.compile(
         # "Prepare for and argue motion", "prep for and defend deposition": whatever follows
         # the preparation is the event prepared for
         "(?<=for.and.)" + _TASK_VERB,
+        # "Revise loan agreement and review title commitment", "Draft settlement agreement and
+        # prepare for deposition", "Revise NDA and schedule call": after a verb that had its
+        # object (not a bare verb: "Research and review"), a review, a preparation for an event
+        # or the scheduling of one, with an object of its own
+        "(?=(?:" + _tree(_SECOND_TASKS) + r")\b)"
+        + "".join(f"(?<!{v.replace(' ', '.')}.and.)(?<!{v.replace(' ', '.')}.&.)"
+                  for v in _BARE_BEFORE_AND)
+        + "(?:" + _tree(_SECOND_TASKS) + r")\b(?![^\w\x02]*(?:[;,:\n\x02]|\Z|and\b|&|"
+        r"(?:accordingly|same|it|them)\b))",
         # the next word first (cheap), then what stood before 'and'
         "(?=(?:" + _tree(_NEXT_MESSAGES) + r")\b)"
         + "(?:" + "|".join(f"(?<={m.replace(' ', '.')}.and.)|(?<={m.replace(' ', '.')}.&.)"
@@ -948,10 +1030,88 @@ TASK_START = re.compile(
         + "(?:" + _tree(_NEXT_MESSAGES) + r")\b"]) + "))")
 
 
+#: A clause that goes on with the task before it, though a task verb starts it: a verb with no
+#: object of its own ("; revise per partner's comments", "; summarize for client", "and
+#: finalize same") ...
+_NO_OBJECT = re.compile(
+    r"[^\w\x02]*(?:(?:and|then|also)[^\w\x02]+)?(?:" + _tree((
+        "revise", "revised", "revising", "edit", "edited", "finalize", "finalized", "finalise",
+        "finalised", "update", "updated", "summarize", "summarized", "summarise", "summarised",
+        "check", "checked", "proofread", "correct", "corrected")) + r")\b[^\w\x02]*"
+    r"(?:(?:per|accordingly|same|it|them|as needed|as necessary|for (?:the )?(?:"
+    r"filing|signature|circulation))\b[^;\n\x02]*)?\Z"
+    r"|[^;\n\x02]*\baccordingly[^\w\x02]*\Z")
+#: ... or what a review yields ("Review title commitment; prepare title objection letter",
+#: "Mark up credit agreement; prepare issues list", "Review OC's letter and draft response";
+#: not a summary, which may be of anything, nor a response for someone, which is a report),
+_REVIEW_VERBS = re.compile(r"[^\w\x02]*(?:" + _tree((
+    "review", "reviewed", "reviewing", "analyze", "analyzed", "analyzing", "analyse", "analysed",
+    "analysing", "research", "researched", "researching", "mark up", "marked up", "marking up",
+    "consider", "considered", "considering", "peruse", "perused", "perusing", "read",
+    "examine", "examined", "study", "studied", "evaluate", "evaluated")) + r")\b")
+_REVIEW_RESULT = re.compile(
+    r"[^\w\x02]*(?:(?:and|then|also)[^\w\x02]+)?(?:" + _tree((
+        "draft", "drafted", "drafting", "prepare", "prepared", "preparing", "outline",
+        "outlined", "chart", "charted")) + r")\b[^\w\x02]+(?:(?:a|an|the|our|my|short|brief|"
+    r"initial|written|detailed|proposed|draft)[^\w\x02]+)*(?:[a-z0-9]+[^\w\x02]+){0,2}?(?:"
+    + _tree(("response", "responses", "reply", "issues list", "comments", "chart", "claim chart",
+             "chronology", "outline", "objection letter", "objections", "markup", "redline",
+             "memo", "memorandum")) + r")\b"
+    r"(?![^;\n\x02]*\b(?:for|to) (?:the )?(?:client|clients|partner|team|associate|board|gc)\b)")
+#: ... or a step of an attendance a colon opened ("Attend trial day 3: cross-examine expert;
+#: argue motion"; not a heading such as "Trial prep: ..."), unless it is a journey or an
+#: attendance itself; or serving what was just filed; or a clerical step after another ("Compile
+#: signature pages and assemble closing sets": one clerical task, which ADMIN_TASK reports).
+_ATTEND_OR_TRAVEL = re.compile(r"[^\w\x02]*(?:(?:and|then|also)[^\w\x02]+)?(?:attend(?:s|ed|ing|ance)?"
+                               r"\b(?![^\w\x02]+to\b)|appear|travel)")
+_FILED = re.compile(r"[^\w\x02]*(?:(?:and|then|also)[^\w\x02]+)?(?:e[^\w\x02]*)?fil(?:e|ed|ing)\b")
+_SERVED = re.compile(r"[^\w\x02]*(?:(?:and|&|then|also)[^\w\x02]+)?serv(?:e|ed|ing)\b")
+_CLAUSE_STOP = re.compile(r"[;\n\x02]")
+
+
+def _attended(text: str, begin: int, at: int) -> bool:
+    """Whether a colon before ``at`` ends a clause of attendance ("Attend trial day 3: ...")."""
+    colon = text.find(":", begin, at)
+    if colon < 0:
+        return False
+    opened = max(text.rfind(c, begin, colon) for c in ";\n\x02")
+    return _ATTEND_OR_TRAVEL.match(text, opened + 1, colon) is not None
+
+
+def _goes_on(text: str, starts: list[int], begin: int) -> list[bool]:
+    """For each task start at ``starts`` (positions in ``text``, a narrative from ``begin``),
+    whether its clause goes on with the task before it instead of starting a new one."""
+    out = []
+    bounds = [begin, *starts]
+    for i, at in enumerate(starts):
+        stop = _CLAUSE_STOP.search(text, at + 1)
+        end = min(stop.start() if stop else len(text), starts[i + 1] if i + 1 < len(starts)
+                  else len(text))
+        clause = text[at:end]
+        before = text[bounds[i]:at]
+        out.append(bool(
+            _NO_OBJECT.match(clause)
+            or (_REVIEW_RESULT.match(clause) and _REVIEW_VERBS.match(before.lstrip("\x02 ")))
+            or (_attended(text, begin, at) and not _ATTEND_OR_TRAVEL.match(clause))
+            or (_SERVED.match(clause) and _FILED.match(before.lstrip("\x02 ")))
+            or (ADMIN.search(" " + clause.lstrip(" ;,./\n")) and ADMIN.search(before))))
+    return out
+
+
 def task_counts(narratives: pd.Series) -> np.ndarray:
     """How many distinct tasks each lower-cased narrative lists: the first clause, whatever it
-    starts with, and each new task after it (:data:`TASK_START`)."""
-    return 1 + corpus(narratives).counts(TASK_START)  # a blank one lists no second task either
+    starts with, and each new task after it (:data:`TASK_START`) that does not go on with the
+    task before it (:func:`_goes_on`, looked at only where a second task was found)."""
+    texts = corpus(narratives)
+    rows, found_ = texts._matches(TASK_START)
+    counts = 1 + np.bincount(rows, minlength=len(texts)).astype(np.int64)
+    if len(rows):
+        split = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        for a, z in zip(split, [*split[1:], len(rows)], strict=True):
+            row = rows[a]
+            counts[row] -= sum(_goes_on(texts.text, [m.start() for m in found_[a:z]],
+                                        int(texts.starts[row])))
+    return counts  # a blank one lists no second task either
 
 
 # ------------------------------------------------------------------------------ the rules
