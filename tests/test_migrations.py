@@ -42,3 +42,28 @@ def test_a_ledger_with_data_upgrades_to_the_newest_schema(ledger_url):
     assert tuple(matter) == ("C1", "TK1")
     ledger.dispose()
     engine.dispose()
+
+
+def test_the_firms_folders_arrive_empty_and_a_downgrade_keeps_the_firm(ledger_url, tmp_path):
+    """0008: the firm's templates and notebooks folders, added to a ledger that holds a firm
+    (its weekend rule and guideline folder kept), set, and taken off again."""
+    engine = db.make_engine(ledger_url)
+    config = db.alembic_config(engine)
+    command.upgrade(config, "0007")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(ROWS[0][1])
+        conn.exec_driver_sql("UPDATE firm SET weekend_rule = 'following', "
+                             "guidelines_dir = '/firm/guidelines'")
+    command.upgrade(config, "0008")
+    folders = "SELECT name, weekend_rule, guidelines_dir, templates_dir, notebooks_dir FROM firm"
+    with engine.begin() as conn:
+        assert tuple(conn.execute(sa.text(folders)).one()) == (
+            "Old & Co", "following", "/firm/guidelines", None, None)
+        conn.exec_driver_sql(f"UPDATE firm SET templates_dir = '{tmp_path}'")
+    command.downgrade(config, "0007")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("firm")}
+        assert tuple(conn.execute(sa.text("SELECT name, weekend_rule FROM firm")).one()) == (
+            "Old & Co", "following")
+    assert not {"templates_dir", "notebooks_dir"} & columns
+    engine.dispose()

@@ -4,6 +4,9 @@ month-end notebooks, the copy commands, and what an installed billxl does withou
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pypdf
 import pytest
 
@@ -15,7 +18,7 @@ from billxl.errors import InputError
 from billxl.excel import workbook_build
 from billxl.packs import batch, render
 from tests.test_cli import run
-from tests.test_documents import pdf_text, sample_lines
+from tests.test_documents import FIRM, pdf_text, sample_lines
 from tests.test_documents_engines import context_in
 
 OWN = "Printed from the firm template of Harcourt and Vale"
@@ -161,3 +164,154 @@ def test_an_installed_billxl_builds_workbooks_only_where_told(tmp_path, monkeypa
     with pytest.raises(InputError, match=r"--out FOLDER.*workbook copy"):
         workbook_build.build_workbooks()
     assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------- the ledger's folders
+def _marked(folder, mark: str):
+    """A firm folder whose statement.typ prints ``mark`` under the introduction."""
+    _edited("statement.typ", folder, "#par(ctx.texts.intro)\n",
+            f"#par(ctx.texts.intro)\n#par[{mark}.]\n")
+    return folder
+
+
+def _statement_text(ledger, path, **kw) -> str:
+    from billxl import write_statement
+
+    return "\n".join(pdf_text(write_statement(ledger, "C1", "2026-10-31", path, **kw)))
+
+
+def test_the_ledgers_templates_folder_comes_after_the_option_and_the_environment(
+        empty_ledger, tmp_path, monkeypatch):
+    from billxl import firm_settings, save_master_record, set_firm_settings
+
+    monkeypatch.delenv("BILLXL_TEMPLATES", raising=False)
+    save_master_record(empty_ledger, "clients", {"client_id": "C1", "name": "Acme Corp",
+                                                 "currency": "USD"})
+    plain = _statement_text(empty_ledger, tmp_path / "plain.pdf")
+    assert "STATEMENT OF ACCOUNT" in plain and "Printed from" not in plain  # billxl's own
+    ledgers = _marked(tmp_path / "ledger's", "Printed from the ledger folder")
+    set_firm_settings(empty_ledger, templates_dir=ledgers, actor="test")
+    assert firm_settings(empty_ledger)["templates_dir"] == str(ledgers.resolve())
+    assert "Printed from the ledger folder" in _statement_text(empty_ledger, tmp_path / "l.pdf")
+
+    monkeypatch.setenv("BILLXL_TEMPLATES", str(_marked(tmp_path / "env", "Printed from env")))
+    text = _statement_text(empty_ledger, tmp_path / "e.pdf")
+    assert "Printed from env" in text and "ledger folder" not in text
+    option = _marked(tmp_path / "option", "Printed from the option")
+    text = _statement_text(empty_ledger, tmp_path / "o.pdf", templates=option)
+    assert "Printed from the option" in text and "Printed from env" not in text
+
+
+def test_the_order_of_the_firms_folders_for_invoices(tmp_path, monkeypatch):
+    monkeypatch.delenv("BILLXL_TEMPLATES", raising=False)
+    monkeypatch.chdir(tmp_path)  # no templates/ folder here
+    given, env, ledgers = (tmp_path / n for n in ("given", "env", "ledger"))
+    for folder in (given, env, ledgers):
+        folder.mkdir()
+    firm = {"templates_dir": str(ledgers)}
+    assert template_dir() == shipped.default_dir("templates").resolve()
+    assert template_dir(None, {"templates_dir": None}) == shipped.default_dir("templates").resolve()
+    assert template_dir(None, firm) == ledgers.resolve()
+    monkeypatch.setenv("BILLXL_TEMPLATES", str(env))
+    assert template_dir(None, firm) == env.resolve()
+    assert template_dir(given, firm) == given.resolve()
+    _edited("invoice.typ", ledgers, "#par(ctx.texts.services)\n",
+            f"#par(ctx.texts.services)\n#par[{OWN}.]\n")
+    monkeypatch.delenv("BILLXL_TEMPLATES")
+    ctx = context_in(None, sample_lines(), firm={**FIRM, **firm})
+    assert OWN in "\n".join(pdf_text(render_invoice_pdf(ctx, tmp_path / "own.pdf")))
+
+
+def test_a_ledger_setting_naming_a_missing_folder_is_an_error_naming_both(empty_ledger,
+                                                                            tmp_path, monkeypatch):
+    from billxl import firm_settings, save_master_record, set_firm_settings
+
+    monkeypatch.delenv("BILLXL_TEMPLATES", raising=False)
+    with pytest.raises(InputError, match=r"no folder .*nowhere for the firm's own templates "
+                                         r"\(templates_dir\)"):
+        set_firm_settings(empty_ledger, templates_dir=tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"empty holds none of billxl's templates files.*"
+                                         r"billxl templates copy"):
+        set_firm_settings(empty_ledger, templates_dir=tmp_path / "empty")
+    assert firm_settings(empty_ledger)["templates_dir"] is None  # nothing was written
+    folder = _marked(tmp_path / "gone", "Printed from a folder since deleted")
+    set_firm_settings(empty_ledger, templates_dir=folder)
+    save_master_record(empty_ledger, "clients", {"client_id": "C1", "name": "Acme Corp",
+                                                 "currency": "USD"})
+    shutil.rmtree(folder)
+    with pytest.raises(InputError, match=r"no templates folder .*gone \(named by the ledger's "
+                                         r"setting templates_dir\).*billxl firm edit "
+                                         r"--templates-dir FOLDER"):
+        _statement_text(empty_ledger, tmp_path / "s.pdf")
+    assert not (tmp_path / "s.pdf").exists()
+    set_firm_settings(empty_ledger, templates_dir="")  # cleared: billxl's own again
+    assert firm_settings(empty_ledger)["templates_dir"] is None
+    assert "STATEMENT OF ACCOUNT" in _statement_text(empty_ledger, tmp_path / "s.pdf")
+
+
+def test_firm_edit_names_and_clears_the_firms_folders(tmp_path):
+    from billxl.store.ledger import Ledger
+
+    Ledger.create(f"sqlite:///{tmp_path / 'billxl.db'}", firm={"name": "A", "law_firm_id": "1"},
+                  actor="test").dispose()
+    run("templates", "copy", "tpl", cwd=tmp_path)
+    run("notebooks", "copy", "nb", cwd=tmp_path)
+    done = run("firm", "edit", "--templates-dir", "tpl", "--notebooks-dir", "nb", cwd=tmp_path)
+    assert f"the firm's templates in {tmp_path / 'tpl'}" in done.stdout
+    assert f"the firm's notebooks in {tmp_path / 'nb'}" in done.stdout
+    shown = run("firm", "show", cwd=tmp_path).stdout
+    assert f"templates_dir: {tmp_path / 'tpl'}" in shown
+    assert f"notebooks_dir: {tmp_path / 'nb'}" in shown
+    refused = run("firm", "edit", "--notebooks-dir", "tpl", cwd=tmp_path, ok=2)
+    assert "holds none of billxl's notebooks files" in refused.stderr
+    run("firm", "edit", "--templates-dir", "", cwd=tmp_path)
+    shown = run("firm", "show", cwd=tmp_path).stdout
+    assert str(tmp_path / "tpl") not in shown and f"notebooks_dir: {tmp_path / 'nb'}" in shown
+
+
+def test_month_end_takes_the_ledgers_notebooks_and_templates(empty_ledger, tmp_path,
+                                                            monkeypatch):
+    from billxl import set_firm_settings
+
+    for name in ("BILLXL_TEMPLATES", "BILLXL_NOTEBOOKS"):
+        monkeypatch.delenv(name, raising=False)
+    ledgers, env, option = (tmp_path / n for n in ("ledger", "env", "option"))
+    for folder in (ledgers, env, option):
+        folder.mkdir()
+        (folder / "monthly_pack.ipynb").write_bytes(
+            shipped.find("notebooks", "monthly_pack.ipynb").read_bytes())
+    templates = tmp_path / "tpl"
+    _edited("packs/pack.css", templates, ".bx-scope {", "/* the firm's */ .bx-scope {")
+    set_firm_settings(empty_ledger, notebooks_dir=ledgers, templates_dir=templates)
+    url = empty_ledger.engine.url.render_as_string(hide_password=False)
+    planned = []
+    monkeypatch.setattr(batch, "run_plan", lambda plan, *a, **kw: planned.append(plan))
+
+    def monthly(**kw) -> str:
+        batch.run_month_end("2026-10", ledger_url=url, force=True, scopes=[], **kw)
+        return {p.name: p.notebook for p in planned.pop()}["monthly_pack"]
+
+    assert monthly() == ledgers.resolve() / "monthly_pack.ipynb"
+    monkeypatch.setenv("BILLXL_NOTEBOOKS", str(env))
+    assert monthly() == env.resolve() / "monthly_pack.ipynb"
+    assert monthly(notebooks=option) == option.resolve() / "monthly_pack.ipynb"
+
+    # the kernels and the workers (which make the reports) are told the ledger's templates
+    monkeypatch.undo()
+    plan = batch.plan_month_end("2026-10", [])
+    seen = {}
+    monkeypatch.setattr(batch, "_run_plan", lambda plan, month_dir, **kw: seen.update(kw["env"]))
+    batch.run_plan(plan, tmp_path / "out", month="2026-10", ledger_url=url)
+    assert seen["BILLXL_TEMPLATES"] == str(templates.resolve()) and seen["BILLXL_LEDGER"]
+
+    def reported(notebook, parameters, folder, *, title, env):
+        assert "/* the firm's */" in render.css()  # what the report in this worker styles with
+        return batch.PackResult(notebook=notebook, parameters=parameters, status="finished",
+                                duration=0.0)
+
+    monkeypatch.setattr("billxl.packs.runner.run_pack", reported)
+    monkeypatch.delenv("BILLXL_TEMPLATES", raising=False)
+    done = batch._run_planned("nb.ipynb", {}, str(tmp_path / "p"), "T", dict(seen))
+    assert done["status"] == "finished", done
+    assert "BILLXL_TEMPLATES" not in os.environ  # the worker's own environment again

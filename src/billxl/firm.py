@@ -7,7 +7,8 @@
 * :func:`save_record` adds or edits one record, with the same checks; :func:`close_record`
   closes a timekeeper (``active_to``), a matter (``closed_on``) or a client (its matters too).
 * :func:`firm_settings` / :func:`set_firm_settings`: the ledger's settings, such as the folder
-  of the clients' guideline files (``guidelines_dir``).
+  of the clients' guideline files (``guidelines_dir``) and the firm's own templates and
+  notebooks over billxl's (``templates_dir``, ``notebooks_dir``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from billxl import intake
+from billxl import intake, shipped
 from billxl import masterdata as md
 from billxl.billing.schedule_builder import WEEKEND_RULES
 from billxl.errors import InputError, Problem
@@ -130,18 +131,40 @@ def firm_settings(ledger) -> dict[str, Any]:
         return store.firm_settings(conn)
 
 
+#: the settings that name a folder, and what the folder holds
+_FOLDERS = {"guidelines_dir": "the guideline files",
+            **{setting: f"the firm's own {kind}"
+               for kind, (_, _, setting) in shipped.FIRM_FOLDERS.items()}}
+
+
+def _folder_setting(setting: str, folder: Any) -> str | None:
+    """A folder setting as the ledger keeps it: an absolute path (the same ledger finds the
+    same files from any folder), or None for an empty text (the setting cleared)."""
+    if not str(folder).strip():
+        return None
+    path = Path(folder).expanduser().resolve()
+    if not path.is_dir():
+        raise InputError(f"There is no folder {folder} for {_FOLDERS[setting]} ({setting}).")
+    kind = next((k for k, (_, _, s) in shipped.FIRM_FOLDERS.items() if s == setting), None)
+    used = [name for name in shipped.default_names(kind) if not name.startswith("README")] \
+        if kind is not None else []
+    if used and not any((path / name).is_file() for name in used):
+        raise InputError(f"The folder {folder} holds none of billxl's {kind} files, so nothing "
+                         f"in it would be used ({setting}). 'billxl {kind} copy {folder}' puts "
+                         "billxl's own there to edit.")
+    return str(path)
+
+
 def set_firm_settings(ledger, *, actor: str | None = None, **values: Any) -> dict[str, Any]:
-    """Change the firm's settings; ``guidelines_dir`` must be a folder (kept as an absolute
-    path, so that the same ledger finds the same files from any folder); ``weekend_rule`` one
+    """Change the firm's settings; ``guidelines_dir``, ``templates_dir`` and ``notebooks_dir``
+    must be folders (kept as absolute paths; an empty text clears one), the last two holding
+    some of billxl's own files of their kind (:mod:`billxl.shipped`); ``weekend_rule`` one
     of :data:`billxl.billing.schedule_builder.WEEKEND_RULES`."""
     rule = values.get("weekend_rule")
     if rule is not None and rule not in WEEKEND_RULES:
         raise InputError(f"{rule!r} is not a weekend rule: use {', '.join(WEEKEND_RULES)} (how a "
                          "scheduled invoice dated on a Saturday or Sunday moves).")
-    folder = values.get("guidelines_dir")
-    if folder is not None:
-        path = Path(folder).expanduser().resolve()
-        if not path.is_dir():
-            raise InputError(f"There is no folder {folder} for the guideline files.")
-        values["guidelines_dir"] = str(path)
+    for setting in _FOLDERS:
+        if values.get(setting) is not None:
+            values[setting] = _folder_setting(setting, values[setting])
     return store.set_firm_settings(ledger, values, actor=actor)

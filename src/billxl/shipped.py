@@ -6,8 +6,10 @@ their source of truth. A checkout (or an editable install) reads them where they
 carries a copy as package data, ``billxl/_shipped/<folder>/`` (``setup.py`` copies them at
 build time), found through :mod:`importlib.resources`.
 
-A firm's folder (``--templates``, ``$BILLXL_TEMPLATES``, ``--notebooks``) overrides billxl's
-files one by one: it may hold only ``invoice.typ``, and every other file still comes from
+A firm's folder overrides billxl's files one by one. It is named, first first, by the
+command's option (``--templates``, ``--notebooks``), the environment (``$BILLXL_TEMPLATES``,
+``$BILLXL_NOTEBOOKS``) or the ledger's settings (``templates_dir``, ``notebooks_dir``: ``billxl
+firm edit``), :func:`firm_dir`. It it may hold only ``invoice.typ``, and every other file still comes from
 billxl. Where a tool needs one folder holding everything (Typst resolves ``billxl.typ``
 relatively, nbconvert a template folder, WeasyPrint ``print.css``), :func:`overlay` gives a
 merged copy, made once per state of the files and kept in a private cache folder.
@@ -21,9 +23,11 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from billxl.errors import BillxlError, InputError
 
@@ -34,6 +38,12 @@ _SKIPPED = ("__pycache__", ".ipynb_checkpoints", ".DS_Store", "~$")
 #: what ``copy_defaults`` gives a firm of each kind (default: every file): of the workbooks,
 #: the built files a secretary opens, not the VBA text they are built from
 _COPIED = {"workbooks": lambda name: "/" not in name and name.endswith((".xlsm", ".xlam"))}
+
+
+#: how a firm names its own folder of a kind, in this order: the command's option, the
+#: environment variable, the ledger's setting (the ``firm`` table's column)
+FIRM_FOLDERS = {"templates": ("--templates", "BILLXL_TEMPLATES", "templates_dir"),
+                "notebooks": ("--notebooks", "BILLXL_NOTEBOOKS", "notebooks_dir")}
 
 
 def _kind(kind: str) -> str:
@@ -89,6 +99,30 @@ def default_dir(kind: str) -> Path:
 def default_names(kind: str) -> list[str]:
     """The relative paths of billxl's own files of ``kind`` ('packs/pack.css', ...)."""
     return [name for name, _ in _entries(_files(kind))]
+
+
+def firm_dir(kind: str, given: str | os.PathLike | None = None,
+             firm: Mapping[str, Any] | None = None) -> Path | None:
+    """The firm's own folder of ``kind`` (templates or notebooks): the first named of
+    ``given`` (the command's option), the environment variable and the ledger's setting
+    (``firm``: the firm's row or settings), as an absolute path; None when none names one.
+
+    A folder named but missing is an error that says who named it: a setting is never passed
+    over for billxl's own files without a word.
+    """
+    option, variable, setting = FIRM_FOLDERS[kind]
+    for named, by in ((given, option), (os.environ.get(variable), variable),
+                      ((firm or {}).get(setting), f"the ledger's setting {setting}")):
+        if named is None or not str(named).strip():
+            continue
+        folder = Path(named).expanduser()
+        if not folder.is_dir():
+            fix = (f" 'billxl firm edit --{setting.replace('_', '-')} FOLDER' names another, "
+                   f"--{setting.replace('_', '-')} '' clears it." if by.startswith("the") else "")
+            raise InputError(f"There is no {kind} folder {named} (named by {by}). 'billxl "
+                             f"{kind} copy FOLDER' makes one to edit.{fix}")
+        return folder.resolve()
+    return None
 
 
 def _firm_folder(folder: str | os.PathLike | None, kind: str) -> Path | None:
@@ -195,5 +229,5 @@ def copy_defaults(kind: str, folder: str | os.PathLike, *, force: bool = False) 
     return [target.joinpath(*name.split("/")) for name, _ in files]
 
 
-__all__ = ["KINDS", "checkout_dir", "copy_defaults", "default_dir", "default_names", "find",
-           "overlay"]
+__all__ = ["FIRM_FOLDERS", "KINDS", "checkout_dir", "copy_defaults", "default_dir", "default_names",
+           "find", "firm_dir", "overlay"]

@@ -51,8 +51,10 @@ def copy_templates(folder: Folder, force: Force = False) -> None:
     --force.
     """
     _copy("templates", folder, force,
-          f"Edit them, then give --templates {folder} or set BILLXL_TEMPLATES={folder}. A file "
-          "you delete from the folder is taken from billxl's own again.")
+          f"Edit them, then name the folder in the ledger ('billxl firm edit --templates-dir "
+          f"{folder}'), or give --templates {folder} or set BILLXL_TEMPLATES={folder} (these "
+          "two come first). A file you delete from the folder is taken from billxl's own "
+          "again.")
 
 
 @notebooks_app.command("copy")
@@ -63,8 +65,10 @@ def copy_notebooks(folder: Folder, force: Force = False) -> None:
     there, unless --force.
     """
     _copy("notebooks", folder, force,
-          f"Edit them, then give 'billxl month-end --notebooks {folder}'. A notebook you delete "
-          "from the folder is taken from billxl's own again.")
+          f"Edit them, then name the folder in the ledger ('billxl firm edit --notebooks-dir "
+          f"{folder}'), or give 'billxl month-end --notebooks {folder}' or set "
+          f"BILLXL_NOTEBOOKS={folder} (these two come first). A notebook you delete from the "
+          "folder is taken from billxl's own again.")
 
 
 def copy_workbook(folder: Folder, force: Force = False) -> None:

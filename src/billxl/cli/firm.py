@@ -13,7 +13,7 @@ from billxl.cli.output import OutputFormat, console, emit, handle_errors, open_l
 
 __all__ = ["firm_app", "client_app", "matter_app", "timekeeper_app"]
 
-firm_app = typer.Typer(help="The firm's settings: name, ids, currency, the guideline-file folder.",
+firm_app = typer.Typer(help="The firm's settings: name, ids, currency, the folders of its guideline files, templates and notebooks.",
                        no_args_is_help=True)
 client_app = typer.Typer(help="Clients, one at a time: add, edit, close, list.", no_args_is_help=True)
 matter_app = typer.Typer(help="Matters, one at a time: add, edit, close, list.", no_args_is_help=True)
@@ -72,6 +72,8 @@ def firm_edit(
     name: Text = None,
     law_firm_id: Annotated[str | None, typer.Option(help="The firm's tax id (LEDES LAW_FIRM_ID).")] = None,
     guidelines_dir: Annotated[Path | None, typer.Option(help="Folder of the clients' guideline files (<guideline_set>.yaml).")] = None,
+    templates_dir: Annotated[str | None, typer.Option(help="Folder of the firm's own document templates, used over billxl's file by file unless --templates or BILLXL_TEMPLATES names another ('billxl templates copy FOLDER' makes one; '' clears it).")] = None,
+    notebooks_dir: Annotated[str | None, typer.Option(help="Folder of the firm's own month-end notebooks, used over billxl's file by file unless --notebooks or BILLXL_NOTEBOOKS names another ('billxl notebooks copy FOLDER' makes one; '' clears it).")] = None,
     rounding: Annotated[str | None, typer.Option(help="half_up, half_even, half_down, down or up.")] = None,
     weekend_rule: Annotated[str | None, typer.Option(help="How a scheduled invoice dated on a weekend moves: modified_following (the next working day, or the one before at a month's end; the default), following, preceding or none.")] = None,
 ) -> None:
@@ -80,11 +82,15 @@ def firm_edit(
 
     values = {k: v for k, v in {"name": name, "law_firm_id": law_firm_id, "rounding": rounding,
                                 "guidelines_dir": guidelines_dir,
+                                "templates_dir": templates_dir, "notebooks_dir": notebooks_dir,
                                 "weekend_rule": weekend_rule}.items() if v is not None}
     with handle_errors():
         settings = set_firm_settings(open_ledger(), **values)
-    console.print("Firm settings saved" + (f"; guideline files in {settings['guidelines_dir']}"
-                                           if settings.get("guidelines_dir") else "") + ".")
+    folders = [f"{what} in {settings[key]}" for key, what in (
+        ("guidelines_dir", "guideline files"), ("templates_dir", "the firm's templates"),
+        ("notebooks_dir", "the firm's notebooks")) if settings.get(key)]
+    console.print("Firm settings saved" + "".join(f"; {f}" for f in folders) + ".",
+                  soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- clients

@@ -235,7 +235,7 @@ def invoice_context(invoice: dict, lines: pd.DataFrame, *, firm: dict, client: d
     out as :class:`~billxl.documents.formatting.Amount` (``value`` Decimal, ``minor``, ``plain``
     and ``text``); ``remittance`` (label -> value) replaces the bank details of documents.yaml.
     """
-    folder = template_dir(templates)
+    folder = template_dir(templates, firm)
     conf = settings(folder)
     fmt = Formats(conf)
     labels = dict(conf.get("labels") or {})

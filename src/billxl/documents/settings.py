@@ -1,7 +1,8 @@
 """Where the firm's document templates live, what they say, and the Jinja environment.
 
 The firm edits ``templates/`` (Typst, HTML, CSS and ``documents.yaml``), never code. The folder is
-the first of: the ``templates`` argument, ``$BILLXL_TEMPLATES``, a ``templates/`` folder holding
+the first of: the ``templates`` argument (``--templates``), ``$BILLXL_TEMPLATES``, the ledger's
+setting ``templates_dir`` (``billxl firm edit --templates-dir``), a ``templates/`` folder holding
 ``documents.yaml`` in the working directory, and billxl's own templates (:mod:`billxl.shipped`).
 A firm's folder overrides billxl's files one by one (it may hold only ``invoice.typ``), and its
 ``documents.yaml`` overrides billxl's setting by setting. Everything read from it is cached per
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,23 +25,20 @@ from markupsafe import Markup
 
 from billxl import shipped
 from billxl.cells import visible_text
-from billxl.errors import BillxlError, InputError
+from billxl.errors import BillxlError
 
-ENV_VAR = "BILLXL_TEMPLATES"
-SETTINGS_FILE = "documents.yaml"
 KIND = "templates"  # billxl's own, in billxl.shipped
+ENV_VAR = shipped.FIRM_FOLDERS[KIND][1]  # BILLXL_TEMPLATES
+SETTINGS_FILE = "documents.yaml"
 
 
-def template_dir(templates: str | os.PathLike | None = None) -> Path:
-    """The folder of document templates to use (see the module's docstring for the order)."""
-    named = templates or os.environ.get(ENV_VAR)
-    if named:
-        folder = Path(named).expanduser()
-        if not folder.is_dir():
-            given = "--templates" if templates else ENV_VAR
-            raise InputError(f"There is no templates folder {named} (named by {given}). "
-                             "'billxl templates copy FOLDER' makes one to edit.")
-        return folder.resolve()
+def template_dir(templates: str | os.PathLike | None = None,
+                 firm: Mapping[str, Any] | None = None) -> Path:
+    """The folder of document templates to use (see the module's docstring for the order);
+    ``firm`` is the firm's row (its ``templates_dir``), where the caller has it."""
+    named = shipped.firm_dir(KIND, templates, firm)
+    if named is not None:
+        return named
     here = Path.cwd() / "templates"
     if (here / SETTINGS_FILE).is_file():
         return here.resolve()

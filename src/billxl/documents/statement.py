@@ -105,7 +105,7 @@ def statement_context(client: dict, firm: dict, invoices: pd.DataFrame, as_of: d
     the firm has not applied to any invoice (:mod:`billxl.figures.credit`); the statement shows
     it and asks for the net amount due, ``total outstanding - credit on account``.
     """
-    folder = template_dir(templates)
+    folder = template_dir(templates, firm)
     conf = settings(folder)
     fmt = Formats(conf)
     labels = dict(conf.get("labels") or {})

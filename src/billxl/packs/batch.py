@@ -23,7 +23,10 @@
 The folder of a run is ``<out_dir>/<month>/``: the manifest, the index and a folder per pack.
 One batch at a time works in it (a lock file; a killed batch's lock goes with its process).
 The ledger reaches the kernels through their environment (``BILLXL_LEDGER``), never as a
-parameter, so no password is written into a notebook or the manifest.
+parameter, so no password is written into a notebook or the manifest; so does the firm's
+templates folder (``BILLXL_TEMPLATES``, else the ledger's ``templates_dir``), whose
+``packs/`` styles the reports. The notebooks are the firm's where ``--notebooks``,
+``$BILLXL_NOTEBOOKS`` or the ledger's ``notebooks_dir`` names a folder, file by file.
 """
 
 from __future__ import annotations
@@ -376,6 +379,22 @@ th {{ background: #f3f3f3; }} td.num {{ text-align: right; white-space: nowrap; 
 
 
 # --------------------------------------------------------------------------- running
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    """The batch's variables in this worker too, for one pack (its report is made here, with
+    the firm's templates as the kernel has them); then the worker's own again."""
+    before = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _run_planned(notebook: str, parameters: dict, folder: str, title: str,
                  env: dict) -> dict[str, Any]:
     """One pack in a worker (a pool process or a Dask worker): never raises."""
@@ -383,7 +402,8 @@ def _run_planned(notebook: str, parameters: dict, folder: str, title: str,
 
     started = time.perf_counter()
     try:
-        return run_pack(notebook, parameters, folder, title=title, env=env).as_dict()
+        with _environment(env):
+            return run_pack(notebook, parameters, folder, title=title, env=env).as_dict()
     except Exception as error:  # noqa: BLE001 -- reported as the pack's failure
         return PackResult(notebook=notebook, parameters=parameters, status="failed",
                           duration=time.perf_counter() - started,
@@ -577,9 +597,12 @@ def run_month_end(month: str, *, by: str = "partner", workers: int = 2,
         problems = close_problems(ledger, month)
         if problems and not force:
             raise CloseRefused(month, problems)
-        firm_name = str((ledger.firm() or {}).get("name") or "The firm")
+        firm = ledger.firm()
+        firm_name = str(firm.get("name") or "The firm")
     finally:
         ledger.dispose()
+    if not isinstance(notebooks, Mapping):  # --notebooks, $BILLXL_NOTEBOOKS, the ledger's
+        notebooks = shipped.firm_dir("notebooks", notebooks, firm)
     if scopes is None:
         import billxl.packs as packs
 
@@ -621,13 +644,16 @@ def run_plan(plan: list[PlannedPack], out_dir: str | os.PathLike, *, month: str,
     try:
         stamp = str(LedgerView(ledger).stamp())
         shown_url = ledger.display_url
+        # the packs' styles and report template: $BILLXL_TEMPLATES, else the ledger's folder
+        templates = shipped.firm_dir("templates", None, ledger.firm())
     finally:
         ledger.dispose()
+    env = {"BILLXL_LEDGER": url, **({"BILLXL_TEMPLATES": str(templates)} if templates else {})}
     month_dir = Path(out_dir).resolve() / month
     with _locked(month_dir):
         return _run_plan(plan, month_dir, month=month, by=by, workers=workers,
                          scheduler=scheduler, problems=list(not_closed or []),
-                         ledger_shown=shown_url, env={"BILLXL_LEDGER": url}, stamp=stamp,
+                         ledger_shown=shown_url, env=env, stamp=stamp,
                          version=__version__, progress=progress, kernel_name=kernel_name)
 
 

@@ -49,6 +49,10 @@ firm = sa.Table(
     sa.Column("invoice_numbering", sa.String(10), nullable=False, server_default="firm",
               comment="'firm' or 'office': one gapless sequence per firm or per office"),
     sa.Column("guidelines_dir", sa.String(500), comment="folder of the clients' billing-guideline files"),
+    sa.Column("templates_dir", sa.String(500),
+              comment="folder of the firm's document templates, over billxl's own file by file"),
+    sa.Column("notebooks_dir", sa.String(500),
+              comment="folder of the firm's month-end notebooks, over billxl's own file by file"),
     sa.Column("weekend_rule", sa.String(20), nullable=False, server_default="modified_following",
               comment="a scheduled invoice dated on a weekend moves to the next working day "
                       "(or the one before), or stays"),
