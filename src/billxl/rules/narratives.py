@@ -266,7 +266,7 @@ CLAUSE_START = _after(_SEPARATORS) + r"(?:(?:and|then|also)[^\w\x02]+)?"
 AND = r"and[^\w\x02]+"
 #: Where a clause ends: a separator or the end of the text. A '.' ends one only at the end or
 #: before a verb: after an abbreviation ('Dr. Reyes', 'T/c w/ cl. re', 'R. Lee') it ends nothing.
-CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;:,\n]|\.(?=[^\w\x02]*(?:\x02|\Z|(?:"
+CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;,\n]|\.(?=[^\w\x02]*(?:\x02|\Z|(?:"
               + "review|draft|call|email|prepare|research|revise|attend|meet|confer|discuss"
               + r")\b)))")
 #: Words that introduce a clause's subject or purpose: after them a clause says what it is about.
@@ -330,7 +330,7 @@ COMMUNICATIONS = (
     "discussions", "discuss", "discussed", "discussing", "email", "emails", "e mail", "e mails",
     "emailed", "exchange emails", "exchange of emails", "correspondence", "correspond",
     "corresponded", "letter", "letters", "catch up", "touch base", "touched base", "follow up",
-    "followed up", "debrief", "check in", "speak", "spoke", "talk", "talked", "liaise",
+    "followed up", "check in", "speak", "spoke", "talk", "talked", "liaise",
     "liaising", "chat", "sync", "huddle", "mtg", "mtgs", "strategy session",
 )
 #: Words that may stand before a communication without giving it a subject.
@@ -432,7 +432,7 @@ GENERIC_WORDS = (
     "advise", "advised", "advising", "investigation", "negotiation", "negotiations",
     "negotiate", "negotiated", "services", "rendered", "professional", "legal", "engaged",
     # calls, meetings and messages
-    "correspondence", "correspond", "email", "emails", "emailed", "e", "mail", "mails", "letter",
+    "correspondence", "correspond", "email", "emails", "emailed", "e mail", "e mails", "letter",
     "letters", "call", "calls", "called", "conference", "conferences", "conf", "confer",
     "conferred", "meeting", "meetings", "meet", "met", "discussion", "discussions", "discuss",
     "discussed", "telephone", "phone", "tel", "con", "t", "c", "tc", "w", "client", "clients",
@@ -529,7 +529,10 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 #: discovery; binders put together, not an insurance binder.
 ADMIN_PATTERNS = (
     # copying, printing, scanning
-    "photocop[a-z]*", "make copies", "copy sets?", "courtesy cop(?:y|ies)",
+    "photocop[a-z]*", "make copies", "copy sets?",
+    # courtesy copies made, not the subject of a rule ("standing order on courtesy copies")
+    "courtesy(?<!on.courtesy)(?<!re.courtesy)(?<!regarding.courtesy)(?<!about.courtesy) "
+    "cop(?:y|ies)",
     "copying (?:of )?(?:documents|exhibits|files|pleadings|binders|papers)",
     "cop(?:y|ied) (?:and (?:organi[sz]e|collate|assemble) )?(?:documents|files|exhibits|pleadings)",
     "copy and (?:organi[sz]e|collate|assemble)",
@@ -568,7 +571,12 @@ ADMIN_PATTERNS = (
         "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?(?:call|calls|meeting|meetings|"
         "conference call|deposition|depositions|depo|hearing|interview|session|time|zoom|"
         "mediation)\\b",
-        "calendar invites?", "meeting invites?", "send (?:out )?(?:the )?(?:[a-z]+ )?(?:invites?|dial ins?)",
+        # invites sent, not calendar invites produced in discovery
+        *_governed(("calendar invite", "calendar invites", "meeting invite", "meeting invites"),
+                   ("send", "sent", "sending", "circulate", "circulated", "circulating", "issue",
+                    "issued", "update", "updated", "prepare", "prepared"),
+                   ("", "the ", "a ", "out ", "out the ")),
+        "send (?:out )?(?:the )?(?:[a-z]+ )?(?:invites?|dial ins?)",
         "arrang(?:e|ed|ing) (?:a |the )?(?:[a-z]+ )?(?:call|meeting|dial in|zoom|video conference|"
         "conference call)",
         "dial in (?:details|information|numbers?)",
@@ -595,7 +603,9 @@ ADMIN_PATTERNS = (
                ("", "first class ", "recorded ", "registered ", "overnight ")),
     "via (?:courier|fedex|ups|docusign|messenger)",
     "calendar(?:ed|ing)", "diari[sz](?:e|ed|es|ing)", "docketing", "send (?:out )?(?:the )?fax",
-    "arrang(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:conference room|room|"
+    "confirm(?:ed|ing)? (?:the )?(?:[a-z]+ )?(?:room|court reporter|videographer|interpreter|"
+    "translator|booking|reservation|catering)\\b",
+    "arrang(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:conference room|room|interpreter|translator|"
     "catering|refreshments|travel|court reporter|videographer|courier|messenger|delivery)",
     "book(?:ed|ing)? (?:a |the )?(?:meeting room|conference room|room|travel|flights?|hotel|"
     "courier|court reporter|videographer|interpreter|train|car)",
@@ -622,7 +632,8 @@ ADMIN_PATTERNS = (
     # files, binders, data rooms
     "organi[sz](?:e|ed|ing) (?:the )?(?:\\w+ )?"
     "(?:file|files|documents|binders?|folders?|records|exhibits)",
-    *(f"{what} binders?" for what in ("trial", "hearing", "exhibit", "closing", "witness",
+    "prepar(?:e|ed|ing) (?:the )?(?:signing|closing|execution) sets?",
+    *(f"{what} (?:binders?|notebooks?)" for what in ("trial", "hearing", "exhibit", "closing", "witness",
                                       "deposition", "court")),
     *_governed(("bundle", "bundles"), _BUNDLE_VERBS, ("", "the ", "a ", *_BUNDLES)),
     *_governed(("binder", "binders"), _BUNDLE_VERBS, ("", "the ", "a ", *_BINDERS)),
@@ -665,14 +676,22 @@ ADMIN_PATTERNS = (
                ("", "the ", "my ", "our ", "billing ", "draft ")),
     "billing narratives",
     "open(?:ed|ing)? (?:a )?(?:new )?(?:file|matter)\\b(?! (?:of|for) )", "new matter (?:intake|form)",
-    "engagement letter", "client care letter", "terms of business", "retainer letter",
+    # the firm's engagement letter, not the expert's or the client's with its banker
+    "engagement(?:(?<!'s.engagement)(?<!\u2019s.engagement)|(?<=firm's.engagement)"
+    "|(?<=firm\u2019s.engagement)) letter(?! (?:of|with|from) (?!(?:the |our )?(?:client|clients|"
+    "new client|us|firm)\\b)| for (?!(?:the |this |a |our )?(?:new )?(?:client|clients|us|firm|"
+    "matter|matters|case|engagement)\\b))", "client care letter", "terms of business", "retainer letter",
     "letter of engagement", "run(?:ning)? (?:a |the )?(?:new )?conflicts?", "conflicts? (?:check|checks|search|searches|database|clearance|report|reports)",
     "through conflicts",
     # errands and self-described
     "fax(?:ed|ing|es)?", "mail(?:ed|ing)? (?:out )?(?:documents|letters?|package|packages)",
     "download(?:ed|ing)? (?:documents|files)", "clerical",
     "administrative (?:tasks?|work|matters|items|support)",
-    *(f"{what} admin\\b" for what in ("deal", "file", "case", "matter", "general", "office")),
+    # not "case admin" (UTBMS B110, case administration, is work on the case: VAGUE says
+    # what it lacks)
+    *(f"{what} admin\\b" for what in ("deal", "file", "general", "office")),
+    # the firm's accounts department, about its bill
+    "w(?:ith)? (?:the )?(?:accounting|billing|accounts) (?:dept|department|team)\\b",
     "admin (?:tasks?|work|time)",
 )
 #: Clerical verbs that are clerical when they govern a clause (start it): "File UCC-1 ...",
@@ -696,7 +715,10 @@ ADMIN_VERBS = (
     "index(?:ed|ing)?(?! of)", "organi[sz](?:e|ed|ing)",
     "book(?:ed|ing)?(?! (?:of|value|and page)\\b)",
     "issu(?:e|ed|ing)(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with)\\b)",
-    "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|"
+    "request(?:ed|ing)? (?:copies of )?(?:the )?(?:[a-z]+ ){0,2}records from\\b",
+    "obtain(?:ed|ing)? (?:the )?(?:[a-z]+ )?payoff letters?",
+    "pa(?:y|id|ying)(?= (?:the )?(?:[a-z0-9']+ ){0,3}(?:fees?|duty|duties)\\b)",
+    "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|payoff letters?|"
     "good standing|title commitments?|title reports?|surveys?|survey updates?)\\b",
 )
 
@@ -787,7 +809,9 @@ _COLLEAGUES = (
     "responsible partner", "supervisor", "supervising solicitor", "supervising attorney",
     "responsible attorney", "second chair", "first chair", "practice group", "trainee solicitor",
     "fee earner", "fee earners", "patent agent", "patent agents", "assoc", "assocs",
-    "senior assoc", "junior assoc",
+    "senior assoc", "junior assoc", "litigation support", "lit support", "practice support",
+    "accounting dept", "accounting department", "billing dept", "billing department",
+    "accounts department",
 )
 #: Practice areas: a "tax department", an "IP group" or "benefits colleague" is the firm's.
 _PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "labour",
@@ -840,7 +864,7 @@ _SHORT_WORDS = ("the", "our", "his", "her", "him", "its", "all", "any", "one", "
 _NOT_A_WORD = rf"(?!(?:{prefix_tree(sorted(set(_SHORT_WORDS)))})\b)"
 _TALKS = by_initial(_TALK_TO)
 #: A call, meeting or message ``with`` or ``to`` someone (up to three words between).
-_TALK_WITH = "(?: [a-z]+){0,3} (?:with|w|to) "
+_TALK_WITH = "(?: [a-z]+){0,3} (?:with|w|to|from) "
 _COLLEAGUE_PARTY = f"(?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
 INTERNAL_PATTERNS = (
     *(f"{where} {_GATHERING}" for where in _IN_FIRM if where != "team"),
@@ -851,16 +875,20 @@ INTERNAL_PATTERNS = (
     *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
-                              "delegating"))),
+                              "delegating", "escalate", "escalated", "escalating"))),
+    # a call or e-mail whose object is the colleague: "call associate", "email partner re ..."
+    *(f"{verb} {_COLLEAGUE_PARTY}" for verb in by_initial((
+        "call", "called", "calling", "email", "emailed", "emailing", "phone", "phoned",
+        "telephone", "telephoned"))),
     *(f"{verb} (?:the |our |new |newly assigned )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}){_ELSEWHERE}"
       for verb in by_initial(("instruct", "instructed", "instructing", "brief", "briefed",
                               "briefing", "update", "updated", "updating", "debrief",
                               "debriefed", "debriefing"))),
     *(f"{verb} (?:the |our |a )?(?:new )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}) up to speed"
       for verb in by_initial(("bring", "brought", "bringing", "get", "getting"))),
-    *(f"{verb} (?:on )?(?:the |my )?{_QUALIFIER}(?:partner|supervisor|supervising partner|"
-      f"supervising solicitor|associate|trainee){_ELSEWHERE}"
-      for verb in ("attend(?:ing|ed)?",)),
+    *(f"{verb} (?:on )?(?:the |my |a )?{_QUALIFIER}(?:partner|supervisor|supervising partner|"
+      f"supervising solicitor|associate|trainee|colleague|fee earner){_ELSEWHERE}"
+      for verb in ("attend(?:ing|ed|ance)?",)),
 )
 def _checked_party(i: int) -> str:
     """After "call with": "the attorney" (group ``staff{i}``) or initials (``initials{i}``)."""
