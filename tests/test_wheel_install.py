@@ -1,7 +1,8 @@
 """billxl installed as a package works as a checkout does (issue 14): the wheel and the sdist,
 built from this tree, installed into a fresh virtual environment outside it, run ``billxl demo``
 from an empty folder with no BILLXL_* variable set; the firm's own invoice template and pack
-notebook are used by ``billxl invoice render`` and ``billxl month-end`` there.
+notebook are used by ``billxl invoice render`` (given by --templates, then named in the ledger's
+settings) and ``billxl month-end`` there.
 
 The fresh environment is made without pip and without this one's packages; one ``.pth`` file in
 its site-packages adds, as a site folder, a folder of links to this environment's installed
@@ -188,6 +189,12 @@ def test_the_wheel_installed_elsewhere_runs_the_demo_and_the_firms_own_files(dis
     _run([*billxl_, "invoice", "render", number, "--format", "pdf", "--out", "own",
           "--templates", "firm"], cwd=tmp_path)
     (pdf,) = (tmp_path / "own").glob("*.pdf")
+    assert THANKS in pypdf.PdfReader(pdf).pages[0].extract_text()
+    # the same folder named once in the ledger's settings: no option needed any more
+    _run([*billxl_, "firm", "edit", "--templates-dir", "firm"], cwd=tmp_path)
+    _run([*billxl_, "invoice", "render", number, "--format", "pdf", "--out", "set"],
+         cwd=tmp_path)
+    (pdf,) = (tmp_path / "set").glob("*.pdf")
     assert THANKS in pypdf.PdfReader(pdf).pages[0].extract_text()
 
     # the firm's notebooks: only monthly_pack of its own, the others billxl's
