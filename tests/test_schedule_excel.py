@@ -19,7 +19,7 @@ from billxl.excel import layout, udfs
 from billxl.excel.arguments import PREFIX
 from billxl.excel.book import FileBook
 from billxl.excel.commands import run_file
-from billxl.excel.udfs import BILLXL_SCHEDULE, SCHEDULE_COLUMNS
+from billxl.excel.udfs import BILLXL_SCHEDULE
 from billxl.store import tables as t
 from billxl.store.ledger import Ledger
 from tests.conftest import FIRM
@@ -33,9 +33,12 @@ def serial(day: date) -> float:
 
 
 # =================================================================================== the UDF
-def test_the_function_spills_the_builders_items_from_what_excel_sends():
+HEADER = ["Date", "Description", "Amount USD", "Tax: none (no matter)"]
+
+
+def test_the_function_spills_the_builders_items_from_what_excel_sends(small_ledger):
     got = BILLXL_SCHEDULE(100000.0, serial(date(2026, 11, 30)), 3.0)
-    assert got[0] == SCHEDULE_COLUMNS
+    assert got[0] == HEADER  # the firm's currency; no matter, no tax
     assert got[1:] == [[date(2026, 11, 30), "Installment 1 of 3", 33333.33, 0.0],
                        [date(2026, 12, 31), "Installment 2 of 3", 33333.33, 0.0],
                        [date(2027, 1, 29), "Installment 3 of 3", 33333.34, 0.0]]
@@ -45,10 +48,10 @@ def test_the_function_spills_the_builders_items_from_what_excel_sends():
     # the same from a datetime cell, ISO text, 1x1 ranges, a float with binary noise
     assert BILLXL_SCHEDULE([[0.1 * 3 * 1e6 / 3 - 100000.0 + 100000.0]],
                            [[datetime(2026, 11, 30)]], [[3.0]]) == got
-    assert BILLXL_SCHEDULE("100,000.00", "2026-11-30", 3, None, None, None) == got
+    assert BILLXL_SCHEDULE("100,000.00", "2026-11-30", 3, None, None, None, "usd") == got
 
 
-def test_quarters_a_half_even_tie_and_a_range_of_dates():
+def test_quarters_a_half_even_tie_and_a_range_of_dates(small_ledger):
     quarters = BILLXL_SCHEDULE(30000.0, "2026-03-31", 4.0, "Quarterly")
     assert [r[0] for r in quarters[1:]] == [date(2026, 3, 31), date(2026, 6, 30),
                                             date(2026, 9, 30), date(2026, 12, 31)]
@@ -73,8 +76,11 @@ def test_quarters_a_half_even_tie_and_a_range_of_dates():
     ((100.0, "2026-11-02", 2, None, "bankers"), "not a rounding rule"),
     ((100.0, "2026-11-02", [[1], [2]]), "count: one cell"),
     ((100.0, None, 2), "needs the date of the first"),
+    ((100.0, "2026-11-02", 2, None, None, None, "dollars"), "'DOLLARS' is not a currency code"),
+    ((100.5, "2026-11-02", 2, None, None, None, "JPY"), "more than 0 decimal places"),
+    ((100.0, "2026-11-02", 2, None, None, "GBX", "USD"), "GBX bills in GBP, not USD"),
 ])
-def test_a_bad_argument_is_a_reason_in_the_spill_never_a_traceback(args, reason):
+def test_a_bad_argument_is_a_reason_in_the_spill_never_a_traceback(small_ledger, args, reason):
     got = BILLXL_SCHEDULE(*args)
     assert len(got) == 1 and got[0][0].startswith(PREFIX) and reason in got[0][0], got
 
@@ -82,7 +88,7 @@ def test_a_bad_argument_is_a_reason_in_the_spill_never_a_traceback(args, reason)
 def test_the_function_is_listed_with_help():
     assert BILLXL_SCHEDULE in udfs.FUNCTIONS
     assert list(BILLXL_SCHEDULE.arg_docs) == ["total", "start", "count", "frequency",
-                                              "rounding", "matter"]
+                                              "rounding", "matter", "in_currency"]
     assert all(0 < len(d) <= 255 for d in BILLXL_SCHEDULE.arg_docs.values())
 
 
@@ -101,6 +107,7 @@ def small_ledger(tmp_path, monkeypatch):
 
 def test_with_a_matter_its_currency_its_clients_rounding_and_tax(small_ledger):
     got = BILLXL_SCHEDULE(1000.05, "2026-11-30", 2, None, None, "GBX")
+    assert got[0] == ["Date", "Description", "Amount GBP", "Tax GBP"]
     # the client rounds half even; GB VAT at 20% on each item, rounded once
     assert got[1:] == [[date(2026, 11, 30), "Installment 1 of 2", 500.02, 100.0],
                        [date(2026, 12, 31), "Installment 2 of 2", 500.03, 100.01]]
@@ -110,7 +117,66 @@ def test_with_a_matter_its_currency_its_clients_rounding_and_tax(small_ledger):
     assert [float(Decimal(int(v)).scaleb(-2)) for v in plan["amount_minor"]] == [
         r[2] for r in got[1:]]
     assert BILLXL_SCHEDULE(1000.05, "2026-11-30", 2, None, "half_up", "GBX")[1][2] == 500.03
+    assert BILLXL_SCHEDULE(1000.05, "2026-11-30", 2, None, None, "GBX", "gbp") == got
     assert "no matter NOPE" in BILLXL_SCHEDULE(1, "2026-11-30", 1, None, None, "NOPE")[0][0]
+
+
+def test_without_a_matter_the_firms_currency_rounding_and_holidays(small_ledger):
+    from billxl import set_firm_settings
+
+    ledger, _url = small_ledger
+    set_firm_settings(ledger, currency="EUR", rounding="half_even", country="US")
+    LedgerView.close_all()
+    got = BILLXL_SCHEDULE(1000.05, "2026-12-25", 2)
+    assert got[0] == ["Date", "Description", "Amount EUR", "Tax: none (no matter)"]
+    # Christmas Day (a Friday, a US holiday) moves to Monday the 28th; a tie to the even cent
+    assert got[1:] == [[date(2026, 12, 28), "Installment 1 of 2", 500.02, 0.0],
+                       [date(2027, 1, 25), "Installment 2 of 2", 500.03, 0.0]]
+    assert BILLXL_SCHEDULE(100.0, "2026-12-25", 1, None, None, None, "JPY")[0][2] == "Amount JPY"
+
+
+def test_without_a_ledger_the_currency_must_be_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("BILLXL_LEDGER", f"sqlite:///{tmp_path / 'none.db'}")
+    LedgerView.close_all()
+    udfs._failed.clear()
+    got = BILLXL_SCHEDULE(100000.0, "2026-11-30", 3)
+    assert len(got) == 1 and "in_currency: give it (USD, EUR ...), or name the ledger" in got[0][0]
+    assert "there is no ledger file" in got[0][0]
+    given = BILLXL_SCHEDULE(100000.0, "2026-11-30", 3, None, None, None, "JPY")
+    assert given[0] == ["Date", "Description", "Amount JPY", "Tax: none (no matter)"]
+    assert [r[2] for r in given[1:]] == [33333.0, 33333.0, 33334.0]
+    assert not (tmp_path / "none.db").exists()  # nothing left behind
+
+
+def test_the_dates_reach_excel_as_dates(small_ledger, monkeypatch):
+    """xlwings' write pipeline, as a UDF's result goes through it (``conversion.write(ret,
+    None, options)`` in xlwings.udfs.call_udf), ends in the engine's
+    ``prepare_xl_data_element``: on Windows a ``date`` becomes a COM date (VT_DATE), which
+    Excel shows as a date; a float would stay a bare serial number. The engine here is a
+    double that records what reaches it."""
+    import types
+
+    import xlwings
+    from xlwings import conversion
+
+    seen = []
+
+    def prepare(value, _options):
+        seen.append(value)
+        return value
+
+    engine = types.SimpleNamespace(name="excel", impl=types.SimpleNamespace(
+        prepare_xl_data_element=prepare))
+    monkeypatch.setitem(xlwings.engines.engines_by_name, "excel", engine)
+    for got in (BILLXL_SCHEDULE(100000.0, serial(date(2026, 11, 30)), 3.0),
+                BILLXL_SCHEDULE(1000.05, [[serial(date(2026, 11, 30))], ["2026-12-31"]],
+                                None, None, None, "GBX")):
+        seen.clear()
+        written = conversion.write(got, None, {})
+        assert written == got
+        days = seen[4::4]  # the first cell of each row after the header
+        assert days and all(type(d) is date for d in days), days
+        assert all(type(v) is float for v in seen[6::4] + seen[7::4])
 
 
 # =================================================================================== the sheet

@@ -199,12 +199,22 @@ def matter_terms(reference: Reference, matter_id: str) -> MatterTerms:
     client = reference.client(matter["client_id"])
     fee = matter.get("fixed_fee_minor")
     agreed = matter["fee_arrangement"] in AGREED_FEES and fee is not None
-    return MatterTerms(matter_id, matter["client_id"], client["currency"],
-                       reference.rounding_of(matter["client_id"]),
-                       (reference.firm or {}).get("weekend_rule") or "modified_following",
-                       client.get("tax_jurisdiction"), int(fee) if agreed else None,
-                       reference.tax_rates if reference.tax_rates is not None else pd.DataFrame(),
-                       billing_closures.closures_of(reference.firm))
+    return dataclasses.replace(
+        firm_terms(reference, client["currency"]), matter_id=matter_id,
+        client_id=matter["client_id"], rounding=reference.rounding_of(matter["client_id"]),
+        jurisdiction=client.get("tax_jurisdiction"), fee_minor=int(fee) if agreed else None,
+        tax_rates=reference.tax_rates if reference.tax_rates is not None else pd.DataFrame())
+
+
+def firm_terms(reference: Reference | None, currency: str | None = None) -> MatterTerms:
+    """What a schedule of no matter is built with: ``currency`` (blank: the firm's), the
+    firm's rounding rule, weekend rule, holidays and closure dates, and no tax (tax is a
+    client's). Without a ledger (``reference`` None): the library's defaults, weekends only."""
+    firm = (reference.firm if reference is not None else None) or {}
+    rounding = reference.firm_rounding if reference is not None else money.DEFAULT_ROUNDING
+    return MatterTerms("", "", currency or firm.get("currency") or "USD", rounding,
+                       firm.get("weekend_rule") or "modified_following", None, None,
+                       pd.DataFrame(), billing_closures.closures_of(firm))
 
 
 def _invoiced(items: pd.DataFrame) -> pd.DataFrame:

@@ -13,8 +13,9 @@ through ``@xw.arg(doc=...)``) answering from the read-only :class:`billxl.Ledger
 ``BILLXL_TRUST(matter_or_client, [as_of], [currency])``  money held in trust
 ``BILLXL_AGING(client, [as_of], [currency])``          spills a header row and one row per client
 ``BILLXL_CHECK(entries_range, [guidelines])``          spills one row of findings per entry
-``BILLXL_SCHEDULE(total, start, count, [frequency],``  spills an invoice schedule: a header, then
-``[rounding], [matter])``                              date, description, amount and tax per item
+``BILLXL_SCHEDULE(total, start, count, [frequency],``  spills an invoice schedule: a header
+``[rounding], [matter], [in_currency])``               naming the currency, then date (a date),
+                                                       description, amount and tax per item
 ``BILLXL_UTBMS(code)``                                 the code's name
 =====================================================  ==========================================
 
@@ -34,6 +35,14 @@ C0001-9999``, and never stops the other cells; nothing raises into Excel.
 ledger's integer minor units, so exact to the cent. It is in the key's currency; a figure is
 never summed across currencies: where a key has amounts in several, the cell asks for the
 ``currency`` argument.
+
+**Schedules.** :func:`BILLXL_SCHEDULE`'s header row names the currency of its amounts: the
+matter's, else the ``in_currency`` argument, else the firm's (its settings in the ledger; with no
+ledger to read, the argument is needed). Without a matter its tax header says ``Tax: none (no
+matter)`` and each item's tax is 0: tax is the matter's client's, so name the matter to see it.
+Either way the dates move off weekends, the firm's public holidays and closure dates by its
+weekend rule (:mod:`billxl.billing.closures`), and come back as dates, which xlwings hands
+Excel as date values (not serial numbers).
 
 **The ledger** is the one named on the calling workbook's Settings sheet (the cell right of
 ``Ledger``; a relative SQLite path is taken from the workbook's folder), else
@@ -68,7 +77,6 @@ from billxl import (
     BillxlError,
     LedgerView,
     ScheduleTerms,
-    build_schedule,
     load_guidelines,
 )
 from billxl.billing import schedules
@@ -85,7 +93,7 @@ from billxl.intake import (
     load_profile,
 )
 from billxl.intake import check_entries as read_entries
-from billxl.money import DEFAULT_ROUNDING, Rounding, minor_digits
+from billxl.money import Rounding, currency_codes, minor_digits
 from billxl.reconcile import guidelines_for
 from billxl.rules import SEVERITIES, check_entries
 from billxl.schema import CANONICAL_TIME_COLUMNS
@@ -637,20 +645,36 @@ def _one(value: Any, what: str) -> np.ndarray:
     return cells
 
 
-def _schedule(total, start, count, frequency, rounding, matter, *, caller):
+def _schedule(total, start, count, frequency, rounding, matter, currency, *, caller):
     """The items :func:`billxl.build_schedule` makes of the arguments, as rows to spill."""
     matter_id = cellargs.ids(_one(matter, "matter"))[0]
     rule = cellargs.words(_one(rounding, "rounding"))[0]
     if rule is not None and rule not in {r.value for r in Rounding}:
         raise BillxlError(f"{rule!r} is not a rounding rule: "
                           f"{', '.join(r.value for r in Rounding)}")
-    context = None
-    if matter_id is not None:  # the matter's currency, tax, client's rounding, firm's weekends
+    named = cellargs.ids(_one(currency, "in_currency"))[0]
+    named = named.upper() if named else None
+    if named is not None and named not in currency_codes():
+        raise BillxlError(f"in_currency: {named!r} is not a currency code (USD, EUR, GBP ...)")
+    # a matter: its currency, tax and client's rounding; else the firm's currency and
+    # rounding, no tax; either way the firm's weekend rule, holidays and closure dates
+    if matter_id is not None:
         context = schedules.matter_terms(ledger_view(caller).reference, matter_id)
-        if rule is not None:
-            context = dataclasses.replace(context, rounding=Rounding(rule))
-    currency = context.currency if context else "USD"
-    amount = cellargs.exact(_one(total, "total"), minor_digits(currency))[0]
+        if named is not None and named != context.currency:
+            raise BillxlError(f"in_currency: {matter_id} bills in {context.currency}, not "
+                              f"{named}")
+    else:
+        try:
+            reference = ledger_view(caller).reference
+        except BillxlError as error:
+            if named is None:
+                raise BillxlError(f"in_currency: give it (USD, EUR ...), or name the ledger whose "
+                                  f"firm's currency to use ({error})") from None
+            reference = None  # no ledger: the currency given, weekends only
+        context = schedules.firm_terms(reference, named)
+    if rule is not None:
+        context = dataclasses.replace(context, rounding=Rounding(rule))
+    amount = cellargs.exact(_one(total, "total"), minor_digits(context.currency))[0]
     if amount is None:
         raise BillxlError("total: the amount to split is missing")
     if isinstance(amount, str):
@@ -668,13 +692,19 @@ def _schedule(total, start, count, frequency, rounding, matter, *, caller):
                           start=None if given or not days else days[0],
                           dates=tuple(days) if given else (),
                           frequency=cellargs.words(_one(frequency, "frequency"))[0] or "monthly")
-    items = (context.build(terms) if context else
-             build_schedule(terms, rounding=rule or DEFAULT_ROUNDING))
-    digits = minor_digits(currency)
+    items = context.build(terms)
     minor = np.array([[i.amount_minor, i.tax_minor] for i in items], dtype=np.int64)
-    shown = cellargs.major_units(minor, digits).tolist()
-    return [SCHEDULE_COLUMNS, *[[i.due_on, i.description, *money] for i, money in
-                                zip(items, shown, strict=True)]]
+    shown = cellargs.major_units(minor, minor_digits(context.currency)).tolist()
+    return [schedule_header(context.currency, matter_id is not None),
+            *[[i.due_on, i.description, *money] for i, money in zip(items, shown, strict=True)]]
+
+
+def schedule_header(currency: str, with_matter: bool) -> list[str]:
+    """The header row :func:`BILLXL_SCHEDULE` spills: :data:`SCHEDULE_COLUMNS` with the
+    currency, and without a matter, that the tax is none (it is the matter's client's)."""
+    date_, text, amount, tax = SCHEDULE_COLUMNS
+    return [date_, text, f"{amount} {currency}",
+            f"{tax} {currency}" if with_matter else f"{tax}: none (no matter)"]
 
 
 def _codes(code, *, caller=None):
@@ -691,14 +721,16 @@ def _codes(code, *, caller=None):
       count="How many items (blank with a range of dates: one per date).",
       frequency="monthly (the default), quarterly or yearly.",
       rounding="half_up, half_even, half_down, down or up; blank: the matter's client's rule, "
-               "else half_up.",
-      matter="A matter number: its currency, its client's rounding and tax, the firm's weekend "
-             "rule (blank: USD, no tax, weekends moved within the month).")
+               "else the firm's.",
+      matter="A matter number: its currency, its client's rounding and tax (blank: the "
+             "firm's currency and rounding, and no tax).",
+      in_currency="The currency of the total (USD, EUR ...); blank: the matter's, else the "
+                  "firm's. The header row names it.")
 def BILLXL_SCHEDULE(total, start, count=None, frequency=None, rounding=None, matter=None,
-                    caller=None):
+                    in_currency=None, caller=None):
     """An invoice schedule: a total split into items to the cent, spilled with each one's tax."""
-    return _safely(_schedule, total, start, count, frequency, rounding, matter, caller=caller,
-                   spills=True)
+    return _safely(_schedule, total, start, count, frequency, rounding, matter, in_currency,
+                   caller=caller, spills=True)
 
 
 @_udf(code="A UTBMS task, activity or expense code (L110, A101, E101).")

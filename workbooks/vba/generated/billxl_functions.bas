@@ -65,8 +65,9 @@ Public Sub BillxlDescribeFunctions()
             "The first item's date (a date, a date serial or YYYY-MM-DD), or a range of the items' dates.", _
             "How many items (blank with a range of dates: one per date).", _
             "monthly (the default), quarterly or yearly.", _
-            "half_up, half_even, half_down, down or up; blank: the matter's client's rule, else half_up.", _
-            "A matter number: its currency, its client's rounding and tax, the firm's weekend rule (blank: USD, no tax, weekends moved within the month).")
+            "half_up, half_even, half_down, down or up; blank: the matter's client's rule, else the firm's.", _
+            "A matter number: its currency, its client's rounding and tax (blank: the firm's currency and rounding, and no tax).", _
+            "The currency of the total (USD, EUR ...); blank: the matter's, else the firm's. The header row names it.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!BILLXL_UTBMS", _
         Description:="The name of a UTBMS task, activity or expense code.", _
         Category:="billxl", _

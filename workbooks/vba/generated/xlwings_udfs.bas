@@ -66,13 +66,13 @@ failed:
     BILLXL_RATE = Err.Description
 End Function
 
-Function BILLXL_SCHEDULE(total, start, Optional count, Optional frequency, Optional rounding, Optional matter)
+Function BILLXL_SCHEDULE(total, start, Optional count, Optional frequency, Optional rounding, Optional matter, Optional in_currency)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        BILLXL_SCHEDULE = XLPy.CallUDF("billxl.excel.udfs", "BILLXL_SCHEDULE", Array(total, start, count, frequency, rounding, matter, Nothing), ThisWorkbook, Application.Caller)
+        BILLXL_SCHEDULE = XLPy.CallUDF("billxl.excel.udfs", "BILLXL_SCHEDULE", Array(total, start, count, frequency, rounding, matter, in_currency, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        BILLXL_SCHEDULE = XLPy.CallUDF("billxl.excel.udfs", "BILLXL_SCHEDULE", Array(total, start, count, frequency, rounding, matter, Nothing))
+        BILLXL_SCHEDULE = XLPy.CallUDF("billxl.excel.udfs", "BILLXL_SCHEDULE", Array(total, start, count, frequency, rounding, matter, in_currency, Nothing))
         Exit Function
     #End If
 failed:
