@@ -103,3 +103,60 @@ def test_bad_settings_are_refused_in_words():
         "2026-12-24", "2026-12-31"]
     with pytest.raises(InputError, match="'24/12/2026' is not a date; write it as YYYY-MM-DD"):
         closure_dates_setting(["24/12/2026"])
+
+
+# =================================================================================== the ledger
+def test_the_firms_settings_in_the_ledger_move_a_matters_due_dates(empty_ledger):
+    from billxl import firm_settings, set_firm_settings
+    from billxl.billing import schedules
+    from tests.test_schedule_plans import reference
+
+    ledger = empty_ledger
+    ledger.load_reference(reference(), actor="test")
+    retainer = Terms("retainer", amount="1000.00", count=2, start=date(2026, 12, 28))
+
+    def due():
+        return schedules.preview(ledger, "RET", retainer)["due_on"].tolist()
+
+    assert due() == [date(2026, 12, 28), date(2027, 1, 28)]  # a firm without a country
+    set_firm_settings(ledger, country="GB", region="England")
+    # Boxing Day's substitute: the next working day, still in December
+    assert due() == [date(2026, 12, 29), date(2027, 1, 28)]
+    set_firm_settings(ledger, holidays="none", closure_dates=["2027-01-28", "2026-12-28",
+                                                              "2026-12-29"])
+    settings = firm_settings(ledger)
+    assert (settings["holidays"], settings["closure_dates"]) == (
+        "none", ["2026-12-28", "2026-12-29", "2027-01-28"])
+    assert due() == [date(2026, 12, 30), date(2027, 1, 29)]
+    set_firm_settings(ledger, holidays="us-ny", closure_dates="")
+    assert firm_settings(ledger)["holidays"] == "US-NY"
+    assert firm_settings(ledger)["closure_dates"] is None
+    assert due() == [date(2026, 12, 28), date(2027, 1, 28)]
+    set_firm_settings(ledger, holidays="")  # back to the country's and region's
+    assert firm_settings(ledger)["holidays"] is None
+    assert due()[0] == date(2026, 12, 29)
+    with pytest.raises(InputError, match="GB has no subdivision 'Kent'"):
+        set_firm_settings(ledger, holidays="GB-Kent")
+    with pytest.raises(InputError, match="'next Friday' is not a date"):
+        set_firm_settings(ledger, closure_dates=["next Friday"])
+    assert firm_settings(ledger)["holidays"] is None  # nothing changed
+
+
+def test_firm_edit_on_the_command_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from billxl.cli.commands import app
+    from billxl.store.ledger import Ledger
+    from tests.conftest import FIRM
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    Ledger.create(url, firm=FIRM, actor="test").dispose()
+    monkeypatch.setenv("BILLXL_LEDGER", url)
+    runner = CliRunner()
+    done = runner.invoke(app, ["firm", "edit", "--holidays", "gb-sct",
+                               "--closure-dates", "2026-12-31, 2026-12-24"])
+    assert done.exit_code == 0, done.output
+    shown = runner.invoke(app, ["firm", "show"]).output
+    assert "holidays: GB-SCT" in shown and "closure_dates: 2026-12-24, 2026-12-31" in shown
+    bad = runner.invoke(app, ["firm", "edit", "--holidays", "Atlantis"])
+    assert bad.exit_code != 0 and "'Atlantis' is not a country" in " ".join(bad.output.split())

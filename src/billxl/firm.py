@@ -23,6 +23,7 @@ import numpy as np
 
 from billxl import intake, shipped
 from billxl import masterdata as md
+from billxl.billing import closures
 from billxl.billing.schedule_builder import WEEKEND_RULES
 from billxl.errors import InputError, Problem
 from billxl.ledes.portals import shipped_portals
@@ -159,11 +160,17 @@ def set_firm_settings(ledger, *, actor: str | None = None, **values: Any) -> dic
     """Change the firm's settings; ``guidelines_dir``, ``templates_dir`` and ``notebooks_dir``
     must be folders (kept as absolute paths; an empty text clears one), the last two holding
     some of billxl's own files of their kind (:mod:`billxl.shipped`); ``weekend_rule`` one
-    of :data:`billxl.billing.schedule_builder.WEEKEND_RULES`."""
+    of :data:`billxl.billing.schedule_builder.WEEKEND_RULES`; ``holidays`` and
+    ``closure_dates`` as :mod:`billxl.billing.closures` says (an empty text clears one)."""
     rule = values.get("weekend_rule")
     if rule is not None and rule not in WEEKEND_RULES:
         raise InputError(f"{rule!r} is not a weekend rule: use {', '.join(WEEKEND_RULES)} (how a "
                          "scheduled invoice dated on a Saturday or Sunday moves).")
+    if "holidays" in values:
+        values["holidays"] = closures.calendar_setting(values["holidays"])
+    if "closure_dates" in values:
+        values["closure_dates"] = closures.closure_dates_setting(values["closure_dates"] or ()
+                                                                 ) or None
     for setting in _FOLDERS:
         if values.get(setting) is not None:
             values[setting] = _folder_setting(setting, values[setting])

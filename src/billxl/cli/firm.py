@@ -64,7 +64,8 @@ def firm_show() -> None:
     with handle_errors():
         settings = firm_settings(open_ledger())
     for name, value in settings.items():
-        console.print(f"{name:>18}: {'' if value is None else value}")
+        shown = ", ".join(value) if isinstance(value, list) else value
+        console.print(f"{name:>18}: {'' if value is None else shown}")
 
 
 @firm_app.command("edit")
@@ -76,6 +77,8 @@ def firm_edit(
     notebooks_dir: Annotated[str | None, typer.Option(help="Folder of the firm's own month-end notebooks, used over billxl's file by file unless --notebooks or BILLXL_NOTEBOOKS names another ('billxl notebooks copy FOLDER' makes one; '' clears it).")] = None,
     rounding: Annotated[str | None, typer.Option(help="half_up, half_even, half_down, down or up.")] = None,
     weekend_rule: Annotated[str | None, typer.Option(help="How a scheduled invoice dated on a weekend moves: modified_following (the next working day, or the one before at a month's end; the default), following, preceding or none.")] = None,
+    holidays: Annotated[str | None, typer.Option(help="The public holidays a scheduled invoice's date moves off, as weekends: a calendar such as GB-ENG, US-NY or US; 'none' for none; '' for the firm's country's (and its region's, where that is a subdivision).")] = None,
+    closure_dates: Annotated[str | None, typer.Option(help="Days the firm is closed besides, YYYY-MM-DD separated by commas (replaces the list; '' clears it).")] = None,
 ) -> None:
     """Change the firm's settings (audited)."""
     from billxl import set_firm_settings
@@ -83,7 +86,10 @@ def firm_edit(
     values = {k: v for k, v in {"name": name, "law_firm_id": law_firm_id, "rounding": rounding,
                                 "guidelines_dir": guidelines_dir,
                                 "templates_dir": templates_dir, "notebooks_dir": notebooks_dir,
-                                "weekend_rule": weekend_rule}.items() if v is not None}
+                                "weekend_rule": weekend_rule, "holidays": holidays,
+                                "closure_dates": None if closure_dates is None else [
+                                    d for d in closure_dates.split(",") if d.strip()],
+                                }.items() if v is not None}
     with handle_errors():
         settings = set_firm_settings(open_ledger(), **values)
     folders = [f"{what} in {settings[key]}" for key, what in (

@@ -164,7 +164,7 @@ def _close_matters_of_closed_clients(conn, ledger, plan: md.Plan, actor) -> None
 # ----------------------------------------------------------------------------- firm settings
 _SETTINGS = ("name", "law_firm_id", "currency", "rounding", "invoice_numbering", "guidelines_dir",
              "templates_dir", "notebooks_dir", "address_1", "address_2", "city", "region",
-             "postcode", "country", "weekend_rule")
+             "postcode", "country", "weekend_rule", "holidays", "closure_dates")
 
 
 def firm_settings(conn: sa.Connection) -> dict[str, Any]:

@@ -56,6 +56,10 @@ firm = sa.Table(
     sa.Column("weekend_rule", sa.String(20), nullable=False, server_default="modified_following",
               comment="a scheduled invoice dated on a weekend moves to the next working day "
                       "(or the one before), or stays"),
+    sa.Column("holidays", sa.String(20),
+              comment="the public holidays due dates move off: NULL the country's and region's, "
+                      "'none', or a calendar such as GB-ENG"),
+    sa.Column("closure_dates", sa.JSON, comment="days the firm is closed besides, as ISO dates"),
     sa.Column("address_1", sa.String(200)),
     sa.Column("address_2", sa.String(200)),
     sa.Column("city", sa.String(100)),
