@@ -661,3 +661,68 @@ def test_write_ups_typed_amounts_and_reason_codes_must_agree(ledger, tmp_path):
                                                  partner="TK002")["TK002"])
     assert again.get(typed, "Bill amount") == 1.0
     assert f"ROUND(H{premium}*I{premium}," in str(again.get(premium, "Bill amount"))
+
+
+# =================================================================================== the audit trail
+def test_each_edit_is_audited_with_only_the_fields_it_changed_and_a_withdrawal_with_its_date(
+        ledger, tmp_path):
+    """Saved by openpyxl (no recalculation: the amounts blank, meaning hours x rate)."""
+    path = _workbook(ledger, tmp_path)
+    edit = Edit(path)
+    pk = edit.key(edit.lines[0])[0]
+    noted, held, up, free = _time_rows(edit, pk)[:4]
+    stored = _lines(ledger).set_index(["prebill_pk", "entry_kind", "entry_pk"])
+    old = {r: stored.loc[edit.key(r)] for r in (noted, held, up, free)}
+    edit.set(noted, "Note", "checked with the associate")
+    edit.set(held, "Action", "hold")
+    rate = int(old[up]["bill_rate_minor"]) + 2500
+    edit.set(up, "Bill rate", float(money.from_minor(rate)))
+    edit.set(up, "Reason", "WU-VALUE")
+    edit.set(free, "Action", "no_charge")
+    edit.set(free, "Reason", "WD-CLIENT")
+    edit.set(edit.sign_row(pk), "Narrative", "R.R.")
+    edit.set(edit.sign_row(pk), "Worked value", datetime(2026, 11, 3))
+    audit_before = len(_audit(ledger, "prebill_lines"))
+    result = prebill.apply_prebill(ledger, edit.save(tmp_path / "edited.xlsx"), actor="partner",
+                                   today=TODAY)
+
+    hours = int(old[up]["bill_qty_milli"])
+    currency = next(iter(result.write_ups))
+    assert result.lines_changed == 4 and result.approved == [pk]
+    assert result.write_ups == {currency: money.extend(hours, rate)
+                                - int(old[up]["bill_amount_minor"])}
+    assert result.write_downs == {currency: int(old[free]["bill_amount_minor"])}
+    audit = _audit(ledger, "prebill_lines").iloc[audit_before:]
+    trail = {r["row_key"]: (r["before"], r["after"]) for r in audit.to_dict("records")}
+    key = prebill.line_key
+    assert trail == {
+        key(*edit.key(noted)): ({"note": None}, {"note": "checked with the associate"}),
+        key(*edit.key(held)): ({"action": "bill"}, {"action": "hold"}),
+        key(*edit.key(up)): ({"bill_rate_minor": int(old[up]["bill_rate_minor"]),
+                              "bill_amount_minor": int(old[up]["bill_amount_minor"]),
+                              "reason_code": None},
+                             {"bill_rate_minor": rate,
+                              "bill_amount_minor": money.extend(hours, rate),
+                              "reason_code": "WU-VALUE"}),
+        key(*edit.key(free)): ({"action": "bill", "reason_code": None},
+                               {"action": "no_charge", "reason_code": "WD-CLIENT"}),
+    }
+    now = _lines(ledger).set_index(["prebill_pk", "entry_kind", "entry_pk"])
+    assert now.loc[edit.key(up), "bill_amount_minor"] == money.extend(hours, rate)
+    assert now.loc[edit.key(held), "action"] == "hold" and pd.isna(now.loc[edit.key(held),
+                                                                           "reason_code"])
+
+    # the approval withdrawn from a fresh workbook: the audit says who had signed, and when
+    fresh = Edit(prebill.write_prebill_workbooks(ledger, MONTH, tmp_path / "2",
+                                                 partner="TK002")["TK002"])
+    fresh.set(fresh.sign_row(pk), "Narrative", None)
+    withdrawn = prebill.apply_prebill(ledger, fresh.save(tmp_path / "unsigned.xlsx"),
+                                      actor="partner", today=TODAY)
+    assert withdrawn.reopened == [pk] and withdrawn.lines_changed == 0
+    signed, unsigned = (r for r in _audit(ledger, "prebills").iloc[-2:].to_dict("records"))
+    assert (signed["row_key"], signed["before"], signed["after"]) == (
+        str(pk), {"status": "draft", "approved_by": None, "approved_on": None},
+        {"status": "approved", "approved_by": "R.R.", "approved_on": "2026-11-03"})
+    assert (unsigned["row_key"], unsigned["before"], unsigned["after"]) == (
+        str(pk), {"status": "approved", "approved_by": "R.R.", "approved_on": "2026-11-03"},
+        {"status": "draft", "approved_by": None, "approved_on": None})
