@@ -70,6 +70,10 @@ def test_a_fixed_fee_in_three_then_rebuilt_after_two_were_invoiced(ledger):
     assert rebuilt["due_on"].tolist()[2:] == [date(2027, 1, 29), date(2027, 4, 29)]
     kept = rebuilt.loc[rebuilt["status"] == "invoiced", "schedule_id"].tolist()
     assert kept == first["schedule_id"].tolist()[:2]  # the invoiced items are the same rows
+    # a preview: the invoiced items' ids whole numbers beside the new items' none (not 1.0)
+    shown = schedules.preview(ledger, "FIX", Terms("installment", count=1,
+                                                   start=date(2027, 1, 29)))["schedule_id"]
+    assert [type(v) for v in shown] == [int, int, type(None)]
 
     audit = ledger.read_frame(sa.select(t.audit_log).where(
         t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id))

@@ -397,6 +397,7 @@ def _plan_frame(stored: pd.DataFrame, new: list[builder.Item],
               "tax_minor": i.tax_minor, "status": "new", "invoice_number": None} for i in new]
     frame = pd.DataFrame(rows, columns=PLAN_COLUMNS)
     frame["currency"] = context.currency
+    frame["schedule_id"] = _ids(frame["schedule_id"])
     return frame
 
 
@@ -471,9 +472,14 @@ def due(ledger: Ledger, on: date) -> pd.DataFrame:
                      "schedule_id": int(r["schedule_id"])})
     frame = pd.DataFrame(rows, columns=DUE_COLUMNS).sort_values(
         ["matter_id", "what", "falls_on"], kind="stable", ignore_index=True)
-    frame["schedule_id"] = pd.Series([None if pd.isna(v) else int(v)  # ids, not floats
-                                      for v in frame["schedule_id"]], dtype=object)
+    frame["schedule_id"] = _ids(frame["schedule_id"])
     return frame
+
+
+def _ids(values: pd.Series) -> pd.Series:
+    """Ids as whole numbers, None where there is none (not floats: 1.0)."""
+    return pd.Series([None if pd.isna(v) else int(v) for v in values], index=values.index,
+                     dtype=object)
 
 
 def _falls_on(cycles: pd.DataFrame, on: date, triggered: pd.DataFrame) -> dict[str, date]:

@@ -76,8 +76,9 @@ def register(schedule_app: typer.Typer) -> None:
         """Build a matter's schedule from the agreed terms, in place of the items not yet invoiced.
 
         Exact to the cent by the client's rounding rule (what rounding leaves goes on the last
-        item); dates on a weekend move by the firm's weekend rule; on a fixed-fee matter the
-        items, with those already invoiced, must add up to the fee.
+        item); dates on a weekend, a public holiday of the firm (its country's and region's, or
+        its holidays setting) or one of its closure dates move by the firm's weekend rule; on a
+        fixed-fee matter the items, with those already invoiced, must add up to the fee.
         """
         from billxl import ScheduleTerms, plan_schedule, preview_schedule
 
@@ -95,7 +96,9 @@ def register(schedule_app: typer.Typer) -> None:
         if format is OutputFormat.table:
             planned = frame[frame["status"] != "invoiced"]
             console.print(f"{len(planned)} item(s) planned for {matter}"
-                          + (" (not written)." if dry_run else "."))
+                          + (" (not written)." if dry_run else ".")
+                          + " A date on a weekend, a public holiday or a closure date of the firm"
+                            " moves by its weekend rule ('billxl firm show').")
 
     @schedule_app.command("show")
     def schedule_show(
