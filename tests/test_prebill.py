@@ -726,3 +726,59 @@ def test_each_edit_is_audited_with_only_the_fields_it_changed_and_a_withdrawal_w
     assert (unsigned["row_key"], unsigned["before"], unsigned["after"]) == (
         str(pk), {"status": "approved", "approved_by": "R.R.", "approved_on": "2026-11-03"},
         {"status": "draft", "approved_by": None, "approved_on": None})
+
+
+# =================================================================================== the preview
+def test_the_invoice_preview_adds_up_to_the_invoices_finalize_would_make(ledger):
+    from billxl.billing import invoicing
+
+    prebill.create_prebills(ledger, MONTH, actor="test")
+    frame = prebill.prebill_frame(ledger, MONTH)
+    previews = prebill.invoice_previews(ledger, MONTH, frame)
+    bills = frame[["prebill_pk", "matter_id"]].drop_duplicates("prebill_pk")
+    invoices, _lines_made = invoicing.preview_invoices(ledger, bills, MONTH)
+    clients = ledger.clients().set_index("client_id")
+    matters = ledger.matters().set_index("matter_id")
+    order = {"start": 0, "adjustment": 1, "tax": 2, "total": 3, "payor": 4}
+    assert list(previews["prebill_pk"].drop_duplicates()) == list(bills["prebill_pk"])
+    seen = set()
+    for pk, block in previews.groupby("prebill_pk", sort=False):
+        matter = matters.loc[bills.set_index("prebill_pk").loc[pk, "matter_id"]]
+        mine = invoices[invoices["prebill_pk"] == pk]
+        kinds = block["kind"].tolist()
+        assert kinds == sorted(kinds, key=order.get) and kinds.count("start") == 1, pk
+        amount = dict(zip(block["label"], block["amount_minor"], strict=True))
+        billed = frame[(frame["prebill_pk"] == pk) & (frame["action"] == "bill")]
+        assert amount["Fees and expenses to bill"] == billed["bill_amount_minor"].sum(), pk
+        total = block.loc[block["kind"] == "total", "amount_minor"].tolist()
+        assert total == [int(mine["total_minor"].sum())], pk
+        assert block.loc[block["kind"] == "total", "label"].tolist() == [
+            "Invoice total" if len(mine) else
+            "Invoice total (nothing to invoice: no line is billed)"], pk
+        assert block.loc[block["kind"].isin(["start", "adjustment", "tax"]),
+                         "amount_minor"].sum() == total[0], pk
+        tax = block[block["kind"] == "tax"]
+        assert tax["amount_minor"].sum() == mine["tax_minor"].sum(), pk
+        if mine["tax_minor"].sum():
+            assert tax["label"].str.fullmatch(r"Tax at \d+(\.\d+)?%").all(), pk
+            seen.add("tax")
+        else:
+            assert tax["label"].tolist() == ["Tax: none for this client"], pk
+        payors = block[block["kind"] == "payor"]
+        if len(mine) > 1:
+            assert sorted(payors["amount_minor"]) == sorted(mine["total_minor"].astype(int))
+            for h in mine.to_dict("records"):
+                assert (f"of which invoiced to {clients.loc[h['client_id'], 'name']} "
+                        f"({h['client_id']}, {h['payor_percent']}%)") in set(payors["label"])
+            seen.add("split")
+        else:
+            assert payors.empty, pk
+        adjusted = (block["kind"] == "adjustment").any()
+        seen |= {"adjusted" if adjusted else "plain"}
+        # the sheet's own total stands only for an hourly invoice with nothing taken off or added
+        assert block["live"].tolist() == [not adjusted and len(mine) <= 1
+                                          and not mine["tax_minor"].sum()
+                                          and matter["fee_arrangement"] == "hourly"] * len(block)
+        assert set(block["currency"]) == {clients.loc[matter["client_id"], "currency"]}
+        assert set(block["invoice_date"]) == {date(2026, 10, 31)}
+    assert seen == {"tax", "split", "adjusted", "plain"}
