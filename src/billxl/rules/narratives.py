@@ -92,6 +92,7 @@ class Corpus:
         if len(self.starts) != len(parts):  # a narrative holding the mark itself
             self._join([p.replace(START[0], " ") for p in parts])
         self.ends = np.r_[self.starts[1:], len(self.text)]
+        self._scanned: dict[re.Pattern, tuple[np.ndarray, list[re.Match]]] = {}
 
     def _join(self, parts: list[str]) -> None:
         text = (START + START.join(parts)).lower()
@@ -111,9 +112,15 @@ class Corpus:
         return len(self.starts)
 
     def _matches(self, pattern: re.Pattern) -> tuple[np.ndarray, list[re.Match]]:
-        found_ = list(pattern.finditer(self.text))
-        at = np.fromiter((m.start() for m in found_), dtype=np.int64, count=len(found_))
-        return np.searchsorted(self.starts, at, side="right") - 1, found_
+        """Every match of ``pattern`` and the narrative each is in (one scan per pattern: the
+        rules that read the same pattern share it)."""
+        done = self._scanned.get(pattern)
+        if done is None:
+            found_ = list(pattern.finditer(self.text))
+            at = np.fromiter((m.start() for m in found_), dtype=np.int64, count=len(found_))
+            done = self._scanned[pattern] = (np.searchsorted(self.starts, at, side="right") - 1,
+                                             found_)
+        return done
 
     def named_hits(self, pattern: re.Pattern) -> dict[str, np.ndarray]:
         """For each kind of match (the name of the last group it closed, digits dropped), the
@@ -165,6 +172,15 @@ def corpus(narratives: pd.Series) -> Corpus:
 
 
 _CORPUS: dict = {}
+
+
+def lengths(narratives: pd.Series) -> np.ndarray:
+    """Each narrative's length in characters: the shared :class:`Corpus`'s when it was made
+    from ``narratives``, else counted (without building one)."""
+    cached = _CORPUS.get("of")
+    if cached is not None and cached() is narratives:
+        return _CORPUS["corpus"].lengths
+    return np.fromiter(map(len, narratives.tolist()), dtype=np.int64, count=len(narratives))
 
 
 def _words(phrases) -> str:
@@ -867,6 +883,15 @@ _TALKS = by_initial(_TALK_TO)
 _TALK_WITH = "(?: [a-z]+){0,3} (?:with|w|to|from) "
 _COLLEAGUE_PARTY = f"(?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
 INTERNAL_PATTERNS = (
+    # a call or e-mail whose object is the colleague: "call associate", "email partner re ..."
+    # (the colleague word right after the verb: a qualifier is looked for only after "with").
+    # These and escalating come first: a pattern of a talk word's first letter between it and
+    # its checked twin would keep :func:`_internal_regex` from trying the two as one.
+    *(f"{verb} (?:the |our |my )?(?:{_words(_COLLEAGUES)}){_ELSEWHERE}" for verb in by_initial((
+        "call", "called", "calling", "email", "emailed", "emailing", "phone", "phoned",
+        "telephone", "telephoned"))),
+    *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
+      for verb in by_initial(("escalate", "escalated", "escalating"))),
     *(f"{where} {_GATHERING}" for where in _IN_FIRM if where != "team"),
     *(where + f"(?<=[{_SEPARATORS}]\\x20" + where.replace(" ", "[\\x20-]") + ")"
       " (?:emails?|e mails?|correspondence|messages?)\\b"  # "Internal email re status"
@@ -875,11 +900,7 @@ INTERNAL_PATTERNS = (
     *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
-                              "delegating", "escalate", "escalated", "escalating"))),
-    # a call or e-mail whose object is the colleague: "call associate", "email partner re ..."
-    *(f"{verb} {_COLLEAGUE_PARTY}" for verb in by_initial((
-        "call", "called", "calling", "email", "emailed", "emailing", "phone", "phoned",
-        "telephone", "telephoned"))),
+                              "delegating"))),
     *(f"{verb} (?:the |our |new |newly assigned )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}){_ELSEWHERE}"
       for verb in by_initial(("instruct", "instructed", "instructing", "brief", "briefed",
                               "briefing", "update", "updated", "updating", "debrief",
@@ -1058,11 +1079,12 @@ TASK_START = re.compile(
         + "(?:" + _tree(_NEXT_MESSAGES) + r")\b"]) + "))")
 
 
-#: A clause that goes on with the task before it, though a task verb starts it: a verb with no
-#: object of its own ("; revise per partner's comments", "; summarize for client", "and
-#: finalize same") ...
-_NO_OBJECT = re.compile(
-    r"[^\w\x02]*(?:(?:and|then|also)[^\w\x02]+)?(?:" + _tree((
+#: A clause that goes on with the task before it, though a task verb starts it (matched at the
+#: task's start, up to the clause's end): a verb with no object of its own ("; revise per
+#: partner's comments", "and finalize same", "and revise X accordingly") ...
+_AND_THEN = r"[^\w\x02]*(?:(?:and|&|then|also)[^\w\x02]+)?"
+_NO_OBJECT = (
+    _AND_THEN + "(?:" + _tree((
         "revise", "revised", "revising", "edit", "edited", "finalize", "finalized", "finalise",
         "finalised", "update", "updated", "summarize", "summarized", "summarise", "summarised",
         "check", "checked", "proofread", "correct", "corrected")) + r")\b[^\w\x02]*"
@@ -1077,8 +1099,8 @@ _REVIEW_VERBS = re.compile(r"[^\w\x02]*(?:" + _tree((
     "analysing", "research", "researched", "researching", "mark up", "marked up", "marking up",
     "consider", "considered", "considering", "peruse", "perused", "perusing", "read",
     "examine", "examined", "study", "studied", "evaluate", "evaluated")) + r")\b")
-_REVIEW_RESULT = re.compile(
-    r"[^\w\x02]*(?:(?:and|then|also)[^\w\x02]+)?(?:" + _tree((
+_REVIEW_RESULT = (
+    _AND_THEN + "(?:" + _tree((
         "draft", "drafted", "drafting", "prepare", "prepared", "preparing", "outline",
         "outlined", "chart", "charted")) + r")\b[^\w\x02]+(?:(?:a|an|the|our|my|short|brief|"
     r"initial|written|detailed|proposed|draft)[^\w\x02]+)*(?:[a-z0-9]+[^\w\x02]+){0,2}?(?:"
@@ -1086,15 +1108,17 @@ _REVIEW_RESULT = re.compile(
              "chronology", "outline", "objection letter", "objections", "markup", "redline",
              "memo", "memorandum")) + r")\b"
     r"(?![^;\n\x02]*\b(?:for|to) (?:the )?(?:client|clients|partner|team|associate|board|gc)\b)")
-#: ... or a step of an attendance a colon opened ("Attend trial day 3: cross-examine expert;
-#: argue motion"; not a heading such as "Trial prep: ..."), unless it is a journey or an
-#: attendance itself; or serving what was just filed; or a clerical step after another ("Compile
-#: signature pages and assemble closing sets": one clerical task, which ADMIN_TASK reports).
-_ATTEND_OR_TRAVEL = re.compile(r"[^\w\x02]*(?:(?:and|then|also)[^\w\x02]+)?(?:attend(?:s|ed|ing|ance)?"
-                               r"\b(?![^\w\x02]+to\b)|appear|travel)")
-_FILED = re.compile(r"[^\w\x02]*(?:(?:and|then|also)[^\w\x02]+)?(?:e[^\w\x02]*)?fil(?:e|ed|ing)\b")
-_SERVED = re.compile(r"[^\w\x02]*(?:(?:and|&|then|also)[^\w\x02]+)?serv(?:e|ed|ing)\b")
-_CLAUSE_STOP = re.compile(r"[;\n\x02]")
+#: ... or serving what was just filed; or a step of an attendance a colon opened ("Attend trial
+#: day 3: cross-examine expert; argue motion"; not a heading such as "Trial prep: ..."), unless
+#: it is a journey or an attendance itself; or a clerical step after another ("Compile signature
+#: pages and assemble closing sets": one clerical task, which ADMIN_TASK reports).
+_SERVED = _AND_THEN + r"serv(?:e|ed|ing)\b"
+_CLAUSE_STOP = re.compile(r"[;\n]")
+_FILED = re.compile(_AND_THEN + r"(?:e[^\w\x02]*)?fil(?:e|ed|ing)\b")
+#: The tests above on a clause, as one regex: the group that matched says which.
+_GOES_ON = re.compile(f"(?P<no_object>{_NO_OBJECT})|(?P<result>{_REVIEW_RESULT})|(?P<served>{_SERVED})")
+_ATTEND_OR_TRAVEL = re.compile(_AND_THEN + r"(?:attend(?:s|ed|ing|ance)?\b(?![^\w\x02]+to\b)|"
+                               r"appear|travel)")
 
 
 def _attended(text: str, begin: int, at: int) -> bool:
@@ -1106,23 +1130,37 @@ def _attended(text: str, begin: int, at: int) -> bool:
     return _ATTEND_OR_TRAVEL.match(text, opened + 1, colon) is not None
 
 
-def _goes_on(text: str, starts: list[int], begin: int) -> list[bool]:
-    """For each task start at ``starts`` (positions in ``text``, a narrative from ``begin``),
-    whether its clause goes on with the task before it instead of starting a new one."""
-    out = []
-    bounds = [begin, *starts]
-    for i, at in enumerate(starts):
-        stop = _CLAUSE_STOP.search(text, at + 1)
-        end = min(stop.start() if stop else len(text), starts[i + 1] if i + 1 < len(starts)
-                  else len(text))
-        clause = text[at:end]
-        before = text[bounds[i]:at]
-        out.append(bool(
-            _NO_OBJECT.match(clause)
-            or (_REVIEW_RESULT.match(clause) and _REVIEW_VERBS.match(before.lstrip("\x02 ")))
-            or (_attended(text, begin, at) and not _ATTEND_OR_TRAVEL.match(clause))
-            or (_SERVED.match(clause) and _FILED.match(before.lstrip("\x02 ")))
-            or (ADMIN.search(" " + clause.lstrip(" ;,./\n")) and ADMIN.search(before))))
+def _goes_on(texts: Corpus, rows: np.ndarray, found_: list[re.Match]) -> np.ndarray:
+    """For each task start ``found_`` (in the narratives ``rows``, ascending), whether its clause
+    goes on with the task before it instead of starting a new one."""
+    text = texts.text
+    at = np.fromiter((m.start() for m in found_), dtype=np.int64, count=len(found_))
+    first = np.r_[True, rows[1:] != rows[:-1]]
+    last = np.r_[rows[1:] != rows[:-1], True]
+    begin = texts.starts[rows]
+    # where the clause before starts (a narrative's first clause: at the space after its mark), and where
+    # this one ends (the next task start, a ';', a line break or the narrative's end)
+    before = np.where(first, begin + len(START) - 1, np.r_[0, at[:-1]])
+    end = np.where(last, texts.ends[rows], np.r_[at[1:], 0])
+    # a clerical step after another: ADMIN_TASK's matches (one scan, which that rule reuses)
+    clerical = np.fromiter((m.start() for m in texts._matches(ADMIN)[1]), dtype=np.int64)
+    in_clause = np.searchsorted(clerical, at) < np.searchsorted(clerical, end)
+    in_before = np.searchsorted(clerical, before) < np.searchsorted(clerical, at)
+    out = in_clause & in_before
+    todo = np.flatnonzero(~out)
+    stop_at = _CLAUSE_STOP.search
+    for i, a, z, b, o in zip(todo.tolist(), at[todo].tolist(), end[todo].tolist(),
+                             before[todo].tolist(), begin[todo].tolist(), strict=True):
+        stop = stop_at(text, a + 1, z)
+        stop = z if stop is None else stop.start()
+        goes = _GOES_ON.match(text, a, stop)
+        if goes is not None:
+            kind = goes.lastgroup
+            out[i] = (kind == "no_object"
+                      or (kind == "result" and _REVIEW_VERBS.match(text, b, a) is not None)
+                      or (kind == "served" and _FILED.match(text, b, a) is not None))
+        if not out[i] and text.find(":", o, a) >= 0:
+            out[i] = _attended(text, o, a) and _ATTEND_OR_TRAVEL.match(text, a, stop) is None
     return out
 
 
@@ -1134,11 +1172,8 @@ def task_counts(narratives: pd.Series) -> np.ndarray:
     rows, found_ = texts._matches(TASK_START)
     counts = 1 + np.bincount(rows, minlength=len(texts)).astype(np.int64)
     if len(rows):
-        split = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        for a, z in zip(split, [*split[1:], len(rows)], strict=True):
-            row = rows[a]
-            counts[row] -= sum(_goes_on(texts.text, [m.start() for m in found_[a:z]],
-                                        int(texts.starts[row])))
+        goes = _goes_on(texts, rows, found_)
+        counts -= np.bincount(rows[goes], minlength=len(texts))
     return counts  # a blank one lists no second task either
 
 

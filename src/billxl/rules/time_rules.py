@@ -141,7 +141,7 @@ def internal_conference(b: Batch):
 @rule("NARRATIVE_LENGTH", severity="error", kinds=("time", "expense"),
       description="A narrative longer than the portal accepts (default 1,024 characters).")
 def narrative_length(b: Batch):
-    length = b.text.str.len().to_numpy()
+    length = b.per_row(narratives.lengths(b.distinct_text))
     limit = b.setting("narrative_max_chars").astype(np.int64)
     bad = length > limit
     if not bad.any():
