@@ -693,19 +693,21 @@ def test_each_edit_is_audited_with_only_the_fields_it_changed_and_a_withdrawal_w
                                 - int(old[up]["bill_amount_minor"])}
     assert result.write_downs == {currency: int(old[free]["bill_amount_minor"])}
     audit = _audit(ledger, "prebill_lines").iloc[audit_before:]
-    trail = {r["row_key"]: (r["before"], r["after"]) for r in audit.to_dict("records")}
+    trail = {r["row_key"]: (r["before"], r["after"], r["actor"])
+             for r in audit.to_dict("records")}
     key = prebill.line_key
     assert trail == {
-        key(*edit.key(noted)): ({"note": None}, {"note": "checked with the associate"}),
-        key(*edit.key(held)): ({"action": "bill"}, {"action": "hold"}),
+        key(*edit.key(noted)): ({"note": None}, {"note": "checked with the associate"},
+                                "partner"),
+        key(*edit.key(held)): ({"action": "bill"}, {"action": "hold"}, "partner"),
         key(*edit.key(up)): ({"bill_rate_minor": int(old[up]["bill_rate_minor"]),
                               "bill_amount_minor": int(old[up]["bill_amount_minor"]),
                               "reason_code": None},
                              {"bill_rate_minor": rate,
                               "bill_amount_minor": money.extend(hours, rate),
-                              "reason_code": "WU-VALUE"}),
+                              "reason_code": "WU-VALUE"}, "partner"),
         key(*edit.key(free)): ({"action": "bill", "reason_code": None},
-                               {"action": "no_charge", "reason_code": "WD-CLIENT"}),
+                               {"action": "no_charge", "reason_code": "WD-CLIENT"}, "partner"),
     }
     now = _lines(ledger).set_index(["prebill_pk", "entry_kind", "entry_pk"])
     assert now.loc[edit.key(up), "bill_amount_minor"] == money.extend(hours, rate)
@@ -720,12 +722,12 @@ def test_each_edit_is_audited_with_only_the_fields_it_changed_and_a_withdrawal_w
                                       actor="partner", today=TODAY)
     assert withdrawn.reopened == [pk] and withdrawn.lines_changed == 0
     signed, unsigned = (r for r in _audit(ledger, "prebills").iloc[-2:].to_dict("records"))
-    assert (signed["row_key"], signed["before"], signed["after"]) == (
+    assert (signed["row_key"], signed["before"], signed["after"], signed["actor"]) == (
         str(pk), {"status": "draft", "approved_by": None, "approved_on": None},
-        {"status": "approved", "approved_by": "R.R.", "approved_on": "2026-11-03"})
-    assert (unsigned["row_key"], unsigned["before"], unsigned["after"]) == (
+        {"status": "approved", "approved_by": "R.R.", "approved_on": "2026-11-03"}, "partner")
+    assert (unsigned["row_key"], unsigned["before"], unsigned["after"], unsigned["actor"]) == (
         str(pk), {"status": "approved", "approved_by": "R.R.", "approved_on": "2026-11-03"},
-        {"status": "draft", "approved_by": None, "approved_on": None})
+        {"status": "draft", "approved_by": None, "approved_on": None}, "partner")
 
 
 # =================================================================================== the preview
@@ -782,3 +784,31 @@ def test_the_invoice_preview_adds_up_to_the_invoices_finalize_would_make(ledger)
         assert set(block["currency"]) == {clients.loc[matter["client_id"], "currency"]}
         assert set(block["invoice_date"]) == {date(2026, 10, 31)}
     assert seen == {"tax", "split", "adjusted", "plain"}
+
+
+def test_a_transfer_to_a_matter_closed_at_the_months_end_or_to_its_own_is_refused_by_row(
+        ledger, tmp_path):
+    path = _workbook(ledger, tmp_path)
+    edit = Edit(path)
+    pk = edit.key(edit.lines[0])[0]
+    own, closing, negative = _time_rows(edit, pk)[:3]
+    matter = _lines(ledger).set_index(["prebill_pk", "entry_kind", "entry_pk"]).loc[
+        edit.key(own), "matter_id"]
+    target = _open_matter_like(ledger, matter)
+    with ledger.transaction() as conn:  # closed on the month's last day: not open at its end
+        conn.execute(sa.update(t.matters).where(t.matters.c.matter_id == target)
+                     .values(closed_on=date(2026, 10, 31)))
+    edit.set(own, "Action", "transfer")
+    edit.set(own, "Transfer to", matter)
+    edit.set(closing, "Action", "transfer")
+    edit.set(closing, "Transfer to", target)
+    edit.set(negative, "Bill hours", -1)  # found on reading the file, before the ledger's checks
+    with pytest.raises(InputError) as refused:
+        prebill.apply_prebill(ledger, edit.save(tmp_path / "moved.xlsx"), today=TODAY)
+    assert [(p.row, p.column, p.reason) for p in refused.value.problems] == [
+        (own, "Transfer to", "this is the line's own matter; to keep the line here, choose the "
+                             "action 'bill'"),
+        (closing, "Transfer to", "this matter was closed on 2026-10-31; transfer only to an "
+                                 "open matter"),
+        (negative, "Bill hours", "the hours cannot be negative"),
+    ]
