@@ -1092,8 +1092,8 @@ _NO_OBJECT = (
     r"filing|signature|circulation))\b[^;\n\x02]*)?\Z"
     r"|[^;\n\x02]*\baccordingly[^\w\x02]*\Z")
 #: ... or what a review yields ("Review title commitment; prepare title objection letter",
-#: "Mark up credit agreement; prepare issues list", "Review OC's letter and draft response";
-#: not a summary, which may be of anything, nor a response for someone, which is a report),
+#: "Mark up credit agreement; prepare issues list", "Review OC's letter and draft response":
+#: the result's name ends the clause; not a summary, which may be of anything),
 _REVIEW_VERBS = re.compile(r"[^\w\x02]*(?:" + _tree((
     "review", "reviewed", "reviewing", "analyze", "analyzed", "analyzing", "analyse", "analysed",
     "analysing", "research", "researched", "researching", "mark up", "marked up", "marking up",
@@ -1106,8 +1106,10 @@ _REVIEW_RESULT = (
     r"initial|written|detailed|proposed|draft)[^\w\x02]+)*(?:[a-z0-9]+[^\w\x02]+){0,2}?(?:"
     + _tree(("response", "responses", "reply", "issues list", "comments", "chart", "claim chart",
              "chronology", "outline", "objection letter", "objections", "markup", "redline",
-             "memo", "memorandum")) + r")\b"
-    r"(?![^;\n\x02]*\b(?:for|to) (?:the )?(?:client|clients|partner|team|associate|board|gc)\b)")
+             "memo", "memorandum")) + r")"
+    # the clause ends there: "draft response to the CID" or "prepare outline for deposition of
+    # X" names an object of its own, and is a task of its own
+    r"(?:[^\w\x02]+(?:re same|to same|thereto|accordingly))?[^\w\x02]*\Z")
 #: ... or serving what was just filed; or a step of an attendance a colon opened ("Attend trial
 #: day 3: cross-examine expert; argue motion"; not a heading such as "Trial prep: ..."), unless
 #: it is a journey or an attendance itself; or a clerical step after another ("Compile signature
