@@ -812,3 +812,19 @@ def test_a_transfer_to_a_matter_closed_at_the_months_end_or_to_its_own_is_refuse
                                  "open matter"),
         (negative, "Bill hours", "the hours cannot be negative"),
     ]
+
+
+def test_each_matter_of_the_workbook_shows_its_invoice_preview_in_order(ledger, tmp_path):
+    path = _workbook(ledger, tmp_path)
+    previews = prebill.invoice_previews(ledger, MONTH,
+                                        prebill.prebill_frame(ledger, MONTH, partner="TK002"))
+    edit = Edit(path)
+    shown: dict[int, list] = {}
+    for r in range(edit.lines[0], edit.ws.max_row + 1):
+        kind = edit.get(r, "entry_kind")
+        if isinstance(kind, str) and kind.startswith("invoice ") and \
+                kind not in ("invoice head", "invoice problem"):
+            shown.setdefault(int(edit.get(r, "prebill_pk")), []).append(
+                (kind.removeprefix("invoice "), edit.get(r, "Narrative")))
+    assert shown and shown == {int(pk): list(zip(block["kind"], block["label"], strict=True))
+                               for pk, block in previews.groupby("prebill_pk")}
