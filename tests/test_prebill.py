@@ -692,6 +692,18 @@ def test_each_edit_is_audited_with_only_the_fields_it_changed_and_a_withdrawal_w
     assert result.write_ups == {currency: money.extend(hours, rate)
                                 - int(old[up]["bill_amount_minor"])}
     assert result.write_downs == {currency: int(old[free]["bill_amount_minor"])}
+    matter_id, _currency, total = result.invoice_totals[pk]
+    said = prebill.describe(result).split("\n")
+
+    def amount(minor: int) -> str:
+        return f"{money.format_amount(minor, currency)} {currency}"
+
+    assert said[:5] == [
+        f"{result.file}: 4 line(s) changed, 1 pre-bill(s) approved.",
+        f"  Written down: {amount(result.write_downs[currency])}",
+        f"  Written up: {amount(result.write_ups[currency])}",
+        "  Approved; the invoice finalize will make of each:",
+        f"    {matter_id}: {amount(total)}"]
     audit = _audit(ledger, "prebill_lines").iloc[audit_before:]
     trail = {r["row_key"]: (r["before"], r["after"], r["actor"])
              for r in audit.to_dict("records")}
@@ -721,6 +733,8 @@ def test_each_edit_is_audited_with_only_the_fields_it_changed_and_a_withdrawal_w
     withdrawn = prebill.apply_prebill(ledger, fresh.save(tmp_path / "unsigned.xlsx"),
                                       actor="partner", today=TODAY)
     assert withdrawn.reopened == [pk] and withdrawn.lines_changed == 0
+    assert prebill.describe(withdrawn).split("\n")[0] == \
+        f"{withdrawn.file}: 0 line(s) changed, 1 approval(s) withdrawn."
     signed, unsigned = (r for r in _audit(ledger, "prebills").iloc[-2:].to_dict("records"))
     assert (signed["row_key"], signed["before"], signed["after"], signed["actor"]) == (
         str(pk), {"status": "draft", "approved_by": None, "approved_on": None},
