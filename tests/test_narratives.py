@@ -180,6 +180,52 @@ CASES = [
     ("Mtg w/ associates re second request workplan", "ASSOC", "", {IC}),
     ("Internal email re deposition outline for Smith", "ASSOC", "", {IC}),
     ("Review defendant's internal emails re pricing decisions", "ASSOC", "", set()),
+    # ---- (third development batch) a narrative of generic words only is vague, however
+    # they are combined; one word that names something is enough
+    ("Further analysis of issues re motion", "ASSOC", "", {V}),
+    ("Revisions and comments per discussion", "ASSOC", "", {V}),
+    ("Follow up on pending items with client", "ASSOC", "", {V}),
+    ("Coverage issues", "ASSOC", "", {V}),
+    ("Review and comment on lender's draft guaranty", "ASSOC", "", set()),
+    ("Meeting with partner re strategy", "ASSOC", "", {IC}),
+    ("Open new matter", "PARTNR", "", {A}),
+    ("Mail letter to client", "LGLAST", "", {A}),
+    ("Matter admin", "ASSOC", "B110", {V}),
+    # a colon does not end a vague clause: what follows says what the preparation was
+    ("Prepare for hearing: outline argument on the proportionality factors", "PARTNR", "A101",
+     set()),
+    # ---- block billing: a second task after 'and'; a clause that goes on with the one before
+    ("Revise asset purchase agreement and review seller's disclosure schedules", "ASSOC", "",
+     {B}),
+    ("Draft reply brief and prepare for oral argument", "ASSOC", "", {B}),
+    ("Summarize deposition of K. Ruiz; begin drafting motion in limine", "ASSOC", "", {B}),
+    ("Review lender's comments on credit agreement; revise accordingly", "ASSOC", "", set()),
+    ("Draft answer to counterclaim; revise per partner's comments", "ASSOC", "", set()),
+    ("Analyze claims of '456 patent against accused device; prepare claim chart", "ASSOC", "",
+     set()),
+    ("Analyze claims of '456 patent against accused device; prepare outline for deposition of "
+     "inventor", "ASSOC", "", {B}),
+    ("E-file motion to seal and serve same on all counsel", "PARLGL", "", {A}),
+    ("Attend day 2 of arbitration hearing: cross-examine respondent's CFO; argue objection to "
+     "exhibit 14", "PARTNR", "A109", set()),
+    ("Trial prep: outline cross of Dr. Ames; meet with client's CFO re direct", "ASSOC", "", {B}),
+    ("Update matter index and review pre-bill for November", "PARLGL", "", {A}),
+    # ---- clerical by the subject and the governing verb
+    ("Review expert's engagement letter for the fee cap", "ASSOC", "", set()),
+    ("Draft engagement letter for new client", "PARTNR", "", {A}),
+    ("Review court's standing order on courtesy copies", "ASSOC", "", set()),
+    ("Review produced calendar invites for meetings with distributor", "ASSOC", "", set()),
+    ("Send calendar invite for witness prep session", "PARLGL", "", {A}),
+    ("Pay filing fee for notice of appeal", "PARLGL", "", {A}),
+    ("Request records from hospital custodian", "PARLGL", "", {A}),
+    ("Draft request for production of hospital records", "ASSOC", "", set()),
+    # ---- internal: the colleague as the object of the call, an e-mail from one, escalating
+    ("Call associate re research on tolling", "PARTNR", "", {IC}),
+    ("Call client's associate general counsel re hold notice", "ASSOC", "", set()),
+    ("Email from senior associate re edits to brief", "PARTNR", "", {IC}),
+    ("Escalate privilege questions to supervising partner", "ASSOC", "", {IC}),
+    ("Attendance on colleague re disclosure list", "ASSOC", "", {IC}),
+    ("Confer with lit support re load file specifications", "ASSOC", "", {IC}),
 ]
 
 
