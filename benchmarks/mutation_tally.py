@@ -17,30 +17,24 @@ A module too big to run whole (``billing.prebill``: 4,470 mutants, about 13 s of
 survivor) is sampled: ``--sample N --of GLOB`` prints N of its names drawn with a fixed seed
 (``--seed``, 13 by default; a larger N keeps the smaller one's names), to run by name::
 
-    mutmut run --max-children 1 $(python benchmarks/mutation_tally.py --sample 700 --of "billxl.billing.prebill.*")
+    mutmut run --max-children 1 $(python benchmarks/mutation_tally.py --sample 120 --of "billxl.billing.prebill.*")
 
 mutmut keeps its verdicts in ``mutants/`` (not in git) and re-tests only functions whose code
 changed; a new test does not reopen a verdict, so re-run the survivors by name after adding
 one (``mutmut run $(python benchmarks/mutation_tally.py --survivors | cut -d: -f1)``). A change
-to ``[tool.mutmut]``'s test selection or pytest arguments throws every verdict away.
+to ``[tool.mutmut]``'s test selection or pytest arguments throws every verdict away. mutmut
+maps each function to the tests that reach it once, in ``mutants/mutmut-stats.json`` (new tests
+are added to it, old ones are not re-traced): a function added since reads "no tests" until that
+file is deleted and gathered again (the verdicts stay). mutmut copies ``src/`` as it is when it
+starts, so run it from a checkout no one is editing (a clone of the commit).
 
 Per module the tally prints the mutants generated, how many were run, and the verdicts of
 those: killed, survived, equivalent (a survivor listed in ``mutation_equivalents.txt``, beside
 this script, with the reason no test can tell it from the code), timeout, suspicious, no tests
 (no selected test reaches the function).
 
-The first run (2 December 2026), before any survivor was worked on: mutants generated / run /
-killed / survived (none was yet listed as equivalent)::
-
-    billing.credit_notes   435 / 435 / 336 /  99
-    billing.invoicing     1432 / 231 / 163 /  68
-    billing.prebill       3859 /   0
-    billing.schedules      151 /   0
-    money                  206 / 206 / 161 /  45
-    payments              4808 / 454 / 350 / 104
-    store.numbering         39 /  39 /  36 /   3
-    trust                  572 / 572 / 420 / 152
-    total                11502 / 1937 / 1466 / 471
+``--before`` prints the first run's figures (2 December 2026, before any survivor was worked
+on; :data:`FIRST_RUN`) above today's, so that the two can be quoted side by side.
 """
 
 from __future__ import annotations
@@ -56,6 +50,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.txt")
 VERDICTS = ("killed", "survived", "equivalent", "timeout", "suspicious", "no tests")
+#: The first run, before any survivor was worked on: {module: (generated, run, killed, survived)}
+#: (nothing was listed as equivalent yet; no timeout, suspicious or untested mutant).
+FIRST_RUN = {
+    "billxl.billing.credit_notes": (435, 435, 336, 99),
+    "billxl.billing.invoicing": (1432, 231, 163, 68),
+    "billxl.billing.prebill": (3859, 0, 0, 0),
+    "billxl.billing.schedules": (151, 0, 0, 0),
+    "billxl.money": (206, 206, 161, 45),
+    "billxl.payments": (4808, 454, 350, 104),
+    "billxl.store.numbering": (39, 39, 36, 3),
+    "billxl.trust": (572, 572, 420, 152),
+}
 
 
 def equivalents(path: Path) -> dict[str, str]:
@@ -116,12 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--equivalents", type=Path, default=EQUIVALENTS,
                         help="survivors read and found equivalent (default: %(default)s)")
     parser.add_argument("--all", action="store_true", help="list modules with nothing run too")
+    parser.add_argument("--before", action="store_true",
+                        help="print the first run's figures too (FIRST_RUN), above today's")
     parser.add_argument("--sample", type=int, metavar="N",
-                        help="print N mutant names drawn at random (see --of, --seed) to run by name; "
-                             "a larger N keeps the names of a smaller one")
+                        help="print N mutant names drawn at random (see --of, --seed) to run by "
+                             "name; a larger N keeps the names of a smaller one")
     parser.add_argument("--of", default="*", metavar="GLOB",
-                        help="the mutants --sample draws from (default: all), e.g. 'billxl.billing.prebill.*'")
-    parser.add_argument("--seed", type=int, default=13, help="--sample's seed (default: %(default)s)")
+                        help="the mutants --sample draws from (default: all), e.g. "
+                             "'billxl.billing.prebill.*'")
+    parser.add_argument("--seed", type=int, default=13,
+                        help="--sample's seed (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.mutants.is_dir():
         print(f"No {args.mutants}: run mutmut first (see this script's docstring).")
@@ -141,14 +151,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     key = (lambda module, name: function_of(name)) if args.by_function else (lambda m, n: m)
     rows = [r for r in tally(found, key) if args.all or r["run"]]
+    if args.before:
+        first = [{"": m, **dict(zip(("generated", "run", "killed", "survived"), f, strict=True))}
+                 for m, f in FIRST_RUN.items()]
+        print("The first run (2 December 2026):")
+        print_table(first)
+        print("Now:")
+    print_table(rows)
+    return 0
+
+
+def print_table(rows: list[dict]) -> None:
     width = max([len(r[""]) for r in rows] + [6])
     columns = ["generated", "run", *VERDICTS, "other"]
     print(f"{'':{width}}  " + "  ".join(f"{c:>9}" for c in columns))
     for r in rows:
-        print(f"{r['']:{width}}  " + "  ".join(f"{r[c]:>9}" for c in columns))
-    total = {c: sum(r[c] for r in rows) for c in columns}
+        print(f"{r['']:{width}}  " + "  ".join(f"{r.get(c, 0):>9}" for c in columns))
+    total = {c: sum(r.get(c, 0) for r in rows) for c in columns}
     print(f"{'total':{width}}  " + "  ".join(f"{total[c]:>9}" for c in columns))
-    return 0
 
 
 if __name__ == "__main__":
