@@ -11,6 +11,7 @@ import gc
 import multiprocessing
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -123,9 +124,12 @@ def _warm_up(formats: Sequence[str], templates: str | None):
     way to start the workers (None: the platform's own, fork on Linux).
 
     For the HTML engine, the templates, WeasyPrint and the fonts are loaded here and inherited.
-    Typst's compiler keeps threads, and a process forked from one that has compiled a document
-    hangs in its first compile; so Typst workers start from a fresh fork server (with billxl
-    imported once there) and make their own compiler.
+    Typst's compiler keeps a pool of threads once it has compiled a document, and a process
+    forked from one that has compiled hangs in its first compile (the copy has the pool but not
+    its threads). So Typst workers are forked (at once, with billxl already imported: on Linux,
+    where fork is the platform's own way) only from a process that has compiled nothing; else
+    they start from a fresh fork server (billxl imported once there: a second or more before the
+    first worker starts), or are spawned where there is neither (Windows).
     """
     folder = template_dir(templates)
     if "pdf" not in formats:
@@ -136,7 +140,12 @@ def _warm_up(formats: Sequence[str], templates: str | None):
         environment(folder).get_template("invoice.html")
         font_configuration()
         return None
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    from billxl.documents.typeset import compiled_here
+
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and not compiled_here():
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
         return None  # Windows: workers are spawned afresh anyway
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["billxl.documents.batch"])

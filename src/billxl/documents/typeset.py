@@ -61,6 +61,15 @@ def context_json(context: dict) -> str:
     return json.dumps(_plain(context), ensure_ascii=False, separators=(",", ":"))
 
 
+_process = {"compiled": False}  # once a document is compiled here, Typst's thread pool runs
+
+
+def compiled_here() -> bool:
+    """True once this process has compiled a document: Typst's threads then run, and a process
+    forked from this one would hang in its first compile (see :mod:`billxl.documents.batch`)."""
+    return _process["compiled"]
+
+
 @lru_cache(maxsize=8)
 def _compiler(template: str, root: str):
     import typst  # imported here: XLSX-only runs need not load the compiler
@@ -79,6 +88,7 @@ def pdf_bytes(context: dict, template: str) -> bytes:
     path = shipped.find("templates", template, folder)  # the file the firm edits, for messages
     root = shipped.overlay("templates", folder)  # billxl.typ and the rest beside it
     compiler = _compiler(str(root / template), str(root))
+    _process["compiled"] = True
     try:
         return compiler.compile(format="pdf", sys_inputs={"context": context_json(context)})
     except typst.TypstError as error:
