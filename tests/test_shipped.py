@@ -17,7 +17,7 @@ from billxl.documents.settings import settings, template_dir
 from billxl.errors import InputError
 from billxl.excel import workbook_build
 from billxl.packs import batch, render
-from tests.test_cli import run
+from tests.test_cli import copy_ledger, demo_dir, run  # noqa: F401  (demo_dir: a fixture)
 from tests.test_documents import FIRM, pdf_text, sample_lines
 from tests.test_documents_engines import context_in
 
@@ -315,3 +315,18 @@ def test_month_end_takes_the_ledgers_notebooks_and_templates(empty_ledger, tmp_p
     done = batch._run_planned("nb.ipynb", {}, str(tmp_path / "p"), "T", dict(seen))
     assert done["status"] == "finished", done
     assert "BILLXL_TEMPLATES" not in os.environ  # the worker's own environment again
+
+
+def test_invoice_render_names_the_environment_when_its_folder_is_missing(demo_dir, tmp_path,
+                                                                         monkeypatch):
+    """BILLXL_TEMPLATES naming a folder that is not there is told as the environment's, not as
+    the --templates option's (the command reads the variable through the one order of
+    shipped.firm_dir)."""
+    ledger = copy_ledger(demo_dir, tmp_path)
+    monkeypatch.setenv("BILLXL_TEMPLATES", str(tmp_path / "nowhere"))
+    done = run("--ledger", ledger, "invoice", "render", "000001", "--out", "x", cwd=tmp_path,
+               ok=2)
+    assert "nowhere (named by BILLXL_TEMPLATES)" in done.stderr + done.stdout
+    given = run("--ledger", ledger, "invoice", "render", "000001", "--out", "x",
+                "--templates", tmp_path / "elsewhere", cwd=tmp_path, ok=2)
+    assert "elsewhere (named by --templates)" in given.stderr + given.stdout

@@ -514,7 +514,7 @@ def invoice_render(
     month: Annotated[str | None, typer.Option(help="Every invoice and credit note dated in this month, YYYY-MM.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the documents (made if missing).")] = Path("invoices"),
     format_: Annotated[list[DocumentFormat] | None, typer.Option("--format", help="pdf or xlsx (repeat for both; default both).", show_default=False)] = None,
-    templates: Annotated[Path | None, typer.Option("--templates", envvar="BILLXL_TEMPLATES", help="The firm's template folder (default: billxl's own).")] = None,
+    templates: Annotated[Path | None, typer.Option("--templates", help="The firm's template folder (default: $BILLXL_TEMPLATES, else the ledger's setting templates_dir, else billxl's own).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Processes rendering at once.")] = 2,
 ) -> None:
     """Render final invoices' documents (PDF and XLSX) from the ledger, as they were finalized."""
