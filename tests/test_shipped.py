@@ -317,7 +317,7 @@ def test_month_end_takes_the_ledgers_notebooks_and_templates(empty_ledger, tmp_p
     assert "BILLXL_TEMPLATES" not in os.environ  # the worker's own environment again
 
 
-def test_invoice_render_names_the_environment_when_its_folder_is_missing(demo_dir, tmp_path,
+def test_invoice_render_names_the_environment_when_its_folder_is_missing(demo_dir, tmp_path,  # noqa: F811
                                                                          monkeypatch):
     """BILLXL_TEMPLATES naming a folder that is not there is told as the environment's, not as
     the --templates option's (the command reads the variable through the one order of
