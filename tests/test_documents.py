@@ -349,20 +349,25 @@ def _insert_invoice(conn, pk: int, number: str, lines: list[dict], **extra) -> N
                    "invoice_pk": pk} for line in lines])
 
 
+def insert_client_matter(conn) -> None:
+    """The office, timekeepers, client and matter that the invoices here are billed to."""
+    conn.execute(t.offices.insert(), {"office_id": "LON", "name": "London", "city": "London",
+                                      "country": "GB", "currency": "GBP"})
+    conn.execute(t.timekeepers.insert(), [
+        {"timekeeper_id": tk, "first_name": name.split(", ")[1],
+         "last_name": name.split(", ")[0], "classification": cls, "office_id": "LON",
+         "active_from": date(2020, 1, 1)} for tk, name, cls, _rate in TIMEKEEPERS])
+    conn.execute(t.clients.insert(), {k: v for k, v in CLIENT.items() if k in t.clients.c})
+    conn.execute(t.matters.insert(), {**MATTER, "opened_on": date(2026, 1, 5),
+                                      "billing_partner_id": "TK1"})
+
+
 def test_render_from_the_ledger_in_two_processes(empty_ledger, tmp_path):
     ledger = empty_ledger
     with ledger.transaction() as conn:
         conn.execute(t.firm.update().values(
             {k: v for k, v in FIRM.items() if k not in ("firm_id", "law_firm_id")}))
-        conn.execute(t.offices.insert(), {"office_id": "LON", "name": "London", "city": "London",
-                                          "country": "GB", "currency": "GBP"})
-        conn.execute(t.timekeepers.insert(), [
-            {"timekeeper_id": tk, "first_name": name.split(", ")[1],
-             "last_name": name.split(", ")[0], "classification": cls, "office_id": "LON",
-             "active_from": date(2020, 1, 1)} for tk, name, cls, _rate in TIMEKEEPERS])
-        conn.execute(t.clients.insert(), {k: v for k, v in CLIENT.items() if k in t.clients.c})
-        conn.execute(t.matters.insert(), {**MATTER, "opened_on": date(2026, 1, 5),
-                                          "billing_partner_id": "TK1"})
+        insert_client_matter(conn)
         conn.execute(t.tax_rates.insert(), {"jurisdiction": "GB", "tax_type": "VAT",
                                             "applies_to": "both", "percent": "20",
                                             "effective_from": date(2011, 1, 4)})

@@ -10,34 +10,17 @@ import json
 import subprocess
 import sys
 import textwrap
-from datetime import date
 
 import pytest
 
-from billxl.store import tables as t
-from tests.test_documents import (
-    CLIENT,
-    MATTER,
-    TIMEKEEPERS,
-    _insert_invoice,
-    pdf_text,
-    sample_lines,
-)
+from tests.test_documents import _insert_invoice, insert_client_matter, pdf_text, sample_lines
 
 TIMEOUT = 180  # a fork after Typst's threads started hangs: the run is stopped and fails
 
 
 def _two_invoices(ledger) -> None:
     with ledger.transaction() as conn:
-        conn.execute(t.offices.insert(), {"office_id": "LON", "name": "London", "city": "London",
-                                          "country": "GB", "currency": "GBP"})
-        conn.execute(t.timekeepers.insert(), [
-            {"timekeeper_id": tk, "first_name": name.split(", ")[1],
-             "last_name": name.split(", ")[0], "classification": cls, "office_id": "LON",
-             "active_from": date(2020, 1, 1)} for tk, name, cls, _rate in TIMEKEEPERS])
-        conn.execute(t.clients.insert(), {k: v for k, v in CLIENT.items() if k in t.clients.c})
-        conn.execute(t.matters.insert(), {**MATTER, "opened_on": date(2026, 1, 5),
-                                          "billing_partner_id": "TK1"})
+        insert_client_matter(conn)
         _insert_invoice(conn, 1, "INV/2026/0001", sample_lines())
         _insert_invoice(conn, 2, "INV/2026/0002", sample_lines(fees=8))
 
