@@ -842,3 +842,21 @@ def test_each_matter_of_the_workbook_shows_its_invoice_preview_in_order(ledger, 
                 (kind.removeprefix("invoice "), edit.get(r, "Narrative")))
     assert shown and shown == {int(pk): list(zip(block["kind"], block["label"], strict=True))
                                for pk, block in previews.groupby("prebill_pk")}
+
+
+def test_a_row_whose_line_is_no_longer_in_the_ledger_is_refused_naming_its_prebill(ledger,
+                                                                                    tmp_path):
+    path = _workbook(ledger, tmp_path)
+    edit = Edit(path)
+    row = edit.lines[0]
+    pk, kind, entry = edit.key(row)
+    pl = t.prebill_lines
+    with ledger.transaction() as conn:
+        conn.execute(sa.delete(pl).where((pl.c.prebill_pk == pk) & (pl.c.entry_kind == kind)
+                                         & (pl.c.entry_pk == entry)))
+    edit.set(row, "Note", "checked")
+    with pytest.raises(InputError) as refused:
+        prebill.apply_prebill(ledger, edit.save(tmp_path / "gone.xlsx"), today=TODAY)
+    assert [(p.row, p.value, p.reason) for p in refused.value.problems] == [
+        (row, str(entry), f"pre-bill {pk} has no line for this entry in the ledger; write a "
+                          "fresh workbook")]
