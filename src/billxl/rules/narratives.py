@@ -648,7 +648,8 @@ ADMIN_PATTERNS = (
     # files, binders, data rooms
     "organi[sz](?:e|ed|ing) (?:the )?(?:\\w+ )?"
     "(?:file|files|documents|binders?|folders?|records|exhibits)",
-    "prepar(?:e|ed|ing) (?:the )?(?:signing|closing|execution) sets?",
+    *_governed(("signing set", "signing sets", "closing set", "closing sets", "execution set",
+                "execution sets"), ("prepare", "prepared", "preparing"), ("", "the ")),
     *(f"{what} (?:binders?|notebooks?)" for what in ("trial", "hearing", "exhibit", "closing", "witness",
                                       "deposition", "court")),
     *_governed(("bundle", "bundles"), _BUNDLE_VERBS, ("", "the ", "a ", *_BUNDLES)),
@@ -707,13 +708,19 @@ ADMIN_PATTERNS = (
     # what it lacks)
     *(f"{what} admin\\b" for what in ("deal", "file", "general", "office")),
     # the firm's accounts department, about its bill
-    "w(?:ith)? (?:the )?(?:accounting|billing|accounts) (?:dept|department|team)\\b",
+    *_governed(("accounting dept", "accounting department", "accounting team", "billing dept",
+                "billing department", "billing team", "accounts department", "accounts team"),
+               ("with", "w"), ("", "the ")),
     "admin (?:tasks?|work|time)",
 )
 #: Clerical verbs that are clerical when they govern a clause (start it): "File UCC-1 ...",
 #: "Calendar deadlines", "serve same", "Record deed", "Schedule examiner interview" -- but not
 #: "Schedule B exceptions", "calendar year", "file history", "record of decision".
 ADMIN_VERBS = (
+    # records asked of a provider, payoff letters obtained, a fee or duty paid
+    "request(?:ed|ing)?(?= (?:copies of )?(?:the )?(?:[a-z]+ ){0,2}records from\\b)",
+    "obtain(?:ed|ing)?(?= (?:the )?(?:[a-z]+ )?payoff letters?\\b)",
+    "pa(?:y|id|ying)(?= (?:the )?(?:[a-z0-9']+ ){0,3}(?:fees?|duty|duties)\\b)",
     "schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)", "calendar(?:ed|ing|ize|ized)?(?! year)",
     "diari[sz](?:e|ed|ing)", "docket(?:ed|ing)?(?! (?:for|entries|entry|sheet|report|review|"
     "search|number|no)\\b)",
@@ -731,9 +738,6 @@ ADMIN_VERBS = (
     "index(?:ed|ing)?(?! of)", "organi[sz](?:e|ed|ing)",
     "book(?:ed|ing)?(?! (?:of|value|and page)\\b)",
     "issu(?:e|ed|ing)(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with)\\b)",
-    "request(?:ed|ing)? (?:copies of )?(?:the )?(?:[a-z]+ ){0,2}records from\\b",
-    "obtain(?:ed|ing)? (?:the )?(?:[a-z]+ )?payoff letters?",
-    "pa(?:y|id|ying)(?= (?:the )?(?:[a-z0-9']+ ){0,3}(?:fees?|duty|duties)\\b)",
     "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|payoff letters?|"
     "good standing|title commitments?|title reports?|surveys?|survey updates?)\\b",
 )
@@ -1083,11 +1087,12 @@ TASK_START = re.compile(
 #: task's start, up to the clause's end): a verb with no object of its own ("; revise per
 #: partner's comments", "and finalize same", "and revise X accordingly") ...
 _AND_THEN = r"[^\w\x02]*(?:(?:and|&|then|also)[^\w\x02]+)?"
+_NO_OBJECT_VERBS = ("revise", "revised", "revising", "edit", "edited", "finalize", "finalized",
+                    "finalise", "finalised", "update", "updated", "summarize", "summarized",
+                    "summarise", "summarised", "check", "checked", "proofread", "correct",
+                    "corrected")
 _NO_OBJECT = (
-    _AND_THEN + "(?:" + _tree((
-        "revise", "revised", "revising", "edit", "edited", "finalize", "finalized", "finalise",
-        "finalised", "update", "updated", "summarize", "summarized", "summarise", "summarised",
-        "check", "checked", "proofread", "correct", "corrected")) + r")\b[^\w\x02]*"
+    _AND_THEN + "(?:" + _tree(_NO_OBJECT_VERBS) + r")\b[^\w\x02]*"
     r"(?:(?:per|accordingly|same|it|them|as needed|as necessary|for (?:the )?(?:"
     r"filing|signature|circulation))\b[^;\n\x02]*)?\Z"
     r"|[^;\n\x02]*\baccordingly[^\w\x02]*\Z")
@@ -1099,10 +1104,10 @@ _REVIEW_VERBS = re.compile(r"[^\w\x02]*(?:" + _tree((
     "analysing", "research", "researched", "researching", "mark up", "marked up", "marking up",
     "consider", "considered", "considering", "peruse", "perused", "perusing", "read",
     "examine", "examined", "study", "studied", "evaluate", "evaluated")) + r")\b")
+_RESULT_VERBS = ("draft", "drafted", "drafting", "prepare", "prepared", "preparing", "outline",
+                 "outlined", "chart", "charted")
 _REVIEW_RESULT = (
-    _AND_THEN + "(?:" + _tree((
-        "draft", "drafted", "drafting", "prepare", "prepared", "preparing", "outline",
-        "outlined", "chart", "charted")) + r")\b[^\w\x02]+(?:(?:a|an|the|our|my|short|brief|"
+    _AND_THEN + "(?:" + _tree(_RESULT_VERBS) + r")\b[^\w\x02]+(?:(?:a|an|the|our|my|short|brief|"
     r"initial|written|detailed|proposed|draft)[^\w\x02]+)*(?:[a-z0-9]+[^\w\x02]+){0,2}?(?:"
     + _tree(("response", "responses", "reply", "issues list", "comments", "chart", "claim chart",
              "chronology", "outline", "objection letter", "objections", "markup", "redline",
@@ -1117,6 +1122,8 @@ _REVIEW_RESULT = (
 _SERVED = _AND_THEN + r"serv(?:e|ed|ing)\b"
 _CLAUSE_STOP = re.compile(r"[;\n]")
 _FILED = re.compile(_AND_THEN + r"(?:e[^\w\x02]*)?fil(?:e|ed|ing)\b")
+#: The verbs those tests start with (a task start ending in another goes on with nothing).
+_GOING_ON_VERBS = frozenset((*_NO_OBJECT_VERBS, *_RESULT_VERBS, "serve", "served", "serving"))
 #: The tests above on a clause, as one regex: the group that matched says which.
 _GOES_ON = re.compile(f"(?P<no_object>{_NO_OBJECT})|(?P<result>{_REVIEW_RESULT})|(?P<served>{_SERVED})")
 _ATTEND_OR_TRAVEL = re.compile(_AND_THEN + r"(?:attend(?:s|ed|ing|ance)?\b(?![^\w\x02]+to\b)|"
@@ -1149,18 +1156,22 @@ def _goes_on(texts: Corpus, rows: np.ndarray, found_: list[re.Match]) -> np.ndar
     in_clause = np.searchsorted(clerical, at) < np.searchsorted(clerical, end)
     in_before = np.searchsorted(clerical, before) < np.searchsorted(clerical, at)
     out = in_clause & in_before
+    # a clause can go on with the one before only by its verb (the last word of the task
+    # start), an 'accordingly' or a colon before it: the others need no closer look
     todo = np.flatnonzero(~out)
     stop_at = _CLAUSE_STOP.search
     for i, a, z, b, o in zip(todo.tolist(), at[todo].tolist(), end[todo].tolist(),
                              before[todo].tolist(), begin[todo].tolist(), strict=True):
         stop = stop_at(text, a + 1, z)
         stop = z if stop is None else stop.start()
-        goes = _GOES_ON.match(text, a, stop)
-        if goes is not None:
-            kind = goes.lastgroup
-            out[i] = (kind == "no_object"
-                      or (kind == "result" and _REVIEW_VERBS.match(text, b, a) is not None)
-                      or (kind == "served" and _FILED.match(text, b, a) is not None))
+        verb = found_[i].group().rsplit(None, 1)[-1]
+        if verb in _GOING_ON_VERBS or text.find("accordingly", a, stop) >= 0:
+            goes = _GOES_ON.match(text, a, stop)
+            if goes is not None:
+                kind = goes.lastgroup
+                out[i] = (kind == "no_object"
+                          or (kind == "result" and _REVIEW_VERBS.match(text, b, a) is not None)
+                          or (kind == "served" and _FILED.match(text, b, a) is not None))
         if not out[i] and text.find(":", o, a) >= 0:
             out[i] = _attended(text, o, a) and _ATTEND_OR_TRAVEL.match(text, a, stop) is None
     return out
