@@ -85,14 +85,16 @@ def pdf_bytes(context: dict, template: str) -> bytes:
     import typst
 
     folder = Path(context["template_dir"])
-    path = shipped.find("templates", template, folder)  # the file the firm edits, for messages
     root = shipped.overlay("templates", folder)  # billxl.typ and the rest beside it
+    if not (root / template).is_file():
+        shipped.find("templates", template, folder)  # says which file is missing, and where
     compiler = _compiler(str(root / template), str(root))
     _process["compiled"] = True
     try:
         return compiler.compile(format="pdf", sys_inputs={"context": context_json(context)})
     except typst.TypstError as error:
         hints = "; ".join(getattr(error, "hints", None) or [])
+        path = shipped.find("templates", template, folder)  # the file the firm edits
         raise BillxlError(f"The template {path} cannot be laid out: "
                           f"{getattr(error, 'message', error)}"
                           + (f" ({hints})" if hints else "")) from None
