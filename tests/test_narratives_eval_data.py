@@ -1,5 +1,5 @@
-"""Integrity of the independent narrative evaluation set and its second and third development
-batches (tests/data/narratives_eval/).
+"""Integrity of the independent narrative evaluation set and its second, third and fourth
+development batches (tests/data/narratives_eval/).
 
 The set is labelled by hand, apart from billxl's rules, to measure them on phrasing they were not
 tuned on. These tests check only that the file is well formed and large enough to measure with;
@@ -20,7 +20,8 @@ DATA = Path(__file__).parent / "data" / "narratives_eval"
 #: each file: its id pattern and the least it must hold (rows, rows per main rule, clean rows)
 SETS = {"narratives.csv": (r"N\d{4}", 600, 80, 250),
         "narratives_dev2.csv": (r"D\d{4}", 400, 60, 200),
-        "narratives_dev3.csv": (r"E\d{4}", 400, 45, 150)}
+        "narratives_dev3.csv": (r"E\d{4}", 400, 45, 150),
+        "narratives_dev4.csv": (r"F\d{4}", 400, 45, 150)}
 COLUMNS = ["id", "practice_area", "timekeeper_class", "hours", "task_code", "activity_code",
            "narrative", "labels", "why"]
 MAIN_RULES = ("VAGUE", "ADMIN_TASK", "BLOCK_BILLING", "INTERNAL_CONFERENCE")
@@ -120,7 +121,8 @@ def test_every_label_has_its_reason(rows):
 
 @pytest.mark.parametrize(("batch", "earlier"), [
     ("narratives_dev2.csv", ("narratives.csv",)),
-    ("narratives_dev3.csv", ("narratives.csv", "narratives_dev2.csv"))])
+    ("narratives_dev3.csv", ("narratives.csv", "narratives_dev2.csv")),
+    ("narratives_dev4.csv", ("narratives.csv", "narratives_dev2.csv", "narratives_dev3.csv"))])
 def test_a_development_batch_repeats_no_narrative_of_the_earlier_sets(batch, earlier):
     """A development batch is development data through and through: a row of narratives.csv
     repeated in it could be one of the held-out half's (and a later batch adds new texts only)."""
