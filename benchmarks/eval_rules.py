@@ -5,6 +5,7 @@ independent labelled set of real-style narratives.
                                               [--narratives tests/data/narratives_eval/narratives.csv]
                                               [--development-2 tests/data/narratives_eval/narratives_dev2.csv]
                                               [--development-3 tests/data/narratives_eval/narratives_dev3.csv]
+                                              [--development-4 tests/data/narratives_eval/narratives_dev4.csv]
                                               [--development-only]
 
 1. The demo firm: builds it, runs the time and expense rules with the ledger context and the
@@ -23,7 +24,8 @@ independent labelled set of real-style narratives.
    precision >= 0.95 and recall >= 0.90 for VAGUE, ADMIN_TASK, BLOCK_BILLING and
    INTERNAL_CONFERENCE. The second development batch (``narratives_dev2.csv``, written later
    for tuning without reading the held-out half) is scored on its own as DEVELOPMENT-2, and the
-   third (``narratives_dev3.csv``) as DEVELOPMENT-3. ``--development-only`` leaves the held-out
+   third (``narratives_dev3.csv``) as DEVELOPMENT-3 and the fourth (``narratives_dev4.csv``) as
+   DEVELOPMENT-4. ``--development-only`` leaves the held-out
    half's figures out (for tuning: they are looked at once, at the end).
 
 Exit status 0 when every goal is met, 1 otherwise.
@@ -44,6 +46,7 @@ from billxl.rules.evaluation import (
     DEVELOPMENT,
     DEVELOPMENT_2,
     DEVELOPMENT_3,
+    DEVELOPMENT_4,
     HELD_OUT,
     MAIN_NARRATIVE_RULES,
     NARRATIVE_PRECISION_GOAL,
@@ -59,6 +62,7 @@ RECALL_GOAL, PRECISION_GOAL = 0.98, 0.95
 NARRATIVE_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "narratives_eval"
 NARRATIVES = NARRATIVE_DATA / "narratives.csv"
 SECOND_BATCH, THIRD_BATCH = NARRATIVE_DATA / "narratives_dev2.csv", NARRATIVE_DATA / "narratives_dev3.csv"
+FOURTH_BATCH = NARRATIVE_DATA / "narratives_dev4.csv"
 
 
 def evaluate(entries: int = 6000, seed: int = 2026, month: str = "2026-10") -> pd.DataFrame:
@@ -90,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a second development batch ('' for none)")
     parser.add_argument("--development-3", type=Path, default=THIRD_BATCH,
                         help="a third development batch ('' for none)")
+    parser.add_argument("--development-4", type=Path, default=FOURTH_BATCH,
+                        help="a fourth development batch ('' for none)")
     parser.add_argument("--development-only", action="store_true",
                         help="leave the held-out half's figures out")
     args = parser.parse_args(argv)
@@ -113,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     # ---- the independent narrative set
     labelled = read_narratives(args.narratives)
     batches = {name: read_narratives(path) for name, path in
-               ((DEVELOPMENT_2, args.development_2), (DEVELOPMENT_3, args.development_3))
+               ((DEVELOPMENT_2, args.development_2), (DEVELOPMENT_3, args.development_3),
+                (DEVELOPMENT_4, args.development_4))
                if str(path) not in ("", ".")}
     halves = split_halves(labelled).value_counts()
     scores = narrative_scores(labelled, batches=batches)

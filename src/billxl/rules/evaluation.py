@@ -21,7 +21,7 @@ from billxl.rules.engine import RULES, check_entries
 
 __all__ = ["SCORE_COLUMNS", "score", "split_halves", "labelled_entries", "score_labelled",
            "narrative_scores", "MAIN_NARRATIVE_RULES", "DEVELOPMENT", "DEVELOPMENT_2", "DEVELOPMENT_3",
-           "HELD_OUT",
+           "DEVELOPMENT_4", "HELD_OUT",
            "NARRATIVE_PRECISION_GOAL", "NARRATIVE_RECALL_GOAL"]
 
 SCORE_COLUMNS = ["rule", "planted", "flagged", "right", "recall", "precision"]
@@ -70,9 +70,9 @@ def _pairs_scored(flagged: set[str], truth_rows: pd.DataFrame) -> tuple[int, int
 MAIN_NARRATIVE_RULES = ("VAGUE", "ADMIN_TASK", "BLOCK_BILLING", "INTERNAL_CONFERENCE")
 NARRATIVE_PRECISION_GOAL, NARRATIVE_RECALL_GOAL = 0.95, 0.90
 DEVELOPMENT, HELD_OUT = "development", "held-out"
-#: the second and third development batches (tests/data/narratives_eval/narratives_dev2.csv and
-#: narratives_dev3.csv): development data as a whole, each scored on its own
-DEVELOPMENT_2, DEVELOPMENT_3 = "development-2", "development-3"
+#: the second, third and fourth development batches (tests/data/narratives_eval/narratives_dev2.csv,
+#: narratives_dev3.csv and narratives_dev4.csv): development data as a whole, each scored on its own
+DEVELOPMENT_2, DEVELOPMENT_3, DEVELOPMENT_4 = "development-2", "development-3", "development-4"
 LABELLED_COLUMNS = ["rule", "billxl_rule", "labelled", "flagged", "tp", "fp", "fn", "precision",
                     "recall"]
 
