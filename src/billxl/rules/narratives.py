@@ -277,12 +277,24 @@ def _after(chars: str) -> str:
 
 
 _SEPARATORS = "\\x02;,:./\\n"
-CLAUSE_START = _after(_SEPARATORS) + r"(?:(?:and|then|also)[^\w\x02]+)?"
+#: What a separator may follow and still start no clause: the colon of "re:" ("Advise client
+#: re: filing obligations" is about filing) and the '.' of a clipped word ("Sched. t/c w/ OC",
+#: "Tel. att. client", "Office conf. w/ SLP").
+_NOT_A_CLAUSE = (" re:", " sched.", " tel.", " att.", " attn.", " conf.", " cal.", " hrg.",
+                 " mtg.", " corresp.")
+_STARTS_NO_CLAUSE = "".join(f"(?<!{re.escape(w)} )" for w in _NOT_A_CLAUSE)
+CLAUSE_START = _after(_SEPARATORS) + _STARTS_NO_CLAUSE + r"(?:(?:and|then|also)[^\w\x02]+)?"
 #: After the space before an 'and' that joins a second activity.
 AND = r"and[^\w\x02]+"
 #: Where a clause ends: a separator or the end of the text. A '.' ends one only at the end or
 #: before a verb: after an abbreviation ('Dr. Reyes', 'T/c w/ cl. re', 'R. Lee') it ends nothing.
-CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;,\n]|\.(?=[^\w\x02]*(?:\x02|\Z|(?:"
+CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;\n]|"
+              # a ',' before more of the party and then the subject ends nothing ("Call w/
+              # client, accountants re: working capital target")
+              r",(?![^\w\x02]*(?:and[^\w\x02]+)?(?!(?:e[^\w\x02]*mails?|calls?|t[^\w\x02]*c|"
+              r"letters?|meetings?|correspondence|conf|conference|review|draft|revise|research|"
+              r"prepare|attend|attention|work)\b)[a-z]+(?:[^\w;:,.\n\x02]+[a-z]+)?"
+              r"[^\w;:,.\n\x02]+(?:re|regarding)\b)|\.(?=[^\w\x02]*(?:\x02|\Z|(?:"
               + "review|draft|call|email|prepare|research|revise|attend|meet|confer|discuss"
               + r")\b)))")
 #: Words that introduce a clause's subject or purpose: after them a clause says what it is about.
@@ -354,7 +366,7 @@ _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "se
                     "multiple", "further", "additional", "internal", "team", "telephone",
                     "phone", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
                     "long", "initial", "another", "misc", "miscellaneous", "client", "strategy",
-                    "status", "update", "progress")
+                    "status", "update", "progress", "office", "case")
 #: Subjects that say nothing ("re status", "re matter", "on next steps").
 GENERIC_SUBJECTS = (
     "status", "case status", "matter status", "current status", "status update", "update",
@@ -372,9 +384,10 @@ _COMM = ("(?:(?:" + _tree(_COMM_ADJECTIVES) + f"){_GAP})*(?:" + _tree(COMMUNICAT
          + f"(?:{_GAP}(?:and|&){_GAP}(?:" + _tree(COMMUNICATIONS) + "))?")
 _PARTY_WORD = "(?:with|w|to|from|between|to and from|to from)"
 _SUBJECTLESS_COMM = (
-    _COMM + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
+    _COMM + _gapped("(?: (?:the )?(?:case|matter|file|things|issues))?")
+    + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
     + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
-_ATTENDING = _gapped("(?:(?:telephone|tel|phone) )?attend(?:ing|ance on|ed) (?:on )?(?:the )?"
+_ATTENDING = _gapped("(?:(?:telephone|tel|phone) )?(?:attend(?:ing|ance on|ed)|att) (?:on )?(?:the )?"
                      "(?:client|clients|counsel|other side|supervisor|partner)") + CLAUSE_END
 #: "Draft letter to opposing counsel", "Review email from client": a message with no subject.
 _SUBJECTLESS_MESSAGE = (
@@ -384,11 +397,12 @@ _SUBJECTLESS_MESSAGE = (
     + rf"{_GAP}{_PARTY_WORD}{_GAP}{_party(5)}" + CLAUSE_END)
 #: "Prepare for hearing", "prep for depo": preparation for an event not named.
 _PREPARE_FOR = (_gapped("(?:prep|prepare|prepared|preparing|preparation) for (?:the )?(?:trial|"
-                        "deposition|depo|hearing|meeting|call|mediation|conference|arbitration)")
+                        "deposition|depo|hearing|hrg|meeting|mtg|call|mediation|conference|arbitration|"
+                        "tomorrow|today|same|next week)")
                 + CLAUSE_END)
 #: "Work on discovery", "attention to lease", "engaged on completion matters": no activity.
 _WORK_ON = (_gapped("(?:(?:continue|continued|further|additional) )?"
-                    "(?:work|worked|working|attention|attend|attended|attending|engaged|engage) "
+                    "(?:work|worked|working|attention|attn|attend|attended|attending|engaged|engage) "
                     "(?:on|to|in|re|regarding) ")
             + r"(?:[a-z0-9]+[^\w;:,.\n\x02]+){0,2}[a-z0-9]+"
             + rf"(?:{_GAP}(?:re|regarding){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
@@ -399,22 +413,33 @@ GENERIC_THINGS = ("documents", "docs", "document", "file", "files", "materials",
                   "status", "drafts", "policies", "regs", "regulations", "matters", "items",
                   "information", "notes", "paperwork", "issues", "case law", "caselaw", "law",
                   "authorities", "cases", "next steps", "options", "strategy", "case", "matter",
-                  "position", "case file", "matter file", "client file", "filings")
+                  "position", "case file", "matter file", "client file", "filings", "issue",
+                  "docket entries", "prior art")
 _READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", "drafted",
                "prepare", "prepared", "analyze", "analyse", "analyzed", "analysed", "analysis of",
                "consider", "considered", "considering", "peruse", "perused", "perusing",
                "perusal of", "read", "reading", "handle", "handled", "handling", "research",
                "researched", "researching", "respond to", "responded to", "responding to",
-               "reply to", "answer", "deal with", "dealing with", "dealt with")
+               "reply to", "answer", "deal with", "dealing with", "dealt with", "look into",
+               "looked into", "looking into", "think through", "thought through",
+               "thinking through")
+_READ_HEAD = ("(?:" + _tree(_READ_VERBS) + ")"
+              + _gapped("(?: and (?:analy[sz]e|analysis of|revise|review|consider|comment on|"
+                        "respond to|organi[sz]e|summari[sz]e))?"
+                        "(?: of)?"
+                        "(?: the| all| various| incoming| recent| new| relevant| additional"
+                        "| further| misc| miscellaneous)?"))
 _GENERIC_READ = (
-    "(?:" + _tree(_READ_VERBS) + ")"
-    + _gapped("(?: and (?:analy[sz]e|analysis of|revise|review|consider|comment on|respond to))?"
-              "(?: of)?"
-              "(?: the| all| various| incoming| recent| new| relevant| additional| further"
-              "| misc| miscellaneous)?")
-    + rf"(?:{_GAP}[a-z]+(?={_GAP}issues\b))?{_GAP}(?:" + _tree(GENERIC_THINGS) + ")"
-    + _gapped("(?: (?:filed|received|in (?:the )?data room|on file|re (?:the )?(?:matter|case|file)"
-              "|of (?:the )?(?:matter|case|file)|and strategi[sz]e))?") + CLAUSE_END)
+    _READ_HEAD + rf"(?:{_GAP}[a-z]+(?={_GAP}issues\b))?{_GAP}(?:" + _tree(GENERIC_THINGS) + ")"
+    + _gapped("(?: (?:filed|received|raised|arising|identified|in (?:the )?data room|on file"
+              "|on (?:the )?docket|re (?:the )?(?:matter|case|file)|of (?:the )?(?:matter|case|file)"
+              "|and strategi[sz]e))?") + CLAUSE_END)
+#: A whole narrative that reads papers of a kind, one word saying which kind or from whom, and
+#: no more: "Review title materials", "Review docs from title co." (inside a longer entry the
+#: clauses around say which: "Closing day: review final documents, ...").
+_KIND_OF_PAPERS = ("(?:" + _READ_HEAD + rf"{_GAP}[a-z]+{_GAP}(?:materials|documents|docs|papers|"
+                   rf"correspondence)\b|{_READ_HEAD}{_GAP}(?:materials|documents|docs|papers)"
+                   rf"{_GAP}from{_GAP}(?:the )?{_party(3)})")
 #: A clause of a narrative that does not say what was done (searched in :func:`clausal` text).
 #: Before trying the patterns at a clause start: the clause is short (its end is near). A
 #: clause that says nothing is a few words; most clauses are longer, and this test, a fast scan
@@ -437,7 +462,10 @@ GENERIC_WORDS = (
     "follow", "followed", "up", "followup", "comment", "comments", "commented", "markup",
     "mark", "marked", "consider", "considered", "considering", "consideration", "peruse",
     "perused", "perusing", "perusal", "handle", "handled", "handling", "deal", "dealing",
-    "dealt", "strategize", "strategise", "strategized", "strategised",
+    "dealt", "strategize", "strategise", "strategized", "strategised", "maintenance",
+    # strategy as a second kind of work ("Analysis and strategy"), not a subject ("re
+    # strategy", "regarding motion strategy")
+    "strategy(?<=and.strategy)",
     "strategizing", "strategising", "oversight", "oversee", "overseeing", "supervise",
     "supervised", "supervision", "manage", "managed", "managing", "management",
     "administration", "continue", "continued", "continuing", "further", "additional",
@@ -456,6 +484,7 @@ GENERIC_WORDS = (
     # things that do not say which
     "issues", "issue", "matters", "matter", "case", "cases", "file", "files", "documents",
     "document", "docs", "doc", "materials", "papers", "items", "item", "tasks", "task", "things",
+    "claims",
     "notes", "filings", "pleadings", "points", "questions", "outstanding", "pending",
     "recent", "new", "incoming", "received", "relevant", "next", "steps", "options", "position",
     "developments", "progress", "information", "transaction", "closing", "discovery",
@@ -473,7 +502,8 @@ GENERIC_WORDS = (
 #: "Patent research", "Trademark matters", "Employment issues".
 _FIELD_WORDS = ("tax", "lease", "employment", "hr", "patent", "trademark", "regulatory",
                 "compliance", "corporate", "litigation", "ip", "contract", "property",
-                "insurance", "coverage", "benefits", "privacy", "environmental", "case", "deal")
+                "insurance", "coverage", "benefits", "privacy", "environmental", "case", "deal",
+                "bankruptcy", "insolvency", "restructuring", "title")
 _FIELD_GENERIC = ("(?:" + _tree(_FIELD_WORDS) + ")" + _GAP + "(?:" + _tree((
     "issues", "matters", "research", "work", "questions", "points", "items", "review",
     "analysis", "advice", "strategy")) + r")\b")
@@ -482,7 +512,8 @@ _ALL_GENERIC = (r"[^\w\x02]*(?:(?:" + _FIELD_GENERIC + "|(?:" + _tree(GENERIC_WO
 #: :data:`VAGUE` over a :class:`Corpus`: a narrative that is only a vague phrase, or only
 #: :data:`GENERIC_WORDS`.
 VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))(?:" + _WHOLE_VAGUE[1:-1] + "|"
-                         + _ALL_GENERIC + ")(?=\x02|\\Z)")
+                         + _ALL_GENERIC + "|[^\\w\x02]*" + _KIND_OF_PAPERS
+                         + "[^\\w\x02]*)(?=\x02|\\Z)")
 #: After 'and', the first word of a communication or of "work on" (a quick test before the rest).
 _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "worked", "working",
                                "attention", "attend", "attended", "engaged", "engage", "continue",
@@ -491,7 +522,7 @@ _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "work
 #: the clause's length is measured).
 _CLAUSE_HEAD = ("(?=" + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + _tree([
     *COMMUNICATIONS, *_COMM_ADJECTIVES, *_READ_VERBS, "work", "worked", "working", "attention",
-    "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
+    "attn", "att", "tel", "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
     "prepar", "prep", "send", "sent", "sending", "review", "read"]) + "))")
 #: After 'and': a verb that discusses what the clause before names ("... and discuss with
 #: partner", "... and confer w/ client"), so the communication is about that.
@@ -545,7 +576,8 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 #: discovery; binders put together, not an insurance binder.
 ADMIN_PATTERNS = (
     # copying, printing, scanning
-    "photocop[a-z]*", "make copies", "copy sets?",
+    # photocopying done, not photocopies as evidence ("admissibility of photocopies")
+    "photocop(?<!of.photocop)[a-z]*", "make copies", "copy sets?",
     # courtesy copies made, not the subject of a rule ("standing order on courtesy copies")
     "courtesy(?<!on.courtesy)(?<!re.courtesy)(?<!regarding.courtesy)(?<!about.courtesy) "
     "cop(?:y|ies)",
@@ -564,7 +596,7 @@ ADMIN_PATTERNS = (
     "printer", "print shop", "copy cent(?:er|re)", "copy room", "reprographics",
     "notari[sz](?:e|ed|ing|ation)", "request(?:ed|ing)? (?:[a-z]+ ){0,2}(?:transcripts?|certified "
     "copies)",
-    *_governed(("signature pages", "signature page"), (
+    *_governed(("signature pages", "signature page", "sig pages", "sig page"), (
         "collect", "collected", "collecting", "compile", "compiled", "compiling", "assemble",
         "assembled", "assembling", "circulate", "circulated", "circulating", "chase", "chased",
         "chasing", "obtain", "obtained", "obtaining", "prepare", "prepared", "preparing",
@@ -593,6 +625,7 @@ ADMIN_PATTERNS = (
                     "issued", "update", "updated", "prepare", "prepared"),
                    ("", "the ", "a ", "out ", "out the ")),
         "send (?:out )?(?:the )?(?:[a-z]+ )?(?:invites?|dial ins?)",
+        "circulat(?:e|ed|ing) (?:the )?(?:[a-z]+ )?(?:invites?|dial ins?)",
         "arrang(?:e|ed|ing) (?:a |the )?(?:[a-z]+ )?(?:call|meeting|dial in|zoom|video conference|"
         "conference call)",
         "dial in (?:details|information|numbers?)",
@@ -618,11 +651,16 @@ ADMIN_PATTERNS = (
     *_governed(("post", "mail", "courier"), ("by",),
                ("", "first class ", "recorded ", "registered ", "overnight ")),
     "via (?:courier|fedex|ups|docusign|messenger)",
-    "calendar(?:ed|ing)", "diari[sz](?:e|ed|es|ing)", "docketing", "send (?:out )?(?:the )?fax",
+    "calendar(?:ed|ing)", "diari[sz](?:e|ed|es|ing)",
+    # docketing done, not the firm's docketing department talked to
+    "docketing(?! (?:dept|department|team|clerk|staff)\\b)", "send (?:out )?(?:the )?fax",
     "confirm(?:ed|ing)? (?:the )?(?:[a-z]+ )?(?:room|court reporter|videographer|interpreter|"
     "translator|booking|reservation|catering)\\b",
     "arrang(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:conference room|room|interpreter|translator|"
-    "catering|refreshments|travel|court reporter|videographer|courier|messenger|delivery)",
+    "catering|refreshments|travel|court reporter|videographer|courier|messenger|delivery|"
+    "(?:av )?equipment)",
+    "coordinat(?:e|ed|ing) (?:a |the |for )?(?:[a-z]+ )?(?:conference room|room|interpreter|"
+    "translator|catering|court reporter|videographer|courier|messenger|delivery)",
     "book(?:ed|ing)? (?:a |the )?(?:meeting room|conference room|room|travel|flights?|hotel|"
     "courier|court reporter|videographer|interpreter|train|car)",
     "reserv(?:e|ed|ing) (?:a |the )?(?:conference |meeting )?room",
@@ -657,7 +695,8 @@ ADMIN_PATTERNS = (
     "paginat(?:e|ed|ing)",
     "assembl(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:binders?|sets?|bundles?|exhibits|documents|"
     "copies|packages?)",
-    "compil(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:signature pages|exhibits|binders?|sets?)",
+    "compil(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:signature pages|sig pages|exhibits|binders?|"
+    "sets?)",
     "collat(?:e|ed|ing)",
     *(f"{verb}(?:e|ed|ing) (?:[a-z0-9]+ ){{0,5}}?into (?:a |the )?(?:[a-z]+ )?(?:sets?|binders?|"
       "bundles?|volumes?|packages?)" for verb in ("compil", "assembl")),
@@ -666,10 +705,14 @@ ADMIN_PATTERNS = (
     "set(?:ting)? up (?:the |a )?(?:[a-z]+ )?(?:data room|folders?|call|meeting|zoom|dial in|"
     "conference call|binders?|database|workspace)",
     *(f"{verb}(?:ed|ing)? (?:[a-z]+ ){{0,3}}(?:to|into|onto) (?:the )?(?:[a-z]+ )?(?:data room|review "
-      "platform|platform|relativity|database|dms|system|portal|site)" for verb in ("upload", "load")),
+      "platform|platform|relativity|database|dms|system|portal|site)"
+      # the loading done, not the subject of a meeting ("Meet w/ lit support re: loading ...")
+      for verb in ("upload(?<!re\\x20upload)(?<!re:\\x20upload)", "load(?<!re\\x20load)(?<!re:\\x20load)")),
     "proofread(?:ing|ed)?", "index(?:ing)? (?:documents|files|exhibits|the file|(?:the )?data room)",
     "bates (?:stamp|label|number)[a-z]*",
-    "updat(?:e|ed|ing) (?:the )?(?:(?:[a-z]+ ){0,2}(?:calendar|docket|spreadsheet|chart|database|"
+    # (a claim chart is the analysis, not a record kept)
+    "updat(?:e|ed|ing) (?:the )?(?:(?:[a-z]+ ){0,2}(?:calendar|docket|spreadsheet|"
+    "chart(?<!claim.chart)(?<!infringement.chart)(?<!invalidity.chart)|database|"
     "index|minute book|file|files|binders?|folders?)|billing records)",
     *(f"{what} lists?" for what in ("working group", "distribution", "service", "contact",
                                     "contacts", "mailing")),
@@ -692,6 +735,8 @@ ADMIN_PATTERNS = (
     *_governed(("time entries", "time narratives"), _TIME_ENTRY_VERBS,
                ("", "the ", "my ", "our ", "billing ", "draft ")),
     "billing narratives",
+    "write (?:downs?|offs?) (?:on|to|of|for|from) (?:the |our |this month s |monthly )?(?:[a-z]+ )?"
+    "(?:bill|invoice|pre bill|prebill)s?\\b",
     "open(?:ed|ing)? (?:a )?(?:new )?(?:file|matter)\\b(?! (?:of|for) )", "new matter (?:intake|form)",
     # the firm's engagement letter, not the expert's or the client's with its banker
     "engagement(?:(?<!'s.engagement)(?<!\u2019s.engagement)|(?<=firm's.engagement)"
@@ -703,6 +748,8 @@ ADMIN_PATTERNS = (
     # errands and self-described
     "fax(?:ed|ing|es)?", "mail(?:ed|ing)? (?:out )?(?:documents|letters?|package|packages)",
     "download(?:ed|ing)? (?:documents|files)", "clerical",
+    "burn(?:ed|t|ing)? (?:[a-z]+ ){0,3}(?:to|onto|on) (?:a |the )?(?:disc|disk|cd|dvd|usb|drive|"
+    "hard drive|thumb drive)s?\\b",
     "administrative (?:tasks?|work|matters|items|support)",
     # not "case admin" (UTBMS B110, case administration, is work on the case: VAGUE says
     # what it lacks)
@@ -722,6 +769,12 @@ ADMIN_VERBS = (
     "obtain(?:ed|ing)?(?= (?:the )?(?:[a-z]+ )?payoff letters?\\b)",
     "pa(?:y|id|ying)(?= (?:the )?(?:[a-z0-9']+ ){0,3}(?:fees?|duty|duties)\\b)",
     "schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)", "calendar(?:ed|ing|ize|ized)?(?! year)",
+    *(RESCHEDULING := ("reschedul(?:e|ed|ing)\\b",
+                       # the clipped forms, where what is scheduled follows: "Sched. t/c w/ OC",
+                       # "Cal. hrg date"
+                       "sched(?= (?:a |an |the )?(?:[a-z]+ )?(?:call|t c|tc|meeting|mtg|depo|"
+                       "deposition|hearing|hrg|mediation|conference|conf|interview|zoom)\\b)")),
+    "cal(?= (?:[a-z]+ ){0,2}(?:dates?|deadlines?)\\b)",
     "diari[sz](?:e|ed|ing)", "docket(?:ed|ing)?(?! (?:for|entries|entry|sheet|report|review|"
     "search|number|no)\\b)",
     "e fil(?:e|ed|ing)", "efil(?:e|ed|ing)",
@@ -729,7 +782,9 @@ ADMIN_VERBS = (
     "deadline|date|requirement|requirements|strategy|analysis|amounts?|claims?|by|in|on|"
     "against|under|to date)\\b| at\\b(?! (?:the )?(?:court|tribunal|registry|companies house|land "
     "registry|hm land registry|clerk)))",
-    "submi(?:t|ts|tted|tting)", "lodg(?:e|ed|ing)", "record(?:ed|ing)?(?! (?:of|review|s)\\b)",
+    "submi(?:t|ts|tted|tting)", "lodg(?:e|ed|ing)",
+    "record(?:ed|ing)?(?! (?:of(?! (?:the )?(?:deed|mortgage|lien|easement|assignment|memorandum|"
+    "ucc|satisfaction|release)\\b)|review|s)\\b)",
     "serv(?:e|ed|ing)(?! as\\b)", "scan(?:ned|ning|s)?", "print(?:ed|ing|s)?",
     "photocop[a-z]*", "cop(?:y|ied|ying)(?! (?:of|right|edit)\\b)", "fax(?:ed|ing|es)?",
     "fedex(?:ed|ing)?", "courier(?:ed|ing)?", "messenger(?:ed)?", "mail(?:ed|ing)?(?! from)",
@@ -752,7 +807,8 @@ def _clerical_regex(verbs, patterns) -> re.Pattern:
     branches of different first letters exclude each other, so the matches are the same."""
     verb_tree, pattern_tree = _by_first_letter(verbs), _by_first_letter(patterns)
     gap = "[^\\w\\x02]+"
-    clause = f"(?<=[{_SEPARATORS}]\\x20{{}})"  # the clause start, its first letter read
+    clause = (f"(?<=[{_SEPARATORS}]\\x20{{0}})"  # the clause start, its first letter read
+              + "".join(f"(?<!{re.escape(w)}\\x20{{0}})" for w in _NOT_A_CLAUSE))
     branches = []
     for letter in dict.fromkeys([*verb_tree, *pattern_tree, "a", "t"]):
         at_start, tails = [], []
@@ -803,7 +859,7 @@ SENT_FOR_SIGNATURE = re.compile(
 #: work, so on these codes a lawyer's narrative is clerical only by something other than
 #: :data:`SCHEDULING`; a paralegal's or clerk's (:data:`STAFF_CLASSES`) is clerical as it reads.
 COMMUNICATION_ACTIVITIES = ("A106", "A107", "A108")
-_SCHEDULING_VERBS = ("schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)",)
+_SCHEDULING_VERBS = ("schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)", *RESCHEDULING)
 ADMIN_UNLESS_COMMUNICATION = re.compile(
     " (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[^\w\x02]+)?)(?:"
     + _tree([v for v in ADMIN_VERBS if v not in _SCHEDULING_VERBS]) + ")|"
@@ -831,7 +887,7 @@ _COLLEAGUES = (
     "fee earner", "fee earners", "patent agent", "patent agents", "assoc", "assocs",
     "senior assoc", "junior assoc", "litigation support", "lit support", "practice support",
     "accounting dept", "accounting department", "billing dept", "billing department",
-    "accounts department",
+    "accounts department", "docketing dept", "docketing department", "docketing team",
 )
 #: Practice areas: a "tax department", an "IP group" or "benefits colleague" is the firm's.
 _PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "labour",
@@ -913,7 +969,7 @@ INTERNAL_PATTERNS = (
       for verb in by_initial(("bring", "brought", "bringing", "get", "getting"))),
     *(f"{verb} (?:on )?(?:the |my |a )?{_QUALIFIER}(?:partner|supervisor|supervising partner|"
       f"supervising solicitor|associate|trainee|colleague|fee earner){_ELSEWHERE}"
-      for verb in ("attend(?:ing|ed|ance)?",)),
+      for verb in ("att(?:end(?:ing|ed|ance)?)?",)),
 )
 def _checked_party(i: int) -> str:
     """After "call with": "the attorney" (group ``staff{i}``) or initials (``initials{i}``)."""
@@ -999,6 +1055,9 @@ TASK_VERBS = (
     "follow up (?:with|w)",
     "discussions? (?:with|w|re)", "zoom (?:with|w)",
     "report to", "reported to", "reporting to", "escalate", "escalated",
+    "tel conf", "tel con", "tel call", "tel att", "qc", "run",
+    # calls or e-mails that end their clause ("Review lease amendment; calls")
+    "calls(?=[^\\w\\x02]*(?:[;,\\n\\x02]|\\Z))", "emails(?=[^\\w\\x02]*(?:[;,\\n\\x02]|\\Z))",
 )
 #: Verbs that, followed by ',' or '/', begin a list of steps of one task ("Draft, revise and
 #: finalize interrogatories"): the next verb does not start a new task.
@@ -1009,7 +1068,8 @@ _SERIES_VERBS = ("review", "reviewed", "revise", "revised", "draft", "drafted", 
 #: Abbreviations whose '.' ends no clause ("trucking co. and summarize", "incl. meet").
 _ABBREVIATIONS = ("co", "inc", "corp", "ltd", "llc", "no", "nos", "vol", "dr", "mr", "ms", "mrs",
                   "incl", "approx", "vs", "v", "st", "jr", "e.g", "i.e", "cf", "etc", "dept",
-                  "ex", "exh", "p", "pp", "para", "sec", "art", "cl", "fig")
+                  "ex", "exh", "p", "pp", "para", "sec", "art", "cl", "fig",
+                  *(w.strip(" .") for w in _NOT_A_CLAUSE if w.endswith(".")))
 _FILING = ("file", "e file", "efile", "serve", "submit", "submitting", "lodge", "lodging",
            "filing", "serving", "fax", "faxed", "faxing")
 _TALK_VERB = ("meet", "met", "call", "called", "calls", "confer", "conference", "discuss",
@@ -1030,11 +1090,17 @@ _MESSAGES = ("calls", "call", "emails", "email", "meetings", "meeting", "letters
 #: and draft memo" are one task.
 #: A task verb, with the 'and', 'then' or 'also' that may stand before it.
 _TASK_VERB = (r"(?:(?:and|then|also)[^\w\x02]+)?(?:(?:begin|began|start|started|continue|"
-              r"continued|commence|commenced)[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b")
+              r"continued|commence|commenced)[^\w\x02]+)?"
+              # a call after an event: "post-mediation call w/ client"
+              r"(?:(?:post|pre)[^\w\x02]+[a-z]+[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b")
 #: After 'and' and a first verb's object, the work that is a second task: a review, a
 #: preparation for an event, the scheduling of one.
 _SECOND_TASKS = ("review", "reviewed", "reviewing", "prepare for", "prepared for",
-                 "preparing for", "prep for", "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?"
+                 "preparing for", "prep for",
+                 # sending, recording or circulating for signature what the first verb made
+                 "send", "sent", "record", "recorded",
+                 "circulat(?:e|ed|ing) (?:the )?(?:execution|signature|executed|final)",
+                 "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?"
                  "(?:call|calls|meeting|meetings|deposition|depositions|depo|hearing|conference|"
                  "interview|mediation|zoom)")
 #: A word that, standing just before 'and', is a bare verb: "Draft and revise", "Research and
@@ -1090,7 +1156,7 @@ _AND_THEN = r"[^\w\x02]*(?:(?:and|&|then|also)[^\w\x02]+)?"
 _NO_OBJECT_VERBS = ("revise", "revised", "revising", "edit", "edited", "finalize", "finalized",
                     "finalise", "finalised", "update", "updated", "summarize", "summarized",
                     "summarise", "summarised", "check", "checked", "proofread", "correct",
-                    "corrected")
+                    "corrected", "consider", "considered", "noted", "perused")
 _NO_OBJECT = (
     _AND_THEN + "(?:" + _tree(_NO_OBJECT_VERBS) + r")\b[^\w\x02]*"
     r"(?:(?:per|accordingly|same|it|them|as needed|as necessary|for (?:the )?(?:"
@@ -1103,9 +1169,10 @@ _REVIEW_VERBS = re.compile(r"[^\w\x02]*(?:" + _tree((
     "review", "reviewed", "reviewing", "analyze", "analyzed", "analyzing", "analyse", "analysed",
     "analysing", "research", "researched", "researching", "mark up", "marked up", "marking up",
     "consider", "considered", "considering", "peruse", "perused", "perusing", "read",
-    "examine", "examined", "study", "studied", "evaluate", "evaluated")) + r")\b")
+    "examine", "examined", "study", "studied", "evaluate", "evaluated", "compare", "compared",
+    "comparing")) + r")\b")
 _RESULT_VERBS = ("draft", "drafted", "drafting", "prepare", "prepared", "preparing", "outline",
-                 "outlined", "chart", "charted")
+                 "outlined", "chart", "charted", "update", "updated")
 _REVIEW_RESULT = (
     _AND_THEN + "(?:" + _tree(_RESULT_VERBS) + r")\b[^\w\x02]+(?:(?:a|an|the|our|my|short|brief|"
     r"initial|written|detailed|proposed|draft)[^\w\x02]+)*(?:[a-z0-9]+[^\w\x02]+){0,2}?(?:"
