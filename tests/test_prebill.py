@@ -860,3 +860,46 @@ def test_a_row_whose_line_is_no_longer_in_the_ledger_is_refused_naming_its_prebi
     assert [(p.row, p.value, p.reason) for p in refused.value.problems] == [
         (row, str(entry), f"pre-bill {pk} has no line for this entry in the ledger; write a "
                           "fresh workbook")]
+
+
+def test_expense_lines_carry_their_work_date_and_come_in_date_order():
+    matters = pd.DataFrame({"matter_id": ["M1"], "client_id": ["C1"]})
+    reference = Reference(matters=matters, clients=pd.DataFrame(
+        {"client_id": ["C1"], "currency": ["USD"], "rounding": [None]}))
+    entries = pd.DataFrame({"entry_pk": [1], "timekeeper_id": ["TK1"], "matter_id": ["M1"],
+                            "work_date": pd.to_datetime(["2026-10-02"]), "hours_milli": [1000],
+                            "rate_minor": pd.array([20000], dtype="Int64"), "billable": [True],
+                            "currency": ["USD"]})
+    expenses = pd.DataFrame({"expense_pk": [21, 22], "matter_id": ["M1", "M1"],
+                             "work_date": pd.to_datetime(["2026-10-20", "2026-10-06"]),
+                             "quantity_milli": [1000, 1000], "unit_cost_minor": [700, 900],
+                             "amount_minor": [700, 900], "billable": [True, True],
+                             "currency": ["USD", "USD"]})
+    rates = pd.DataFrame(columns=["kind", "timekeeper_id", "classification", "client_id",
+                                  "matter_id", "rate_minor", "effective_from", "effective_to",
+                                  "currency"])
+    timekeepers = pd.DataFrame({"timekeeper_id": ["TK1"], "classification": ["PARTNR"]})
+    lines = prebill.build_prebill_lines(entries, expenses,
+                                        resolve_rates(entries, rates, timekeepers, matters),
+                                        reference, through=date(2026, 10, 31))
+    cost = lines[lines["entry_kind"] == "expense"]
+    assert cost["entry_pk"].tolist() == [22, 21]  # the later key was spent first
+    assert cost["work_date"].tolist() == [_d("2026-10-06"), _d("2026-10-20")]
+
+
+def test_an_approval_signed_again_by_another_partner_on_the_same_date_is_theirs(ledger,
+                                                                                 tmp_path):
+    edit = Edit(_workbook(ledger, tmp_path))
+    pk = edit.key(edit.lines[0])[0]
+    edit.set(edit.sign_row(pk), "Narrative", "Ralph Romero")
+    edit.set(edit.sign_row(pk), "Worked value", datetime(2026, 11, 3))
+    prebill.apply_prebill(ledger, edit.save(tmp_path / "signed.xlsx"), today=TODAY)
+
+    fresh = Edit(prebill.write_prebill_workbooks(ledger, MONTH, tmp_path / "2",
+                                                 partner="TK002")["TK002"])
+    fresh.set(fresh.sign_row(pk), "Narrative", "Dana Ellis")  # the date left as shown
+    result = prebill.apply_prebill(ledger, fresh.save(tmp_path / "resigned.xlsx"), today=TODAY)
+    assert result.approved == [pk]
+    bill = ledger.read_frame(sa.select(t.prebills).where(t.prebills.c.prebill_pk == pk)).iloc[0]
+    assert (bill["status"], bill["approved_by"]) == ("approved", "Dana Ellis")
+    assert pd.Timestamp(bill["approved_at"]).date() == date(2026, 11, 3)
