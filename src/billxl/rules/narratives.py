@@ -522,7 +522,7 @@ _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "work
 #: the clause's length is measured).
 _CLAUSE_HEAD = ("(?=" + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + _tree([
     *COMMUNICATIONS, *_COMM_ADJECTIVES, *_READ_VERBS, "work", "worked", "working", "attention",
-    "attn", "att", "tel", "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
+    "attn", "att(?![a-z])", "tel(?![a-z])", "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
     "prepar", "prep", "send", "sent", "sending", "review", "read"]) + "))")
 #: After 'and': a verb that discusses what the clause before names ("... and discuss with
 #: partner", "... and confer w/ client"), so the communication is about that.
