@@ -93,30 +93,32 @@ def distinct_narratives(month: Inputs) -> Inputs:
 
 
 class NarrativeByNarrative:
-    """:class:`narratives.Corpus`'s answers, each narrative scanned by itself (the baseline)."""
+    """:class:`narratives.Corpus`'s answers, each narrative scanned by itself (the baseline).
+
+    The narratives are held joined as the corpus holds them (the rules read matches' places in
+    that text), but every pattern is run once per narrative, over that narrative's span only,
+    as a ``Series.apply`` of the same compiled pattern would, and nothing scanned is kept for
+    the next rule."""
 
     def __init__(self, texts: pd.Series):
-        parts = texts.tolist()
-        self.lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        start = narratives.START
-        # the form the joined corpus gives each narrative: its mark in front, lower case, and
-        # a space each side of '/'
-        self.parts = [(start + p).lower().replace("/", " / ").replace("  /  ", " / ")
-                      for p in parts]
+        joined = narratives.Corpus(texts)
+        self.lengths, self.text = joined.lengths, joined.text
+        self.starts, self.ends = joined.starts, joined.ends
 
     def __len__(self) -> int:
-        return len(self.parts)
+        return len(self.starts)
 
     def _matches(self, pattern) -> tuple[np.ndarray, list]:
         rows, found = [], []
-        for row, text in enumerate(self.parts):
-            for match in pattern.finditer(text):
+        text = self.text
+        for row, (start, end) in enumerate(zip(self.starts.tolist(), self.ends.tolist(),
+                                               strict=True)):
+            for match in pattern.finditer(text, start, end):
                 rows.append(row)
                 found.append(match)
         return np.asarray(rows, dtype=np.int64), found
 
-    def texts(self, rows: np.ndarray) -> pd.Series:
-        return pd.Series([self.parts[r] for r in rows], index=rows, dtype=object)
+    texts = narratives.Corpus.texts
 
     hits = narratives.Corpus.hits
     counts = narratives.Corpus.counts
