@@ -310,15 +310,16 @@ def test_the_halves_are_fixed_by_the_ids_and_share_every_label(labelled):
 
 #: What the rules reach on the held-out half (issue 10's goal is precision >= 0.95 and
 #: recall >= 0.90 for each). Where the goal is not reached the figure reached is held as a
-#: floor. Measured once, after the work on the third development batch (the held-out half was
-#: not tuned on): VAGUE 0.964/0.815 -> 0.966/0.877 (recall still short of the goal),
-#: ADMIN_TASK 0.948/0.902 -> 0.949/0.918 (precision one false positive short), BLOCK_BILLING
-#: 0.912/0.963 -> 0.897/0.963 (precision lower by one false positive; which one was not looked
-#: at, the held-out errors stay unread), INTERNAL_CONFERENCE 0.983/0.983 (unchanged).
+#: floor. Measured once after the third development batch (VAGUE 0.966/0.877, ADMIN_TASK
+#: 0.949/0.918, BLOCK_BILLING 0.897/0.963, INTERNAL_CONFERENCE 0.983/0.983) and once after the
+#: fourth (the held-out half was not tuned on, its errors stay unread): VAGUE 0.951/0.892
+#: (one more found, one more false positive; recall still short of the goal), ADMIN_TASK
+#: 0.949/0.918 and INTERNAL_CONFERENCE 0.983/0.983 (unchanged), BLOCK_BILLING 0.898/0.981 (one
+#: more found, one more false positive; precision short of the goal).
 HELD_OUT_FLOORS = {
-    "VAGUE": (NARRATIVE_PRECISION_GOAL, 0.87),
+    "VAGUE": (NARRATIVE_PRECISION_GOAL, 0.89),
     "ADMIN_TASK": (0.94, 0.91),
-    "BLOCK_BILLING": (0.89, NARRATIVE_RECALL_GOAL),
+    "BLOCK_BILLING": (0.89, 0.98),
     "INTERNAL_CONFERENCE": (NARRATIVE_PRECISION_GOAL, NARRATIVE_RECALL_GOAL),
 }
 
