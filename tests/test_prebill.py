@@ -903,3 +903,30 @@ def test_an_approval_signed_again_by_another_partner_on_the_same_date_is_theirs(
     bill = ledger.read_frame(sa.select(t.prebills).where(t.prebills.c.prebill_pk == pk)).iloc[0]
     assert (bill["status"], bill["approved_by"]) == ("approved", "Dana Ellis")
     assert pd.Timestamp(bill["approved_at"]).date() == date(2026, 11, 3)
+
+
+def test_edits_carried_to_a_rebuilt_draft_are_audited_with_only_what_they_changed(ledger,
+                                                                                   tmp_path):
+    edit = Edit(_workbook(ledger, tmp_path))
+    pk = edit.key(edit.lines[0])[0]
+    noted, held = _time_rows(edit, pk)[:2]
+    edit.set(noted, "Note", "client asked for detail")
+    edit.set(held, "Action", "hold")
+    prebill.apply_prebill(ledger, edit.save(tmp_path / "edited.xlsx"), today=TODAY)
+    matter = ledger.read_frame(sa.select(t.prebills.c.matter_id).where(
+        t.prebills.c.prebill_pk == pk)).iloc[0, 0]
+    _import_time(ledger, tmp_path, [_late_entry(ledger, matter, "LATE-9")])
+    new_pk = int(prebill.create_prebills(ledger, MONTH, actor="test")
+                 .set_index("matter_id").loc[matter, "prebill_pk"])
+    trail = _audit(ledger, "prebill_lines")
+
+    def carried(row: int) -> tuple[dict, dict]:
+        key = edit.key(row)
+        last = trail[trail["row_key"] == prebill.line_key(new_pk, *key[1:])].iloc[-1]
+        return last["before"], last["after"]
+
+    came_from = {r: prebill.line_key(*edit.key(r)) for r in (noted, held)}
+    assert carried(noted) == ({"note": None}, {"note": "client asked for detail",
+                                               "carried_from": came_from[noted]})
+    assert carried(held) == ({"action": "bill"}, {"action": "hold",
+                                                  "carried_from": came_from[held]})
