@@ -930,3 +930,21 @@ def test_edits_carried_to_a_rebuilt_draft_are_audited_with_only_what_they_change
                                                "carried_from": came_from[noted]})
     assert carried(held) == ({"action": "bill"}, {"action": "hold",
                                                   "carried_from": came_from[held]})
+
+
+def test_a_blank_rate_beside_typed_hours_for_a_checked_client_is_listed_not_a_crash(ledger,
+                                                                                     tmp_path):
+    from billxl.billing.invoice_check import checked_clients
+
+    edit = Edit(_workbook(ledger, tmp_path))
+    checked = checked_clients(Reference.from_ledger(ledger))
+    client_of = ledger.matters().set_index("matter_id")["client_id"]
+    matter_of = _lines(ledger).set_index(["prebill_pk", "entry_kind", "entry_pk"])["matter_id"]
+    row = next(r for r in edit.lines if edit.get(r, "entry_kind") == "time"
+               and client_of[matter_of[edit.key(r)]] in checked)
+    edit.set(row, "Bill hours", 0.3)
+    edit.set(row, "Bill rate", None)
+    with pytest.raises(InputError) as refused:
+        prebill.apply_prebill(ledger, edit.save(tmp_path / "no_rate.xlsx"), today=TODAY)
+    assert (row, "Bill rate", "the bill rate is missing") in {
+        (p.row, p.column, p.reason) for p in refused.value.problems}
