@@ -948,3 +948,18 @@ def test_a_blank_rate_beside_typed_hours_for_a_checked_client_is_listed_not_a_cr
         prebill.apply_prebill(ledger, edit.save(tmp_path / "no_rate.xlsx"), today=TODAY)
     assert (row, "Bill rate", "the bill rate is missing") in {
         (p.row, p.column, p.reason) for p in refused.value.problems}
+
+
+def test_an_entry_no_rate_covers_is_prebilled_at_nothing_with_a_note_and_kept_on_a_rerun(
+        ledger, tmp_path):
+    matter = sorted(set(ledger.time_entries(status="WIP")["matter_id"]) & _on_cycle(ledger))[0]
+    _import_time(ledger, tmp_path, [_late_entry(ledger, matter, "NO-RATE")])  # no rate typed
+    with ledger.transaction() as conn:  # and none in the rate table
+        conn.execute(sa.delete(t.rates))
+    prebill.create_prebills(ledger, MONTH, actor="test")
+    pk = int(ledger.time_entries().set_index("entry_id").loc["NO-RATE", "entry_pk"])
+    line = _lines(ledger).set_index(["entry_kind", "entry_pk"]).loc[("time", pk)]
+    assert (line["bill_rate_minor"], line["bill_amount_minor"], line["note"]) == (
+        0, 0, prebill.NO_RATE_NOTE)
+    assert pd.isna(line["standard_rate_minor"])
+    assert prebill.create_prebills(ledger, MONTH, actor="test").empty
