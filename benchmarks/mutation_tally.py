@@ -22,7 +22,10 @@ survivor) is sampled: ``--sample N --of GLOB`` prints N of its names drawn with 
 mutmut keeps its verdicts in ``mutants/`` (not in git) and re-tests only functions whose code
 changed; a new test does not reopen a verdict, so re-run the survivors by name after adding
 one (``mutmut run $(python benchmarks/mutation_tally.py --survivors | cut -d: -f1)``). A change
-to ``[tool.mutmut]``'s test selection or pytest arguments throws every verdict away. mutmut
+to ``[tool.mutmut]``'s test selection or pytest arguments throws every verdict away, unless
+``mutants/mutmut-stats.json`` is deleted first (mutmut then gathers the map afresh and keeps
+the verdicts: a selection widened by more test files can only kill more, so a killed mutant
+stays killed; re-run the survivors and the "no tests"). mutmut
 maps each function to the tests that reach it once, in ``mutants/mutmut-stats.json`` (new tests
 are added to it, old ones are not re-traced): a function added since reads "no tests" until that
 file is deleted and gathered again (the verdicts stay). mutmut copies ``src/`` as it is when it
