@@ -37,7 +37,9 @@ this script, with the reason no test can tell it from the code), timeout, suspic
 (no selected test reaches the function).
 
 ``--before`` prints the first run's figures (2 December 2026, before any survivor was worked
-on; :data:`FIRST_RUN`) above today's, so that the two can be quoted side by side.
+on; :data:`FIRST_RUN`) above today's, so that the two can be quoted side by side. ``score`` is
+killed out of the mutants run less the equivalent ones (a "no tests" counts as not killed);
+a sampled module's figures are its sample's.
 """
 
 from __future__ import annotations
@@ -164,14 +166,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def score(row: dict) -> str:
+    """Killed out of the mutants run that are not equivalent (a 'no tests' counts against)."""
+    tested = row.get("run", 0) - row.get("equivalent", 0)
+    return f"{100 * row.get('killed', 0) / tested:.1f}%" if tested else "-"
+
+
 def print_table(rows: list[dict]) -> None:
     width = max([len(r[""]) for r in rows] + [6])
     columns = ["generated", "run", *VERDICTS, "other"]
-    print(f"{'':{width}}  " + "  ".join(f"{c:>9}" for c in columns))
-    for r in rows:
-        print(f"{r['']:{width}}  " + "  ".join(f"{r.get(c, 0):>9}" for c in columns))
-    total = {c: sum(r.get(c, 0) for r in rows) for c in columns}
-    print(f"{'total':{width}}  " + "  ".join(f"{total[c]:>9}" for c in columns))
+    print(f"{'':{width}}  " + "  ".join(f"{c:>9}" for c in [*columns, "score"]))
+    total = {"": "total", **{c: sum(r.get(c, 0) for r in rows) for c in columns}}
+    for r in [*rows, total]:
+        print(f"{r['']:{width}}  " + "  ".join(f"{r.get(c, 0):>9}" for c in columns)
+              + f"  {score(r):>9}")
 
 
 if __name__ == "__main__":
