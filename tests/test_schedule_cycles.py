@@ -206,3 +206,34 @@ def test_work_on_an_approved_pre_bill_is_not_due_again(ledger):
                      .values(status="approved", approved_by="JS", approved_at=datetime.now(UTC)))
     due = schedules.due(ledger, date(2026, 10, 31))
     assert sorted(due.loc[due["what"] == "cycle", "matter_id"]) == ["END", "MID"]
+
+
+def test_each_row_of_what_is_due_in_full(ledger):
+    item = schedules.add_item(ledger, "MID", kind="retainer", amount="1000.00",
+                              description="Retainer for October", due_on=date(2026, 10, 30))
+    with ledger.transaction() as conn:
+        # MIN's WIP (1,000.00) now is its minimum exactly; MON worked on its cycle's own day
+        conn.execute(sa.update(t.matter_terms).where(t.matter_terms.c.matter_id == "MIN")
+                     .values(min_bill_minor=100_000))
+        conn.execute(t.time_entries.insert(), [
+            {"source": "test", "source_key": "T99", "entry_id": "T99", "timekeeper_id": "TK1",
+             "matter_id": "MON", "work_date": date(2026, 10, 31), "hours_milli": 1000,
+             "rate_minor": 25_000, "amount_minor": 25_000, "currency": "USD",
+             "narrative": "Call", "row_hash": "x"}])
+    due = schedules.due(ledger, date(2026, 10, 31))
+    assert list(due.columns) == schedules.DUE_COLUMNS and due.index.tolist() == list(range(5))
+
+    def cycle(m, client, kind, day, amount, entries):
+        return {"what": "cycle", "matter_id": m, "client_id": client, "billing_cycle": kind,
+                "falls_on": day, "description": f"WIP through {day:%d %b %Y}",
+                "amount_minor": amount, "currency": "USD", "entries": entries,
+                "schedule_id": None}
+
+    assert due.to_dict("records") == [
+        cycle("END", "C1", "completion", date(2026, 10, 20), 100_000, 2),
+        cycle("MID", "C1", "monthly", date(2026, 10, 15), 50_000, 1),
+        {"what": "scheduled", "matter_id": "MID", "client_id": "C1", "billing_cycle": "monthly",
+         "falls_on": date(2026, 10, 30), "description": "Retainer for October",
+         "amount_minor": 100_000, "currency": "USD", "entries": 0, "schedule_id": item},
+        cycle("MIN", "C1", "monthly", date(2026, 10, 31), 100_000, 2),
+        cycle("MON", "C1", "monthly", date(2026, 10, 31), 125_000, 3)]
