@@ -237,3 +237,12 @@ def test_each_row_of_what_is_due_in_full(ledger):
          "amount_minor": 100_000, "currency": "USD", "entries": 0, "schedule_id": item},
         cycle("MIN", "C1", "monthly", date(2026, 10, 31), 100_000, 2),
         cycle("MON", "C1", "monthly", date(2026, 10, 31), 125_000, 3)]
+
+
+def test_nothing_due_is_an_empty_table_and_without_terms_no_minimum_holds_wip_back(ledger):
+    nothing = schedules.due(ledger, date(2026, 9, 1))  # before any of the work
+    assert nothing.empty and list(nothing.columns) == schedules.DUE_COLUMNS
+    with ledger.transaction() as conn:
+        conn.execute(sa.delete(t.matter_terms))
+    due = schedules.due(ledger, date(2026, 10, 31))
+    assert due.loc[due["matter_id"] == "MIN", "amount_minor"].tolist() == [100_000]
