@@ -34,7 +34,7 @@ def _matches(pattern, text):
 
 
 PLAIN = {
-    "ADMIN": lambda: " (?:(?:" + n.CLAUSE_START + "|" + n.AND + r"(?:then[^\w\x02]+)?)(?:"
+    "ADMIN": lambda: " (?:(?:" + n.CLERICAL_CLAUSE_START + "|" + n.AND + r"(?:then[^\w\x02]+)?)(?:"
     + n._tree(n.ADMIN_VERBS) + ")|" + n._tree(n.ADMIN_PATTERNS) + r")\b",
     "INTERNAL": lambda: n.phrase_regex([*n.INTERNAL_PATTERNS, *n.CHECKED_PARTY_PATTERNS]).pattern,
     "TASK_START": lambda: n.TASK_START.pattern.replace(f"(?={n._TASK_VERB})", "", 1),

@@ -277,24 +277,26 @@ def _after(chars: str) -> str:
 
 
 _SEPARATORS = "\\x02;,:./\\n"
-#: What a separator may follow and still start no clause: the colon of "re:" ("Advise client
-#: re: filing obligations" is about filing) and the '.' of a clipped word ("Sched. t/c w/ OC",
-#: "Tel. att. client", "Office conf. w/ SLP").
-_NOT_A_CLAUSE = (" re:", " sched.", " tel.", " att.", " attn.", " conf.", " cal.", " hrg.",
-                 " mtg.", " corresp.")
-_STARTS_NO_CLAUSE = "".join(f"(?<!{re.escape(w)} )" for w in _NOT_A_CLAUSE)
-CLAUSE_START = _after(_SEPARATORS) + _STARTS_NO_CLAUSE + r"(?:(?:and|then|also)[^\w\x02]+)?"
+#: Clipped words whose '.' ends no clause and starts no task ("Sched. t/c w/ OC", "Tel. att.
+#: client", "Office conf. w/ SLP").
+_CLIPPED = ("sched", "tel", "att", "attn", "conf", "cal", "hrg", "mtg", "corresp")
+#: Separators that start no clause: the colon of "re:" ("Advise client re: filing obligations"
+#: is about filing) and the '.' of "sched." (what is scheduled is no clause of its own: "Sched.
+#: t/c w/ OC"); two look-behinds, tested only where a separator stands before the space.
+_STARTS_NO_CLAUSE = r"(?<!re: )(?<!sched\. )"
+
+
+#: The 'and', 'then' or 'also' that may open a clause.
+_THEN = r"(?:(?:and|then|also)[^\w\x02]+)?"
+CLAUSE_START = _after(_SEPARATORS) + _STARTS_NO_CLAUSE + _THEN
+#: Where a clerical verb starts a clause: as :data:`CLAUSE_START`, but only the 're:' of a
+#: subject is told apart (a clipped word before a '.' heads no clerical verb).
+CLERICAL_CLAUSE_START = _after(_SEPARATORS) + "(?<!re: )" + _THEN
 #: After the space before an 'and' that joins a second activity.
 AND = r"and[^\w\x02]+"
 #: Where a clause ends: a separator or the end of the text. A '.' ends one only at the end or
 #: before a verb: after an abbreviation ('Dr. Reyes', 'T/c w/ cl. re', 'R. Lee') it ends nothing.
-CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;\n]|"
-              # a ',' before more of the party and then the subject ends nothing ("Call w/
-              # client, accountants re: working capital target")
-              r",(?![^\w\x02]*(?:and[^\w\x02]+)?(?!(?:e[^\w\x02]*mails?|calls?|t[^\w\x02]*c|"
-              r"letters?|meetings?|correspondence|conf|conference|review|draft|revise|research|"
-              r"prepare|attend|attention|work)\b)[a-z]+(?:[^\w;:,.\n\x02]+[a-z]+)?"
-              r"[^\w;:,.\n\x02]+(?:re|regarding)\b)|\.(?=[^\w\x02]*(?:\x02|\Z|(?:"
+CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;,\n]|\.(?=[^\w\x02]*(?:\x02|\Z|(?:"
               + "review|draft|call|email|prepare|research|revise|attend|meet|confer|discuss"
               + r")\b)))")
 #: Words that introduce a clause's subject or purpose: after them a clause says what it is about.
@@ -353,6 +355,7 @@ VAGUE = re.compile(_WHOLE_VAGUE)
 COMMUNICATIONS = (
     "call", "calls", "t c", "tc", "t cs", "telephone call", "telephone calls",
     "telephone conference", "phone call", "conference call", "video call", "zoom call",
+    "office conf", "office meeting", "office mtg",
     "zoom", "teams call", "conference", "conferences", "conf", "office conference", "meeting",
     "meetings", "meet(?! and confer)", "met", "confer", "conferred", "conferring", "discussion",
     "discussions", "discuss", "discussed", "discussing", "email", "emails", "e mail", "e mails",
@@ -366,7 +369,7 @@ _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "se
                     "multiple", "further", "additional", "internal", "team", "telephone",
                     "phone", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
                     "long", "initial", "another", "misc", "miscellaneous", "client", "strategy",
-                    "status", "update", "progress", "office", "case")
+                    "status", "update", "progress", "case team")
 #: Subjects that say nothing ("re status", "re matter", "on next steps").
 GENERIC_SUBJECTS = (
     "status", "case status", "matter status", "current status", "status update", "update",
@@ -383,10 +386,17 @@ _GENERIC_SUBJECT = ("(?:" + _tree(GENERIC_SUBJECTS) + ")"
 _COMM = ("(?:(?:" + _tree(_COMM_ADJECTIVES) + f"){_GAP})*(?:" + _tree(COMMUNICATIONS) + ")"
          + f"(?:{_GAP}(?:and|&){_GAP}(?:" + _tree(COMMUNICATIONS) + "))?")
 _PARTY_WORD = "(?:with|w|to|from|between|to and from|to from)"
+#: After a call's party, a ',' before more of the party and then the subject ends no clause
+#: ("Call w/ client, accountants re: working capital target").
+_MORE_OF_THE_PARTY = (r"(?!,[^\w\x02]*(?:and[^\w\x02]+)?(?!(?:e[^\w\x02]*mails?|calls?|t[^\w\x02]*c|"
+                      r"letters?|meetings?|correspondence|conf|conference|review|draft|revise|"
+                      r"research|prepare|attend|attention|work)\b)[a-z]+(?:[^\w;:,.\n\x02]+[a-z]+)?"
+                      r"[^\w;:,.\n\x02]+(?:re|regarding)\b)")
 _SUBJECTLESS_COMM = (
     _COMM + _gapped("(?: (?:the )?(?:case|matter|file|things|issues))?")
     + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
-    + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?" + CLAUSE_END)
+    + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
+    + r"[^\w;:,.\n(\x02]*+" + _MORE_OF_THE_PARTY + CLAUSE_END)
 _ATTENDING = _gapped("(?:(?:telephone|tel|phone) )?(?:attend(?:ing|ance on|ed)|att) (?:on )?(?:the )?"
                      "(?:client|clients|counsel|other side|supervisor|partner)") + CLAUSE_END
 #: "Draft letter to opposing counsel", "Review email from client": a message with no subject.
@@ -520,7 +530,8 @@ _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "work
                                "continued", "further", "additional"]) + r")\b)")
 #: At a clause start, the first word of one of :data:`VAGUE_PART`'s clauses (a quick test before
 #: the clause's length is measured).
-_CLAUSE_HEAD = ("(?=" + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + _tree([
+#: (the clipped words that start no clause are tested after it: this is a quick test only)
+_CLAUSE_HEAD = ("(?=" + _THEN + "(?:" + _tree([
     *COMMUNICATIONS, *_COMM_ADJECTIVES, *_READ_VERBS, "work", "worked", "working", "attention",
     "attn", "att(?![a-z])", "tel(?![a-z])", "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
     "prepar", "prep", "send", "sent", "sending", "review", "read"]) + "))")
@@ -801,14 +812,15 @@ ADMIN_VERBS = (
 def _clerical_regex(verbs, patterns) -> re.Pattern:
     """``verbs`` at the start of a clause (or after an 'and') or ``patterns`` anywhere.
 
-    As ``" (?:(?:CLAUSE_START|AND (?:then )?)(?:verbs)|patterns)\\b"``, written as one branch per
+    As ``" (?:(?:CLERICAL_CLAUSE_START|AND (?:then )?)(?:verbs)|patterns)\\b"``, written as one branch per
     first letter (verbs first, as there), so the engine tests a word's first letter before the
     look-behind for a clause start instead of testing that look-behind at every space. The
     branches of different first letters exclude each other, so the matches are the same."""
     verb_tree, pattern_tree = _by_first_letter(verbs), _by_first_letter(patterns)
     gap = "[^\\w\\x02]+"
-    clause = (f"(?<=[{_SEPARATORS}]\\x20{{0}})"  # the clause start, its first letter read
-              + "".join(f"(?<!{re.escape(w)}\\x20{{0}})" for w in _NOT_A_CLAUSE))
+    # the clause start, its first letter read; not after 're:' (a clipped word before a '.'
+    # heads no clerical verb: only the subject after 're:' need be told apart)
+    clause = f"(?<=[{_SEPARATORS}]\\x20{{0}})(?<!re:\\x20{{0}})"
     branches = []
     for letter in dict.fromkeys([*verb_tree, *pattern_tree, "a", "t"]):
         at_start, tails = [], []
@@ -861,7 +873,7 @@ SENT_FOR_SIGNATURE = re.compile(
 COMMUNICATION_ACTIVITIES = ("A106", "A107", "A108")
 _SCHEDULING_VERBS = ("schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)", *RESCHEDULING)
 ADMIN_UNLESS_COMMUNICATION = re.compile(
-    " (?:(?:" + CLAUSE_START + "|" + AND + r"(?:then[^\w\x02]+)?)(?:"
+    " (?:(?:" + CLERICAL_CLAUSE_START + "|" + AND + r"(?:then[^\w\x02]+)?)(?:"
     + _tree([v for v in ADMIN_VERBS if v not in _SCHEDULING_VERBS]) + ")|"
     + _tree([p for p in ADMIN_PATTERNS if p not in SCHEDULING and p != FOR_SIGNATURE]) + r")\b")
 #: UTBMS activity code for managing data and files: clerical unless the narrative shows legal
@@ -1069,7 +1081,7 @@ _SERIES_VERBS = ("review", "reviewed", "revise", "revised", "draft", "drafted", 
 _ABBREVIATIONS = ("co", "inc", "corp", "ltd", "llc", "no", "nos", "vol", "dr", "mr", "ms", "mrs",
                   "incl", "approx", "vs", "v", "st", "jr", "e.g", "i.e", "cf", "etc", "dept",
                   "ex", "exh", "p", "pp", "para", "sec", "art", "cl", "fig",
-                  *(w.strip(" .") for w in _NOT_A_CLAUSE if w.endswith(".")))
+                  *_CLIPPED)
 _FILING = ("file", "e file", "efile", "serve", "submit", "submitting", "lodge", "lodging",
            "filing", "serving", "fax", "faxed", "faxing")
 _TALK_VERB = ("meet", "met", "call", "called", "calls", "confer", "conference", "discuss",
