@@ -246,3 +246,13 @@ def test_nothing_due_is_an_empty_table_and_without_terms_no_minimum_holds_wip_ba
         conn.execute(sa.delete(t.matter_terms))
     due = schedules.due(ledger, date(2026, 10, 31))
     assert due.loc[due["matter_id"] == "MIN", "amount_minor"].tolist() == [100_000]
+
+
+def test_a_matters_scheduled_invoices_are_its_own(ledger):
+    for matter in ("MON", "MID"):
+        schedules.add_item(ledger, matter, kind="retainer", amount="1000.00",
+                           description=f"Retainer of {matter}", due_on=date(2026, 10, 30))
+    mine = schedules.list_items(ledger, "MON")
+    assert (mine["description"].tolist(), mine["status"].tolist()) == (
+        ["Retainer of MON"], ["planned"])
+    assert len(schedules.list_items(ledger)) == 2
