@@ -222,3 +222,13 @@ def test_schedule_add_on_the_command_line_says_what_is_left(tmp_path, monkeypatc
     assert "Nothing was written" in said
     assert "66,566.67 USD is left to schedule" in " ".join(add("100.00", "2026-12-31")
                                                           .output.split())
+
+
+def test_a_preview_after_two_were_invoiced_plans_what_is_left_of_the_matters_own_fee(ledger):
+    schedules.plan(ledger, "FIX", Terms("installment", count=3, start=date(2026, 10, 30)))
+    schedules.plan(ledger, "GBX", Terms("installment", count=2, start=date(2026, 10, 30)))
+    finalize(ledger, month="2026-11")  # FIX's items of 30 Oct and 30 Nov, and both of GBX's
+    shown = schedules.preview(ledger, "FIX", Terms("installment", count=1,
+                                                   start=date(2027, 1, 29)))
+    assert amounts(shown) == [3_333_333, 3_333_333, 3_333_334]
+    assert shown["status"].tolist() == ["invoiced", "invoiced", "new"]
