@@ -232,3 +232,18 @@ def test_a_preview_after_two_were_invoiced_plans_what_is_left_of_the_matters_own
                                                    start=date(2027, 1, 29)))
     assert amounts(shown) == [3_333_333, 3_333_333, 3_333_334]
     assert shown["status"].tolist() == ["invoiced", "invoiced", "new"]
+
+
+def test_items_saved_are_audited_as_given_by_their_actor_and_a_stale_list_names_the_ids(ledger):
+    schedules.plan(ledger, "FIX", Terms("installment", count=2, start=date(2026, 10, 30)))
+    finalize(ledger, month="2026-11")  # both invoiced
+    done = sorted(schedules.list_plan(ledger, "FIX")["schedule_id"].astype(int))
+    with pytest.raises(LedgerError) as stale:
+        schedules.save_items(ledger, "FIX", [], invoiced=[])
+    assert str(stale.value) == (
+        f"The schedule of FIX has changed in the ledger since it was read: the items invoiced "
+        f"are {done[0]}, {done[1]}, not none; load it again.")
+    schedules.save_items(ledger, "FIX", [], invoiced=done, actor="cy")
+    last = ledger.read_frame(sa.select(t.audit_log).where(
+        t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id)).iloc[-1]
+    assert (last["actor"], last["after"]["terms"]) == ("cy", {"given": "item by item"})
