@@ -451,3 +451,16 @@ def test_approval_cells_and_the_status_the_ledger_had(ledger, tmp_path):
     again = Edit(prebill.write_prebill_workbooks(ledger, MONTH, tmp_path / "2",
                                                  partner="TK002")["TK002"])
     assert status(again, pk) == "Status: approved by R.R. on 2026-11-03"
+
+
+def test_the_refusal_to_write_over_unapplied_edits_names_their_rows(ledger, tmp_path):
+    folder = tmp_path / "pb"
+    path = _workbook(ledger, folder)
+    edit = Edit(path)
+    first, second = _time_rows(edit, edit.key(edit.lines[0])[0])[:2]
+    for row in (first, second):
+        edit.set(row, "Action", "hold")
+    edit.save(path)
+    with pytest.raises(InputError) as refused:
+        prebill.write_prebill_workbooks(ledger, MONTH, folder, partner="TK002")
+    assert f"not applied yet: {path} (rows {first}, {second}). " in str(refused.value)
