@@ -247,3 +247,10 @@ def test_items_saved_are_audited_as_given_by_their_actor_and_a_stale_list_names_
     last = ledger.read_frame(sa.select(t.audit_log).where(
         t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id)).iloc[-1]
     assert (last["actor"], last["after"]["terms"]) == ("cy", {"given": "item by item"})
+
+
+def test_a_fixed_fee_matter_with_nothing_scheduled_has_its_whole_fee_left(ledger):
+    left = schedules.fee_left(ledger, "FIX")
+    assert (left.invoiced_minor, left.planned_minor, left.left_minor) == (0, 0, 10_000_000)
+    assert str(left) == ("The items of FIX come to 0.00 USD of its fixed fee of 100,000.00 USD: "
+                         "100,000.00 USD is left to schedule.")
