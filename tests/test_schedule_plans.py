@@ -254,3 +254,25 @@ def test_a_fixed_fee_matter_with_nothing_scheduled_has_its_whole_fee_left(ledger
     assert (left.invoiced_minor, left.planned_minor, left.left_minor) == (0, 0, 10_000_000)
     assert str(left) == ("The items of FIX come to 0.00 USD of its fixed fee of 100,000.00 USD: "
                          "100,000.00 USD is left to schedule.")
+
+
+def test_an_item_added_is_audited_as_its_actor_and_bad_ones_are_refused_in_words(ledger):
+    pk = schedules.add_item(ledger, "RET", kind="retainer", amount="500.00",
+                            description="Retainer", due_on=date(2026, 12, 1), actor="dee")
+    audit = ledger.read_frame(sa.select(t.audit_log).where(
+        t.audit_log.c.table_name == "invoice_schedules")).iloc[-1]
+    assert (audit["action"], audit["row_key"], audit["actor"]) == ("insert", str(pk), "dee")
+    assert audit["after"]["amount_minor"] == 50_000
+
+    def refused(**given) -> str:
+        with pytest.raises(LedgerError) as error:
+            schedules.add_item(ledger, **{"matter_id": "RET", "kind": "retainer",
+                                          "amount": "1.00", "description": "x", **given})
+        return str(error.value)
+
+    assert refused(kind="bonus", due_on=date(2026, 12, 1)) == (
+        f"'bonus' is not a kind of scheduled invoice; use one of {schedules.KINDS}.")
+    assert refused(kind="milestone") == "A milestone needs its trigger, e.g. 'on signing'."
+    assert refused() == "A retainer needs the date it falls due."
+    assert refused(matter_id="NOPE", due_on=date(2026, 12, 1)) == \
+        "There is no matter NOPE in the ledger."
