@@ -256,3 +256,9 @@ def test_a_matters_scheduled_invoices_are_its_own(ledger):
     assert (mine["description"].tolist(), mine["status"].tolist()) == (
         ["Retainer of MON"], ["planned"])
     assert len(schedules.list_items(ledger)) == 2
+
+
+def test_a_matter_billed_at_completion_is_due_on_the_day_it_closes(ledger):
+    due = schedules.due(ledger, date(2026, 10, 20))  # END closed that day
+    end = due[(due["what"] == "cycle") & (due["matter_id"] == "END")]
+    assert end[["falls_on", "amount_minor"]].values.tolist() == [[date(2026, 10, 20), 100_000]]
