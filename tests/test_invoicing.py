@@ -742,6 +742,25 @@ def test_a_capped_matter_billing_expenses_only_has_no_cap_line(empty_ledger, mon
     assert lines[["line_type", "amount_minor"]].values.tolist() == [["E", 2495]]
 
 
+@pytest.mark.parametrize(("lines", "expected"), [
+    ([("M1", "TK1", 600, 5000, 3000, "bill", None, "time")], [["F", 3000], ["IF", -3000]]),
+    ([("M1", None, 1000, 2495, 2495, "bill", None, "expense")], [["E", 2495]]),
+    ([("M1", "TK1", 1500, 50000, 75000, "bill", None, "time")], [["F", 75000], ["IF", -5000]]),
+])
+def test_a_fixed_discount_never_takes_an_invoice_below_nothing(empty_ledger, monkeypatch, lines,
+                                                              expected):
+    """50.00 off as agreed: all of it from 750.00 of fees, only the 30.00 billed, none from
+    expenses alone (the invoice never goes negative)."""
+    monkeypatch.setattr(sys.modules[__name__], "LINES", lines)
+    load(empty_ledger)
+    with empty_ledger.transaction() as conn:
+        conn.execute(t.matter_terms.insert(), [{"matter_id": "M1", "discount_minor": 5000}])
+    finalize(empty_ledger, month="2026-10")
+    invoice, billed = lines_of(empty_ledger, list_invoices(empty_ledger)["number"].iloc[0])
+    assert billed[["line_type", "amount_minor"]].values.tolist() == expected
+    assert invoice["total_minor"] == sum(amount for _, amount in expected) >= 0
+
+
 def test_a_split_invoice_level_line_is_each_payors_share_and_expenses_have_their_own_rate(
         ledger):
     with ledger.transaction() as conn:

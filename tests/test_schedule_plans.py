@@ -274,5 +274,6 @@ def test_an_item_added_is_audited_as_its_actor_and_bad_ones_are_refused_in_words
         f"'bonus' is not a kind of scheduled invoice; use one of {schedules.KINDS}.")
     assert refused(kind="milestone") == "A milestone needs its trigger, e.g. 'on signing'."
     assert refused() == "A retainer needs the date it falls due."
+    assert refused(kind="installment") == "An installment needs the date it falls due."
     assert refused(matter_id="NOPE", due_on=date(2026, 12, 1)) == \
         "There is no matter NOPE in the ledger."

@@ -315,7 +315,12 @@ def _invoice_level_lines(entries: pd.DataFrame, units: list[_Unit], reference: R
             if over:
                 extra.append(("Fee cap adjustment (fees over the agreed cap)", -over))
         if terms(u).get("discount_minor"):
-            extra.append(("Discount as agreed", -int(terms(u)["discount_minor"])))
+            # a fixed discount comes off the fees this invoice bills, and never takes it below
+            # nothing (a month of expenses only, or of time all held back, has none to take off)
+            billed = int(fees.get(u, 0)) + sum(value for _, value in extra)
+            off = min(int(terms(u)["discount_minor"]), max(billed, 0))
+            if off > 0:
+                extra.append(("Discount as agreed", -off))
         after = int(entry_count.get(u, 0))
         rows += [(u, after + i, text, value) for i, (text, value) in enumerate(extra, start=1)]
     return _level_lines(rows, on)

@@ -60,7 +60,7 @@ def add_item(ledger: Ledger, matter_id: str, *, kind: str, amount: str, descript
     if kind == "milestone" and not trigger:
         raise LedgerError("A milestone needs its trigger, e.g. 'on signing'.")
     if kind != "milestone" and due_on is None:
-        raise LedgerError(f"A {kind} needs the date it falls due.")
+        raise LedgerError(f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} needs the date it falls due.")
     with ledger.transaction() as conn:
         currency = store.matter_currency(conn, matter_id)
         if currency is None:
