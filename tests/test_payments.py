@@ -450,6 +450,20 @@ def test_what_a_secretary_meets_posting_odd_receipts(ledger, tmp_path):
     assert again.summary().startswith("Posted 0 receipt(s) from s.csv; 1 already in the ledger")
 
 
+def test_a_known_payer_naming_an_invoice_that_does_not_exist_is_paid_by_rule_and_says_so(
+        ledger, tmp_path):
+    result = payments.post_receipts(ledger, write_csv(tmp_path / "r.csv", [
+        receipt("R1", "2026-10-10", "13.00", client_id="C1", remittance="Inv 009999"),
+        receipt("R2", "2026-10-10", "14.00", client_id="C1", remittance="Inv 000002")]),
+        dry_run=True)
+    shown = result.proposals().set_index("receipt_id")
+    assert shown.loc["R1", ["action", "invoice", "rule"]].tolist() == [
+        "allocation", "000001", "oldest"]
+    assert shown.loc["R1", "note"] == ("the remittance names invoice 009999, which is not in the "
+                                       "ledger; paid to the oldest open invoices instead")
+    assert shown.loc["R2", ["invoice", "rule", "note"]].tolist() == ["000002", "named", ""]
+
+
 def test_a_layout_without_receipt_ids_keys_on_content_and_occurrence(ledger, tmp_path):
     profile = tmp_path / "lockbox.yaml"
     profile.write_text("name: lockbox\nsource: lockbox\ndate_formats: ['%m/%d/%Y']\n"

@@ -826,6 +826,19 @@ def match_receipts(receipts: pd.DataFrame, invoices: pd.DataFrame,
     alloc = alloc[alloc["amount_minor"] > 0]
     alloc = (alloc.groupby(["receipt", "invoice", "rule"], as_index=False, sort=True)
              [["amount_minor", "expenses_minor"]].sum())
+    # a receipt paid by a rule whose remittance names an invoice the ledger does not have:
+    # say so beside each of its allocations (the secretary checks the number with the payer)
+    by_rule = np.unique(alloc.loc[alloc["rule"] != "named", "receipt"].to_numpy())
+    missing = _unknown_invoice_refs(texts.iloc[by_rule].reset_index(drop=True),
+                                    inv["number"].astype(str))
+    missing.index = by_rule
+    instead = {"exact": "paid to the open invoice of the same amount instead",
+               "oldest": "paid to the oldest open invoices instead",
+               "pro_rata": "spread over the open invoices instead"}
+    alloc["reason"] = [f"the remittance names invoice {missing[r]}, which is not in the ledger; "
+                       + instead.get(rule, f"paid by the {rule} rule instead")
+                       if rule != "named" and missing.get(r) else ""
+                       for r, rule in zip(alloc["receipt"], alloc["rule"], strict=True)]
     offs = (pd.concat(write_offs, ignore_index=True) if write_offs else
             pd.DataFrame({"receipt": pd.Series(dtype="int64"), "invoice": pd.Series(dtype="int64"),
                           "amount_minor": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)}))
