@@ -835,10 +835,10 @@ def match_receipts(receipts: pd.DataFrame, invoices: pd.DataFrame,
     instead = {"exact": "paid to the open invoice of the same amount instead",
                "oldest": "paid to the oldest open invoices instead",
                "pro_rata": "spread over the open invoices instead"}
-    alloc["reason"] = [f"the remittance names invoice {missing[r]}, which is not in the ledger; "
-                       + instead.get(rule, f"paid by the {rule} rule instead")
-                       if rule != "named" and missing.get(r) else ""
-                       for r, rule in zip(alloc["receipt"], alloc["rule"], strict=True)]
+    named = alloc["receipt"].map(missing).astype(object).fillna("")
+    said = ("the remittance names invoice " + named + ", which is not in the ledger; "
+            + alloc["rule"].map(instead).fillna("paid by its rule instead"))
+    alloc["reason"] = said.where((alloc["rule"] != "named") & (named != ""), "")
     offs = (pd.concat(write_offs, ignore_index=True) if write_offs else
             pd.DataFrame({"receipt": pd.Series(dtype="int64"), "invoice": pd.Series(dtype="int64"),
                           "amount_minor": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)}))
