@@ -10,6 +10,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from billxl.errors import InputError
 from billxl.money import qty_to_milli, to_minor
@@ -303,6 +305,21 @@ def test_formula_text_flags_exactly_what_cells_says_a_spreadsheet_evaluates(text
     assert (ids(result, "FORMULA_TEXT") == ["E1"]) is formula_like(text)
     assert formula_like(text) is (text[:1] in FORMULA_STARTS
                                   or text.lstrip()[:1] in FORMULA_STARTS[:4])
+
+
+_FORMULA_TEXTS = st.text(alphabet=st.sampled_from(list("=+-@'x1 \t\r\n\0\u00a0\u3000\u2028\x1c\x85")),
+                         max_size=6)
+
+
+@given(st.lists(st.one_of(_FORMULA_TEXTS, st.none()), max_size=20))
+def test_formula_like_of_many_texts_is_formula_like_of_each(texts):
+    """The rule's vector form answers as :func:`formula_like` does, text by text (Unicode
+    blanks, control characters and missing values included)."""
+    from billxl.cells import formula_like, formula_like_texts
+
+    got = formula_like_texts(pd.Series(texts, dtype=object))
+    assert got.dtype == bool
+    assert got.tolist() == [formula_like(t) for t in texts]
 
 
 # ================================================================================= duplicates

@@ -511,6 +511,30 @@ def _entries(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+_CELL_TEXT = st.text(alphabet=st.sampled_from(list("ab =\t\n\r\x00\x07\x0b\x1f\x7f\x85\u00e9"
+                                                  "\u200b\u202e\ufeff\U000e0041")),
+                     max_size=5)
+
+
+@given(st.lists(st.one_of(_CELL_TEXT, st.none(), st.floats(allow_nan=True), st.integers(),
+                          st.booleans(), st.dates()), max_size=12),
+       st.sampled_from(["as drawn", "text only", "no text"]))
+def test_a_column_loses_exactly_the_characters_that_do_not_show_cell_by_cell(values, kind):
+    """The column-wide check (one pass over the column's text joined, ASCII text looked at
+    for ASCII characters only, columns of numbers or dates passed over) changes exactly the
+    cells that :func:`visible_text` would, and nothing else."""
+    if kind == "text only":
+        values = [v for v in values if isinstance(v, str)]
+    elif kind == "no text":
+        values = [v for v in values if not isinstance(v, str)]
+    column = np.array(values + [None], dtype=object)[:-1]  # an object array whatever the values
+    fixed, changed = cells.visible_cells(column)
+    expect = [visible_text(v) if isinstance(v, str) else v for v in values]
+    assert [type(v) for v in fixed] == [type(v) for v in values]
+    assert [v for v in fixed if isinstance(v, str)] == [v for v in expect if isinstance(v, str)]
+    assert changed.tolist() == [isinstance(v, str) and bool(HIDDEN.search(v)) for v in values]
+
+
 def test_intake_removes_what_does_not_show_and_says_so_in_a_check(tmp_path):
     from billxl.check import HIDDEN_CHARACTERS, check_file
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from billxl import money
-from billxl.cells import formula_like
+from billxl.cells import formula_like_texts
 from billxl.rules import narratives
 from billxl.rules.engine import (
     Batch,
@@ -158,7 +158,7 @@ def narrative_length(b: Batch):
       description="A narrative a spreadsheet would read as a formula: it starts with =, +, - "
                   "or @ (after spaces too), a tab or a line break.")
 def formula_text(b: Batch):
-    bad = b.per_row(b.distinct_text.map(formula_like).to_numpy(dtype=bool))
+    bad = b.per_row(formula_like_texts(b.distinct_text))
     if not bad.any():
         return None
     first = b.text[bad].map(_formula_start)
