@@ -27,8 +27,9 @@ independent labelled set of real-style narratives.
    for tuning without reading the held-out half) is scored on its own as DEVELOPMENT-2, and the
    third (``narratives_dev3.csv``) as DEVELOPMENT-3 and the fourth (``narratives_dev4.csv``) as
    DEVELOPMENT-4. A second held-out set (``narratives_heldout2.csv``, written blind by another
-   author after the fourth round, never read while tuning) is scored as HELD-OUT-2, with the
-   same goal. ``--development-only`` leaves both held-out sets' figures out (for tuning: they
+   author after the fourth round, measured once whole before anyone read it; its README gives
+   those figures) is split as the first is: its development half is scored as DEVELOPMENT-5,
+   and its held-out half as HELD-OUT-2, with the same goal. ``--development-only`` leaves both held-out sets' figures out (for tuning: they
    are looked at once, at the end).
 
 Exit status 0 when every goal is met, 1 otherwise.
@@ -50,6 +51,7 @@ from billxl.rules.evaluation import (
     DEVELOPMENT_2,
     DEVELOPMENT_3,
     DEVELOPMENT_4,
+    DEVELOPMENT_5,
     HELD_OUT,
     HELD_OUT_2,
     MAIN_NARRATIVE_RULES,
@@ -130,6 +132,16 @@ def main(argv: list[str] | None = None) -> int:
                 (DEVELOPMENT_4, args.development_4),
                 *([] if args.development_only else [(HELD_OUT_2, args.held_out_2)]))
                if str(path) not in ("", ".") and (path.exists() or path != SECOND_HELD_OUT)}
+    second_path = args.held_out_2
+    if str(second_path) not in ("", ".") and (second_path.exists() or second_path != SECOND_HELD_OUT):
+        # the second held-out set, split as the first by a hash of the id: its development half
+        # is tuned on (DEVELOPMENT-5), the other half stays held out (HELD-OUT-2)
+        second = batches.pop(HELD_OUT_2, None)
+        second = read_narratives(second_path) if second is None else second
+        second_half = split_halves(second)
+        batches[DEVELOPMENT_5] = second[second_half == DEVELOPMENT].reset_index(drop=True)
+        if not args.development_only:
+            batches[HELD_OUT_2] = second[second_half == HELD_OUT].reset_index(drop=True)
     halves = split_halves(labelled).value_counts()
     scores = narrative_scores(labelled, batches=batches)
     if args.development_only:

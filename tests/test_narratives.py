@@ -264,6 +264,22 @@ CASES = [
     ("Prepare assignment, and record assignment with USPTO", "ASSOC", "", {B, A}),
     ("Draft closing memo and circulate execution copies", "ASSOC", "", {B, A}),
     ("Revise offer letter and send to client for review", "ASSOC", "", {B}),
+    # the '.' of a clipped word ends no clause: the call of "Conf. call" is the conference
+    ("Conf. call w/ damages expert re: discount rate in rebuttal report", "ASSOC", "", set()),
+    ("Misc. emails with client", "ASSOC", "", {V}),
+    ("Attn to corresp.", "ASSOC", "", {V}),
+    # a patent's file history is a record, not a filing
+    ("Review '552 patent and file wrapper for prosecution disclaimer", "ASSOC", "", set()),
+    ("Finalize reply brief and file same", "ASSOC", "", {B, A}),
+    ("Settle claim form and particulars and issuing", "OTHER", "", {B, A}),
+    # what a review yields, for whom it is: one task; a result with an object of its own: two
+    ("Review lessor's title report; prepare objections for client", "ASSOC", "", set()),
+    ("Analyze redlined credit agreement; draft recommendation to the deal team", "ASSOC", "",
+     set()),
+    ("Review audit letter response; prepare summary of pending claims", "ASSOC", "", {B}),
+    # word of a clerical step just taken is the same clerical task
+    ("Diarise limitation date; send reminder to client", "OTHER", "", {A}),
+    ("Revise APA; send reminder to client re signature pages", "ASSOC", "", {B}),
 ]
 
 

@@ -279,11 +279,12 @@ def _after(chars: str) -> str:
 _SEPARATORS = "\\x02;,:./\\n"
 #: Clipped words whose '.' ends no clause and starts no task ("Sched. t/c w/ OC", "Tel. att.
 #: client", "Office conf. w/ SLP").
-_CLIPPED = ("sched", "tel", "att", "attn", "conf", "cal", "hrg", "mtg", "corresp")
+_CLIPPED = ("sched", "tel", "att", "attn", "conf", "cal", "hrg", "mtg", "corresp", "misc")
 #: Separators that start no clause: the colon of "re:" ("Advise client re: filing obligations"
-#: is about filing) and the '.' of "sched." (what is scheduled is no clause of its own: "Sched.
-#: t/c w/ OC"); two look-behinds, tested only where a separator stands before the space.
-_STARTS_NO_CLAUSE = r"(?<!re: )(?<!sched\. )"
+#: is about filing) and the '.' of a clipped word (what is scheduled is no clause of its own:
+#: "Sched. t/c w/ OC"; nor is the call of "Conf. call w/ expert"); look-behinds tested only
+#: where a separator stands before the space.
+_STARTS_NO_CLAUSE = r"(?<!re: )" + "".join(f"(?<!{w}\\. )" for w in _CLIPPED)
 
 
 #: The 'and', 'then' or 'also' that may open a clause.
@@ -296,9 +297,11 @@ CLERICAL_CLAUSE_START = _after(_SEPARATORS) + "(?<!re: )" + _THEN
 AND = r"and[^\w\x02]+"
 #: Where a clause ends: a separator or the end of the text. A '.' ends one only at the end or
 #: before a verb: after an abbreviation ('Dr. Reyes', 'T/c w/ cl. re', 'R. Lee') it ends nothing.
-CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;,\n]|\.(?=[^\w\x02]*(?:\x02|\Z|(?:"
+CLAUSE_END = (r"[^\w;:,.\n(\x02]*(?:(?=\x02)|\Z|[;,\n]|\.(?=[^\w\x02]*(?:\x02|\Z))|"
+              # (before a verb, not after a clipped word: "Conf. call w/ expert" is one clause)
+              + "".join(f"(?<!\\b{w})" for w in _CLIPPED) + r"\.(?=[^\w\x02]*(?:"
               + "review|draft|call|email|prepare|research|revise|attend|meet|confer|discuss"
-              + r")\b)))")
+              + r")\b))")
 #: Words that introduce a clause's subject or purpose: after them a clause says what it is about.
 _SUBJECT_MARKERS = ("re", "regarding", "about", "concerning", "on", "for", "to", "in", "as", "per",
                     "following", "after", "before", "ahead", "at", "of", "that", "whether",
@@ -1083,7 +1086,7 @@ _ABBREVIATIONS = ("co", "inc", "corp", "ltd", "llc", "no", "nos", "vol", "dr", "
                   "ex", "exh", "p", "pp", "para", "sec", "art", "cl", "fig",
                   *_CLIPPED)
 _FILING = ("file", "e file", "efile", "serve", "submit", "submitting", "lodge", "lodging",
-           "filing", "serving", "fax", "faxed", "faxing")
+           "filing", "serving", "fax", "faxed", "faxing", "issuing")
 _TALK_VERB = ("meet", "met", "call", "called", "calls", "confer", "conference", "discuss",
               "discussed", "discussing", "email", "emails", "emailed", "e mail", "t c", "tc",
               "telephone", "speak", "spoke", "talk", "talked", "conferring", "meeting")
@@ -1132,7 +1135,8 @@ TASK_START = re.compile(
                               for v in _SERIES_VERBS)
     + ")" + _TASK_VERB
     + "|(?:and|&) (?<!meet.and.)(?<!meet.&.)(?:then )?(?:" + "|".join([
-        "(?:" + _tree(_FILING) + r")\b",
+        # ("and file history", "and file wrapper": the patent's record, a noun)
+        "(?:" + _tree(_FILING) + r")\b(?![^\w\x02]+(?:history|histories|wrappers?)\b)",
         "(?:" + _tree(_TALK_VERB) + rf")(?:{_GAP}[a-z]+){{0,2}}{_GAP}(?:with|w|to)\b",
         "(?:" + _tree(("call", "called", "email", "emailed", "e mail", "meet", "met", "t c", "tc"))
         + _gapped(r") (?:the )?" + _OTHER_END),
@@ -1190,10 +1194,14 @@ _REVIEW_RESULT = (
     r"initial|written|detailed|proposed|draft)[^\w\x02]+)*(?:[a-z0-9]+[^\w\x02]+){0,2}?(?:"
     + _tree(("response", "responses", "reply", "issues list", "comments", "chart", "claim chart",
              "chronology", "outline", "objection letter", "objections", "markup", "redline",
-             "memo", "memorandum")) + r")"
-    # the clause ends there: "draft response to the CID" or "prepare outline for deposition of
-    # X" names an object of its own, and is a task of its own
-    r"(?:[^\w\x02]+(?:re same|to same|thereto|accordingly))?[^\w\x02]*\Z")
+             "memo", "memorandum", "recommendation", "recommendations", "note", "notes",
+             "summary")) + r")"
+    # the clause ends there, or names only whom the result is for ("prepare issues list for
+    # client"): "draft response to the CID" or "prepare outline for deposition of X" names an
+    # object of its own, and is a task of its own (so does "summary of X")
+    r"(?:[^\w\x02]+(?:re same|to same|thereto|accordingly|(?:for|to)[^\w\x02]+(?:the[^\w\x02]+)?"
+    r"(?:client|clients|partner|team|trial team|deal team|working group|client[^\w\x02]+s[^\w\x02]+"
+    r"(?:general counsel|gc|board|team))))?[^\w\x02]*\Z")
 #: ... or serving what was just filed; or a step of an attendance a colon opened ("Attend trial
 #: day 3: cross-examine expert; argue motion"; not a heading such as "Trial prep: ..."), unless
 #: it is a journey or an attendance itself; or a clerical step after another ("Compile signature
@@ -1205,6 +1213,12 @@ _FILED = re.compile(_AND_THEN + r"(?:e[^\w\x02]*)?fil(?:e|ed|ing)\b")
 _GOING_ON_VERBS = frozenset((*_NO_OBJECT_VERBS, *_RESULT_VERBS, "serve", "served", "serving"))
 #: The tests above on a clause, as one regex: the group that matched says which.
 _GOES_ON = re.compile(f"(?P<no_object>{_NO_OBJECT})|(?P<result>{_REVIEW_RESULT})|(?P<served>{_SERVED})")
+#: Sending word of a clerical step just taken ("Calendar deadline; send reminder to client",
+#: "Book mediation date and send confirmation to all counsel"): the same clerical task.
+_NOTICE_SENT = re.compile(_AND_THEN + r"(?:send|sent|sending|email|emailed|emailing)[^\w\x02]+"
+                          r"(?:(?:a|an|the)[^\w\x02]+)?(?:[a-z]+[^\w\x02]+){0,2}?(?:"
+                          r"reminders?|confirmations?|invites?|invitations?|"
+                          r"(?:cover|closing|confirmation|reminder) (?:letters?|emails?))\b")
 _ATTEND_OR_TRAVEL = re.compile(_AND_THEN + r"(?:attend(?:s|ed|ing|ance)?\b(?![^\w\x02]+to\b)|"
                                r"appear|travel)")
 
@@ -1235,6 +1249,9 @@ def _goes_on(texts: Corpus, rows: np.ndarray, found_: list[re.Match]) -> np.ndar
     in_clause = np.searchsorted(clerical, at) < np.searchsorted(clerical, end)
     in_before = np.searchsorted(clerical, before) < np.searchsorted(clerical, at)
     out = in_clause & in_before
+    sent = _NOTICE_SENT.match
+    for i in np.flatnonzero(in_before & ~out).tolist():
+        out[i] = sent(text, int(at[i]), int(end[i])) is not None
     # a clause can go on with the one before only by its verb (the last word of the task
     # start), an 'accordingly' or a colon before it: the others need no closer look
     todo = np.flatnonzero(~out)
