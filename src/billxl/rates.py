@@ -62,7 +62,8 @@ def _asof(entries: pd.DataFrame, rows: pd.DataFrame, by: list[str]) -> pd.Series
     """For each entry, the rate of the row in force on its work date (NaN if none)."""
     if rows.empty:
         return pd.Series(np.nan, index=entries.index)
-    left = entries[["work_date", *by]].dropna().sort_values("work_date")
+    # (the entries come sorted by work date: a stable sort of sorted dates is one pass)
+    left = entries[["work_date", *by]].dropna().sort_values("work_date", kind="stable")
     right = rows[[*by, "effective_from", "effective_to", "rate_minor"]].sort_values("effective_from")
     for col in by:  # merge_asof insists on identical key dtypes: integer codes, no missing
         left[col] = left[col].astype("int64")
@@ -79,10 +80,14 @@ def _first_level(entries: pd.DataFrame, rates: pd.DataFrame, kind: str) -> tuple
     source = pd.Series(pd.NA, index=entries.index, dtype="string")
     for name, scope, who in _LEVELS[kind]:
         by = [c for c in (scope, who, "currency") if c]
-        found = _asof(entries, _rows_for(rates, kind, scope, who), by)
-        take = rate.isna() & found.notna()
-        rate = rate.where(~take, found)
-        source = source.where(~take, f"{kind}:{name}")
+        pending = rate.isna().to_numpy()  # a level is looked up only where none above applied
+        if not pending.any():
+            break
+        found = _asof(entries[pending], _rows_for(rates, kind, scope, who), by)
+        take = found.notna()
+        at = found.index[take.to_numpy()]
+        rate.loc[at] = found[take]
+        source.loc[at] = f"{kind}:{name}"
     return rate.astype("Int64"), source
 
 
@@ -96,6 +101,8 @@ def resolve_rates(entries: pd.DataFrame, rates: pd.DataFrame, timekeepers: pd.Da
     """
     work = entries[["timekeeper_id", "matter_id", "work_date", "currency"]].copy()
     work["work_date"] = as_dates(work["work_date"])
+    # by work date once, for every level's as-of join (the answer is put back in entry order)
+    work = work.sort_values("work_date", kind="stable")
     work = work.join(timekeepers.set_index("timekeeper_id")["classification"], on="timekeeper_id")
     work = work.join(matters.set_index("matter_id")["client_id"], on="matter_id")
     table = rates.copy()
@@ -118,7 +125,7 @@ def resolve_rates(entries: pd.DataFrame, rates: pd.DataFrame, timekeepers: pd.Da
         "approved_rate_minor": approved,
         "billing_rate_minor": billing,
         "rate_source": agreed_src.where(agreed.notna(), standard_src),
-    }, index=entries.index)
+    }, index=work.index).reindex(entries.index)
 
 
 @dataclass(frozen=True, slots=True)
