@@ -280,6 +280,14 @@ CASES = [
     # word of a clerical step just taken is the same clerical task
     ("Diarise limitation date; send reminder to client", "OTHER", "", {A}),
     ("Revise APA; send reminder to client re signature pages", "ASSOC", "", {B}),
+    # word left, of nothing; an attendance on a colleague with no subject; whose message only
+    ("Left voicemail for OC", "ASSOC", "", {V}),
+    ("Leave message w/ client re status", "PARTNR", "", {V}),
+    ("Left message for client re revised closing date", "ASSOC", "", set()),
+    ("Telephone attendance on colleague", "OTHER", "", {V, IC}),
+    ("Attendance on client re status", "OTHER", "", {V}),
+    ("Read opposing counsel's email and respond", "ASSOC", "", {V}),
+    ("Read opposing counsel's email re privilege log deficiencies", "ASSOC", "", set()),
 ]
 
 

@@ -400,14 +400,28 @@ _SUBJECTLESS_COMM = (
     + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
     + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
     + r"[^\w;:,.\n(\x02]*+" + _MORE_OF_THE_PARTY + CLAUSE_END)
-_ATTENDING = _gapped("(?:(?:telephone|tel|phone) )?(?:attend(?:ing|ance on|ed)|att) (?:on )?(?:the )?"
-                     "(?:client|clients|counsel|other side|supervisor|partner)") + CLAUSE_END
+_ATTENDING = (_gapped("(?:(?:telephone|tel|phone) )?(?:attend(?:ing|ance on|ed)|att) (?:on )?(?:the )?"
+                      "(?:client|clients|counsel|other side|supervisor|partner|colleague|colleagues|"
+                      "associate|trainee|fee earner|opponent|opponents)")
+              + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
+              + CLAUSE_END)
+#: "Left vm for client", "Leave message w/ OC re status": word left, of nothing.
+_LEFT_MESSAGE = (_gapped("(?:left|leave|leaving) (?:a |an )?(?:detailed |brief )?(?:vm|vms|voicemail|"
+                         "voicemails|voice mail|voice message|message|messages|msg)")
+                 + rf"(?:{_GAP}(?:for|with|w|to){_GAP}{_party(5)})?"
+                 + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
+                 + CLAUSE_END)
 #: "Draft letter to opposing counsel", "Review email from client": a message with no subject.
 _SUBJECTLESS_MESSAGE = (
     _gapped("(?:draft|drafted|drafting|prepare|prepared|preparing|send|sent|sending|review|reviewed|"
             "reviewing|read|reading)(?: and (?:send|revise|review|respond to))? (?:an? |the )?"
             "(?:letter|letters|email|emails|e mail|e mails|correspondence|note|message|messages)")
-    + rf"{_GAP}{_PARTY_WORD}{_GAP}{_party(5)}" + CLAUSE_END)
+    + rf"{_GAP}{_PARTY_WORD}{_GAP}{_party(5)}" + CLAUSE_END
+    # "Read client's email and respond", "Review OC's letter": whose message, and no subject
+    + "|" + _gapped("(?:read|reading|review|reviewed|reviewing) (?:the )?(?:[a-z]+ ){0,2}?[a-z]+ s "
+                    "(?:letter|letters|email|emails|e mail|e mails|correspondence|message|"
+                    "messages|voicemail|vm)(?: and (?:respond|responded|reply|replied))?")
+    + CLAUSE_END)
 #: "Prepare for hearing", "prep for depo": preparation for an event not named.
 _PREPARE_FOR = (_gapped("(?:prep|prepare|prepared|preparing|preparation) for (?:the )?(?:trial|"
                         "deposition|depo|hearing|hrg|meeting|mtg|call|mediation|conference|arbitration|"
@@ -537,7 +551,7 @@ _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "work
 _CLAUSE_HEAD = ("(?=" + _THEN + "(?:" + _tree([
     *COMMUNICATIONS, *_COMM_ADJECTIVES, *_READ_VERBS, "work", "worked", "working", "attention",
     "attn", "att(?![a-z])", "tel(?![a-z])", "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
-    "prepar", "prep", "send", "sent", "sending", "review", "read"]) + "))")
+    "prepar", "prep", "send", "sent", "sending", "review", "read", "left", "leav"]) + "))")
 #: After 'and': a verb that discusses what the clause before names ("... and discuss with
 #: partner", "... and confer w/ client"), so the communication is about that.
 _NOT_ABOUT_THE_LAST = ("(?!(?:" + _tree(("discuss", "discussed", "discussing", "confer", "conferred",
@@ -546,8 +560,8 @@ _NOT_ABOUT_THE_LAST = ("(?!(?:" + _tree(("discuss", "discussed", "discussing", "
 VAGUE_PART = re.compile(
     " (?:" + _after(_SEPARATORS) + _CLAUSE_HEAD + _SHORT_CLAUSE
     + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
-        [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _WORK_ON, _PREPARE_FOR,
-         _GENERIC_READ]) + ")"
+        [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _LEFT_MESSAGE, _WORK_ON,
+         _PREPARE_FOR, _GENERIC_READ]) + ")"
     + "|" + AND + "(?<!meet.and.)" + _AND_HEAD + _SHORT_CLAUSE + _NOT_ABOUT_THE_LAST + "(?:" + "|".join(
         [_COMM + rf"{_GAP}(?:with|w|to){_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
