@@ -288,6 +288,10 @@ CASES = [
     ("Attendance on client re status", "OTHER", "", {V}),
     ("Read opposing counsel's email and respond", "ASSOC", "", {V}),
     ("Read opposing counsel's email re privilege log deficiencies", "ASSOC", "", set()),
+    # keeping the company's statutory books is clerical; arranging a con is scheduling
+    ("Update register of directors and statutory registers", "PARLGL", "", {A}),
+    ("Update risk register for client's compliance programme", "ASSOC", "", set()),
+    ("Email Counsel's clerk to arrange con", "OTHER", "", {A}),
 ]
 
 

@@ -655,7 +655,7 @@ ADMIN_PATTERNS = (
         "send (?:out )?(?:the )?(?:[a-z]+ )?(?:invites?|dial ins?)",
         "circulat(?:e|ed|ing) (?:the )?(?:[a-z]+ )?(?:invites?|dial ins?)",
         "arrang(?:e|ed|ing) (?:a |the )?(?:[a-z]+ )?(?:call|meeting|dial in|zoom|video conference|"
-        "conference call)",
+        "conference call|con|consultation|hearing date|hearing|conference)",
         "dial in (?:details|information|numbers?)",
         *(f"{verb}(?:ed|ing)? (?:[a-z]+ ){{0,3}}availability"
           for verb in ("confirm", "check", "obtain", "poll")),
@@ -741,7 +741,8 @@ ADMIN_PATTERNS = (
     # (a claim chart is the analysis, not a record kept)
     "updat(?:e|ed|ing) (?:the )?(?:(?:[a-z]+ ){0,2}(?:calendar|docket|spreadsheet|"
     "chart(?<!claim.chart)(?<!infringement.chart)(?<!invalidity.chart)|database|"
-    "index|minute book|file|files|binders?|folders?)|billing records)",
+    "index|minute book|file|files|binders?|folders?|statutory registers?|share register|"
+    "register of (?:members|directors|charges|shareholders|secretaries))|billing records)",
     *(f"{what} lists?" for what in ("working group", "distribution", "service", "contact",
                                     "contacts", "mailing")),
     # the firm's own bill and matter opening
