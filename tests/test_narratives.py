@@ -292,6 +292,12 @@ CASES = [
     ("Update register of directors and statutory registers", "PARLGL", "", {A}),
     ("Update risk register for client's compliance programme", "ASSOC", "", set()),
     ("Email Counsel's clerk to arrange con", "OTHER", "", {A}),
+    # the write-up of what was just researched is the same task, whatever it is for
+    ("Research standing of assignee to enforce guaranty; draft insert for reply brief", "ASSOC",
+     "", set()),
+    ("Analyze prior art search results; prepare patentability opinion for client", "ASSOC", "",
+     set()),
+    ("Review deposition transcript; draft motion for sanctions", "ASSOC", "", {B}),
 ]
 
 

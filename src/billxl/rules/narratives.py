@@ -1227,7 +1227,17 @@ _FILED = re.compile(_AND_THEN + r"(?:e[^\w\x02]*)?fil(?:e|ed|ing)\b")
 #: The verbs those tests start with (a task start ending in another goes on with nothing).
 _GOING_ON_VERBS = frozenset((*_NO_OBJECT_VERBS, *_RESULT_VERBS, "serve", "served", "serving"))
 #: The tests above on a clause, as one regex: the group that matched says which.
-_GOES_ON = re.compile(f"(?P<no_object>{_NO_OBJECT})|(?P<result>{_REVIEW_RESULT})|(?P<served>{_SERVED})")
+#: ... or the write-up of what was just researched, analysed or reviewed, whatever it is for
+#: ("Research whether releases survive; draft insert for confirmation brief", "Analyze search
+#: report; draft clearance opinion for the mark": rule 6's "Research and draft memo re X"),
+_WRITTEN_UP = (_AND_THEN + "(?:" + _tree(("draft", "drafted", "drafting", "prepare", "prepared",
+                                          "preparing", "write", "wrote", "writing")) + r")\b"
+               r"(?:[^\w\x02]+(?:a|an|the|our|short|brief|initial|written|detailed|draft))*"
+               r"(?:[^\w\x02]+[a-z0-9]+){0,3}?[^\w\x02]+(?:"
+               + _tree(("memo", "memorandum", "insert", "section", "analysis", "opinion",
+                        "note")) + r")\b")
+_GOES_ON = re.compile(f"(?P<no_object>{_NO_OBJECT})|(?P<result>{_REVIEW_RESULT})|(?P<served>{_SERVED})"
+                      f"|(?P<written>{_WRITTEN_UP})")
 #: Sending word of a clerical step just taken ("Calendar deadline; send reminder to client",
 #: "Book mediation date and send confirmation to all counsel"): the same clerical task.
 _NOTICE_SENT = re.compile(_AND_THEN + r"(?:send|sent|sending|email|emailed|emailing)[^\w\x02]+"
@@ -1281,7 +1291,8 @@ def _goes_on(texts: Corpus, rows: np.ndarray, found_: list[re.Match]) -> np.ndar
             if goes is not None:
                 kind = goes.lastgroup
                 out[i] = (kind == "no_object"
-                          or (kind == "result" and _REVIEW_VERBS.match(text, b, a) is not None)
+                          or (kind in ("result", "written")
+                              and _REVIEW_VERBS.match(text, b, a) is not None)
                           or (kind == "served" and _FILED.match(text, b, a) is not None))
         if not out[i] and text.find(":", o, a) >= 0:
             out[i] = _attended(text, o, a) and _ATTEND_OR_TRAVEL.match(text, a, stop) is None
