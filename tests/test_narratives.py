@@ -298,6 +298,10 @@ CASES = [
     ("Analyze prior art search results; prepare patentability opinion for client", "ASSOC", "",
      set()),
     ("Review deposition transcript; draft motion for sanctions", "ASSOC", "", {B}),
+    # OPC is opposing counsel, not a colleague's initials
+    ("T/c w/ OPC's associate re: dates for site inspection", "ASSOC", "", set()),
+    ("Misc. admin.", "PARLGL", "", {A, V}),
+    ("Number pages of trial bundle", "PARLGL", "", {A}),
 ]
 
 

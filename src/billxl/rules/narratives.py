@@ -720,7 +720,7 @@ ADMIN_PATTERNS = (
                                       "deposition", "court")),
     *_governed(("bundle", "bundles"), _BUNDLE_VERBS, ("", "the ", "a ", *_BUNDLES)),
     *_governed(("binder", "binders"), _BUNDLE_VERBS, ("", "the ", "a ", *_BINDERS)),
-    "paginat(?:e|ed|ing)",
+    "paginat(?:e|ed|ing)", "number(?:ed|ing)? (?:the )?pages",
     "assembl(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:binders?|sets?|bundles?|exhibits|documents|"
     "copies|packages?)",
     "compil(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:signature pages|sig pages|exhibits|binders?|"
@@ -782,7 +782,8 @@ ADMIN_PATTERNS = (
     "administrative (?:tasks?|work|matters|items|support)",
     # not "case admin" (UTBMS B110, case administration, is work on the case: VAGUE says
     # what it lacks)
-    *(f"{what} admin\\b" for what in ("deal", "file", "general", "office")),
+    *(f"{what} admin\\b" for what in ("deal", "file", "general", "office", "misc",
+                                       "miscellaneous", "sundry")),
     # the firm's accounts department, about its bill
     *_governed(("accounting dept", "accounting department", "accounting team", "billing dept",
                 "billing department", "billing team", "accounts department", "accounts team"),
@@ -929,7 +930,7 @@ _PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "la
               "transactional", "appellate", "bankruptcy", "healthcare", "health care", "energy")
 #: Words before a colleague word that put the person outside the firm ("client's team",
 #: "opposing counsel's associate", "foreign associate", "HR business partner").
-_OUTSIDE = ("client", "clients", "opposing", "oc", "their", "his", "her", "its", "buyer",
+_OUTSIDE = ("client", "clients", "opposing", "oc", "opc", "their", "his", "her", "its", "buyer",
             "buyers", "seller", "sellers", "target", "targets", "lender", "lenders", "borrower",
             "company", "committee", "debtor", "debtors", "foreign", "business", "relations", "hr",
             "audit", "auditor", "auditors", "plaintiff", "plaintiffs", "defendant", "defendants",
@@ -962,7 +963,7 @@ _TEAM_OF = (f"(?:the |our |other |firm |firm s |my |both )?(?:{_QUALIFIER}(?:{_w
 #: Short words that follow "call with" and are not initials (in capitals they are checked again).
 _SHORT_WORDS = ("the", "our", "his", "her", "him", "its", "all", "any", "one", "two", "six", "ten",
                 "me", "us", "you", "new", "old", "key", "ad", "an", "and", "my", "no", "mr", "ms",
-                "mrs", "dr", "oc", "hr", "gc", "cfo", "ceo", "re", "to", "on", "at", "in", "by",
+                "mrs", "dr", "oc", "opc", "hr", "gc", "cfo", "ceo", "re", "to", "on", "at", "in", "by",
                 "for", "of", "or", "as", "is", "it", "so", "up", "out", "who", "two", "few", "bank",
                 "law", "sec", "irs", "doj", "fda", "ftc", "ust", "kc", "qc", "uk", "us", "eu",
                 "pto", "cl", "opp", "fa", "vp", "gm", "co", "inc", "ltd", "llc", "plc", "tax",
