@@ -41,6 +41,8 @@ PUBLIC = [
     "set_billing_cycle",
     # a ledger another program holds too long
     "busy_timeout_seconds", "ledger_busy",
+    # a big month's narrative scans in several processes (billxl.scan)
+    "allow_parallel_scans",
 ]
 
 

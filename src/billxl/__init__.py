@@ -95,6 +95,8 @@ _EXPORTS = {
     # the ledger busy (another writer held it longer than the busy timeout)
     "ledger_busy": ("billxl.store.db", "is_busy"),
     "busy_timeout_seconds": "billxl.store.db",
+    # a big month's narrative scans in several processes (for a program safe to import again)
+    "allow_parallel_scans": "billxl.scan",
     # billxl's own templates, notebooks, workbook and add-in, copied for a firm to edit
     "copy_defaults": "billxl.shipped",
     # the billing workbook's ribbon commands, run on a workbook file

@@ -659,6 +659,9 @@ app.command("month-end")(month_end)
 
 def main() -> None:
     """Console-script entry point."""
+    from billxl import allow_parallel_scans
+
+    allow_parallel_scans()  # the console script's main is guarded: a big month may use processes
     try:
         app()
     except KeyboardInterrupt:

@@ -51,6 +51,8 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from billxl import scan as _scan
+
 from billxl.rules.engine import Batch, found, lookup
 
 # ------------------------------------------------------------------------------ normalising
@@ -93,6 +95,7 @@ class Corpus:
             self._join([p.replace(START[0], " ") for p in parts])
         self.ends = np.r_[self.starts[1:], len(self.text)]
         self._scanned: dict[re.Pattern, tuple[np.ndarray, list[re.Match]]] = {}
+        self._shared: _scan.Shared | None = None
 
     def _join(self, parts: list[str]) -> None:
         text = (START + START.join(parts)).lower()
@@ -116,11 +119,35 @@ class Corpus:
         rules that read the same pattern share it)."""
         done = self._scanned.get(pattern)
         if done is None:
-            found_ = list(pattern.finditer(self.text))
+            found_ = self._found_in_parallel(pattern)
+            if found_ is None:
+                found_ = list(pattern.finditer(self.text))
             at = np.fromiter((m.start() for m in found_), dtype=np.int64, count=len(found_))
             done = self._scanned[pattern] = (np.searchsorted(self.starts, at, side="right") - 1,
                                              found_)
         return done
+
+    def _found_in_parallel(self, pattern: re.Pattern) -> list[re.Match] | None:
+        """A big corpus's matches found by several processes (:mod:`billxl.scan`), each
+        taken again here where it starts (the same match: the engine tries the same place), or
+        None to scan in this process."""
+        if len(self.text) < _scan.MIN_CHARS or _scan.workers() < 2:
+            return None
+        if self._shared is None:
+            try:
+                self._shared = _scan.Shared(self.text)
+            except OSError:  # no shared memory here
+                return None
+        # a few shares per worker, cut where narratives start
+        pieces = _scan.PIECES_PER_WORKER * _scan.workers()
+        wanted = np.linspace(0, len(self.text), pieces + 1)[1:-1]
+        bounds = self.starts[np.clip(np.searchsorted(self.starts, wanted), 0, len(self.starts) - 1)]
+        at = _scan.match_starts(self._shared, self.text, pattern, bounds)
+        if at is None:
+            return None
+        match, text = pattern.match, self.text
+        found_ = [match(text, p) for p in at.tolist()]
+        return None if any(m is None for m in found_) else found_
 
     def named_hits(self, pattern: re.Pattern) -> dict[str, np.ndarray]:
         """For each kind of match (the name of the last group it closed, digits dropped), the
