@@ -52,7 +52,6 @@ import numpy as np
 import pandas as pd
 
 from billxl import scan as _scan
-
 from billxl.rules.engine import Batch, found, lookup
 
 # ------------------------------------------------------------------------------ normalising
