@@ -129,3 +129,27 @@ def test_a_practice_management_export_with_bad_rows(tmp_path):
     others = [f for f in findings if f["rule"] != "ROW_UNREADABLE"]
     assert {f["row"] for f in others} <= {3, 4, 6}
     assert all(len(f["entry_id"]) > 20 for f in findings)
+
+
+def test_a_months_findings_are_counted_by_rule_with_the_first_ones_shown(tmp_path):
+    """Hundreds of findings: a table of each rule's count, the first 100 findings, and the
+    command that lists every one (CSV, which is complete)."""
+    rows = [entry(f"B{i}", narrative="Work on case") for i in range(130)]  # VAGUE, each
+    rows += [entry(f"C{i}", hours="-1.0", amount="-500") for i in range(5)]  # NEGATIVE_HOURS
+    path = write(tmp_path / "month.csv", rows)
+    done = run("check", path, cwd=tmp_path, ok=1)
+    out = done.stdout
+    assert "Findings in month.csv, by rule" in out
+    by_rule = [line for line in out.splitlines() if "VAGUE" in line and "warning" in line
+               and "130" in line]
+    assert by_rule, out[:2000]
+    assert "The first 100 of " in out
+    import re
+    listed = re.findall(r"│ ([BC]\d+) +│", out)
+    assert len(listed) == 100  # only the first findings, in row order
+    assert listed == sorted(listed, key=lambda e: (e[0], int(e[1:])))
+    assert f"billxl check {path} --format csv > findings.csv" in done.stderr.replace("\n", " ")
+    every = run("check", path, "--format", "csv", cwd=tmp_path, ok=1).stdout.splitlines()
+    counted = json.loads(run("check", path, "--format", "json", cwd=tmp_path, ok=1).stdout)
+    assert len(every) == 1 + len(counted) > 1 + 130  # the CSV has them all
+    assert f"{len(counted):,} findings" in out

@@ -179,6 +179,8 @@ def _demo_report(result) -> Table:
 
 # --------------------------------------------------------------------------- checks
 FINDING_OUTPUT = ["row", "severity", "rule", "entry_id", "field", "message", "suggestion"]
+#: The most findings ``check`` shows as a table (more: a count per rule and the first ones)
+TABLE_ROWS = 100
 
 
 @app.command()
@@ -204,11 +206,25 @@ def check(
                             currency=currency.upper())
     findings = result.findings
     print_notes(result.notes)
-    emit(findings, format, FINDING_OUTPUT, title=f"Findings in {file.name}")
+    if format is OutputFormat.table and len(findings) > TABLE_ROWS:
+        # a month's findings are tens of thousands: a count per rule, the first ones, and how
+        # to have them all (a table of every one would scroll for minutes)
+        by_rule = (findings.groupby(["rule", "severity"], sort=False).size()
+                   .reset_index(name="findings").sort_values("findings", ascending=False,
+                                                             kind="stable"))
+        by_rule["findings"] = by_rule["findings"].map("{:,}".format)
+        emit(by_rule, format, ["rule", "severity", "findings"],
+             title=f"Findings in {file.name}, by rule")
+        emit(findings.head(TABLE_ROWS), format, FINDING_OUTPUT,
+             title=f"The first {TABLE_ROWS} of {len(findings):,} findings")
+        err_console.print(f"Every finding, for a spreadsheet: billxl check {file} --format csv "
+                          "> findings.csv")
+    else:
+        emit(findings, format, FINDING_OUTPUT, title=f"Findings in {file.name}")
     if format is OutputFormat.table:
         unread = f"; {result.unreadable} row(s) could not be read" if result.unreadable else ""
-        err_console.print(f"{len(findings)} finding(s), {result.errors} error(s) a portal would "
-                          f"reject, in {result.rows} entries{unread}.")
+        err_console.print(f"{len(findings):,} finding(s), {result.errors:,} error(s) a portal "
+                          f"would reject, in {result.rows:,} entries{unread}.")
     raise typer.Exit(1 if result.errors else 0)
 
 
