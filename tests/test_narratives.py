@@ -302,6 +302,11 @@ CASES = [
     ("T/c w/ OPC's associate re: dates for site inspection", "ASSOC", "", set()),
     ("Misc. admin.", "PARLGL", "", {A, V}),
     ("Number pages of trial bundle", "PARLGL", "", {A}),
+    # a verb and a document the matter has one of is not too short (rule 9); one of many is
+    ("Finalize SPA", "ASSOC", "", set()),
+    ("Review answer", "ASSOC", "", set()),
+    ("Review motion", "ASSOC", "", {V}),
+    ("Review lease", "ASSOC", "", {V}),
 ]
 
 

@@ -1364,12 +1364,24 @@ WORD_CHARS = 15
 #: or a clerical act (a verb of :data:`ADMIN_VERBS`: "Calendar deadlines", which ADMIN_TASK
 #: reports). A verb that needs its object to say anything ("Review patent") is left to the word
 #: count.
+#: Documents a matter has one of, named by one word ("complaint", "SPA"): a verb and one of
+#: them says what was done, however short (not "lease": a portfolio has many).
+ONE_OF_A_KIND = ("complaint", "answer", "counterclaim", "petition", "indictment", "spa", "apa",
+                 "loi", "mou", "nda", "sha", "ids", "survey", "will",
+                 "docket")
 ACT_AND_OBJECT = re.compile(
     "(?:(?:" + _tree(("attend", "attended", "attending", "appear at", "appeared at", "argue",
                       "argued", "arguing")) + ") (?!(?:" + _tree(
         [*GENERIC_THINGS, *GENERIC_SUBJECTS, *COMMUNICATIONS, "hearing", "hearings", "trial",
          "event", "session", "same", "motion", "motions"]) + ")$)"  # not "Attend meeting"
-    + "|(?:" + _tree(ADMIN_VERBS) + ") )[a-z0-9]+$")
+    + "|(?:" + _tree(ADMIN_VERBS) + ") )[a-z0-9]+$"
+    # a document a matter has one of (rule 9 of the labelled set's guide: "Review complaint",
+    # "Revise SPA", not "Review order" or "Review patent", of which a matter has many)
+    + "|(?:" + _tree(("review", "reviewed", "reviewing", "revise", "revised", "revising", "draft",
+                      "drafted", "drafting", "prepare", "prepared", "finalize", "finalized",
+                      "finalise", "finalised", "mark up", "marked up", "markup", "proofread",
+                      "read", "analyze", "analyse", "analyzed", "analysed", "edit", "edited"))
+    + ") (?:the )?(?:" + _tree(ONE_OF_A_KIND) + ")$")
 
 
 def vague_findings(b: Batch) -> pd.DataFrame | None:
