@@ -243,7 +243,7 @@ def test_vague_flags_generic_and_too_short_narratives():
 
 
 def test_vague_minimum_words_comes_from_the_guidelines(tmp_path):
-    rows = entries(entry("T1", narrative="Draft motion"))
+    rows = entries(entry("T1", narrative="Draft prospectus"))
     assert ids(check_entries(rows), "VAGUE") == ["T1"]
     relaxed = _guideline(tmp_path, "relaxed.yaml", "min_narrative_words: 2\n")
     assert ids(check_entries(rows, guidelines=relaxed), "VAGUE") == []
