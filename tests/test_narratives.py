@@ -307,6 +307,9 @@ CASES = [
     ("Review answer", "ASSOC", "", set()),
     ("Review motion", "ASSOC", "", {V}),
     ("Review lease", "ASSOC", "", {V}),
+    # "re same" with nothing before it in the entry is about nothing (an entry stands alone)
+    ("Call w/ client re: same", "ASSOC", "", {V}),
+    ("Revise lease; call w/ client re same", "ASSOC", "", {B}),
 ]
 
 

@@ -564,8 +564,13 @@ _ALL_GENERIC = (r"[^\w\x02]*(?:(?:" + _FIELD_GENERIC + "|(?:" + _tree(GENERIC_WO
                 r"[^\w\x02]*)+")
 #: :data:`VAGUE` over a :class:`Corpus`: a narrative that is only a vague phrase, or only
 #: :data:`GENERIC_WORDS`.
+#: A communication about "same" with nothing before it ("T/c re: same", "Emails with team re
+#: same"): the whole narrative, so same is nothing.
+_SAME_ALONE = (_COMM + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
+               + rf"{_GAP}(?:re|regarding|about|on|concerning){_GAP}(?:the{_GAP})?same")
 VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))(?:" + _WHOLE_VAGUE[1:-1] + "|"
                          + _ALL_GENERIC + "|[^\\w\x02]*" + _KIND_OF_PAPERS
+                         + "[^\\w\x02]*|[^\\w\x02]*" + _SAME_ALONE
                          + "[^\\w\x02]*)(?=\x02|\\Z)")
 #: After 'and', the first word of a communication or of "work on" (a quick test before the rest).
 _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "worked", "working",
