@@ -24,6 +24,7 @@ from billxl.rules.evaluation import (
     NARRATIVE_RECALL_GOAL,
     labelled_entries,
     narrative_scores,
+    score_labelled,
     split_halves,
 )
 
@@ -361,11 +362,23 @@ def test_the_halves_are_fixed_by_the_ids_and_share_every_label(labelled):
 #: fourth (the held-out half was not tuned on, its errors stay unread): VAGUE 0.951/0.892
 #: (one more found, one more false positive; recall still short of the goal), ADMIN_TASK
 #: 0.949/0.918 and INTERNAL_CONFERENCE 0.983/0.983 (unchanged), BLOCK_BILLING 0.898/0.981 (one
-#: more found, one more false positive; precision short of the goal).
+#: more found, one more false positive; precision short of the goal). After the round on the
+#: second set's development half (4 December): VAGUE 0.967/0.892, ADMIN_TASK 0.950/0.934 (the
+#: goal met), BLOCK_BILLING 0.898/0.981, INTERNAL_CONFERENCE 0.983/0.983.
 HELD_OUT_FLOORS = {
-    "VAGUE": (NARRATIVE_PRECISION_GOAL, 0.89),
-    "ADMIN_TASK": (0.94, 0.91),
+    "VAGUE": (0.96, 0.89),
+    "ADMIN_TASK": (NARRATIVE_PRECISION_GOAL, 0.93),
     "BLOCK_BILLING": (0.89, 0.98),
+    "INTERNAL_CONFERENCE": (0.98, 0.98),
+}
+#: The same on the second held-out set's held-out half (written blind in other voices, see its
+#: README): measured whole once before any tuning, then on this half after the round on the
+#: other: VAGUE 0.848/0.609, ADMIN_TASK 0.959/0.783, BLOCK_BILLING 0.647/0.846,
+#: INTERNAL_CONFERENCE 1.000/1.000.
+SECOND_HELD_OUT_FLOORS = {
+    "VAGUE": (0.84, 0.60),
+    "ADMIN_TASK": (NARRATIVE_PRECISION_GOAL, 0.78),
+    "BLOCK_BILLING": (0.64, 0.84),
     "INTERNAL_CONFERENCE": (NARRATIVE_PRECISION_GOAL, NARRATIVE_RECALL_GOAL),
 }
 
@@ -381,6 +394,19 @@ def test_figures_on_the_held_out_half(labelled):
     # has no rule for are reported, never flagged
     assert set(held.index[~held["billxl_rule"]]) == {"TRAVEL", "TRAINING", "OVERHEAD_RESEARCH"}
     assert (held.loc[~held["billxl_rule"], "flagged"] == 0).all()
+
+
+def test_figures_on_the_second_held_out_half():
+    second = pd.read_csv(EVAL_SET.with_name("narratives_heldout2.csv"), dtype=str,
+                         keep_default_na=False)
+    rows = second[split_halves(second) == HELD_OUT].reset_index(drop=True)
+    assert len(rows) == 285
+    scores = score_labelled(check_entries(labelled_entries(rows)).findings, rows,
+                            MAIN_NARRATIVE_RULES).set_index("rule")
+    below = {rule: (round(scores.loc[rule, "precision"], 3), round(scores.loc[rule, "recall"], 3))
+             for rule, (p, r) in SECOND_HELD_OUT_FLOORS.items()
+             if scores.loc[rule, "precision"] < p or scores.loc[rule, "recall"] < r}
+    assert below == {}, f"below the floor (precision, recall): {below}"
 
 
 def _plain(phrases) -> list[str]:
