@@ -79,3 +79,13 @@ def test_off_unless_allowed_or_asked(monkeypatch):
     assert _scan.workers() == 3
     monkeypatch.setenv("BILLXL_SCAN_WORKERS", "none")
     assert _scan.workers() == 1
+
+
+def test_the_pool_starts_on_request_and_scans_stay_here_without_it(monkeypatch):
+    monkeypatch.setenv("BILLXL_SCAN_WORKERS", "1")
+    assert _scan.start() is False  # one worker: no pool
+    monkeypatch.setattr(_scan, "MIN_CHARS", 0)
+    assert narratives.Corpus(pd.Series(["call w/ partner re fees"]))._found_in_parallel(
+        narratives.INTERNAL) is None
+    monkeypatch.setenv("BILLXL_SCAN_WORKERS", "2")
+    assert _scan.start() is True

@@ -98,6 +98,23 @@ def _free(memory: shared_memory.SharedMemory) -> None:
         pass
 
 
+def start() -> bool:
+    """Start the pool's processes now, each of them (a benchmark times its work without their
+    start); False when there is no pool (one worker, or none can be had)."""
+    n = workers()
+    pool = _pool(n) if n > 1 else None
+    if pool is None:
+        return False
+    try:
+        for f in [pool.submit(os.getpid) for _ in range(4 * n)]:
+            f.result()
+    except Exception:  # noqa: BLE001 -- as match_starts: no pool, scans stay in-process
+        _state["broken"] = True
+        _shutdown()
+        return False
+    return True
+
+
 # ------------------------------------------------------------------ in the worker processes
 _text: dict = {}  # the last text attached: {"name": ..., "text": ...}
 
