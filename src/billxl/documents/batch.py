@@ -152,10 +152,8 @@ def _warm_up(formats: Sequence[str], templates: str | None):
     return context
 
 
-def _init_worker(url: str, templates: str | None, threads: int = 0) -> None:
+def _init_worker(url: str, templates: str | None) -> None:
     gc.set_threshold(*_BATCH_GC_THRESHOLD)  # this process only renders
-    if threads:  # Typst's own threads, the machine's share of this worker (unless set already)
-        os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
     _worker["ledger"] = Ledger.open(url)
     _worker["templates"] = templates
 
@@ -217,11 +215,8 @@ def render_invoices(ledger: Ledger, invoice_pks: Iterable[int], out_dir: str | o
         # emptied first; this process reconnects when it next needs the ledger.
         ledger.engine.dispose()
         start = _warm_up(formats, folder)
-        # Typst lays out with threads of its own: as many workers as CPUs each keep to their
-        # share, instead of every worker's threads contending for every CPU
-        threads = max(1, (os.cpu_count() or 1) // workers) if workers >= (os.cpu_count() or 1) else 0
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(url, folder, threads), mp_context=start) as pool:
+                                 initargs=(url, folder), mp_context=start) as pool:
             futures = {pool.submit(_render_chunk, chunk, str(out), formats): chunk
                        for chunk in chunks}
             for future in as_completed(futures):
