@@ -311,6 +311,9 @@ CASES = [
     # "re same" with nothing before it in the entry is about nothing (an entry stands alone)
     ("Call w/ client re: same", "ASSOC", "", {V}),
     ("Revise lease; call w/ client re same", "ASSOC", "", {B}),
+    # after 'and', a call or e-mail to someone with no subject (rule 7), 'with' or not
+    ("Revise disclosure letter and email client", "ASSOC", "", {B, V}),
+    ("Revise disclosure letter and email client re warranty cap", "ASSOC", "", {B}),
 ]
 
 

@@ -594,7 +594,7 @@ VAGUE_PART = re.compile(
         [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _LEFT_MESSAGE, _WORK_ON,
          _PREPARE_FOR, _GENERIC_READ]) + ")"
     + "|" + AND + "(?<!meet.and.)" + _AND_HEAD + _SHORT_CLAUSE + _NOT_ABOUT_THE_LAST + "(?:" + "|".join(
-        [_COMM + rf"{_GAP}(?:with|w|to){_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
+        [_COMM + rf"(?:{_GAP}(?:with|w|to))?{_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
 # ------------------------------------------------------------------------------ admin
 def _governed(objects, verbs, between=("",)) -> list[str]:
