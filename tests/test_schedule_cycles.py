@@ -262,3 +262,17 @@ def test_a_matter_billed_at_completion_is_due_on_the_day_it_closes(ledger):
     due = schedules.due(ledger, date(2026, 10, 20))  # END closed that day
     end = due[(due["what"] == "cycle") & (due["matter_id"] == "END")]
     assert end[["falls_on", "amount_minor"]].values.tolist() == [[date(2026, 10, 20), 100_000]]
+
+
+def test_wip_worth_a_cent_is_due_and_wip_worth_nothing_is_not(ledger):
+    # September: MON worked an hour at no rate (nothing to bill), MID an hour at 0.01
+    with ledger.transaction() as conn:
+        conn.execute(t.time_entries.insert(), [
+            {"source": "test", "source_key": key, "entry_id": key, "timekeeper_id": "TK1",
+             "matter_id": m, "work_date": date(2026, 9, 10), "hours_milli": 1000,
+             "rate_minor": rate, "amount_minor": rate, "currency": "USD",
+             "narrative": "Call", "row_hash": "x"}
+            for key, m, rate in (("S1", "MON", 0), ("S2", "MID", 1))])
+    due = schedules.due(ledger, date(2026, 9, 30))  # MON's cycle fell that day, MID's on the 15th
+    assert due[["what", "matter_id", "falls_on", "amount_minor", "entries"]].values.tolist() == [
+        ["cycle", "MID", date(2026, 9, 15), 1, 1]]

@@ -24,7 +24,8 @@ def reference():
     clients = pd.DataFrame([
         {"client_id": "C1", "name": "Acme Corp", "currency": "USD", "payment_terms_days": 30},
         {"client_id": "C2", "name": "Brit Ltd", "currency": "GBP", "tax_jurisdiction": "GB",
-         "payment_terms_days": 30, "rounding": "half_even"}])
+         "payment_terms_days": 30, "rounding": "half_even"},
+        {"client_id": "C3", "name": "Nippon KK", "currency": "JPY", "payment_terms_days": 30}])
     matter = {"billing_partner_id": "TK1", "opened_on": pd.Timestamp("2026-01-01"),
               "office_id": "NYC", "client_id": "C1"}
     matters = pd.DataFrame([
@@ -35,7 +36,9 @@ def reference():
         {**matter, "matter_id": "RET", "name": "Retainer", "fee_arrangement": "retainer",
          "fixed_fee_minor": None},
         {**matter, "matter_id": "GBX", "name": "Fixed fee, half even", "client_id": "C2",
-         "fee_arrangement": "fixed", "fixed_fee_minor": 100_005}])
+         "fee_arrangement": "fixed", "fixed_fee_minor": 100_005},
+        {**matter, "matter_id": "YEN", "name": "Fixed fee in yen", "client_id": "C3",
+         "fee_arrangement": "fixed", "fixed_fee_minor": 1_000_000}])
     offices = pd.DataFrame([{"office_id": "NYC", "name": "New York", "currency": "USD"}])
     tax = pd.DataFrame([{"jurisdiction": "GB", "tax_type": "VAT", "applies_to": "both",
                          "percent": "20", "effective_from": pd.Timestamp("2011-01-04")}])
@@ -277,3 +280,34 @@ def test_an_item_added_is_audited_as_its_actor_and_bad_ones_are_refused_in_words
     assert refused(kind="installment") == "An installment needs the date it falls due."
     assert refused(matter_id="NOPE", due_on=date(2026, 12, 1)) == \
         "There is no matter NOPE in the ledger."
+
+
+def test_what_is_left_of_a_fee_in_yen_is_said_in_whole_yen(ledger):
+    # yen have no minor unit: 1,000,000 minor units are 1,000,000 JPY, not 10,000.00
+    schedules.add_item(ledger, "YEN", kind="installment", amount="300000",
+                       description="Installment", due_on=date(2026, 11, 30))
+    assert str(schedules.fee_left(ledger, "YEN")) == (
+        "The items of YEN come to 300,000 JPY of its fixed fee of 1,000,000 JPY: "
+        "700,000 JPY is left to schedule.")
+    schedules.add_item(ledger, "YEN", kind="installment", amount="700000",
+                       description="Installment", due_on=date(2026, 12, 31))
+    finalize(ledger, month="2026-12")  # both invoiced: nothing left to plan
+    with pytest.raises(InputError) as nothing_left:
+        schedules.preview(ledger, "YEN", Terms("installment", count=2, start=date(2027, 1, 29)))
+    assert str(nothing_left.value) == (
+        "Nothing is left of the fixed fee of YEN to plan: 1,000,000 JPY of 1,000,000 JPY "
+        "is invoiced.")
+
+
+def test_what_is_left_of_a_fee_counts_the_matters_own_items_only(ledger):
+    schedules.add_item(ledger, "GBX", kind="installment", amount="500.00",
+                       description="Installment", due_on=date(2026, 11, 30))
+    schedules.add_item(ledger, "FIX", kind="installment", amount="40000.00",
+                       description="Installment", due_on=date(2026, 11, 30))
+    left = schedules.fee_left(ledger, "FIX")
+    assert (left.invoiced_minor, left.planned_minor, left.left_minor) == (0, 4_000_000, 6_000_000)
+    # the rest of FIX's fee exactly is not over it, whatever GBX has planned
+    schedules.add_item(ledger, "FIX", kind="installment", amount="60000.00",
+                       description="Installment", due_on=date(2026, 12, 31))
+    assert schedules.fee_left(ledger, "FIX").left_minor == 0
+    assert schedules.fee_left(ledger, "GBX").planned_minor == 50_000
