@@ -311,3 +311,58 @@ def test_what_is_left_of_a_fee_counts_the_matters_own_items_only(ledger):
                        description="Installment", due_on=date(2026, 12, 31))
     assert schedules.fee_left(ledger, "FIX").left_minor == 0
     assert schedules.fee_left(ledger, "GBX").planned_minor == 50_000
+
+
+def test_a_milestone_triggered_is_audited_as_who_said_it_happened(ledger):
+    plan = schedules.plan(ledger, "MS", Terms("milestone", milestones=(
+        Milestone("on signing", "50"), Milestone("on completion", "50"))))
+    signing = int(plan["schedule_id"].iloc[0])
+    schedules.trigger(ledger, signing, date(2026, 10, 12), actor="fay")
+    audit = ledger.read_frame(sa.select(t.audit_log).where(
+        t.audit_log.c.table_name == "invoice_schedules",
+        t.audit_log.c.action == "update")).iloc[-1]
+    assert (audit["row_key"], audit["actor"]) == (str(signing), "fay")
+    assert audit["before"] == {"triggered_on": None}
+    assert audit["after"] == {"triggered_on": "2026-10-12"}
+
+
+def test_an_item_that_cannot_change_is_refused_in_words_and_left_as_it_was(ledger):
+    schedules.plan(ledger, "FIX", Terms("installment", count=2, start=date(2026, 10, 30)))
+    finalize(ledger, month="2026-10")  # the first invoiced
+    invoiced, planned = schedules.list_items(ledger, "FIX")["schedule_id"].astype(int).tolist()
+
+    def refused(schedule_id, **changes) -> str:
+        with pytest.raises(LedgerError) as error:
+            schedules.update_item(ledger, schedule_id, **changes)
+        return str(error.value)
+
+    assert refused(invoiced, amount="1.00") == (
+        f"Scheduled invoice {invoiced} has been invoiced; it cannot change (correct the invoice "
+        "with a credit note).")
+    assert refused(invoiced + planned + 99, description="x") == (
+        f"There is no scheduled invoice {invoiced + planned + 99}.")
+    assert refused(planned, kind="retainer", currency="EUR") == (
+        "A scheduled invoice has no currency, kind to change.")
+    assert amounts(schedules.list_items(ledger, "FIX")) == [5_000_000, 5_000_000]
+
+
+def test_a_planned_items_date_trigger_description_and_amount_can_change(ledger):
+    retainer = schedules.add_item(ledger, "RET", kind="retainer", amount="500.00",
+                                  description="Retainer", due_on=date(2026, 12, 1))
+    signing = schedules.add_item(ledger, "RET", kind="milestone", amount="250.00",
+                                 description="Signing", trigger="on signing")
+    schedules.update_item(ledger, retainer, due_on=date(2027, 1, 4),
+                          description="Retainer for January", amount="750.25", actor="gus")
+    schedules.update_item(ledger, signing, trigger="on exchange")
+    items = schedules.list_items(ledger, "RET").set_index("schedule_id")
+    assert items.loc[retainer, ["due_on", "description", "amount_minor"]].tolist() == [
+        pd.Timestamp(2027, 1, 4), "Retainer for January", 75_025]
+    assert items.loc[signing, ["trigger", "description"]].tolist() == ["on exchange", "Signing"]
+    audit = ledger.read_frame(sa.select(t.audit_log).where(
+        t.audit_log.c.table_name == "invoice_schedules", t.audit_log.c.action == "update",
+        t.audit_log.c.row_key == str(retainer))).iloc[-1]
+    assert audit["actor"] == "gus"
+    assert audit["before"] == {"due_on": "2026-12-01", "description": "Retainer",
+                               "amount_minor": 50_000}
+    assert audit["after"] == {"due_on": "2027-01-04", "description": "Retainer for January",
+                              "amount_minor": 75_025}
