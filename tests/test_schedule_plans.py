@@ -38,7 +38,9 @@ def reference():
         {**matter, "matter_id": "GBX", "name": "Fixed fee, half even", "client_id": "C2",
          "fee_arrangement": "fixed", "fixed_fee_minor": 100_005},
         {**matter, "matter_id": "YEN", "name": "Fixed fee in yen", "client_id": "C3",
-         "fee_arrangement": "fixed", "fixed_fee_minor": 1_000_000}])
+         "fee_arrangement": "fixed", "fixed_fee_minor": 1_000_000},
+        {**matter, "matter_id": "CAP", "name": "Capped", "fee_arrangement": "capped",
+         "fixed_fee_minor": 500_000}])
     offices = pd.DataFrame([{"office_id": "NYC", "name": "New York", "currency": "USD"}])
     tax = pd.DataFrame([{"jurisdiction": "GB", "tax_type": "VAT", "applies_to": "both",
                          "percent": "20", "effective_from": pd.Timestamp("2011-01-04")}])
@@ -366,3 +368,37 @@ def test_a_planned_items_date_trigger_description_and_amount_can_change(ledger):
                                "amount_minor": 50_000}
     assert audit["after"] == {"due_on": "2027-01-04", "description": "Retainer for January",
                               "amount_minor": 75_025}
+
+
+def test_items_given_one_by_one_are_refused_by_their_place_in_the_list_and_why(ledger):
+    ok = Item("retainer", "Retainer", 50_000, due_on=date(2026, 12, 1))
+
+    def refused(item) -> str:
+        with pytest.raises(InputError) as error:
+            schedules.save_items(ledger, "RET", [ok, item])
+        return str(error.value)
+
+    assert refused(Item("bonus", "x", 100, due_on=date(2026, 12, 1))) == (
+        "Item 2: 'bonus' is not a kind of scheduled invoice; use one of "
+        f"{', '.join(schedules.KINDS)}.")
+    assert refused(Item("milestone", "x", 100, trigger="  ")) == (
+        "Item 2: a milestone needs its trigger, e.g. 'on signing'.")
+    assert refused(Item("retainer", "x", 100)) == (
+        "Item 2: a retainer needs the date it falls due.")
+    assert refused(Item("retainer", "x", 0, due_on=date(2026, 12, 1))) == (
+        "Item 2: the amount must be more than zero.")
+    assert len(schedules.list_items(ledger, "RET")) == 0  # nothing written
+    # a milestone with a trigger needs no date, and an amount of a cent is an amount
+    saved = schedules.save_items(ledger, "RET", [ok, Item("milestone", "Signing", 1,
+                                                          trigger="on signing")])
+    assert amounts(saved) == [50_000, 1]
+
+
+def test_a_fee_cap_is_no_fee_to_schedule_up_to(ledger):
+    # a capped matter's fixed_fee_minor is its cap, not an agreed fee: no schedule adds up to it
+    assert schedules.fee_left(ledger, "CAP") is None
+    schedules.add_item(ledger, "CAP", kind="retainer", amount="9000.00",
+                       description="Retainer", due_on=date(2026, 12, 1))
+    plan = schedules.plan(ledger, "CAP", Terms("installment", total="12000.00", count=2,
+                                               start=date(2026, 11, 30)))
+    assert amounts(plan) == [600_000, 600_000]
