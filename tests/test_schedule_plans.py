@@ -291,8 +291,10 @@ def test_what_is_left_of_a_fee_in_yen_is_said_in_whole_yen(ledger):
     assert str(schedules.fee_left(ledger, "YEN")) == (
         "The items of YEN come to 300,000 JPY of its fixed fee of 1,000,000 JPY: "
         "700,000 JPY is left to schedule.")
-    schedules.add_item(ledger, "YEN", kind="installment", amount="700000",
-                       description="Installment", due_on=date(2026, 12, 31))
+    second = schedules.add_item(ledger, "YEN", kind="installment", amount="600000",
+                                description="Installment", due_on=date(2026, 12, 31))
+    schedules.update_item(ledger, second, amount="700000")  # the rest of the fee, in yen
+    assert amounts(schedules.list_items(ledger, "YEN")) == [300_000, 700_000]
     finalize(ledger, month="2026-12")  # both invoiced: nothing left to plan
     with pytest.raises(InputError) as nothing_left:
         schedules.preview(ledger, "YEN", Terms("installment", count=2, start=date(2027, 1, 29)))
@@ -402,3 +404,18 @@ def test_a_fee_cap_is_no_fee_to_schedule_up_to(ledger):
     plan = schedules.plan(ledger, "CAP", Terms("installment", total="12000.00", count=2,
                                                start=date(2026, 11, 30)))
     assert amounts(plan) == [600_000, 600_000]
+
+
+def test_a_plan_splits_its_own_matters_fee_whatever_another_matter_has_invoiced(ledger):
+    schedules.plan(ledger, "GBX", Terms("installment", count=2, start=date(2026, 10, 30)))
+    schedules.add_item(ledger, "RET", kind="retainer", amount="500.00",
+                       description="Retainer", due_on=date(2027, 3, 1))
+    finalize(ledger, month="2026-11")  # both of GBX's items invoiced; RET's still planned
+    plan = schedules.plan(ledger, "FIX", Terms("installment", count=2, start=date(2026, 12, 31)))
+    assert amounts(plan) == [5_000_000, 5_000_000]
+    assert plan["status"].tolist() == ["planned", "planned"]
+    last = ledger.read_frame(sa.select(t.audit_log).where(
+        t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id)).iloc[-1]
+    assert (last["row_key"], last["before"]["items"], last["after"]["invoiced_minor"]) == (
+        "FIX", [], 0)
+    assert amounts(schedules.list_items(ledger, "RET")) == [50_000]  # untouched
