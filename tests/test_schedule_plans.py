@@ -419,3 +419,28 @@ def test_a_plan_splits_its_own_matters_fee_whatever_another_matter_has_invoiced(
     assert (last["row_key"], last["before"]["items"], last["after"]["invoiced_minor"]) == (
         "FIX", [], 0)
     assert amounts(schedules.list_items(ledger, "RET")) == [50_000]  # untouched
+
+
+def test_the_terms_a_plan_was_built_from_are_audited_as_text(ledger):
+    schedules.plan(ledger, "MS", Terms("milestone", milestones=(
+        Milestone("on signing", "40", description="Signing"),
+        Milestone("on completion", amount="51000.00"))), actor="ivy")
+    schedules.plan(ledger, "RET", Terms("retainer", amount="5000.00", dates=(
+        date(2026, 11, 30), date(2027, 2, 26))), actor="ivy")
+    audit = ledger.read_frame(sa.select(t.audit_log).where(
+        t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id))
+    milestones, retainer = (a["terms"] for a in audit["after"])
+    assert milestones["milestones"] == [
+        {"trigger": "on signing", "percent": "40", "amount": None, "description": "Signing"},
+        {"trigger": "on completion", "percent": None, "amount": "51000.00",
+         "description": None}]
+    assert (milestones["total"], milestones["amount"], milestones["start"]) == (
+        "85000.00", None, None)
+    assert (retainer["amount"], retainer["total"], retainer["dates"]) == (
+        "5000.00", None, ["2026-11-30", "2027-02-26"])
+    assert audit["after"].iloc[0]["items"][0]["amount_minor"] == 3_400_000
+    schedules.plan(ledger, "FIX", Terms("installment", count=2, start=date(2026, 10, 30)))
+    last = ledger.read_frame(sa.select(t.audit_log).where(
+        t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id)).iloc[-1]
+    assert (last["after"]["terms"]["start"], last["after"]["terms"]["count"]) == (
+        "2026-10-30", 2)
