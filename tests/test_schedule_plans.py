@@ -430,6 +430,9 @@ def test_the_terms_a_plan_was_built_from_are_audited_as_text(ledger):
     audit = ledger.read_frame(sa.select(t.audit_log).where(
         t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id))
     milestones, retainer = (a["terms"] for a in audit["after"])
+    fields = ["amount", "count", "dates", "description", "frequency", "kind", "milestones",
+              "remainder", "start", "total"]
+    assert sorted(milestones) == sorted(retainer) == fields  # the terms as agreed, no more
     assert milestones["milestones"] == [
         {"trigger": "on signing", "percent": "40", "amount": None, "description": "Signing"},
         {"trigger": "on completion", "percent": None, "amount": "51000.00",
