@@ -5,6 +5,7 @@ and schedules given item by item (what the workbook saves). On both backends."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -447,3 +448,26 @@ def test_the_terms_a_plan_was_built_from_are_audited_as_text(ledger):
         t.audit_log.c.action == "rebuild").order_by(t.audit_log.c.audit_id)).iloc[-1]
     assert (last["after"]["terms"]["start"], last["after"]["terms"]["count"]) == (
         "2026-10-30", 2)
+
+
+def test_a_fee_in_yen_is_planned_in_whole_yen(ledger):
+    plan = schedules.plan(ledger, "YEN", Terms("installment", count=3, start=date(2026, 10, 30)))
+    assert amounts(plan) == [333_333, 333_333, 333_334]  # 1,000,000 JPY in three
+    assert plan["currency"].tolist() == ["JPY"] * 3
+
+
+def test_the_last_cent_of_a_fee_can_still_be_planned(ledger):
+    schedules.add_item(ledger, "FIX", kind="installment", amount="99999.99",
+                       description="Installment", due_on=date(2026, 10, 30))
+    finalize(ledger, month="2026-10")
+    plan = schedules.plan(ledger, "FIX", Terms("installment", count=1, start=date(2026, 11, 30)))
+    assert amounts(plan) == [9_999_999, 1]
+    assert plan["status"].tolist() == ["invoiced", "planned"]
+
+
+def test_a_preview_shows_the_tax_each_new_item_will_carry(ledger):
+    shown = schedules.preview(ledger, "GBX", Terms("installment", count=2,
+                                                   start=date(2026, 11, 30)))
+    assert amounts(shown) == [50_002, 50_003]
+    assert shown["tax_percent"].tolist() == [Decimal(20), Decimal(20)]
+    assert shown["tax_minor"].tolist() == [10_000, 10_001]  # 20% VAT, each rounded once
