@@ -26,7 +26,9 @@ def reference():
         {"client_id": "C1", "name": "Acme Corp", "currency": "USD", "payment_terms_days": 30},
         {"client_id": "C2", "name": "Brit Ltd", "currency": "GBP", "tax_jurisdiction": "GB",
          "payment_terms_days": 30, "rounding": "half_even"},
-        {"client_id": "C3", "name": "Nippon KK", "currency": "JPY", "payment_terms_days": 30}])
+        {"client_id": "C3", "name": "Nippon KK", "currency": "JPY", "payment_terms_days": 30},
+        {"client_id": "C4", "name": "Oz Pty", "currency": "AUD", "tax_jurisdiction": "AU",
+         "payment_terms_days": 30}])
     matter = {"billing_partner_id": "TK1", "opened_on": pd.Timestamp("2026-01-01"),
               "office_id": "NYC", "client_id": "C1"}
     matters = pd.DataFrame([
@@ -41,10 +43,16 @@ def reference():
         {**matter, "matter_id": "YEN", "name": "Fixed fee in yen", "client_id": "C3",
          "fee_arrangement": "fixed", "fixed_fee_minor": 1_000_000},
         {**matter, "matter_id": "CAP", "name": "Capped", "fee_arrangement": "capped",
-         "fixed_fee_minor": 500_000}])
+         "fixed_fee_minor": 500_000},
+        {**matter, "matter_id": "AUR", "name": "Retainer, GST", "client_id": "C4",
+         "fee_arrangement": "retainer", "fixed_fee_minor": None}])
     offices = pd.DataFrame([{"office_id": "NYC", "name": "New York", "currency": "USD"}])
     tax = pd.DataFrame([{"jurisdiction": "GB", "tax_type": "VAT", "applies_to": "both",
-                         "percent": "20", "effective_from": pd.Timestamp("2011-01-04")}])
+                         "percent": "20", "effective_from": pd.Timestamp("2011-01-04")},
+                        {"jurisdiction": "AU", "tax_type": "GST", "applies_to": "fees",
+                         "percent": "10", "effective_from": pd.Timestamp("2000-07-01")},
+                        {"jurisdiction": "AU", "tax_type": "GST", "applies_to": "expenses",
+                         "percent": "5", "effective_from": pd.Timestamp("2000-07-01")}])
     return {"offices": offices, "timekeepers": tks, "clients": clients, "matters": matters,
             "tax_rates": tax}
 
@@ -454,6 +462,9 @@ def test_a_fee_in_yen_is_planned_in_whole_yen(ledger):
     plan = schedules.plan(ledger, "YEN", Terms("installment", count=3, start=date(2026, 10, 30)))
     assert amounts(plan) == [333_333, 333_333, 333_334]  # 1,000,000 JPY in three
     assert plan["currency"].tolist() == ["JPY"] * 3
+    plan = schedules.plan(ledger, "YEN", Terms("milestone", milestones=(
+        Milestone("on signing", "25"), Milestone("on completion", "75"))))
+    assert amounts(plan) == [250_000, 750_000]  # percentages of the fee, in yen
 
 
 def test_the_last_cent_of_a_fee_can_still_be_planned(ledger):
@@ -471,3 +482,9 @@ def test_a_preview_shows_the_tax_each_new_item_will_carry(ledger):
     assert amounts(shown) == [50_002, 50_003]
     assert shown["tax_percent"].tolist() == [Decimal(20), Decimal(20)]
     assert shown["tax_minor"].tolist() == [10_000, 10_001]  # 20% VAT, each rounded once
+
+
+def test_a_scheduled_invoice_is_a_fee_and_carries_the_fees_rate_not_the_expenses(ledger):
+    plan = schedules.plan(ledger, "AUR", Terms("retainer", amount="1000.00", count=1,
+                                               start=date(2026, 11, 30)))
+    assert (plan["tax_percent"].tolist(), plan["tax_minor"].tolist()) == ([Decimal(10)], [10_000])
