@@ -488,3 +488,17 @@ def test_a_scheduled_invoice_is_a_fee_and_carries_the_fees_rate_not_the_expenses
     plan = schedules.plan(ledger, "AUR", Terms("retainer", amount="1000.00", count=1,
                                                start=date(2026, 11, 30)))
     assert (plan["tax_percent"].tolist(), plan["tax_minor"].tolist()) == ([Decimal(10)], [10_000])
+
+
+def test_a_milestone_carries_the_tax_in_force_today_and_a_plan_over_the_fee_names_it(ledger):
+    plan = schedules.plan(ledger, "GBX", Terms("milestone", milestones=(
+        Milestone("on signing", "50"), Milestone("on completion", "50"))))
+    assert amounts(plan) == [50_002, 50_003]
+    # no date yet: the VAT in force today (20% since 2011), each rounded half even
+    assert plan["tax_percent"].tolist() == [Decimal(20), Decimal(20)]
+    assert plan["tax_minor"].tolist() == [10_000, 10_001]
+    with pytest.raises(InputError) as over:
+        schedules.save_items(ledger, "FIX", [Item("installment", "All of it and more",
+                                                  11_000_000, due_on=date(2026, 12, 15))])
+    assert str(over.value) == ("The schedule of FIX adds up to 110,000.00 USD, but its fixed "
+                               "fee is 100,000.00 USD: 10,000.00 over.")
