@@ -502,3 +502,24 @@ def test_a_milestone_carries_the_tax_in_force_today_and_a_plan_over_the_fee_name
                                                   11_000_000, due_on=date(2026, 12, 15))])
     assert str(over.value) == ("The schedule of FIX adds up to 110,000.00 USD, but its fixed "
                                "fee is 100,000.00 USD: 10,000.00 over.")
+
+
+def test_each_row_of_a_plan_in_full(ledger):
+    retainer = schedules.add_item(ledger, "RET", kind="retainer", amount="500.00",
+                                  description="Retainer for October", due_on=date(2026, 10, 30))
+    signing = schedules.add_item(ledger, "RET", kind="milestone", amount="250.00",
+                                 description="On signing", trigger="on signing")
+    number = finalize(ledger, month="2026-10").invoices["number"].tolist()
+    assert len(number) == 1
+    row = {"matter_id": "RET", "tax_percent": Decimal(0), "tax_minor": 0, "currency": "USD"}
+    plan = schedules.list_plan(ledger, "RET")
+    assert pd.isna(plan["trigger"].iloc[0]) and plan["trigger"].iloc[1] == "on signing"
+    assert plan["invoice_number"].iloc[0] == number[0] and pd.isna(plan["invoice_number"].iloc[1])
+    assert plan.drop(columns=["trigger", "invoice_number"]).to_dict("records") == [
+        {**row, "schedule_id": retainer, "kind": "retainer", "due_on": date(2026, 10, 30),
+         "description": "Retainer for October", "amount_minor": 50_000,
+         "status": "invoiced"},
+        {**row, "schedule_id": signing, "kind": "milestone", "due_on": None,
+         "description": "On signing", "amount_minor": 25_000,
+         "status": "planned"}]
+    assert list(schedules.list_plan(ledger, "RET").columns) == schedules.PLAN_COLUMNS
