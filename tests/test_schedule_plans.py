@@ -28,7 +28,7 @@ def reference():
          "payment_terms_days": 30, "rounding": "half_even"},
         {"client_id": "C3", "name": "Nippon KK", "currency": "JPY", "payment_terms_days": 30},
         {"client_id": "C4", "name": "Oz Pty", "currency": "AUD", "tax_jurisdiction": "AU",
-         "payment_terms_days": 30}])
+         "payment_terms_days": 30, "rounding": "half_even"}])
     matter = {"billing_partner_id": "TK1", "opened_on": pd.Timestamp("2026-01-01"),
               "office_id": "NYC", "client_id": "C1"}
     matters = pd.DataFrame([
@@ -523,3 +523,17 @@ def test_each_row_of_a_plan_in_full(ledger):
          "description": "On signing", "amount_minor": 25_000,
          "status": "planned"}]
     assert list(schedules.list_plan(ledger, "RET").columns) == schedules.PLAN_COLUMNS
+
+
+def test_the_tax_of_a_stored_item_is_rounded_by_its_clients_rule(ledger):
+    # 10% GST of 1,000.05 is 100.005: half even to 100.00 (half up would make it 100.01)
+    plan = schedules.plan(ledger, "AUR", Terms("retainer", amount="1000.05", count=1,
+                                               start=date(2026, 11, 30)))
+    assert plan["tax_minor"].tolist() == [10_000]
+
+
+def test_an_item_changed_in_yen_is_changed_in_whole_yen(ledger):
+    item = schedules.add_item(ledger, "YEN", kind="installment", amount="600000",
+                              description="Installment", due_on=date(2026, 12, 31))
+    schedules.update_item(ledger, item, amount="1000000")  # the whole fee, in yen
+    assert amounts(schedules.list_items(ledger, "YEN")) == [1_000_000]
