@@ -537,3 +537,13 @@ def test_an_item_changed_in_yen_is_changed_in_whole_yen(ledger):
                               description="Installment", due_on=date(2026, 12, 31))
     schedules.update_item(ledger, item, amount="1000000")  # the whole fee, in yen
     assert amounts(schedules.list_items(ledger, "YEN")) == [1_000_000]
+
+
+def test_each_new_row_of_a_preview_in_full(ledger):
+    shown = schedules.preview(ledger, "GBX", Terms("installment", count=1,
+                                                   start=date(2026, 11, 30)))
+    assert shown.to_dict("records") == [
+        {"schedule_id": None, "matter_id": "GBX", "kind": "installment",
+         "due_on": date(2026, 11, 30), "trigger": None, "description": "Installment 1 of 1",
+         "amount_minor": 100_005, "tax_percent": Decimal(20), "tax_minor": 20_001,
+         "currency": "GBP", "status": "new", "invoice_number": None}]
