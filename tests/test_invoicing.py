@@ -780,3 +780,26 @@ def test_a_split_invoice_level_line_is_each_payors_share_and_expenses_have_their
     m1 = lines_of(ledger, register.set_index("matter_id").loc["M1", "number"])[1]
     assert m1[["line_type", "tax_percent", "tax_minor"]].values.tolist() == [
         ["F", "0", 0], ["E", "8", 200]]  # 8% of 24.95, fees untaxed
+
+
+def test_finalize_is_refused_in_words_and_writes_nothing(ledger):
+    with pytest.raises(LedgerError) as refused:
+        finalize(ledger, month="2026-10", override="   ")
+    assert str(refused.value) == (
+        "Say why the held invoices are finalized anyway: --override REASON.")
+    with pytest.raises(LedgerError) as refused:
+        finalize(ledger)
+    assert str(refused.value) == (
+        "Say which pre-bills to finalize: a month (YYYY-MM) or a matter.")
+    # an entry of an approved pre-bill billed since (by hand, say): nothing is finalized
+    pk = int(ledger.time_entries().set_index("entry_id").loc["T6", "entry_pk"])
+    with ledger.transaction() as conn:
+        conn.execute(sa.update(t.time_entries).where(t.time_entries.c.entry_pk == pk)
+                     .values(status="billed"))
+    with pytest.raises(LedgerError) as refused:
+        finalize(ledger, month="2026-10")
+    assert str(refused.value) == (
+        f"1 entries on the approved pre-bills are no longer WIP (first: time {pk}); rebuild "
+        "the pre-bills before finalizing.")
+    assert len(ledger.read_frame(t.invoices)) == 0
+    assert set(ledger.read_frame(t.prebills)["status"]) == {"approved"}

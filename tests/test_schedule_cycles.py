@@ -262,3 +262,44 @@ def test_a_matter_billed_at_completion_is_due_on_the_day_it_closes(ledger):
     due = schedules.due(ledger, date(2026, 10, 20))  # END closed that day
     end = due[(due["what"] == "cycle") & (due["matter_id"] == "END")]
     assert end[["falls_on", "amount_minor"]].values.tolist() == [[date(2026, 10, 20), 100_000]]
+
+
+def test_wip_worth_a_cent_is_due_and_wip_worth_nothing_is_not(ledger):
+    # September: MON worked an hour at no rate (nothing to bill), MID an hour at 0.01
+    with ledger.transaction() as conn:
+        conn.execute(t.time_entries.insert(), [
+            {"source": "test", "source_key": key, "entry_id": key, "timekeeper_id": "TK1",
+             "matter_id": m, "work_date": date(2026, 9, 10), "hours_milli": 1000,
+             "rate_minor": rate, "amount_minor": rate, "currency": "USD",
+             "narrative": "Call", "row_hash": "x"}
+            for key, m, rate in (("S1", "MON", 0), ("S2", "MID", 1))])
+    due = schedules.due(ledger, date(2026, 9, 30))  # MON's cycle fell that day, MID's on the 15th
+    assert due[["what", "matter_id", "falls_on", "amount_minor", "entries"]].values.tolist() == [
+        ["cycle", "MID", date(2026, 9, 15), 1, 1]]
+
+
+def test_a_cycle_is_set_on_the_matter_or_the_client_named_and_its_day_checked(ledger):
+    assert schedules.set_cycle(ledger, "MON", "quarterly", 1, actor="hal") == "matter"
+    assert schedules.set_cycle(ledger, "C1", "quarterly", 31) == "client"
+    found = cycles.cycles_of(Reference.from_ledger(ledger)).set_index("matter_id")
+    assert (found.loc["MON", "billing_cycle"], found.loc["MON", "billing_day"]) == ("quarterly", 1)
+    # MIN has no cycle of its own: it follows its client's, day and all
+    assert (found.loc["MIN", "billing_cycle"], found.loc["MIN", "billing_day"]) == ("quarterly", 31)
+    audit = ledger.read_frame(sa.select(t.audit_log).where(t.audit_log.c.row_key == "MON"))
+    assert (audit["actor"].iloc[-1], audit["after"].iloc[-1]) == (
+        "hal", {"billing_cycle": "quarterly", "billing_day": 1})
+    assert schedules.set_cycle(ledger, "MON", None) == "matter"  # back to its client's
+    found = cycles.cycles_of(Reference.from_ledger(ledger)).set_index("matter_id")
+    assert (found.loc["MON", "billing_cycle"], found.loc["MON", "billing_day"]) == ("quarterly", 31)
+    for day in (0, 32, "15"):
+        with pytest.raises(InputError) as refused:
+            schedules.set_cycle(ledger, "MON", "monthly", day)
+        assert str(refused.value) == (
+            f"The cycle's day is a day of the month, 1 to 31, not {day!r}.")
+    with pytest.raises(InputError) as refused:
+        schedules.set_cycle(ledger, "MON", "weekly")
+    assert str(refused.value) == (
+        f"'weekly' is not a billing cycle: use {', '.join(cycles.CYCLES)}.")
+    with pytest.raises(LedgerError) as refused:
+        schedules.set_cycle(ledger, "NOPE", "monthly")
+    assert str(refused.value) == "There is no matter or client NOPE in the ledger."
