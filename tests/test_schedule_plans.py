@@ -396,6 +396,8 @@ def test_items_given_one_by_one_are_refused_by_their_place_in_the_list_and_why(l
         "Item 2: a milestone needs its trigger, e.g. 'on signing'.")
     assert refused(Item("retainer", "x", 100)) == (
         "Item 2: a retainer needs the date it falls due.")
+    assert refused(Item("installment", "x", 100)) == (
+        "Item 2: an installment needs the date it falls due.")
     assert refused(Item("retainer", "x", 0, due_on=date(2026, 12, 1))) == (
         "Item 2: the amount must be more than zero.")
     assert len(schedules.list_items(ledger, "RET")) == 0  # nothing written

@@ -257,7 +257,8 @@ def _check_items(items: list[builder.Item], context: MatterTerms, invoiced_minor
         if item.kind == "milestone" and not (item.trigger or "").strip():
             raise InputError(f"Item {i}: a milestone needs its trigger, e.g. 'on signing'.")
         if item.kind != "milestone" and item.due_on is None:
-            raise InputError(f"Item {i}: a {item.kind} needs the date it falls due.")
+            raise InputError(f"Item {i}: {'an' if item.kind[0] in 'aeiou' else 'a'} {item.kind} "
+                             "needs the date it falls due.")
         if item.amount_minor <= 0:
             raise InputError(f"Item {i}: the amount must be more than zero.")
     if context.fee_minor is not None:
