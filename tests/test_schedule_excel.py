@@ -319,3 +319,13 @@ def test_bills_due_lists_the_cycles_and_the_scheduled_invoices(book, small_ledge
                                            "Retainer for November 2026"]
     assert due["Amount"].tolist() == [5000.0, 5000.0] and set(due["What"]) == {"scheduled"}
     assert "2 scheduled invoice(s)" in done.message
+
+
+def test_a_row_without_its_due_date_says_so_in_words(book, small_ledger):
+    put(book, [{"Matter": "RET", "Kind": "installment", "Amount": 5.0},
+               {"Matter": "RET", "Kind": "retainer", "Amount": 5.0}])
+    done = run_file("save_schedule", book)
+    assert not done.ok
+    reasons = sorted(p.reason for p in done.problems if p.column == "Due")
+    assert reasons == ["a retainer needs the date it falls due",
+                       "an installment needs the date it falls due"]
