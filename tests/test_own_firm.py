@@ -49,6 +49,8 @@ def test_the_readme_own_firm_section_runs_as_written(tmp_path, ledger_url):
     assert "5 new" in toggl[0] and "0 new, 0 changed, 5 already in the ledger" in toggl[1]
     assert "2 credit(s) as receipts (6500.00 USD); 1 debit(s) (812.50 USD)" in said[
         "billxl payments post bank-2026-11.xml --dry-run"]
+    assert "0 unmatched, 1 row that is not a receipt skipped." in said[
+        "billxl payments post bank-2026-11.xml --dry-run"]
     assert "Posted 2 receipt(s) from bank-2026-11.xml (6500.00 USD); 0 already in the ledger, " \
            "0 unmatched" in said["billxl payments post bank-2026-11.xml"]
 

@@ -1102,7 +1102,8 @@ class PostResult:
         lines = [f"{verb} {s['posted']:,} receipt(s) from {Path(self.file).name}"
                  + (f" ({money_text})" if money_text else "") + "; "
                  f"{s['duplicates']:,} already in the ledger, {s['unmatched']:,} unmatched"
-                 + (f", {s['skipped']:,} rows that are not receipts skipped" if s["skipped"] else "")
+                 + ((", 1 row that is not a receipt skipped" if s["skipped"] == 1 else
+                     f", {s['skipped']:,} rows that are not receipts skipped") if s["skipped"] else "")
                  + "."]
         if self.skipped_rows:
             shown = ", ".join(map(str, self.skipped_rows[:20]))
