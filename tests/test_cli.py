@@ -191,6 +191,13 @@ def test_reconcile_waive_and_reconcile_again(demo_dir, tmp_path):
                 cwd=tmp_path, ok=1)  # the demo's planted problems include errors
     assert "errors)" in first.stdout and " (0 errors)" not in first.stdout
     assert (tmp_path / "x.xlsx").exists() and "findings to review" in first.stdout
+    every = json.loads(run("--ledger", ledger_file, "findings", "list", "--format", "json",
+                           cwd=tmp_path).stdout)
+    table = run("--ledger", ledger_file, "findings", "list", cwd=tmp_path)
+    assert len(every) > 100  # a month's findings: counted by kind, the first 100 shown
+    assert "Findings, by rule, status and severity" in table.stdout
+    assert f"The first 100 of {len(every):,} findings" in table.stdout
+    assert "billxl findings list --format csv > findings.csv" in " ".join(table.stderr.split())
     listed = json.loads(run("--ledger", ledger_file, "findings", "list", "--rule", "VAGUE",
                             "--format", "json", cwd=tmp_path).stdout)
     ids = [str(f["finding_id"]) for f in listed if f["status"] == "open"][:3]

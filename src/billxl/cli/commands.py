@@ -27,6 +27,7 @@ from billxl.cli.output import (
     OutputFormat,
     console,
     emit,
+    emit_findings,
     err_console,
     handle_errors,
     open_ledger,
@@ -179,8 +180,6 @@ def _demo_report(result) -> Table:
 
 # --------------------------------------------------------------------------- checks
 FINDING_OUTPUT = ["row", "severity", "rule", "entry_id", "field", "message", "suggestion"]
-#: The most findings ``check`` shows as a table (more: a count per rule and the first ones)
-TABLE_ROWS = 100
 
 
 @app.command()
@@ -206,21 +205,8 @@ def check(
                             currency=currency.upper())
     findings = result.findings
     print_notes(result.notes)
-    if format is OutputFormat.table and len(findings) > TABLE_ROWS:
-        # a month's findings are tens of thousands: a count per rule, the first ones, and how
-        # to have them all (a table of every one would scroll for minutes)
-        by_rule = (findings.groupby(["rule", "severity"], sort=False).size()
-                   .reset_index(name="findings").sort_values("findings", ascending=False,
-                                                             kind="stable"))
-        by_rule["findings"] = by_rule["findings"].map("{:,}".format)
-        emit(by_rule, format, ["rule", "severity", "findings"],
-             title=f"Findings in {file.name}, by rule")
-        emit(findings.head(TABLE_ROWS), format, FINDING_OUTPUT,
-             title=f"The first {TABLE_ROWS} of {len(findings):,} findings")
-        err_console.print(f"Every finding, for a spreadsheet: billxl check {file} --format csv "
-                          "> findings.csv")
-    else:
-        emit(findings, format, FINDING_OUTPUT, title=f"Findings in {file.name}")
+    emit_findings(findings, format, FINDING_OUTPUT, f"Findings in {file.name}",
+                  every=f"billxl check {file}")
     if format is OutputFormat.table:
         unread = f"; {result.unreadable} row(s) could not be read" if result.unreadable else ""
         err_console.print(f"{len(findings):,} finding(s), {result.errors:,} error(s) a portal "
@@ -315,8 +301,11 @@ def findings_list(
 
     with handle_errors():
         frame = list_findings(open_ledger(), status=status, rule=rule)
-    emit(frame, format, ["finding_id", "status", "severity", "rule", "entry_id", "message",
-                         "status_reason", "status_by"], title="Findings")
+    asked = "".join(f" --{name} {value}" for name, value in (("status", status), ("rule", rule))
+                    if value)
+    emit_findings(frame, format, ["finding_id", "status", "severity", "rule", "entry_id",
+                                  "message", "status_reason", "status_by"], "Findings",
+                  every=f"billxl findings list{asked}", by=("rule", "status", "severity"))
 
 
 def _set_status(ids: list[int], status: str, reason: str | None) -> None:

@@ -149,3 +149,25 @@ def emit(frame, fmt: OutputFormat, columns: list[str], title: str = "") -> None:
             table.add_row(*["" if v is None or (not isinstance(v, str) and v != v) else str(v)
                             for v in rec])
         console.print(table)
+
+
+#: The most findings a command shows as a table (more: a count per kind and the first ones)
+TABLE_ROWS = 100
+
+
+def emit_findings(frame, fmt: OutputFormat, columns: list[str], title: str, every: str,
+                  by: tuple[str, ...] = ("rule", "severity")) -> None:
+    """:func:`emit` for findings: as a table, more than :data:`TABLE_ROWS` of them are shown as
+    a count per ``by`` and the first ones, with ``every`` (the command that lists them all as
+    CSV) on standard error; a month's tens of thousands would scroll for minutes."""
+    if fmt is not OutputFormat.table or len(frame) <= TABLE_ROWS:
+        emit(frame, fmt, columns, title=title)
+        return
+    counts = (frame.groupby(list(by), sort=False).size().reset_index(name="findings")
+              .sort_values("findings", ascending=False, kind="stable"))
+    counts["findings"] = counts["findings"].map("{:,}".format)
+    named = ", ".join(by[:-1]) + " and " + by[-1] if len(by) > 1 else by[0]
+    emit(counts, fmt, [*by, "findings"], title=f"{title}, by {named}")
+    emit(frame.head(TABLE_ROWS), fmt, columns,
+         title=f"The first {TABLE_ROWS} of {len(frame):,} findings")
+    err_console.print(f"Every finding, for a spreadsheet: {every} --format csv > findings.csv")
