@@ -369,19 +369,14 @@ HIDDEN = re.compile(
     "\u2066-\u206f\ufeff\ufff9-\ufffb\ufffe\uffff\U000e0000-\U000e007f\ud800-\udfff]")
 
 
-def formula_like(value: object) -> bool:
-    """True for text a spreadsheet would read as a formula (numbers written as text too)."""
-    if not isinstance(value, str) or not value:
-        return False
-    if value[0] in "\t\r\n\0":
-        return True
-    start = value.lstrip()
-    return bool(start) and start[0] in _SIGNS
-
-
-#: :func:`formula_like` as one pattern, for many texts at once (``\\s`` is the whitespace
-#: :meth:`str.lstrip` strips)
+#: What makes text a formula, as one pattern (``\s`` is the whitespace :meth:`str.lstrip` strips)
 _FORMULA_LIKE = re.compile(r"[\t\r\n\x00]|\s*[=+\-@]")
+
+
+def formula_like(value: object) -> bool:
+    """True for text a spreadsheet would read as a formula (numbers written as text too): it
+    starts with a tab, a line break or NUL, or with =, +, - or @ after any blanks."""
+    return isinstance(value, str) and _FORMULA_LIKE.match(value) is not None
 
 
 def formula_like_texts(texts: pd.Series) -> np.ndarray:
