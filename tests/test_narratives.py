@@ -314,6 +314,11 @@ CASES = [
     # after 'and', a call or e-mail to someone with no subject (rule 7), 'with' or not
     ("Revise disclosure letter and email client", "ASSOC", "", {B, V}),
     ("Revise disclosure letter and email client re warranty cap", "ASSOC", "", {B}),
+    # research on a topic of a word or two asks no question; a question is a subject
+    ("Legal research re: indemnity clause", "ASSOC", "", {V}),
+    ("Researched on arbitrability.", "ASSOC", "", {V}),
+    ("Research re whether the arbitration clause survives termination", "ASSOC", "", set()),
+    ("Research into successor liability of asset purchaser under NY law", "ASSOC", "", set()),
 ]
 
 
