@@ -319,6 +319,9 @@ CASES = [
     ("Researched on arbitrability.", "ASSOC", "", {V}),
     ("Research re whether the arbitration clause survives termination", "ASSOC", "", set()),
     ("Research into successor liability of asset purchaser under NY law", "ASSOC", "", set()),
+    ("Follow-up re: lease renewal", "ASSOC", "", {V}),
+    ("F/u on signature pages.", "PARLGL", "", {V}),
+    ("Follow up with OC re missing exhibits to Ortiz deposition", "ASSOC", "", set()),
 ]
 
 

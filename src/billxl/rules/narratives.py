@@ -568,10 +568,12 @@ _ALL_GENERIC = (r"[^\w\x02]*(?:(?:" + _FIELD_GENERIC + "|(?:" + _tree(GENERIC_WO
 #: same"): the whole narrative, so same is nothing.
 _SAME_ALONE = (_COMM + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
                + rf"{_GAP}(?:re|regarding|about|on|concerning){_GAP}(?:the{_GAP})?same")
-#: Research on a topic of a word or two and no question: "Research re non-compete", "Legal
-#: research re: contract issue", "Research on plan" (what was asked is not said).
-_RESEARCH_ON_A_TOPIC = _gapped("(?:(?:legal|further|additional|follow up|continued) )?research"
-                               "(?:ed|ing)? (?:re|regarding|on|into|about|concerning) (?:the )?"
+#: Research or a follow-up on a topic of a word or two, and no question or party: "Research re
+#: non-compete", "Legal research re: contract issue", "Follow up re payoff letter" (what was
+#: asked, or of whom, is not said).
+_RESEARCH_ON_A_TOPIC = _gapped("(?:(?:(?:legal|further|additional|follow up|continued) )?research"
+                               "(?:ed|ing)?|(?:further )?follow(?:ed|ing)? ?up|f u) "
+                               "(?:re|regarding|on|into|about|concerning) (?:the )?"
                                "[a-z0-9]+(?: [a-z0-9]+)?")
 VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))(?:" + _WHOLE_VAGUE[1:-1] + "|"
                          + _ALL_GENERIC + "|[^\\w\x02]*" + _KIND_OF_PAPERS
