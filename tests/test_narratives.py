@@ -322,6 +322,10 @@ CASES = [
     ("Follow-up re: lease renewal", "ASSOC", "", {V}),
     ("F/u on signature pages.", "PARLGL", "", {V}),
     ("Follow up with OC re missing exhibits to Ortiz deposition", "ASSOC", "", set()),
+    # a service booked is clerical whatever the code of the call it serves; the call's own
+    # scheduling, by a lawyer on the call's code, is part of the call
+    ("Schedule videographer for Ortiz deposition", "ASSOC", "A108", {A}),
+    ("Email OC to schedule Ortiz deposition", "ASSOC", "A107", set()),
 ]
 
 

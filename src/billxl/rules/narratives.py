@@ -730,6 +730,9 @@ ADMIN_PATTERNS = (
     "translator|catering|court reporter|videographer|courier|messenger|delivery)",
     "book(?:ed|ing)? (?:a |the )?(?:meeting room|conference room|room|travel|flights?|hotel|"
     "courier|court reporter|videographer|interpreter|train|car)",
+    # a service scheduled is booked, whatever the code of the call it serves (rule 4)
+    "schedul(?:e|ed|ing) (?:a |the )?(?:court reporter|videographer|interpreter|translator|"
+    "conference room|meeting room|room|catering|courier|messenger|process server)",
     "reserv(?:e|ed|ing) (?:a |the )?(?:conference |meeting )?room",
     "travel arrangements", "courier delivery", "hand deliver(?:ed|ing|y)?", "process server",
     "arrang(?:e|ed|ing) (?:for )?service", "catering", "refreshments", "fedex",
