@@ -326,6 +326,13 @@ CASES = [
     # scheduling, by a lawyer on the call's code, is part of the call
     ("Schedule videographer for Ortiz deposition", "ASSOC", "A108", {A}),
     ("Email OC to schedule Ortiz deposition", "ASSOC", "A107", set()),
+    # closing the file is firm administration, as opening it is; a closing set is not
+    ("Closed client file and archived", "PARLGL", "", {A}),
+    ("Review file history of the '482 patent", "ASSOC", "", set()),
+    # searches asked of a registry or search company are clerical; a search made is work
+    ("Environmental and drainage search requests for Plot 7", "OTHER", "", {A}),
+    ("Requested UCC searches against borrower in Delaware", "PARLGL", "", {A}),
+    ("Conduct prior art search on wireless charging coil claims", "ASSOC", "", set()),
 ]
 
 

@@ -809,6 +809,17 @@ ADMIN_PATTERNS = (
     "write (?:downs?|offs?) (?:on|to|of|for|from) (?:the |our |this month s |monthly )?(?:[a-z]+ )?"
     "(?:bill|invoice|pre bill|prebill)s?\\b",
     "open(?:ed|ing)? (?:a )?(?:new )?(?:file|matter)\\b(?! (?:of|for) )", "new matter (?:intake|form)",
+    # and closing it: "Close file", "file-closing letter"
+    "clos(?:e|ed|ing) (?:out )?(?:the )?(?:client )?file\\b(?! (?:of|for|history|wrapper)\\b)",
+    "file clos(?:ing|ure)",
+    # searches asked of a registry or search company, not searches made: "drainage search
+    # requests", "Conducting local authority search" (a prior art search is work)
+    "search(?:es)? requests?",
+    *(f"{verb} (?:the |a )?(?:local authority|drainage|water|land registry|index map|chancel|"
+      "environmental|mining|ucc|lien|tax lien|judgment|bankruptcy|company|companies house|"
+      "title) searche?s?\\b"
+      for verb in ("conduct(?:ed|ing)?", "request(?:ed|ing)?", "submit(?:ted|ting)?",
+                   "rais(?:e|ed|ing)", "obtain(?:ed|ing)?")),
     # the firm's engagement letter, not the expert's or the client's with its banker
     "engagement(?:(?<!'s.engagement)(?<!\u2019s.engagement)|(?<=firm's.engagement)"
     "|(?<=firm\u2019s.engagement)) letter(?! (?:of|with|from) (?!(?:the |our )?(?:client|clients|"
