@@ -359,7 +359,6 @@ def too_precise_money(digits: int, currency: Any) -> str:
 # =================================================================================== writing text
 #: The characters that make a spreadsheet read a cell as a formula when they start it.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
-_SIGNS = "=+-@"
 # a number written as text: it evaluates to itself, so a CSV cell leaves it alone
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
 
@@ -530,10 +529,7 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _needs_csv_change(uniques: np.ndarray) -> np.ndarray:
     """Which distinct cells :func:`csv_text` may change (a superset: it decides exactly)."""
-    firsts = frozenset(("'", "\t", "\r", "\n", "\0", *_SIGNS))
-    todo = np.fromiter((type(u) is str and (u[:1] in firsts or (u[:1].isspace()
-                                                              and u.lstrip()[:1] in _SIGNS))
-                        for u in uniques), dtype=bool, count=len(uniques))
+    todo = np.fromiter(map(quote_prefixed, uniques), dtype=bool, count=len(uniques))
     texts = [u for u in uniques if type(u) is str]
     joined = "".join(texts)
     if texts and (HIDDEN.search(joined) or _OTHER_SEPARATORS.search(joined)):
