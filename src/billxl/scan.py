@@ -89,6 +89,11 @@ class Shared:
     def name(self) -> str:
         return self.memory.name
 
+    @property
+    def chars(self) -> int:
+        """The text's length in characters."""
+        return self.size // 4 if self.wide else self.size
+
 
 def _free(memory: shared_memory.SharedMemory) -> None:
     try:
@@ -98,21 +103,26 @@ def _free(memory: shared_memory.SharedMemory) -> None:
         pass
 
 
-def start() -> bool:
-    """Start the pool's processes now, each of them (a benchmark times its work without their
-    start); False when there is no pool (one worker, or none can be had)."""
+def _results(calls: list[tuple]) -> list | None:
+    """Each ``(function, *arguments)`` of ``calls`` run in the pool, their results in order; None
+    when there is no pool (one worker, or none can be had) or it breaks (a killed worker, no
+    /dev/shm): it is then not used again, and the caller does the work itself."""
     n = workers()
     pool = _pool(n) if n > 1 else None
     if pool is None:
-        return False
+        return None
     try:
-        for f in [pool.submit(os.getpid) for _ in range(4 * n)]:
-            f.result()
-    except Exception:  # noqa: BLE001 -- as match_starts: no pool, scans stay in-process
+        return [f.result() for f in [pool.submit(*call) for call in calls]]
+    except Exception:  # noqa: BLE001 -- whatever broke it, the work can be done here
         _state["broken"] = True
         _shutdown()
-        return False
-    return True
+        return None
+
+
+def start() -> bool:
+    """Start the pool's processes now, each of them (a benchmark times its work without their
+    start); False when there is no pool (one worker, or none can be had)."""
+    return _results([(os.getpid,)] * (4 * workers())) is not None
 
 
 # ------------------------------------------------------------------ in the worker processes
@@ -140,23 +150,15 @@ def _scan(name: str, size: int, wide: bool, pattern: str, flags: int, begin: int
 
 
 # ------------------------------------------------------------------ in the caller
-def match_starts(shared: Shared, text: str, pattern: re.Pattern,
-                 bounds: np.ndarray) -> np.ndarray | None:
-    """Where each match of ``pattern`` in ``text`` starts (ascending), the scan split at the
-    positions ``bounds`` (where narratives start: no match runs across one), or None when the
-    pool cannot be had (the caller then scans itself)."""
-    n = workers()
-    pool = _pool(n) if n > 1 else None
-    if pool is None:
+def match_starts(shared: Shared, pattern: re.Pattern, bounds: np.ndarray) -> np.ndarray | None:
+    """Where each match of ``pattern`` in the shared text starts (ascending), the scan split at
+    the positions ``bounds`` (where narratives start: no match runs across one), or None when
+    the pool cannot be had (the caller then scans itself)."""
+    cuts = np.unique(np.r_[0, bounds, shared.chars])
+    parts = _results([(_scan, shared.name, shared.size, shared.wide, pattern.pattern,
+                       pattern.flags, int(a), int(z))
+                      for a, z in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)])
+    if parts is None:
         return None
-    cuts = np.unique(np.r_[0, bounds, len(text)])
-    try:
-        futures = [pool.submit(_scan, shared.name, shared.size, shared.wide, pattern.pattern,
-                               pattern.flags, int(a), int(z))
-                   for a, z in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)]
-        parts = [np.frombuffer(f.result(), dtype=np.int64) for f in futures]
-    except Exception:  # noqa: BLE001 -- a broken pool (killed worker, no /dev/shm): scan here
-        _state["broken"] = True
-        _shutdown()
-        return None
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return (np.concatenate([np.frombuffer(p, dtype=np.int64) for p in parts]) if parts
+            else np.zeros(0, dtype=np.int64))

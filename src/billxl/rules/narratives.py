@@ -141,7 +141,7 @@ class Corpus:
         pieces = _scan.PIECES_PER_WORKER * _scan.workers()
         wanted = np.linspace(0, len(self.text), pieces + 1)[1:-1]
         bounds = self.starts[np.clip(np.searchsorted(self.starts, wanted), 0, len(self.starts) - 1)]
-        at = _scan.match_starts(self._shared, self.text, pattern, bounds)
+        at = _scan.match_starts(self._shared, pattern, bounds)
         if at is None:
             return None
         match, text = pattern.match, self.text
