@@ -21,10 +21,12 @@ DATA = Path(__file__).parent / "data" / "narratives_eval"
 PATTERNS = ["ADMIN", "TASK_START", "VAGUE_PART", "VAGUE_WHOLE", "INTERNAL"]
 
 
-@pytest.fixture(scope="module")
-def texts() -> pd.Series:
+@pytest.fixture(scope="module", params=["unicode", "ascii"])
+def texts(request) -> pd.Series:
     rows = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False)
                       for p in sorted(DATA.glob("narratives*.csv"))], ignore_index=True)
+    if request.param == "ascii":  # the shared copy is then one byte per character
+        return pd.Series([t for t in rows["narrative"].tolist() if t.isascii()], dtype=object)
     # a non-ASCII text too (the shared copy is then UTF-32), and a blank one
     extra = ["Réunion avec l'avocat du client – revue du contrat", ""]
     return pd.Series([*rows["narrative"].tolist(), *extra], dtype=object)
