@@ -160,6 +160,25 @@ def test_override_finalizes_it_with_an_audit_row(ledger):
         finalize(ledger, month=MONTH, override="  ")
 
 
+def test_an_override_audits_the_held_invoice_after_a_clean_one_in_full(ledger):
+    # M2's line lacks its activity code (TyMetrix refuses it); M1, invoiced first, is clean
+    with ledger.transaction() as conn:
+        conn.execute(sa.update(t.time_entries).where(t.time_entries.c.entry_id == "T6")
+                     .values(activity_code=None))
+    result = finalize(ledger, month=MONTH, actor="j.smith",
+                      override="  the client takes this one by hand  ")
+    numbers = result.invoices.set_index("matter_id")["number"]
+    assert result.count == 6 and numbers["M1"] < numbers["M2"]
+    audit = ledger.read_frame(sa.select(t.audit_log).where(t.audit_log.c.action == "override"))
+    assert audit[["row_key", "actor"]].values.tolist() == [[numbers["M2"], "j.smith"]]
+    assert audit["after"].iloc[0] == {
+        "override": "the client takes this one by hand", "by": "j.smith",
+        "prebill_pk": prebill_of(ledger, "M2"), "client_id": "C2", "matter_id": "M2",
+        "problems": ["PORTAL_UTBMS_REQUIRED: TyMetrix 360 requires LINE_ITEM_ACTIVITY_CODE on "
+                     "every fee line. Fix: Code the entry with a UTBMS code (the codes are the "
+                     "entry's), or hold the line until it is coded."]}
+
+
 def test_a_client_without_a_portal_or_guidelines_is_never_held(empty_ledger):
     # only C2 bills through a portal: C1's broken increment and missing code are not held
     e_billed(empty_ledger, portals={"C2": "tymetrix"})
