@@ -11,14 +11,13 @@ scikit-learn's TF-IDF over words (1 and 2 grams) and characters (2 to 5, inside 
 timekeeper's class and the UTBMS activity code, and a class-balanced logistic regression per
 rule (C = 10, not tuned).
 
-Trained on **development data only**: the development half of ``narratives.csv``, the
-development batches 2 to 4, and the development half of ``narratives_heldout2.csv``. Scored on
-the two held-out halves, which no rule and no model was fitted to:
-
-* ``held-out``: the held-out half of ``narratives.csv`` (the first author's voice, which the
-  development batches share);
-* ``held-out-2``: the held-out half of ``narratives_heldout2.csv`` (written blind by another
-  author; the patterns scored far lower on that set when it was measured once whole).
+Trained on **development data only**: every development part of the labelled sets
+(:data:`billxl.rules.evaluation.LABELLED_SETS`: the development half of ``narratives.csv``, the
+development batches 2 to 4, and the development halves of the later held-out sets). Scored on
+each held-out half, which no rule and no model was fitted to: ``held-out`` (``narratives.csv``,
+the first author's voice, which the development batches share), ``held-out-2`` and
+``held-out-3`` (``narratives_heldout2.csv`` and ``narratives_heldout3.csv``, each written blind
+by another author; the patterns scored far lower on them when each was measured once whole).
 
 For each of VAGUE, ADMIN_TASK, BLOCK_BILLING and INTERNAL_CONFERENCE it prints precision and
 recall of the patterns (billxl's rules, as ``check_entries`` runs them), of the classifier, and
@@ -47,31 +46,24 @@ except ImportError:
 
 from billxl.rules import check_entries
 from billxl.rules.evaluation import (
-    DEVELOPMENT,
-    HELD_OUT,
+    HELD_OUT_HALVES,
     MAIN_NARRATIVE_RULES,
     NARRATIVE_PRECISION_GOAL,
     NARRATIVE_RECALL_GOAL,
     labelled_entries,
-    split_halves,
+    labelled_parts,
+    score_labelled,
 )
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "narratives_eval"
 
 
-def read(name: str) -> pd.DataFrame:
-    return pd.read_csv(DATA / name, dtype=str, keep_default_na=False)
-
-
 def sets() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The training rows (development data only) and the two held-out halves."""
-    first, second = read("narratives.csv"), read("narratives_heldout2.csv")
-    half1, half2 = split_halves(first), split_halves(second)
-    train = pd.concat([first[half1 == DEVELOPMENT], read("narratives_dev2.csv"),
-                       read("narratives_dev3.csv"), read("narratives_dev4.csv"),
-                       second[half2 == DEVELOPMENT]], ignore_index=True)
-    return train, {"held-out": first[half1 == HELD_OUT].reset_index(drop=True),
-                   "held-out-2": second[half2 == HELD_OUT].reset_index(drop=True)}
+    """The training rows (every development part) and the held-out halves."""
+    parts = labelled_parts(DATA)
+    train = pd.concat([rows for name, rows in parts.items() if name not in HELD_OUT_HALVES],
+                      ignore_index=True)
+    return train, {name: rows for name, rows in parts.items() if name in HELD_OUT_HALVES}
 
 
 def labels(rows: pd.DataFrame, rule: str) -> np.ndarray:
@@ -111,18 +103,19 @@ def model() -> LogisticRegression:
     return LogisticRegression(C=10, max_iter=5000, class_weight="balanced")
 
 
-def scores(flagged: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    tp = int((flagged & truth).sum())
-    precision = tp / int(flagged.sum()) if flagged.any() else float("nan")
-    return precision, tp / int(truth.sum())
+def scores(rows: pd.DataFrame, rule: str, flagged: np.ndarray) -> tuple[float, float]:
+    """Precision and recall of ``rule`` flagged on ``rows`` (as eval_rules scores the patterns)."""
+    found = pd.DataFrame({"entry_id": rows["id"][flagged].astype(str), "rule": rule})
+    table = score_labelled(found, rows).set_index("rule")
+    return table.loc[rule, "precision"], table.loc[rule, "recall"]
 
 
 def main() -> int:
     train, held = sets()
     features = Features(train)
     x_train = features(train)
-    print(f"trained on {len(train):,} development rows; held-out {len(held['held-out'])} rows, "
-          f"held-out-2 {len(held['held-out-2'])} rows")
+    print(f"trained on {len(train):,} development rows; "
+          + ", ".join(f"{name} {len(rows)} rows" for name, rows in held.items()))
     timing = pd.concat([train, *held.values()], ignore_index=True)
     started = time.perf_counter()
     found = {name: patterns(rows) for name, rows in held.items()}
@@ -136,15 +129,14 @@ def main() -> int:
         y = labels(train, rule)
         fitted = model().fit(x_train, y)
         cv = cross_val_predict(model(), x_train, y, cv=5).astype(bool)
-        rows_out.append((rule, "classifier", "cross-validated", *scores(cv, y)))
+        rows_out.append((rule, "classifier", "cross-validated", *scores(train, rule, cv)))
         for name, rows in held.items():
-            truth = labels(rows, rule)
             started = time.perf_counter()
             guess = fitted.predict(x_held[name]).astype(bool)
             classifier_s += time.perf_counter() - started
             for method, flagged in (("patterns", found[name][rule]), ("classifier", guess),
                                     ("either", found[name][rule] | guess)):
-                rows_out.append((rule, method, name, *scores(flagged, truth)))
+                rows_out.append((rule, method, name, *scores(rows, rule, flagged)))
     table = pd.DataFrame(rows_out, columns=["rule", "method", "set", "precision", "recall"])
     table["goal"] = np.where((table["set"] != "cross-validated")
                              & (table["precision"] >= NARRATIVE_PRECISION_GOAL)

@@ -14,15 +14,18 @@ pair; a finding outside every planted pair is wrong.
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 
 import pandas as pd
 
 from billxl.rules.engine import RULES, check_entries
 
 __all__ = ["SCORE_COLUMNS", "score", "split_halves", "labelled_entries", "score_labelled",
-           "narrative_scores", "MAIN_NARRATIVE_RULES", "DEVELOPMENT", "DEVELOPMENT_2", "DEVELOPMENT_3",
-           "DEVELOPMENT_4", "DEVELOPMENT_5", "HELD_OUT", "HELD_OUT_2",
-           "NARRATIVE_PRECISION_GOAL", "NARRATIVE_RECALL_GOAL"]
+           "narrative_scores", "read_labelled", "labelled_parts", "LABELLED_SETS",
+           "HELD_OUT_HALVES", "MAIN_NARRATIVE_RULES", "DEVELOPMENT", "DEVELOPMENT_2",
+           "DEVELOPMENT_3", "DEVELOPMENT_4", "DEVELOPMENT_5", "DEVELOPMENT_6", "HELD_OUT",
+           "HELD_OUT_2", "HELD_OUT_3", "NARRATIVE_PRECISION_GOAL", "NARRATIVE_RECALL_GOAL"]
 
 SCORE_COLUMNS = ["rule", "planted", "flagged", "right", "recall", "precision"]
 _COPY_OF = r"copy of (\S+)"
@@ -80,6 +83,23 @@ HELD_OUT_2 = "held-out-2"
 #: its one blind measurement as a whole (its README gives the figures): the only half of it
 #: whose errors are read while the rules are tuned
 DEVELOPMENT_5 = "development-5"
+#: a third held-out set (narratives_heldout3.csv), written blind after the rules' fifth round,
+#: measured once whole, then split the same way: its development half and its held-out half
+DEVELOPMENT_6, HELD_OUT_3 = "development-6", "held-out-3"
+#: The labelled narrative sets (tests/data/narratives_eval), in the order they were written: the
+#: file and the halves it is scored as. A batch written for tuning is development data as a
+#: whole; a set written as held-out data is split by :func:`split_halves` (its development half
+#: first) after its one blind measurement as a whole.
+LABELLED_SETS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("narratives.csv", (DEVELOPMENT, HELD_OUT)),
+    ("narratives_dev2.csv", (DEVELOPMENT_2,)),
+    ("narratives_dev3.csv", (DEVELOPMENT_3,)),
+    ("narratives_dev4.csv", (DEVELOPMENT_4,)),
+    ("narratives_heldout2.csv", (DEVELOPMENT_5, HELD_OUT_2)),
+    ("narratives_heldout3.csv", (DEVELOPMENT_6, HELD_OUT_3)),
+)
+#: the halves never read while the rules are tuned
+HELD_OUT_HALVES = tuple(halves[1] for _, halves in LABELLED_SETS if len(halves) == 2)
 LABELLED_COLUMNS = ["rule", "billxl_rule", "labelled", "flagged", "tp", "fp", "fn", "precision",
                     "recall"]
 
@@ -143,23 +163,43 @@ def score_labelled(findings: pd.DataFrame, labelled: pd.DataFrame,
     return table[LABELLED_COLUMNS]
 
 
-def narrative_scores(labelled: pd.DataFrame, second: pd.DataFrame | None = None,
-                     *, batches: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """Run the time rules over a labelled narrative set and score them per half.
+def read_labelled(path: str | os.PathLike) -> pd.DataFrame:
+    """A labelled narrative set as text columns (blank cells as '')."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
-    ``labelled`` has the columns of ``tests/data/narratives_eval/narratives.csv`` (text
-    values); ``second``, if given, is a further development batch in the same columns (ids apart
-    from ``labelled``'s), scored as a whole as :data:`DEVELOPMENT_2`, and ``batches`` any more,
-    by the name of their half (``{DEVELOPMENT_3: rows}``). Returns :data:`LABELLED_COLUMNS` plus
-    ``half`` (:data:`HELD_OUT`, :data:`DEVELOPMENT`, the batches' names, and ``"all"``, which
-    is ``labelled`` alone), a row per rule that is labelled or flagged in that half.
+
+def labelled_parts(folder: str | os.PathLike, *, held_out: bool = True
+                   ) -> dict[str, pd.DataFrame]:
+    """The rows of each half of :data:`LABELLED_SETS` found in ``folder``, by the half's name, in
+    the order the sets were written (a split set's held-out half first); without ``held_out``
+    the halves of :data:`HELD_OUT_HALVES` are left out (for tuning: never scored or shown)."""
+    parts: dict[str, pd.DataFrame] = {}
+    for name, halves in LABELLED_SETS:
+        path = Path(folder) / name
+        if not path.is_file():
+            continue
+        rows = read_labelled(path)
+        if len(halves) == 1:
+            parts[halves[0]] = rows
+            continue
+        half = split_halves(rows)
+        if held_out:  # the headline figure first
+            parts[halves[1]] = rows[half == HELD_OUT].reset_index(drop=True)
+        parts[halves[0]] = rows[half == DEVELOPMENT].reset_index(drop=True)
+    return parts
+
+
+def narrative_scores(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Run the time rules over labelled narrative rows and score them part by part.
+
+    ``parts`` maps a name to rows in the columns of ``tests/data/narratives_eval/narratives.csv``
+    (text values; ids distinct across the parts), as :func:`labelled_parts` gives them. All the
+    rows are checked in one go. Returns :data:`LABELLED_COLUMNS` plus ``half`` (each part's name,
+    and ``"all"`` for every row), a row per rule that is labelled or flagged in that part.
     """
-    extra = ({} if second is None else {DEVELOPMENT_2: second}) | dict(batches or {})
-    both = pd.concat([labelled, *extra.values()], ignore_index=True)
+    both = pd.concat(list(parts.values()), ignore_index=True)
     findings = check_entries(labelled_entries(both)).findings
-    half = split_halves(labelled)
-    parts = [score_labelled(findings, labelled[half == name], RULES).assign(half=name)
-             for name in (HELD_OUT, DEVELOPMENT)]
-    parts += [score_labelled(findings, rows, RULES).assign(half=name) for name, rows in extra.items()]
-    parts.append(score_labelled(findings, labelled, RULES).assign(half="all"))
-    return pd.concat(parts, ignore_index=True)[["half", *LABELLED_COLUMNS]]
+    scored = [score_labelled(findings, rows, RULES).assign(half=name)
+              for name, rows in parts.items()]
+    scored.append(score_labelled(findings, both, RULES).assign(half="all"))
+    return pd.concat(scored, ignore_index=True)[["half", *LABELLED_COLUMNS]]
