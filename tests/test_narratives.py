@@ -336,6 +336,35 @@ CASES = [
     ("Environmental and drainage search requests for Plot 7", "OTHER", "", {A}),
     ("Requested UCC searches against borrower in Delaware", "PARLGL", "", {A}),
     ("Conduct prior art search on wireless charging coil claims", "ASSOC", "", set()),
+    # a call or meeting named by whose it is, or by its group, says nothing of what it was about
+    ("Weekly corporate team call", "ASSOC", "", {V, IC}),
+    ("Litigation team stand-up", "ASSOC", "", {V, IC}),
+    ("Daily team standup re trial exhibits", "ASSOC", "", {IC}),
+    ("Call with colleague in the employment group", "ASSOC", "", {V, IC}),
+    ("Call with colleague in employment re TUPE transfer", "ASSOC", "", {IC}),
+    ("Call with partner at opposing firm re settlement", "PARTNR", "", set()),
+    ("Attended client meeting", "ASSOC", "", {V}),
+    ("Attend status conference before Judge Ortiz", "ASSOC", "", set()),
+    # the clipped and other ways of writing a message, a voicemail or an attendance
+    ("Lvm for opposing counsel", "ASSOC", "", {V}),
+    ("ltr to OS", "ASSOC", "", {V}),
+    ("tel w/ client", "ASSOC", "", {V}),
+    ("Attendance upon client", "OTHER", "", {V}),
+    ("Answer to the email of the client", "ASSOC", "", {V}),
+    ("Reply to the letter of OC re disclosure", "ASSOC", "", set()),
+    ("Status report to carrier", "ASSOC", "", {V}),
+    ("Status report to carrier re mediation outcome", "ASSOC", "", set()),
+    ("Study of the papers", "ASSOC", "", {V}),
+    ("Discussed w/ associate re: approach", "ASSOC", "", {V, IC}),
+    ("Emails re: deal status", "ASSOC", "", {V}),
+    # more than one name before the subject is still the party
+    ("Letters to OS, Counsel and client re adjournment", "ASSOC", "", set()),
+    # a clerical act says what was done however few its words: ADMIN_TASK, not too short;
+    # generic words say nothing however short ("Case admin", "Misc admin")
+    ("Docketing", "PARLGL", "", {A}),
+    ("Review prebill", "ASSOC", "", {A}),
+    ("Misc admin", "PARLGL", "", {A, V}),
+    ("Case admin", "PARLGL", "", {V}),
 ]
 
 

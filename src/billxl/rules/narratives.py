@@ -392,13 +392,26 @@ COMMUNICATIONS = (
     "corresponded", "letter", "letters", "catch up", "touch base", "touched base", "follow up",
     "followed up", "check in", "speak", "spoke", "talk", "talked", "liaise",
     "liaising", "chat", "sync", "huddle", "mtg", "mtgs", "strategy session",
+    "stand up", "standup", "stand ups", "standups", "ltr", "ltrs",
+    # "Telephone with the client", "tel w/ OC" (the noun for a call, as some write it)
+    "telephone(?= (?:with|w|to)\\b)", "tel(?= (?:with|w|to)\\b)",
 )
 #: Words that may stand before a communication without giving it a subject.
 _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "several",
                     "multiple", "further", "additional", "internal", "team", "telephone",
                     "phone", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
                     "long", "initial", "another", "misc", "miscellaneous", "client", "strategy",
-                    "status", "update", "progress", "case team")
+                    "status", "update", "progress", "case team",
+                    # whose call or meeting it is, by practice or group ("Weekly restructuring
+                    # team call", "Litigation team meeting", "Patent committee meeting")
+                    "legal", "litigation", "lit", "trial", "deal", "corporate", "tax",
+                    "restructuring", "regulatory", "compliance", "employment", "ip", "patent",
+                    "trademark", "real estate", "committee", "practice group", "working group",
+                    "email", "e mail",
+                    # attending one: "Attended client meeting", "Attend weekly call" (a
+                    # status conference attended is the court's: it names the event)
+                    *(f"{verb}(?! (?:the |a )?status conf)"
+                      for verb in ("attend", "attended", "attending", "attendance at")))
 #: Subjects that say nothing ("re status", "re matter", "on next steps").
 GENERIC_SUBJECTS = (
     "status", "case status", "matter status", "current status", "status update", "update",
@@ -406,7 +419,9 @@ GENERIC_SUBJECTS = (
     "various issues", "various matters", "various", "issues", "open issues", "outstanding issues",
     "next steps", "deal", "the deal", "closing", "structure", "developments", "progress",
     "questions", "transaction", "the transaction", "same matter", "case developments",
-    "general matters", "things", "items",
+    "general matters", "things", "items", "stuff", "approach", "the approach", "way forward",
+    "(?:deal|file|project|transaction|closing|litigation|overall|general) status",
+    "(?:follow up|f u|open|outstanding|action) items",
 )
 _GENERIC_SUBJECT = ("(?:" + _tree(GENERIC_SUBJECTS) + ")"
                     + _gapped("(?: of (?:the )?(?:matter|case|file|deal|transaction))?"))
@@ -419,21 +434,29 @@ _PARTY_WORD = "(?:with|w|to|from|between|to and from|to from)"
 #: ("Call w/ client, accountants re: working capital target").
 _MORE_OF_THE_PARTY = (r"(?!,[^\w\x02]*(?:and[^\w\x02]+)?(?!(?:e[^\w\x02]*mails?|calls?|t[^\w\x02]*c|"
                       r"letters?|meetings?|correspondence|conf|conference|review|draft|revise|"
-                      r"research|prepare|attend|attention|work)\b)[a-z]+(?:[^\w;:,.\n\x02]+[a-z]+)?"
+                      r"research|prepare|attend|attention|work)\b)[a-z]+(?:[^\w;:,.\n\x02]+[a-z]+){0,3}"
                       r"[^\w;:,.\n\x02]+(?:re|regarding)\b)")
 _SUBJECTLESS_COMM = (
     _COMM + _gapped("(?: (?:the )?(?:case|matter|file|things|issues))?")
     + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
     + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
     + r"[^\w;:,.\n(\x02]*+" + _MORE_OF_THE_PARTY + CLAUSE_END)
-_ATTENDING = (_gapped("(?:(?:telephone|tel|phone) )?(?:attend(?:ing|ance on|ed)|att) (?:on )?(?:the )?"
+_ATTENDING = (_gapped("(?:(?:telephone|tel|phone) )?(?:attend(?:ing|ance on|ance upon|ed)|att) (?:on |upon )?(?:the )?"
                       "(?:client|clients|counsel|other side|supervisor|partner|colleague|colleagues|"
                       "associate|trainee|fee earner|opponent|opponents)")
               + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
               + CLAUSE_END)
+#: A call or meeting with a colleague named by the group or department they are in, and no
+#: subject: "Call with colleague in transfer pricing", "Telephone with the colleague of the
+#: trade mark department" ("in" and "of" there say who, not what).
+_COLLEAGUE_IN_GROUP = (_COMM + rf"{_GAP}{_PARTY_WORD}{_GAP}"
+                       + _gapped("(?:the |a |our |my )?(?:[a-z]+ )?(?:colleague|colleagues|associate|"
+                                 "associates|partner|partners|fee earner|lawyer|lawyers|attorney) "
+                                 "(?:in|of|from|at) (?:the |our )?")
+                       + _party(4) + CLAUSE_END)
 #: "Left vm for client", "Leave message w/ OC re status": word left, of nothing.
-_LEFT_MESSAGE = (_gapped("(?:left|leave|leaving) (?:a |an )?(?:detailed |brief )?(?:vm|vms|voicemail|"
-                         "voicemails|voice mail|voice message|message|messages|msg)")
+_LEFT_MESSAGE = (_gapped("(?:(?:left|leave|leaving) (?:a |an )?(?:detailed |brief )?(?:vm|vms|voicemail|"
+                         "voicemails|voice mail|voice message|message|messages|msg)|lvm|lvms)")
                  + rf"(?:{_GAP}(?:for|with|w|to){_GAP}{_party(5)})?"
                  + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
                  + CLAUSE_END)
@@ -447,7 +470,17 @@ _SUBJECTLESS_MESSAGE = (
     + "|" + _gapped("(?:read|reading|review|reviewed|reviewing) (?:the )?(?:[a-z]+ ){0,2}?[a-z]+ s "
                     "(?:letter|letters|email|emails|e mail|e mails|correspondence|message|"
                     "messages|voicemail|vm)(?: and (?:respond|responded|reply|replied))?")
-    + CLAUSE_END)
+    + CLAUSE_END
+    # "Answer to the email of client", "Reply to the letter of OC": the same, as some write it
+    + "|" + _gapped("(?:answer|answered|answering|reply|replied|replying|response|respond|"
+                    "responded|responding) (?:to )?(?:the )?(?:letter|letters|email|emails|e mail|"
+                    "e mails|message|messages|correspondence) (?:of|from) (?:the )?")
+    + _party(3) + CLAUSE_END
+    # "Status report to adjuster", "Prepare status update for client": a status is no subject
+    + "|" + _gapped("(?:(?:draft|drafted|drafting|prepare|prepared|preparing|send|sent|sending) )?"
+                    "(?:a |the )?(?:weekly |monthly |quarterly |interim |brief )?status "
+                    "(?:report|reports|update|updates|letter|email|memo) (?:to|for) (?:the )?")
+    + _party(3) + CLAUSE_END)
 #: "Prepare for hearing", "prep for depo": preparation for an event not named.
 _PREPARE_FOR = (_gapped("(?:prep|prepare|prepared|preparing|preparation) for (?:the )?(?:trial|"
                         "deposition|depo|hearing|hrg|meeting|mtg|call|mediation|conference|arbitration|"
@@ -467,7 +500,7 @@ GENERIC_THINGS = ("documents", "docs", "document", "file", "files", "materials",
                   "information", "notes", "paperwork", "issues", "case law", "caselaw", "law",
                   "authorities", "cases", "next steps", "options", "strategy", "case", "matter",
                   "position", "case file", "matter file", "client file", "filings", "issue",
-                  "docket entries", "prior art")
+                  "docket entries", "prior art", "stuff")
 _READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", "drafted",
                "prepare", "prepared", "analyze", "analyse", "analyzed", "analysed", "analysis of",
                "consider", "considered", "considering", "peruse", "perused", "perusing",
@@ -475,7 +508,7 @@ _READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", 
                "researched", "researching", "respond to", "responded to", "responding to",
                "reply to", "answer", "deal with", "dealing with", "dealt with", "look into",
                "looked into", "looking into", "think through", "thought through",
-               "thinking through")
+               "thinking through", "study of", "study", "studied", "studying")
 _READ_HEAD = ("(?:" + _tree(_READ_VERBS) + ")"
               + _gapped("(?: and (?:analy[sz]e|analysis of|revise|review|consider|comment on|"
                         "respond to|organi[sz]e|summari[sz]e))?"
@@ -515,6 +548,7 @@ GENERIC_WORDS = (
     "follow", "followed", "up", "followup", "comment", "comments", "commented", "markup",
     "mark", "marked", "consider", "considered", "considering", "consideration", "peruse",
     "perused", "perusing", "perusal", "handle", "handled", "handling", "deal", "dealing",
+    "study", "studied", "studying", "admin",
     "dealt", "strategize", "strategise", "strategized", "strategised", "maintenance",
     # strategy as a second kind of work ("Analysis and strategy"), not a subject ("re
     # strategy", "regarding motion strategy")
@@ -590,7 +624,7 @@ _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "work
 _CLAUSE_HEAD = ("(?=" + _THEN + "(?:" + _tree([
     *COMMUNICATIONS, *_COMM_ADJECTIVES, *_READ_VERBS, "work", "worked", "working", "attention",
     "attn", "att(?![a-z])", "tel(?![a-z])", "attend", "engaged", "engage", "continue", "continued", "further", "additional", "draft",
-    "prepar", "prep", "send", "sent", "sending", "review", "read", "left", "leav"]) + "))")
+    "prepar", "prep", "send", "sent", "sending", "review", "read", "left", "leav", "lvm"]) + "))")
 #: After 'and': a verb that discusses what the clause before names ("... and discuss with
 #: partner", "... and confer w/ client"), so the communication is about that.
 _NOT_ABOUT_THE_LAST = ("(?!(?:" + _tree(("discuss", "discussed", "discussing", "confer", "conferred",
@@ -599,8 +633,8 @@ _NOT_ABOUT_THE_LAST = ("(?!(?:" + _tree(("discuss", "discussed", "discussing", "
 VAGUE_PART = re.compile(
     " (?:" + _after(_SEPARATORS) + _CLAUSE_HEAD + _SHORT_CLAUSE
     + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
-        [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _LEFT_MESSAGE, _WORK_ON,
-         _PREPARE_FOR, _GENERIC_READ]) + ")"
+        [_SUBJECTLESS_COMM, _COLLEAGUE_IN_GROUP, _SUBJECTLESS_MESSAGE, _ATTENDING, _LEFT_MESSAGE,
+         _WORK_ON, _PREPARE_FOR, _GENERIC_READ]) + ")"
     + "|" + AND + "(?<!meet.and.)" + _AND_HEAD + _SHORT_CLAUSE + _NOT_ABOUT_THE_LAST + "(?:" + "|".join(
         [_COMM + rf"(?:{_GAP}(?:with|w|to))?{_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
@@ -999,14 +1033,15 @@ _TALK = ("conference", "conferences", "conf", "confer", "conferred", "conferring
          "discussions", "call", "calls", "t c", "tc", "telephone", "strategy session", "debrief",
          "catch up", "caught up", "email", "emails", "e mail", "e mails", "emailed",
          "correspondence", "touch base", "touched base", "sync", "huddle", "speak", "spoke",
-         "talk", "talked", "check in", "follow up")
+         "talk", "talked", "check in", "follow up", "stand up", "standup", "stand ups",
+         "standups")
 _TALK_TO = (*_TALK, "message", "report", "reported", "reporting")
 _IN_FIRM = ("internal", "intraoffice", "intra office", "interoffice", "inter office", "team",
             "firm", "office")
 _GATHERING = ("(?:(?:strategy|weekly|daily|status|planning|case|trial|prep|preparation|kick off|"
               "kickoff|update|video|zoom|phone|telephone|working|brainstorming|all hands) )?"
               "(?:meeting|mtg|conference|call|discussion|strategy session|debrief|catch up|sync|"
-              "huddle|check in)")
+              "huddle|check in|stand up|standup)")
 #: Colleague words that take no qualifier: "CFPB staff", "agency staff" are someone else's.
 _BARE_COLLEAGUES = ("staff", "firm staff", "our staff")
 _PRACTICE_TEAM = (f"(?:the |our |firm s )?(?:{_words(_PRACTICES)}) (?:(?:{_words(_PRACTICES)}) )?"
@@ -1431,6 +1466,9 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
     few = np.flatnonzero(words_u < min_words.max(initial=0))
     if len(few):  # "Attend auction", "Calendar deadlines": the verb is the act
         acts = normalise(text.iloc[few]).str.match(ACT_AND_OBJECT).to_numpy(dtype=bool)
+        # ... and a clerical act says what was done however named ("Docketing", "prebill
+        # rvw"): ADMIN_TASK reports it, and whether it is billable is that rule's question
+        acts = acts | corpus(b.distinct_text).texts(few).str.contains(ADMIN).to_numpy(dtype=bool)
         words_u[few[acts]] = np.iinfo(np.int64).max
     phrase, words = b.per_row(phrase_u), b.per_row(words_u)
     bad = phrase | (words < min_words)
