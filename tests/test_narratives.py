@@ -365,6 +365,31 @@ CASES = [
     ("Review prebill", "ASSOC", "", {A}),
     ("Misc admin", "PARLGL", "", {A, V}),
     ("Case admin", "PARLGL", "", {V}),
+    # clerical acts as other writers name them: copies made, fair copies engrossed, time and
+    # post logged, papers sent by courier or taken to the recorder, the deadline list kept
+    ("Making copies of deposition exhibits for the court", "PARLGL", "", {A}),
+    ("Engrossing the deed of variation", "OTHER", "", {A}),
+    ("Logged time in matter tracker", "ASSOC", "", {A}),
+    ("Logged incoming post in the correspondence database", "OTHER", "", {A}),
+    ("Reviewed entries in the privilege log", "ASSOC", "", set()),
+    ("Sent executed deed to courier for delivery", "PARLGL", "", {A}),
+    ("Took filing to the recorder's office", "PARLGL", "", {A}),
+    ("Sending of the forms to the trade mark office", "ASSOC", "", {A}),
+    ("Update list of procedural deadlines", "ASSOC", "", {A}),
+    ("Prepare list of deadlines under the scheduling order", "ASSOC", "", set()),
+    ("Preparing tender bundle", "OTHER", "", {A}),
+    ("upd dataroom idx", "ASSOC", "", {A}),
+    ("Called title company to set up a time for closing", "PARTNR", "", {A}),
+    # the firm's own bill, in the noun forms, queried or explained
+    ("Preparation of invoice for the client", "ASSOC", "", {A}),
+    ("Email Counsel's clerk re fee note query", "ASSOC", "", {A}),
+    ("Explained the charges to the client", "PARTNR", "", {A}),
+    ("Explained the tax charges on the share sale to the client", "PARTNR", "", set()),
+    # the firm's own people, named as such
+    ("Discussion with Mr. Haruki of our firm about the claims amendment", "ASSOC", "", {IC}),
+    ("Call with J. Smith of opposing firm re dates", "ASSOC", "", set()),
+    ("Emailed my assistant re the closing", "PARTNR", "", {IC}),
+    ("Instructions to trainee re completion", "ASSOC", "", {IC}),
 ]
 
 

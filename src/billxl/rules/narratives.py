@@ -663,7 +663,7 @@ _BUNDLE_VERBS = ("prepare", "prepared", "preparing", "assemble", "assembled", "a
                  "finalised", "copy", "copied", "copying", "organize", "organized", "organise",
                  "organised", "tab", "index", "indexed")
 _BUNDLES = ("trial ", "hearing ", "court ", "agreed ", "core ", "supplemental ", "the trial ",
-            "the hearing ", "the court ", "authorities ")
+            "the hearing ", "the court ", "authorities ", "tender ", "the tender ")
 _BINDERS = ("trial ", "hearing ", "exhibit ", "closing ", "witness ", "deposition ", "court ",
             "the trial ", "the hearing ", "the closing ", "exhibit and ")
 _TIME_ENTRY_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "revising", "edit",
@@ -807,12 +807,30 @@ ADMIN_PATTERNS = (
     "circulat(?:e|ed|ing) (?:the )?(?:execution (?:versions?|copies|counterparts)|signature pages|"
     "final (?:documents|versions)|executed (?:documents|copies|versions))",
     "set(?:ting)? up (?:the |a )?(?:[a-z]+ )?(?:data room|folders?|call|meeting|zoom|dial in|"
-    "conference call|binders?|database|workspace)",
+    "conference call|binders?|database|workspace|time)",
     *(f"{verb}(?:ed|ing)? (?:[a-z]+ ){{0,3}}(?:to|into|onto) (?:the )?(?:[a-z]+ )?(?:data room|review "
       "platform|platform|relativity|database|dms|system|portal|site)"
       # the loading done, not the subject of a meeting ("Meet w/ lit support re: loading ...")
       for verb in ("upload(?<!re\\x20upload)(?<!re:\\x20upload)", "load(?<!re\\x20load)(?<!re:\\x20load)")),
     "proofread(?:ing|ed)?", "index(?:ing)? (?:documents|files|exhibits|the file|(?:the )?data room)",
+    "data room (?:idx|index)", "dataroom (?:idx|index)", "vdr (?:idx|index)",
+    # copies made, fair copies engrossed, hours and post logged in a system
+    "mak(?:e|ing) (?:[a-z]+ )?copies", "made (?:[a-z]+ )?copies",
+    "engross(?:ed|ing|ment)?",
+    *(f"{verb} (?:[a-z0-9]+ ){{0,3}}(?:in|into|on) (?:the |our )?(?:[a-z]+ ){{0,2}}(?:tracker|"
+      "tracking system|system|database|spreadsheet|log)\\b"
+      for verb in ("logg(?:ed|ing)", "log")),
+    # sent by courier, taken to the recorder or the registry by hand
+    *(f"{verb} (?:[a-z0-9]+ ){{0,4}}to (?:the )?(?:courier|messenger|recorder|recorder s office|"
+      "registry|post office|clerk s office)\\b"
+      for verb in ("sent", "send", "sending", "took", "take", "taking", "gave", "handed")),
+    # the paper sent to an office that registers it (rule 3)
+    "send(?:ing)?(?: of)? (?:the )?(?:documents|papers|forms?) to (?:the )?(?:patent office|uspto|"
+    "epo|ipo|trade mark office|trademark office|land registry|companies house|registry|court)",
+    # the deadline list kept up to date is calendaring
+    *(f"{verb} (?:of )?(?:the )?(?:list of (?:the )?(?:[a-z]+ )?deadlines|(?:[a-z]+ )?deadlines? "
+      "list|deadline (?:calendar|chart|tracker))"
+      for verb in ("updat(?:e|ed|ing)", "actuali[sz](?:e|ed|ing|ation)", "maintain(?:ed|ing)?")),
     "bates (?:stamp|label|number)[a-z]*",
     # (a claim chart is the analysis, not a record kept)
     "updat(?:e|ed|ing) (?:the )?(?:(?:[a-z]+ ){0,2}(?:calendar|docket|spreadsheet|"
@@ -828,6 +846,9 @@ ADMIN_PATTERNS = (
       "last month s )?(?:invoice|bill|fee note|pre bill)\\b"
       for asked in ("questions?", "quer(?:y|ies)", "inquir(?:y|ies)")),
     *_governed(("fee note", "fee notes"), ("re",), ("", "the ", "our ", "counsel s ")),
+    "fee note quer(?:y|ies)", "invoice quer(?:y|ies)", "bill quer(?:y|ies)",
+    "explain(?:ed|ing)? (?:the |our |my )?(?:charges|bill|invoice|fees) (?:to|for)\\b",
+    "explain(?:ed|ing)? (?:the |our |my )?(?:charges|bill|invoice)\\b",
     "month s (?:invoice|bill)", "our (?:invoice|bill)s?",
     "firm s (?:invoice|bill)s?", *(f"{month} (?:invoice|bill)\\b" for month in _MONTHS),
     f"bill for (?:{'|'.join(_MONTHS)}|the month)",
@@ -835,7 +856,8 @@ ADMIN_PATTERNS = (
     "approv(?:e|ed|ing) (?:the )?(?:[a-z]+ )?(?:bill|invoice|prebill)s?\\b",
     "process(?:ed|ing)? (?:[a-z]+ )?invoices?",
     *_governed(("invoice", "invoices", "bill", "bills", "fee note", "fee notes"),
-               ("prepare", "prepared", "preparing", "draft", "drafted", "drafting"),
+               ("prepare", "prepared", "preparing", "draft", "drafted", "drafting",
+                "preparation of", "preparing of"),
                ("", "the ", "our ", "a ", "monthly ", "final ", "interim ", "the monthly ")),
     *_governed(("time entries", "time narratives"), _TIME_ENTRY_VERBS,
                ("", "the ", "my ", "our ", "billing ", "draft ")),
@@ -1006,6 +1028,9 @@ _COLLEAGUES = (
     "senior assoc", "junior assoc", "litigation support", "lit support", "practice support",
     "accounting dept", "accounting department", "billing dept", "billing department",
     "accounts department", "docketing dept", "docketing department", "docketing team",
+    # the timekeeper's own assistant ("my assistant", "my secretary", "my PA")
+    "my assistant", "my secretary", "my pa", "my legal assistant",
+    "junior solicitor", "junior lawyer", "junior associates", "sr assoc", "jr assoc",
 )
 #: Practice areas: a "tax department", an "IP group" or "benefits colleague" is the firm's.
 _PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "labour",
@@ -1077,13 +1102,16 @@ INTERNAL_PATTERNS = (
       for where in _IN_FIRM if where not in ("team", "office")),
     f"team(?<!client.team)(?<!clients.team)(?<!client.s.team) {_GATHERING}",
     *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
+    # someone named as being of the firm: "Discussion with Mr. Haruki of our firm"
+    *(f"{talk}{_TALK_WITH}(?:[a-z0-9]+ ){{1,4}}(?:of|from|at|in) (?:our|this) firm\\b"
+      for talk in _TALKS),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
                               "delegating"))),
     *(f"{verb} (?:the |our |new |newly assigned )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}){_ELSEWHERE}"
       for verb in by_initial(("instruct", "instructed", "instructing", "brief", "briefed",
                               "briefing", "update", "updated", "updating", "debrief",
-                              "debriefed", "debriefing"))),
+                              "debriefed", "debriefing", "instructions to", "briefing to"))),
     *(f"{verb} (?:the |our |a )?(?:new )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}) up to speed"
       for verb in by_initial(("bring", "brought", "bringing", "get", "getting"))),
     *(f"{verb} (?:on )?(?:the |my |a )?{_QUALIFIER}(?:partner|supervisor|supervising partner|"
