@@ -390,6 +390,29 @@ CASES = [
     ("Call with J. Smith of opposing firm re dates", "ASSOC", "", set()),
     ("Emailed my assistant re the closing", "PARTNR", "", {IC}),
     ("Instructions to trainee re completion", "ASSOC", "", {IC}),
+    # a numbered list's items are its tasks; items under a heading are the heading's steps
+    ("(1) draft objection to stay motion; (2) call w/ debtor's CFO re equity cushion", "ASSOC",
+     "", {B}),
+    ("(i) call w/ FCC staff re waiver request; (ii) internal debrief w/ associates", "PARTNR", "",
+     {B, IC}),
+    ("Depo prep: (a) outline for CFO; (b) exhibit selection; (c) review his emails re pricing",
+     "ASSOC", "", set()),
+    # work as others write it starts a task: ran, opened, updating, attendance upon, tel, ltr
+    ("Reviewed intake form, ran conflicts, opened matter in system", "ASSOC", "", {A, B}),
+    ("Preparing share transfer forms, updating register of members", "ASSOC", "", {A, B}),
+    ("Drafting lease; attendance upon client", "ASSOC", "", {B, V}),
+    ("rvw & mark up PSA; tel w/ client re: same; ltr to OS", "PARTNR", "", {B, V}),
+    # ... but not the nouns: search terms, Schedule B; nor a debrief that ends a session
+    ("Drafting of ESI protocol addressing custodians, date ranges, search terms and privilege "
+     "log format", "OFCOUN", "", set()),
+    ("Reviewed title commitment, schedule b exceptions acceptable except easement", "PARTNR", "",
+     set()),
+    ("Full day negotiating SPA with buyer's counsel; debrief with client's CFO afterward",
+     "PARTNR", "", set()),
+    # the memo on what was just researched or reviewed is the same task (rule 6)
+    ("Research QSBS holding period after F reorg; memo to file", "ASSOC", "", set()),
+    ("rvw rog answers; memo to file re: mitigation evidence", "ASSOC", "", set()),
+    ("Draft motion to compel; memo to partner re discovery strategy", "ASSOC", "", {B}),
 ]
 
 

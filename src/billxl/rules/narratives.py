@@ -68,11 +68,31 @@ def normalise(text: pd.Series) -> pd.Series:
 START = "\x02 "
 
 
+#: A list's numbering where a clause starts ("(1) draft ...; (2) call ...", "(ii)", "b)")
+_NUMBER = r"\(?(?:\d{1,2}|[ivx]{1,4}|[a-h])\)[ \t]*"
+_NUMBERING = re.compile(r"(?<=[\x02;,:.\n] )" + _NUMBER)
+#: A narrative that is a numbered list from its first word: its items are the tasks. (Items
+#: under a heading, "Depo prep: (a) outline; (b) exhibits", are the heading's steps: left be.)
+_NUMBERED_LIST = re.compile(r"\x02 " + _NUMBER + r"[^\x02]*")
+
+
+def _spaced(lowered: str) -> str:
+    """One or many :func:`clausal` narratives from their lower-cased text (START included):
+    a numbered list's numbers are left out, so that each item starts its clause with its first
+    word."""
+    text = lowered.replace("/", " / ").replace("  /  ", " / ")
+    if ")" not in text:
+        return text
+    return _NUMBERED_LIST.sub(lambda m: _NUMBERING.sub("", m.group(0)), text)
+
+
 def clausal(lowered: pd.Series) -> pd.Series:
-    """Lower-cased narratives in the form the patterns read: :data:`START` in front and a
-    space on each side of every '/', so that every word, the first included, has a space
-    before it ('dispute/conference w/ partner' reads as 'dispute / conference w /  partner')."""
-    return START + lowered.str.replace("/", " / ", regex=False)
+    """Lower-cased narratives in the form the patterns read: :data:`START` in front, a space on
+    each side of every '/', so that every word, the first included, has a space before it
+    ('dispute/conference w/ partner' reads as 'dispute / conference w /  partner'), and the
+    numbers of a narrative that is a numbered list left out ('(1) draft motion; (2) call client'
+    reads as 'draft motion; call client')."""
+    return (START + lowered).map(_spaced)
 
 
 class Corpus:
@@ -97,8 +117,7 @@ class Corpus:
         self._shared: _scan.Shared | None = None
 
     def _join(self, parts: list[str]) -> None:
-        text = (START + START.join(parts)).lower()
-        self.text = text.replace("/", " / ").replace("  /  ", " / ")
+        self.text = _spaced((START + START.join(parts)).lower())
         # one byte per character when the text is ASCII (the usual case: cheaper to scan)
         points = (np.frombuffer(self.text.encode("ascii"), dtype=np.uint8) if self.text.isascii()
                   else np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32))
@@ -1192,9 +1211,15 @@ TASK_VERBS = (
     "circulated", "circulating", "organize", "organized", "organise", "organised", "calendar",
     "docket", "record", "recorded", "submit", "submitted", "submitting", "e file", "efile",
     "scan", "print", "upload", "download", "assemble", "mark up", "marked up", "cite check",
-    "search", "searched", "instruct", "instructed", "summarise", "summarised", "prep", "send",
-    "sent", "schedule", "arrange", "liaise", "liaising", "meet and confer", "lodge", "complete",
+    # (not the nouns: "search terms", "Schedule B", "Schedule 1")
+    "search(?! (?:terms?|results?|reports?|strings?|history|histories|hits?|quer(?:y|ies)|"
+    "protocol|parameters|criteria)\\b)", "searched", "instruct", "instructed", "summarise",
+    "summarised", "prep", "send", "sent", "schedule(?! (?:[b-z]|\\d+)\\b)", "arrange", "liaise", "liaising", "meet and confer", "lodge", "complete",
     "completed", "completing", "travelling", "traveling",
+    # the other forms of work seen in narratives written elsewhere
+    "updating", "calendaring", "calendared", "docketing", "docketed", "ran", "opened",
+    "attendance (?:upon|on|at)", "rvw", "tel (?:with|w|to)", "ltr to", "ltrs to",
+    "internal debrief",  # (a debrief with the client after a session is part of it)
     "t c", "tc", "conf", "telephone conference", "telephone call", "phone call", "conference call",
     "emails? (?:with|w|to|from|re)", "e mails? (?:with|w|to|from|re)",
     "calls? (?:with|w|to|re)", "letters? (?:to|from)", "note to", "memo to",
@@ -1318,7 +1343,7 @@ _REVIEW_VERBS = re.compile(r"[^\w\x02]*(?:" + _tree((
     "analysing", "research", "researched", "researching", "mark up", "marked up", "marking up",
     "consider", "considered", "considering", "peruse", "perused", "perusing", "read",
     "examine", "examined", "study", "studied", "evaluate", "evaluated", "compare", "compared",
-    "comparing")) + r")\b")
+    "comparing", "rvw", "rvwd")) + r")\b")
 _RESULT_VERBS = ("draft", "drafted", "drafting", "prepare", "prepared", "preparing", "outline",
                  "outlined", "chart", "charted", "update", "updated")
 _REVIEW_RESULT = (
@@ -1342,7 +1367,8 @@ _SERVED = _AND_THEN + r"serv(?:e|ed|ing)\b"
 _CLAUSE_STOP = re.compile(r"[;\n]")
 _FILED = re.compile(_AND_THEN + r"(?:e[^\w\x02]*)?fil(?:e|ed|ing)\b")
 #: The verbs those tests start with (a task start ending in another goes on with nothing).
-_GOING_ON_VERBS = frozenset((*_NO_OBJECT_VERBS, *_RESULT_VERBS, "serve", "served", "serving"))
+_GOING_ON_VERBS = frozenset((*_NO_OBJECT_VERBS, *_RESULT_VERBS, "serve", "served", "serving",
+                             "memo", "memorandum", "note"))
 #: The tests above on a clause, as one regex: the group that matched says which.
 #: ... or the write-up of what was just researched, analysed or reviewed, whatever it is for
 #: ("Research whether releases survive; draft insert for confirmation brief", "Analyze search
@@ -1353,6 +1379,8 @@ _WRITTEN_UP = (_AND_THEN + "(?:" + _tree(("draft", "drafted", "drafting", "prepa
                r"(?:[^\w\x02]+[a-z0-9]+){0,3}?[^\w\x02]+(?:"
                + _tree(("memo", "memorandum", "insert", "section", "analysis", "opinion",
                         "note")) + r")\b")
+_WRITTEN_UP += (r"|" + _AND_THEN + r"(?:memo|memorandum|file note|note)(?:[^\w\x02]+to[^\w\x02]+"
+                r"(?:the[^\w\x02]+)?(?:file|client|partner|team))?\b")  # "...; memo to file"
 _GOES_ON = re.compile(f"(?P<no_object>{_NO_OBJECT})|(?P<result>{_REVIEW_RESULT})|(?P<served>{_SERVED})"
                       f"|(?P<written>{_WRITTEN_UP})")
 #: Sending word of a clerical step just taken ("Calendar deadline; send reminder to client",
@@ -1402,8 +1430,9 @@ def _goes_on(texts: Corpus, rows: np.ndarray, found_: list[re.Match]) -> np.ndar
                              before[todo].tolist(), begin[todo].tolist(), strict=True):
         stop = stop_at(text, a + 1, z)
         stop = z if stop is None else stop.start()
-        verb = found_[i].group().rsplit(None, 1)[-1]
-        if verb in _GOING_ON_VERBS or text.find("accordingly", a, stop) >= 0:
+        words = found_[i].group().split()  # "and update", "memo to"
+        if (words[-1] in _GOING_ON_VERBS or words[0] in _GOING_ON_VERBS
+                or text.find("accordingly", a, stop) >= 0):
             goes = _GOES_ON.match(text, a, stop)
             if goes is not None:
                 kind = goes.lastgroup
