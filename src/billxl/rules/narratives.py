@@ -423,10 +423,12 @@ _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "se
                     "status", "update", "progress", "case team",
                     # whose call or meeting it is, by practice or group ("Weekly restructuring
                     # team call", "Litigation team meeting", "Patent committee meeting")
-                    "legal", "litigation", "lit", "trial", "deal", "corporate", "tax",
-                    "restructuring", "regulatory", "compliance", "employment", "ip", "patent",
-                    "trademark", "real estate", "committee", "practice group", "working group",
-                    "email", "e mail",
+                    *(f"{practice} (?:team|group|committee|department|dept)"
+                      for practice in ("legal", "litigation", "lit", "trial", "deal", "corporate",
+                                       "tax", "restructuring", "regulatory", "compliance",
+                                       "employment", "ip", "patent", "trademark", "real estate",
+                                       "finance", "banking", "internal")),
+                    "practice group", "working group", "email", "e mail",
                     # attending one: "Attended client meeting", "Attend weekly call" (a
                     # status conference attended is the court's: it names the event)
                     *(f"{verb}(?! (?:the |a )?status conf)"
@@ -455,24 +457,25 @@ _MORE_OF_THE_PARTY = (r"(?!,[^\w\x02]*(?:and[^\w\x02]+)?(?!(?:e[^\w\x02]*mails?|
                       r"letters?|meetings?|correspondence|conf|conference|review|draft|revise|"
                       r"research|prepare|attend|attention|work)\b)[a-z]+(?:[^\w;:,.\n\x02]+[a-z]+){0,3}"
                       r"[^\w;:,.\n\x02]+(?:re|regarding)\b)")
+#: ... or with a colleague named by the group or department they are in, and no subject:
+#: "Call with colleague in transfer pricing", "Telephone with the colleague of the trade mark
+#: department" ("in" and "of" there say who, not what).
+_IN_GROUP = (rf"{_GAP}{_PARTY_WORD}{_GAP}"
+             + _gapped("(?:the |a |our |my )?(?:[a-z]+ )?(?:colleague|colleagues|associate|"
+                       "associates|partner|partners|fee earner|lawyer|lawyers|attorney) "
+                       "(?:in|of|from|at) (?:the |our )?")
+             + _party(4) + CLAUSE_END)
 _SUBJECTLESS_COMM = (
-    _COMM + _gapped("(?: (?:the )?(?:case|matter|file|things|issues))?")
+    _COMM + "(?:" + _IN_GROUP + "|"
+    + _gapped("(?: (?:the )?(?:case|matter|file|things|issues))?")
     + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
     + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
-    + r"[^\w;:,.\n(\x02]*+" + _MORE_OF_THE_PARTY + CLAUSE_END)
+    + r"[^\w;:,.\n(\x02]*+" + _MORE_OF_THE_PARTY + CLAUSE_END + ")")
 _ATTENDING = (_gapped("(?:(?:telephone|tel|phone) )?(?:attend(?:ing|ance on|ance upon|ed)|att) (?:on |upon )?(?:the )?"
                       "(?:client|clients|counsel|other side|supervisor|partner|colleague|colleagues|"
                       "associate|trainee|fee earner|opponent|opponents)")
               + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
               + CLAUSE_END)
-#: A call or meeting with a colleague named by the group or department they are in, and no
-#: subject: "Call with colleague in transfer pricing", "Telephone with the colleague of the
-#: trade mark department" ("in" and "of" there say who, not what).
-_COLLEAGUE_IN_GROUP = (_COMM + rf"{_GAP}{_PARTY_WORD}{_GAP}"
-                       + _gapped("(?:the |a |our |my )?(?:[a-z]+ )?(?:colleague|colleagues|associate|"
-                                 "associates|partner|partners|fee earner|lawyer|lawyers|attorney) "
-                                 "(?:in|of|from|at) (?:the |our )?")
-                       + _party(4) + CLAUSE_END)
 #: "Left vm for client", "Leave message w/ OC re status": word left, of nothing.
 _LEFT_MESSAGE = (_gapped("(?:(?:left|leave|leaving) (?:a |an )?(?:detailed |brief )?(?:vm|vms|voicemail|"
                          "voicemails|voice mail|voice message|message|messages|msg)|lvm|lvms)")
@@ -652,8 +655,8 @@ _NOT_ABOUT_THE_LAST = ("(?!(?:" + _tree(("discuss", "discussed", "discussing", "
 VAGUE_PART = re.compile(
     " (?:" + _after(_SEPARATORS) + _CLAUSE_HEAD + _SHORT_CLAUSE
     + CLAUSE_START[len(_after(_SEPARATORS)):] + "(?:" + "|".join(
-        [_SUBJECTLESS_COMM, _COLLEAGUE_IN_GROUP, _SUBJECTLESS_MESSAGE, _ATTENDING, _LEFT_MESSAGE,
-         _WORK_ON, _PREPARE_FOR, _GENERIC_READ]) + ")"
+        [_SUBJECTLESS_COMM, _SUBJECTLESS_MESSAGE, _ATTENDING, _LEFT_MESSAGE, _WORK_ON,
+         _PREPARE_FOR, _GENERIC_READ]) + ")"
     + "|" + AND + "(?<!meet.and.)" + _AND_HEAD + _SHORT_CLAUSE + _NOT_ABOUT_THE_LAST + "(?:" + "|".join(
         [_COMM + rf"(?:{_GAP}(?:with|w|to))?{_GAP}{_party(4)}" + CLAUSE_END, _WORK_ON]) + "))")
 
@@ -1108,8 +1111,8 @@ _COLLEAGUE_PARTY = f"(?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
 INTERNAL_PATTERNS = (
     # a call or e-mail whose object is the colleague: "call associate", "email partner re ..."
     # (the colleague word right after the verb: a qualifier is looked for only after "with").
-    # These and escalating come first: a pattern of a talk word's first letter between it and
-    # its checked twin would keep :func:`_internal_regex` from trying the two as one.
+    # The talk patterns come last: a pattern of a talk word's first letter between one and its
+    # checked twin would keep :func:`internal_patterns` from trying the two as one.
     *(f"{verb} (?:the |our |my )?(?:{_words(_COLLEAGUES)}){_ELSEWHERE}" for verb in by_initial((
         "call", "called", "calling", "email", "emailed", "emailing", "phone", "phoned",
         "telephone", "telephoned"))),
@@ -1120,10 +1123,6 @@ INTERNAL_PATTERNS = (
       " (?:emails?|e mails?|correspondence|messages?)\\b"  # "Internal email re status"
       for where in _IN_FIRM if where not in ("team", "office")),
     f"team(?<!client.team)(?<!clients.team)(?<!client.s.team) {_GATHERING}",
-    *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
-    # someone named as being of the firm: "Discussion with Mr. Haruki of our firm"
-    *(f"{talk}{_TALK_WITH}(?:[a-z0-9]+ ){{1,4}}(?:of|from|at|in) (?:our|this) firm\\b"
-      for talk in _TALKS),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
                               "delegating"))),
@@ -1136,6 +1135,8 @@ INTERNAL_PATTERNS = (
     *(f"{verb} (?:on )?(?:the |my |a )?{_QUALIFIER}(?:partner|supervisor|supervising partner|"
       f"supervising solicitor|associate|trainee|colleague|fee earner){_ELSEWHERE}"
       for verb in ("att(?:end(?:ing|ed|ance)?)?",)),
+    # last: each is tried as one with its checked twin, which CHECKED_PARTY_PATTERNS puts next
+    *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
 )
 def _checked_party(i: int) -> str:
     """After "call with": "the attorney" (group ``staff{i}``) or initials (``initials{i}``)."""
@@ -1145,13 +1146,18 @@ def _checked_party(i: int) -> str:
 
 #: Other parties that need a further check by the rule (the match's last group says which):
 #: "the attorney" (the firm's for a paralegal or clerk) and initials (the firm's in capitals).
-CHECKED_PARTY_PATTERNS = tuple(f"{talk}{_TALK_WITH}{_checked_party(i)}"
-                               for i, talk in enumerate(_TALKS))
+CHECKED_PARTY_PATTERNS = (
+    *(f"{talk}{_TALK_WITH}{_checked_party(i)}" for i, talk in enumerate(_TALKS)),
+    # someone named as being of the firm ("Discussion with Mr. Haruki of our firm"): whether the
+    # clause is a conference is checked (internal_findings) on the few narratives that say it
+    "our firm\\b(?:" + "|".join(f"(?<={w}\\x20our\\x20firm)" for w in ("of", "at", "in", "from"))
+    + ")(?P<ourfirm0>)",
+)
 
 
-def _internal_regex() -> re.Pattern:
-    """:data:`INTERNAL_PATTERNS` then :data:`CHECKED_PARTY_PATTERNS` as one regex: each talk
-    pattern comes before its checked twin (same start), so a colleague is found first.
+def internal_patterns() -> list[str]:
+    """:data:`INTERNAL_PATTERNS` then :data:`CHECKED_PARTY_PATTERNS`, for :data:`INTERNAL`: each
+    talk pattern comes before its checked twin (same start), so a colleague is found first.
 
     Where no other pattern of the same first letter stands between the twins, they are tried as
     one, after one look-ahead for "with" or "to" (most calls have none): the engine reads the
@@ -1166,10 +1172,12 @@ def _internal_regex() -> re.Pattern:
         patterns[a] = (f"{talk}(?={_TALK_WITH})(?:{_TALK_WITH}{_COLLEAGUE_PARTY}"
                        f"|{_TALK_WITH}{_checked_party(i)})")
         del patterns[z]
-    return phrase_regex(patterns)
+    return patterns
 
 
-INTERNAL = _internal_regex()
+INTERNAL = phrase_regex(internal_patterns())
+#: A conference with someone "of our firm" (the clause's talk word before it).
+OF_OUR_FIRM = re.compile(" (?:" + _tree(_TALK) + r")\b[^;\n\x02]*? (?:of|at|in|from) our firm\b")
 #: For a paralegal, clerk or trainee, "the attorney" they confer with is the firm's own.
 STAFF_CLASSES = ("PARLGL", "LGLAST", "OTHER")
 #: A call or meeting with someone named only by initials ("Discuss w/ RMK"): a firm timekeeper,
@@ -1613,6 +1621,12 @@ def internal_findings(b: Batch) -> pd.DataFrame | None:
         if staff.any():  # the class of those rows only
             staff[staff] = _classification(b, staff).isin(STAFF_CLASSES).to_numpy(dtype=bool)
             by_text |= staff
+    # someone of our firm, in a conference
+    ours_u = other.get("ourfirm")
+    if ours_u is not None:
+        ids = np.flatnonzero(ours_u)
+        ours_u[ids] = texts.texts(ids).str.contains(OF_OUR_FIRM).to_numpy(dtype=bool)
+        by_text |= b.per_row(ours_u)
     # initials in capitals, as written
     initials_u = other.get("initials")
     if initials_u is not None:
