@@ -389,6 +389,14 @@ CASES = [
     ("Discussion with Mr. Haruki of our firm about the claims amendment", "ASSOC", "", {IC}),
     ("Call with J. Smith of opposing firm re dates", "ASSOC", "", set()),
     ("Review memo by Dr. Ito of our firm on the claims amendment", "ASSOC", "", set()),
+    # papers served or circulated are clerical (rules 3 and 10); what is written is not
+    ("Emailed initial disclosures to opposing counsel", "ASSOC", "A107", {A}),
+    ("Emailed comments on draft APA to opposing counsel", "ASSOC", "A107", set()),
+    ("Sent executed documents to client and lender", "ASSOC", "", {A}),
+    ("Sent draft documents to client for review", "ASSOC", "", set()),
+    ("Sending notices of meeting to creditors", "OTHER", "", {A}),
+    ("Draft notice of meeting to creditors", "ASSOC", "", set()),
+    ("Prepared statement of costs for the firm's interim bill", "OTHER", "", {A}),
     ("Emailed my assistant re the closing", "PARTNR", "", {IC}),
     ("Instructions to trainee re completion", "ASSOC", "", {IC}),
     # a numbered list's items are its tasks; items under a heading are the heading's steps

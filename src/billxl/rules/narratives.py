@@ -869,6 +869,27 @@ ADMIN_PATTERNS = (
       for asked in ("questions?", "quer(?:y|ies)", "inquir(?:y|ies)")),
     *_governed(("fee note", "fee notes"), ("re",), ("", "the ", "our ", "counsel s ")),
     "fee note quer(?:y|ies)", "invoice quer(?:y|ies)", "bill quer(?:y|ies)",
+    # the firm's own bill, however named ("statement of costs for the firm's interim bill")
+    "firm s (?:own |interim |final |monthly |next )?(?:bill|bills|invoice|invoices|fee note|"
+    "fee notes|statement of costs)\\b",
+    # papers served or circulated, not written: discovery responses emailed to the other side,
+    # closing or executed documents sent round, notices sent to creditors (rules 3 and 10)
+    *(f"{verb} (?:the |our |client s |all )?(?:supplemental |amended |first |second |written )?"
+      "(?:discovery responses|"
+      "responses and objections|objections and responses|initial disclosures|notices? of "
+      "deposition|subpoenas?|production volume \\d+|document production) to (?:the )?(?:oc|"
+      "opposing counsel|all counsel|counsel of record|other side|plaintiff s counsel|"
+      "defendant s counsel)\\b"
+      for verb in ("emailed", "e mailed", "sent", "send", "sending", "served", "serve",
+                   "serving", "mailed")),
+    *(f"{verb} (?:the |all )?(?:closing|executed|signed|final|execution) (?:docs|documents|"
+      "sets?|copies|versions|deliverables) to\\b"
+      for verb in ("sent", "send", "sending", "circulated", "circulate", "circulating",
+                   "distributed", "distribute", "distributing", "emailed", "forwarded")),
+    *(f"{verb} (?:the |all )?notices? (?:of [a-z]+(?: [a-z]+)? )?to (?:all |the )?(?:creditors|"
+      "members|shareholders|employees|tenants|noteholders|bondholders)\\b"
+      for verb in ("sent", "send", "sending", "circulated", "circulating", "mailed", "mailing",
+                   "served", "serving", "issued", "issuing")),
     "explain(?:ed|ing)? (?:the |our |my )?(?:charges|bill|invoice|fees) (?:to|for)\\b",
     "explain(?:ed|ing)? (?:the |our |my )?(?:charges|bill|invoice)\\b",
     "month s (?:invoice|bill)", "our (?:invoice|bill)s?",
