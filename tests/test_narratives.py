@@ -397,6 +397,10 @@ CASES = [
     ("Sending notices of meeting to creditors", "OTHER", "", {A}),
     ("Draft notice of meeting to creditors", "ASSOC", "", set()),
     ("Prepared statement of costs for the firm's interim bill", "OTHER", "", {A}),
+    # "then" with no separator before it starts the next task; "and then" joins steps
+    ("Called client about the lease then emailed landlord's attorney about the rent", "PARTNR",
+     "", {B}),
+    ("Draft and then revise motion to dismiss", "ASSOC", "", set()),
     ("Emailed my assistant re the closing", "PARTNR", "", {IC}),
     ("Instructions to trainee re completion", "ASSOC", "", {IC}),
     # a numbered list's items are its tasks; items under a heading are the heading's steps

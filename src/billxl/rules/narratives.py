@@ -1320,6 +1320,9 @@ TASK_START = re.compile(
     + "|" + _after(",/") + "".join(f"(?<!{v.replace(' ', '.')}, )(?<!{v.replace(' ', '.')} / )"
                               for v in _SERIES_VERBS)
     + ")" + _TASK_VERB
+    # a task after "then" with no separator ("called client about the lease then emailed
+    # landlord's attorney"): a sequence of tasks
+    + "|(?<!and.)(?<!&.)then (?:" + _tree(TASK_VERBS) + r")\b"
     + "|(?:and|&) (?<!meet.and.)(?<!meet.&.)(?:then )?(?:" + "|".join([
         # ("and file history", "and file wrapper": the patent's record, a noun)
         "(?:" + _tree(_FILING) + r")\b(?![^\w\x02]+(?:history|histories|wrappers?)\b)",
