@@ -401,6 +401,12 @@ CASES = [
     ("Called client about the lease then emailed landlord's attorney about the rent", "PARTNR",
      "", {B}),
     ("Draft and then revise motion to dismiss", "ASSOC", "", set()),
+    # colleagues named by their practice, sessions with associates; a group's training is not
+    ("Confer with state and local tax colleague re nexus", "ASSOC", "", {IC}),
+    ("Attending on corporate tax colleague re stamp duty", "ASSOC", "", {IC}),
+    ("Moot court session with associates C. Dorn and E. Lai", "PARTNR", "", {IC}),
+    ("Prep session with client for deposition", "ASSOC", "", set()),
+    ("Attended tax group training on Pillar Two", "ASSOC", "", set()),
     ("Emailed my assistant re the closing", "PARTNR", "", {IC}),
     ("Instructions to trainee re completion", "ASSOC", "", {IC}),
     # a numbered list's items are its tasks; items under a heading are the heading's steps

@@ -1082,7 +1082,9 @@ _PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "la
               "environmental", "trusts", "estates", "securities", "capital markets", "funds",
               "pensions", "property", "construction", "commercial", "disputes", "trademark",
               "patent", "immigration", "white collar", "compliance", "investigations", "m a",
-              "transactional", "appellate", "bankruptcy", "healthcare", "health care", "energy")
+              "transactional", "appellate", "bankruptcy", "healthcare", "health care", "energy",
+              "state and local tax", "salt", "transfer pricing", "trade mark", "private client",
+              "insurance", "planning", "technology", "outsourcing", "projects", "vat")
 #: Words before a colleague word that put the person outside the firm ("client's team",
 #: "opposing counsel's associate", "foreign associate", "HR business partner").
 _OUTSIDE = ("client", "clients", "opposing", "oc", "opc", "their", "his", "her", "its", "buyer",
@@ -1102,7 +1104,7 @@ _TALK = ("conference", "conferences", "conf", "confer", "conferred", "conferring
          "catch up", "caught up", "email", "emails", "e mail", "e mails", "emailed",
          "correspondence", "touch base", "touched base", "sync", "huddle", "speak", "spoke",
          "talk", "talked", "check in", "follow up", "stand up", "standup", "stand ups",
-         "standups")
+         "standups", "session", "sessions")
 _TALK_TO = (*_TALK, "message", "report", "reported", "reporting")
 _IN_FIRM = ("internal", "intraoffice", "intra office", "interoffice", "inter office", "team",
             "firm", "office")
@@ -1153,8 +1155,11 @@ INTERNAL_PATTERNS = (
                               "debriefed", "debriefing", "instructions to", "briefing to"))),
     *(f"{verb} (?:the |our |a )?(?:new )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}) up to speed"
       for verb in by_initial(("bring", "brought", "bringing", "get", "getting"))),
-    *(f"{verb} (?:on )?(?:the |my |a )?{_QUALIFIER}(?:partner|supervisor|supervising partner|"
+    *(f"{verb} (?:on )?(?:the |my |a )?(?:{_QUALIFIER}(?:partner|supervisor|supervising partner|"
       f"supervising solicitor|associate|trainee|colleague|fee earner){_ELSEWHERE}"
+      # (a practice group's lunch-and-learn or training attended is learning, not a conference)
+      f"|{_PRACTICE_TEAM}(?!(?: [a-z]+)? (?:lunch|training|seminar|cle|presentation|webinar|"
+      "retreat|offsite|away day|social)))"
       for verb in ("att(?:end(?:ing|ed|ance)?)?",)),
     # last: each is tried as one with its checked twin, which CHECKED_PARTY_PATTERNS puts next
     *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
