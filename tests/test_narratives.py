@@ -407,6 +407,17 @@ CASES = [
     ("Moot court session with associates C. Dorn and E. Lai", "PARTNR", "", {IC}),
     ("Prep session with client for deposition", "ASSOC", "", set()),
     ("Attended tax group training on Pillar Two", "ASSOC", "", set()),
+    # reading or drafting one of the many papers of a matter, and nothing to say which (rule 9);
+    # a word saying which kind is a subject; inside a longer entry the others say which
+    ("Perusal of the lease", "ASSOC", "", {V}),
+    ("Drafting of the agreement", "ASSOC", "", {V}),
+    ("Rvw ct order", "ASSOC", "", {V}),
+    ("Review docket filings", "PARLGL", "", {V}),
+    ("Reviewing transcripts.", "ASSOC", "", {V}),
+    ("Review license agreement", "ASSOC", "", set()),
+    ("Review scheduling order", "ASSOC", "", set()),
+    ("Review lease; draft estoppel certificate; email landlord's counsel re SNDA form", "ASSOC",
+     "", {B}),
     ("Emailed my assistant re the closing", "PARTNR", "", {IC}),
     ("Instructions to trainee re completion", "ASSOC", "", {IC}),
     # a numbered list's items are its tasks; items under a heading are the heading's steps

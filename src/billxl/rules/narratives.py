@@ -523,6 +523,14 @@ GENERIC_THINGS = ("documents", "docs", "document", "file", "files", "materials",
                   "authorities", "cases", "next steps", "options", "strategy", "case", "matter",
                   "position", "case file", "matter file", "client file", "filings", "issue",
                   "docket entries", "prior art", "stuff")
+#: Papers a matter has many of (rule 9): a narrative that is only reading or drafting one of
+#: them does not say which ("Review order", "Perusal of lease", "Drafting of the contract",
+#: "Reviewing transcripts"); inside a longer entry the other clauses say which.
+MANY_OF_A_KIND = ("order", "orders", "lease", "leases", "contract", "contracts", "patent",
+                  "patents", "memo", "memos", "transcript", "transcripts", "bundle", "bundles",
+                  "report", "reports", "agreement", "agreements", "statement", "statements",
+                  "deed", "deeds", "letter", "notice", "notices", "policy", "application",
+                  "applications")
 _READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", "drafted",
                "prepare", "prepared", "analyze", "analyse", "analyzed", "analysed", "analysis of",
                "consider", "considered", "considering", "peruse", "perused", "perusing",
@@ -530,18 +538,21 @@ _READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", 
                "researched", "researching", "respond to", "responded to", "responding to",
                "reply to", "answer", "deal with", "dealing with", "dealt with", "look into",
                "looked into", "looking into", "think through", "thought through",
-               "thinking through", "study of", "study", "studied", "studying")
+               "thinking through", "study of", "study", "studied", "studying", "rvw", "rvwd",
+    "drafting of", "preparation of", "review of", "revision of")
 _READ_HEAD = ("(?:" + _tree(_READ_VERBS) + ")"
               + _gapped("(?: and (?:analy[sz]e|analysis of|revise|review|consider|comment on|"
                         "respond to|organi[sz]e|summari[sz]e))?"
                         "(?: of)?"
                         "(?: the| all| various| incoming| recent| new| relevant| additional"
-                        "| further| misc| miscellaneous)?"))
+                        "| further| misc| miscellaneous| latest| revised| court| ct| docket"
+                        "| tribunal)?"))
 _GENERIC_READ = (
     _READ_HEAD + rf"(?:{_GAP}[a-z]+(?={_GAP}issues\b))?{_GAP}(?:" + _tree(GENERIC_THINGS) + ")"
     + _gapped("(?: (?:filed|received|raised|arising|identified|in (?:the )?data room|on file"
               "|on (?:the )?docket|re (?:the )?(?:matter|case|file)|of (?:the )?(?:matter|case|file)"
               "|and strategi[sz]e))?") + CLAUSE_END)
+_ONE_OF_MANY = _READ_HEAD + _GAP + "(?:" + _tree(MANY_OF_A_KIND) + r")\b"
 #: A whole narrative that reads papers of a kind, one word saying which kind or from whom, and
 #: no more: "Review title materials", "Review docs from title co." (inside a longer entry the
 #: clauses around say which: "Closing day: review final documents, ...").
@@ -635,6 +646,7 @@ VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))(?:" + _WHOLE_VAGUE[
                          + _ALL_GENERIC + "|[^\\w\x02]*" + _KIND_OF_PAPERS
                          + "[^\\w\x02]*|[^\\w\x02]*" + _SAME_ALONE
                          + "[^\\w\x02]*|[^\\w\x02]*" + _RESEARCH_ON_A_TOPIC
+                         + "[^\\w\x02]*|[^\\w\x02]*" + _ONE_OF_MANY
                          + "[^\\w\x02]*)(?=\x02|\\Z)")
 #: After 'and', the first word of a communication or of "work on" (a quick test before the rest).
 _AND_HEAD = ("(?=(?:" + _tree([*COMMUNICATIONS, *_COMM_ADJECTIVES, "work", "worked", "working",
