@@ -303,3 +303,39 @@ def test_a_cycle_is_set_on_the_matter_or_the_client_named_and_its_day_checked(le
     with pytest.raises(LedgerError) as refused:
         schedules.set_cycle(ledger, "NOPE", "monthly")
     assert str(refused.value) == "There is no matter or client NOPE in the ledger."
+
+
+def test_what_is_due_is_read_while_a_finalize_holds_the_due_items(ledger):
+    """finalize locks the items due (FOR UPDATE on PostgreSQL) until it commits; a look at what
+    is due reads them as they are and does not wait for it."""
+    import threading
+
+    from billxl.store import billing as store
+
+    item = schedules.add_item(ledger, "MID", kind="retainer", amount="1000.00",
+                              description="Retainer for October", due_on=date(2026, 10, 30))
+    locked, done, seen = threading.Event(), threading.Event(), {}
+
+    def finalizing():
+        with ledger.transaction() as conn:
+            store.lock_due_schedule_items(ledger, conn, date(2026, 10, 31), None)
+            locked.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=finalizing)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        looker = threading.Thread(
+            target=lambda: seen.update(due=schedules.due(ledger, date(2026, 10, 31))))
+        looker.start()
+        looker.join(10)
+        waited = looker.is_alive()
+    finally:
+        done.set()
+        holder.join(30)
+    looker.join(30)
+    assert not waited, "what is due waited for the finalize's lock"
+    due = seen["due"]
+    assert due.loc[due["what"] == "scheduled", ["schedule_id", "amount_minor"]].values.tolist() \
+        == [[item, 100_000]]
