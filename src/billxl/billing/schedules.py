@@ -49,6 +49,12 @@ DUE_COLUMNS = ["what", "matter_id", "client_id", "billing_cycle", "falls_on", "d
                "amount_minor", "currency", "entries", "schedule_id"]
 
 
+def needs_due_date(kind: str) -> str:
+    """What an installment or a retainer without a date is told: "an installment needs the date
+    it falls due" (one wording for the API, the command line and the schedule sheet)."""
+    return f"{'an' if kind[:1] in tuple('aeiou') else 'a'} {kind} needs the date it falls due"
+
+
 def add_item(ledger: Ledger, matter_id: str, *, kind: str, amount: str, description: str,
              due_on: date | None = None, trigger: str | None = None,
              actor: str | None = None) -> int:
@@ -60,7 +66,7 @@ def add_item(ledger: Ledger, matter_id: str, *, kind: str, amount: str, descript
     if kind == "milestone" and not trigger:
         raise LedgerError("A milestone needs its trigger, e.g. 'on signing'.")
     if kind != "milestone" and due_on is None:
-        raise LedgerError(f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} needs the date it falls due.")
+        raise LedgerError(needs_due_date(kind).capitalize() + ".")
     with ledger.transaction() as conn:
         currency = store.matter_currency(conn, matter_id)
         if currency is None:
@@ -257,8 +263,7 @@ def _check_items(items: list[builder.Item], context: MatterTerms, invoiced_minor
         if item.kind == "milestone" and not (item.trigger or "").strip():
             raise InputError(f"Item {i}: a milestone needs its trigger, e.g. 'on signing'.")
         if item.kind != "milestone" and item.due_on is None:
-            raise InputError(f"Item {i}: {'an' if item.kind[0] in 'aeiou' else 'a'} {item.kind} "
-                             "needs the date it falls due.")
+            raise InputError(f"Item {i}: {needs_due_date(item.kind)}.")
         if item.amount_minor <= 0:
             raise InputError(f"Item {i}: the amount must be more than zero.")
     if context.fee_minor is not None:

@@ -220,8 +220,7 @@ def _row_items(rows: _Rows, row, matter: str, context, plan: pd.DataFrame, items
     if kind == "milestone" and not trigger:
         rows.bad(row, "trigger", "a milestone needs its trigger, e.g. 'on signing'")
     if kind != "milestone" and due is None:
-        rows.bad(row, "due_on", f"{'an' if kind[:1] in tuple('aeiou') else 'a'} {kind} needs "
-                                "the date it falls due")
+        rows.bad(row, "due_on", schedules.needs_due_date(kind))
     if len(rows.problems) > problems:
         return []
     minor = to_minor(amount, context.currency)
