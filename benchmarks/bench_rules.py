@@ -161,7 +161,7 @@ def split_scans(month: Inputs, findings: pd.DataFrame, one_process: float, repea
     once. Returns whether the findings are the same."""
     from billxl import scan
 
-    n = max(1, min(os.cpu_count() or 1, 4))
+    n = scan.parallel_workers()
     if n < 2:
         print("   scans in several processes: one CPU here, not measured")
         return True

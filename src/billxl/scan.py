@@ -37,10 +37,15 @@ PIECES_PER_WORKER = 2
 _state: dict = {"pool": None, "broken": False, "default": 1}
 
 
+def parallel_workers() -> int:
+    """How many processes scan when scanning in several is allowed: one per CPU, at most four."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def allow_parallel_scans() -> None:
-    """Scan in several processes by default (one per CPU, at most four): for a program whose
+    """Scan in several processes by default (:func:`parallel_workers`): for a program whose
     main script is safe to import again, as the ``billxl`` command's is."""
-    _state["default"] = max(1, min(os.cpu_count() or 1, 4))
+    _state["default"] = parallel_workers()
 
 
 def workers() -> int:

@@ -88,8 +88,8 @@ DEVELOPMENT_5 = "development-5"
 DEVELOPMENT_6, HELD_OUT_3 = "development-6", "held-out-3"
 #: The labelled narrative sets (tests/data/narratives_eval), in the order they were written: the
 #: file and the halves it is scored as. A batch written for tuning is development data as a
-#: whole; a set written as held-out data is split by :func:`split_halves` (its development half
-#: first) after its one blind measurement as a whole.
+#: whole; a set written as held-out data is split by :func:`split_halves` after its one blind
+#: measurement as a whole (its halves named development first, then held out).
 LABELLED_SETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("narratives.csv", (DEVELOPMENT, HELD_OUT)),
     ("narratives_dev2.csv", (DEVELOPMENT_2,)),
