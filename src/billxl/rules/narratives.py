@@ -709,6 +709,10 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 #: narrative. Each is a regex that starts with a letter; a space stands for any blanks and
 #: punctuation. The subject decides: the firm's own bill, not "invoices" produced in
 #: discovery; binders put together, not an insurance binder.
+#: Verbs of sending papers out, whoever they go to (what they govern says whether it is clerical)
+_SENDING = ("sent", "send", "sending", "emailed", "e mailed", "mailed", "mailing", "served",
+            "serve", "serving", "circulated", "circulate", "circulating", "distributed",
+            "distribute", "distributing", "forwarded", "issued", "issuing")
 ADMIN_PATTERNS = (
     # copying, printing, scanning
     # photocopying done, not photocopies as evidence ("admissibility of photocopies")
@@ -892,18 +896,14 @@ ADMIN_PATTERNS = (
       "deposition|subpoenas?|production volume \\d+|document production) to (?:the )?(?:oc|"
       "opposing counsel|all counsel|counsel of record|other side|plaintiff s counsel|"
       "defendant s counsel)\\b"
-      for verb in ("emailed", "e mailed", "sent", "send", "sending", "served", "serve",
-                   "serving", "mailed")),
+      for verb in _SENDING),
     *(f"{verb} (?:the |all )?(?:closing|executed|signed|final|execution) (?:docs|documents|"
       "sets?|copies|versions|deliverables) to\\b"
-      for verb in ("sent", "send", "sending", "circulated", "circulate", "circulating",
-                   "distributed", "distribute", "distributing", "emailed", "forwarded")),
+      for verb in _SENDING),
     *(f"{verb} (?:the |all )?notices? (?:of [a-z]+(?: [a-z]+)? )?to (?:all |the )?(?:creditors|"
       "members|shareholders|employees|tenants|noteholders|bondholders)\\b"
-      for verb in ("sent", "send", "sending", "circulated", "circulating", "mailed", "mailing",
-                   "served", "serving", "issued", "issuing")),
-    "explain(?:ed|ing)? (?:the |our |my )?(?:charges|bill|invoice|fees) (?:to|for)\\b",
-    "explain(?:ed|ing)? (?:the |our |my )?(?:charges|bill|invoice)\\b",
+      for verb in _SENDING),
+    "explain(?:ed|ing)? (?:the |our |my )?(?:charges|bill|invoice|fees (?:to|for))\\b",
     "month s (?:invoice|bill)", "our (?:invoice|bill)s?",
     "firm s (?:invoice|bill)s?", *(f"{month} (?:invoice|bill)\\b" for month in _MONTHS),
     f"bill for (?:{'|'.join(_MONTHS)}|the month)",
@@ -1260,7 +1260,8 @@ TASK_VERBS = (
     # (not the nouns: "search terms", "Schedule B", "Schedule 1")
     "search(?! (?:terms?|results?|reports?|strings?|history|histories|hits?|quer(?:y|ies)|"
     "protocol|parameters|criteria)\\b)", "searched", "instruct", "instructed", "summarise",
-    "summarised", "prep", "send", "sent", "schedule(?! (?:[b-z]|\\d+)\\b)", "arrange", "liaise", "liaising", "meet and confer", "lodge", "complete",
+    "summarised", "prep", "send", "sent", "schedule(?! (?:[b-z]|\\d+)\\b)", "arrange", "liaise",
+    "liaising", "meet and confer", "lodge", "complete",
     "completed", "completing", "travelling", "traveling",
     # the other forms of work seen in narratives written elsewhere
     "updating", "calendaring", "calendared", "docketing", "docketed", "ran", "opened",
@@ -1574,7 +1575,7 @@ def vague_findings(b: Batch) -> pd.DataFrame | None:
         acts = normalise(text.iloc[few]).str.match(ACT_AND_OBJECT).to_numpy(dtype=bool)
         # ... and a clerical act says what was done however named ("Docketing", "prebill
         # rvw"): ADMIN_TASK reports it, and whether it is billable is that rule's question
-        acts = acts | corpus(b.distinct_text).texts(few).str.contains(ADMIN).to_numpy(dtype=bool)
+        acts = acts | corpus(b.distinct_text).hits(ADMIN)[few]  # the scan ADMIN_TASK shares
         words_u[few[acts]] = np.iinfo(np.int64).max
     phrase, words = b.per_row(phrase_u), b.per_row(words_u)
     bad = phrase | (words < min_words)
