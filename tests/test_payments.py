@@ -444,6 +444,14 @@ def test_what_a_secretary_meets_posting_odd_receipts(ledger, tmp_path):
     assert why["R3"].startswith("the remittance names invoice 009998, which is not in the ledger")
     assert "no invoice number in the remittance" in why["R4"]
     assert posted.unmatched == 3
+    # ... and a known client's receipt naming one is paid by the client's rule, and the
+    # summary says which receipts to check with the payer
+    paid = payments.post_receipts(ledger, write_csv(tmp_path / "t.csv", [
+        receipt("R5", "2026-10-13", "100.00", client_id="C1", remittance="Payment of inv 009997"),
+        receipt("R6", "2026-10-13", "100.00", client_id="C1", remittance="Inv 000003")]))
+    assert paid.paid_instead_of_named() == ["R5"]
+    assert ("  1 receipt(s) name an invoice that is not in the ledger and were paid by the "
+            "client's rule instead (R5): check the number with the payer") in paid.summary()
     # nothing new: no amount without its currency
     again = payments.post_receipts(ledger, write_csv(tmp_path / "s.csv", [
         receipt("R2", "2026-10-12", "99.00", payer="Nobody Ltd", remittance="Inv 009999")]))

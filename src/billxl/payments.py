@@ -558,6 +558,11 @@ def _named_pairs(texts: pd.Series, numbers: pd.Series) -> pd.DataFrame:
     return pairs.sort_values(["receipt", "invoice"], ignore_index=True)
 
 
+#: How an allocation's reason starts when the remittance named an invoice the ledger does not
+#: have and the receipt was paid by its client's rule instead
+NAMES_MISSING_INVOICE = "the remittance names invoice "
+
+
 def _unknown_invoice_refs(texts: pd.Series, numbers: pd.Series) -> pd.Series:
     """Per receipt (by position), the invoice numbers its text names that no invoice has:
     a number after INV/INVOICE, or one shaped like the ledger's numbers (same length, digits
@@ -836,7 +841,7 @@ def match_receipts(receipts: pd.DataFrame, invoices: pd.DataFrame,
                "oldest": "paid to the oldest open invoices instead",
                "pro_rata": "spread over the open invoices instead"}
     named = alloc["receipt"].map(missing).astype(object).fillna("")
-    said = ("the remittance names invoice " + named + ", which is not in the ledger; "
+    said = (NAMES_MISSING_INVOICE + named + ", which is not in the ledger; "
             + alloc["rule"].map(instead).fillna("paid by its rule instead"))
     alloc["reason"] = said.where((alloc["rule"] != "named") & (named != ""), "")
     offs = (pd.concat(write_offs, ignore_index=True) if write_offs else
@@ -1095,6 +1100,16 @@ class PostResult:
             out[f"{key}_by_currency"] = by_currency
         return out
 
+    def paid_instead_of_named(self) -> list[str]:
+        """The receipts whose remittance names an invoice the ledger does not have, paid by the
+        client's rule instead (each allocation of theirs says so in its reason)."""
+        alloc = self.matching.allocations
+        if alloc.empty or "reason" not in alloc:
+            return []
+        pos = pd.unique(alloc.loc[alloc["reason"].astype(str).str.startswith(
+            NAMES_MISSING_INVOICE), "receipt"].to_numpy())
+        return [str(v) for v in self.matching.receipts["receipt_id"].to_numpy(dtype=object)[pos]]
+
     def summary(self) -> str:
         s = self.summary_dict()
         verb = "Would post" if self.dry_run else "Posted"
@@ -1116,6 +1131,14 @@ class PostResult:
             unapplied = ", ".join(f"{v} {c}" for c, v in s["amount_unapplied_by_currency"].items())
             lines.append(f"  {s['allocations']:,} allocation(s) ({alloc}); unapplied {unapplied}; "
                          f"{s['write_offs']:,} short-payment write-off(s).")
+        paid_instead = self.paid_instead_of_named()
+        if paid_instead:
+            shown = ", ".join(paid_instead[:10]) + (
+                f" and {len(paid_instead) - 10:,} more" if len(paid_instead) > 10 else "")
+            lines.append(f"  {len(paid_instead):,} receipt(s) name an invoice that is not in the "
+                         f"ledger and were paid by the client's rule instead ({shown}): check "
+                         "the number with the payer (--dry-run lists each allocation with its "
+                         "note).")
         if self.hidden:
             unit = "line" if self.bank is not None else "row"
             lines.append(intake.hidden_summary(self.hidden, "read", unit) + ".")
