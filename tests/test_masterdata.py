@@ -128,6 +128,8 @@ def test_one_bad_row_imports_nothing_and_every_problem_is_named(empty_ledger, tm
     assert found[(6, "user_name")] == "is already timekeeper TK2's"
     assert found[(6, "active_from")] == "is not a date (expected YYYY-MM-DD)"
     assert found[(7, "timekeeper_id")] == "the same timekeeper as row 2"
+    values = {(p.row, p.column): p.value for p in caught.value.problems}
+    assert values[(7, "timekeeper_id")] == "TK1"  # the repeated id is shown, not a blank
     assert count(empty_ledger, t.timekeepers) == 3  # nothing of the bad file
 
 
