@@ -403,9 +403,9 @@ def check_master(raw, kind: MasterKind, known: Known,
             continue
         key = key_of(kind, row)
         if key in seen:
-            shown = " / ".join(str(v) for v in key if v is not None and str(v) != "")
-            problems.append(raw.problem(int(row_no), profile.header(FIELDS[kind][0].name),
-                                        shown or None,
+            first = FIELDS[kind][0].name  # the cell under the column named, as written
+            problems.append(raw.problem(int(row_no), profile.header(first),
+                                        cell_text(record.get(first, "")).strip() or None,
                                         f"the same {_LABEL[kind]} as row {seen[key]}"))
             continue
         seen[key] = int(row_no)
