@@ -155,6 +155,7 @@ def evaluates_in_csv(cell: str) -> bool:
     (" -5", "' -5"), ("a\n=b", "a\n'=b"), ("a;", "a;'"), ('a;"=b', "a;'\"=b"),
     ("", ""), ("ACME \u202eDTL", "ACME DTL"), ("a\u200db", "a\u200db"), ("a\x00b", "ab"),
     ("x;=1+2", "x;'=1+2"), ("a\t@b", "a\t'@b"), ("a;-5", "a;-5"), ("=a;+b", "'=a;'+b"),
+    ("\r\t", "'\r'\t'"), ("a\r\n\t=b", "a\r'\n'\t'=b"),  # a line break, then a tab
 ])
 def test_a_csv_cell_is_quoted_only_where_a_spreadsheet_would_evaluate_it(text, written):
     assert csv_text(text) == written

@@ -406,6 +406,16 @@ def _part_quoted(part: str, last: bool) -> bool:
             or _csv_quoted(rest.lstrip('"')))
 
 
+def _after_quoted(parts: list[str], i: int) -> bool:
+    """Whether ``parts[i]`` (the text after a separator, in :data:`_OTHER_SEPARATORS`' split,
+    the parts after it as written) needs a ``'``: as a cell of its own, or as the start of the
+    cell a spreadsheet splitting only at the line break before it reads ("\\r\\t=x": the cell
+    after the line break starts with a tab). :func:`csv_text` quotes from the last part back and
+    :func:`from_csv_text` unquotes from the first on, so both judge the same written text."""
+    last = i == len(parts) - 1
+    return _part_quoted(parts[i], last) or (not last and _csv_quoted("".join(parts[i:])))
+
+
 #: Where a spreadsheet that splits on another separator (``;`` where the decimal mark is a
 #: comma, a tab) or at every line break starts a cell inside the text.
 _OTHER_SEPARATORS = re.compile(r"([;\t\r\n])")
@@ -421,8 +431,8 @@ def csv_text(value: str) -> str:
     if not _OTHER_SEPARATORS.search(text):
         return lead + text
     parts = _OTHER_SEPARATORS.split(text)
-    for i in range(2, len(parts), 2):  # the text after each separator
-        if _part_quoted(parts[i], i == len(parts) - 1):
+    for i in range(len(parts) - 1, 1, -2):  # the text after each separator, from the end
+        if _after_quoted(parts, i):
             parts[i] = "'" + parts[i]
     return lead + "".join(parts)
 
@@ -431,8 +441,9 @@ def from_csv_text(text: str) -> str:
     """The text :func:`csv_text` was given (the quotes it added taken off; nothing else)."""
     if _OTHER_SEPARATORS.search(text):
         parts = _OTHER_SEPARATORS.split(text)
-        for i in range(2, len(parts), 2):
-            if parts[i].startswith("'") and _part_quoted(parts[i][1:], i == len(parts) - 1):
+        for i in range(2, len(parts), 2):  # each judged before what follows it is undone
+            if parts[i].startswith("'") and _after_quoted([*parts[:i], parts[i][1:],
+                                                           *parts[i + 1:]], i):
                 parts[i] = parts[i][1:]
         text = "".join(parts)
     return text[1:] if text.startswith("'") and _csv_quoted(text[1:]) else text
