@@ -455,6 +455,13 @@ def _pdf_words(path: Path) -> str:
     return _words(" ".join(page.extract_text() for page in pypdf.PdfReader(path).pages))
 
 
+def _printed(text: str, pdf_words: str) -> bool:
+    """Whether a PDF's text (:func:`_pdf_words`) holds ``text`` as shown, every character in
+    order: where the page wrapped a long word (a URL breaks after a '/'), the extraction reads
+    the line break as a space, so spaces are left out of the comparison."""
+    return "".join(shown(text).split()) in pdf_words.replace(" ", "")
+
+
 def _pdf_case(tmp_path, texts: list[str], client: str, folder=None) -> str:
     from billxl.documents import render_invoice_pdf
     from tests.test_documents import context_for, sample_lines
@@ -473,7 +480,7 @@ def _pdf_case(tmp_path, texts: list[str], client: str, folder=None) -> str:
 def test_typst_pdf_prints_the_text_as_written_less_what_does_not_show(tmp_path, texts, client):
     words = _pdf_case(tmp_path, texts, client)
     for text in (*texts, client):
-        assert _words(shown(text)) in words
+        assert _printed(text, words)
     assert not HIDDEN.search(words)
 
 
@@ -490,7 +497,7 @@ def test_weasyprint_pdf_prints_the_text_as_written_less_what_does_not_show(tmp_p
                                                                            texts, client):
     words = _pdf_case(tmp_path, texts, client, folder=html_engine)
     for text in (*texts, client):
-        assert _words(shown(text)) in words
+        assert _printed(text, words)
     assert not HIDDEN.search(words)
 
 
