@@ -368,3 +368,56 @@ def test_the_demo_month_is_billed_as_its_clients_portals_accept(month, tmp_path)
     typed = [a for a in audit["after"] if a and "typed_bill_qty_milli" in a]
     assert typed and all(a["typed_bill_qty_milli"] - a["rounded_off_milli"]
                          == a["bill_qty_milli"] for a in typed)
+
+
+def _move_entry(ledger, entry_pk: int, *, to_entry: int, hours_milli: int) -> None:
+    """Give time entry ``entry_pk`` the timekeeper and day of ``to_entry``, and ``hours_milli``
+    both recorded and on its pre-bill line."""
+    te, pl = t.time_entries, t.prebill_lines
+    target = ledger.read_frame(sa.select(te.c.timekeeper_id, te.c.work_date)
+                               .where(te.c.entry_pk == to_entry), dates=["work_date"]).iloc[0]
+    with ledger.transaction() as conn:
+        conn.execute(sa.update(te).where(te.c.entry_pk == entry_pk).values(
+            timekeeper_id=target["timekeeper_id"], work_date=target["work_date"].date(),
+            hours_milli=hours_milli))
+        conn.execute(sa.update(pl).where(pl.c.entry_kind == "time", pl.c.entry_pk == entry_pk)
+                     .values(bill_qty_milli=hours_milli))
+
+
+def _first_time_entry(ledger, matter_id: str) -> int:
+    pl = t.prebill_lines
+    return int(ledger.read_frame(sa.select(pl.c.entry_pk).where(
+        pl.c.prebill_pk == prebill_of(ledger, matter_id), pl.c.entry_kind == "time")
+        .order_by(pl.c.entry_pk)).iloc[0, 0])
+
+
+@pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("scope", ["month", "matter"])
+def test_an_impossible_day_holds_the_invoice_whatever_else_is_finalized_with_it(ledger, scope):
+    # M1's first entry's timekeeper also has 23.5 hours on M2 that day: over 24 in all. The
+    # day is the timekeeper's, whichever pre-bills are finalized in the same run.
+    m1 = _first_time_entry(ledger, "M1")
+    _move_entry(ledger, _first_time_entry(ledger, "M2"), to_entry=m1, hours_milli=23_500)
+    result = finalize(ledger, actor="test", **({"month": MONTH} if scope == "month"
+                                               else {"month": MONTH, "matter": "M1"}))
+    held = result.held
+    assert "M1" in set(held["matter_id"]) and "DAILY_MAX" in set(held["rule"])
+    assert held.loc[held["rule"] == "DAILY_MAX", "message"].str.contains(
+        "more than 24 hours in one day is impossible").all()
+    assert "M1" not in invoiced_matters(ledger)
+
+
+@pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)
+def test_time_not_yet_on_a_prebill_counts_in_the_day(ledger):
+    # a late entry for the same timekeeper and day, on no pre-bill: still the timekeeper's day
+    m1 = _first_time_entry(ledger, "M1")
+    te = t.time_entries
+    row = ledger.read_frame(sa.select(te).where(te.c.entry_pk == m1)).iloc[0].to_dict()
+    row = {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in row.items()
+           if k != "entry_pk"}
+    row.update(source_key="late-1", entry_id="late-1", matter_id="M2", hours_milli=23_500,
+               row_hash="late-1", work_date=pd.Timestamp(row["work_date"]).date())
+    with ledger.transaction() as conn:
+        conn.execute(sa.insert(te).values(**row))
+    held = finalize(ledger, month=MONTH, matter="M1", actor="test").held
+    assert set(held.loc[held["rule"] == "DAILY_MAX", "matter_id"]) == {"M1"}

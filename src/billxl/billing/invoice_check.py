@@ -193,6 +193,7 @@ def _guideline_problems(reference: Reference, heads: pd.DataFrame, lines: pd.Dat
     unit = heads["prebill_pk"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
     rank = pd.Series(unit).groupby(unit).cumcount().to_numpy()  # payor's place on its matter
     out = []
+    first_day: pd.Series | None = None  # each timekeeper-day's hours on the first payors' lines
     for r in np.unique(rank):
         part = lines[rank[lines["invoice"].to_numpy(dtype=np.int64)] == r]
         for kind, line_type, run in (("time", "F", rules.check_entries),
@@ -201,6 +202,9 @@ def _guideline_problems(reference: Reference, heads: pd.DataFrame, lines: pd.Dat
             if rows.empty:
                 continue
             frame = _as_entries(rows, heads, kind)
+            if kind == "time" and "day_other_milli" in rows:
+                first_day = _day_hours(rows) if first_day is None else first_day
+                frame["day_other_milli"] = _day_other(rows, first_day)
             result = run(frame, guidelines=default, guidelines_by_client=by_client,
                          context=reference, period=period)
             found = result.findings[result.findings["severity"] == "error"]
@@ -227,6 +231,22 @@ def _guideline_problems(reference: Reference, heads: pd.DataFrame, lines: pd.Dat
                 "severity": "error", "field": found["field"].astype(object).to_numpy(),
                 "message": found["message"].astype(object).to_numpy(), "fix": fix}))
     return pd.concat(out, ignore_index=True) if out else _no_problems()
+
+
+def _day_hours(rows: pd.DataFrame) -> pd.Series:
+    """Billed hours per timekeeper and day of time lines."""
+    return rows.groupby([rows["timekeeper_id"], pd.to_datetime(rows["work_date"])])[
+        "quantity_milli"].sum()
+
+
+def _day_other(rows: pd.DataFrame, first_day: pd.Series) -> np.ndarray:
+    """For each time line of one payor batch, its timekeeper's hours that day outside the batch:
+    the time outside the run (``day_other_milli``) and the run's lines on other matters (counted
+    once, on the first payor's invoices: a split matter's lines are on each payor's)."""
+    key = pd.MultiIndex.from_arrays([rows["timekeeper_id"], pd.to_datetime(rows["work_date"])])
+    run = first_day.reindex(key).fillna(0).to_numpy(dtype=np.int64)
+    mine = _day_hours(rows).reindex(key).fillna(0).to_numpy(dtype=np.int64)
+    return rows["day_other_milli"].fillna(0).to_numpy(dtype=np.int64) + run - mine
 
 
 def _increment_fix(hours_milli: int, step_milli: int) -> str:

@@ -461,6 +461,35 @@ def _invoices_of(parts: list[pd.DataFrame], units: list[_Unit], reference: Refer
     return _payor_invoices(lines, units, reference, on)
 
 
+def _with_day_other(ledger: Ledger, conn, lines: pd.DataFrame, all_lines: pd.DataFrame,
+                    prebill_pks: list[int]) -> pd.DataFrame:
+    """``lines`` with ``day_other_milli`` on each time line: the hours its timekeeper has that
+    day outside this run's invoice lines (time on no pre-bill of the run, at the hours
+    recorded, and the run's entries its invoices do not bill: written off or moved). The
+    invoice check adds them to the day (DAILY_MAX), so that an invoice is held for an
+    impossible day whichever other matters are finalized with it."""
+    time = (lines["entry_kind"] == "time").to_numpy() & lines["entry_pk"].notna().to_numpy()
+    if not time.any():
+        return lines
+    days = pd.DataFrame({"timekeeper_id": lines["timekeeper_id"].to_numpy(dtype=object)[time],
+                         "work_date": pd.to_datetime(lines["work_date"]).to_numpy()[time]})
+    outside = store.time_outside(ledger, conn, days["timekeeper_id"].dropna(),
+                                 days["work_date"].min().date(), days["work_date"].max().date(),
+                                 prebill_pks)
+    billed = set(lines["entry_pk"].to_numpy()[time].astype(np.int64).tolist())
+    run_time = all_lines[all_lines["entry_kind"] == "time"]
+    unbilled = run_time[~run_time["entry_pk"].astype(np.int64).isin(billed)]
+    unbilled = unbilled.assign(work_date=pd.to_datetime(unbilled["work_date"]),
+                               hours_milli=unbilled["recorded_milli"].astype(np.int64))
+    other = (pd.concat([outside, unbilled[["timekeeper_id", "work_date", "hours_milli"]]],
+                       ignore_index=True)
+             .groupby(["timekeeper_id", "work_date"])["hours_milli"].sum())
+    found = other.reindex(pd.MultiIndex.from_frame(days)).fillna(0).to_numpy(dtype=np.int64)
+    day_other = np.zeros(len(lines), dtype=np.int64)
+    day_other[time] = found
+    return lines.assign(day_other_milli=day_other)
+
+
 def preview_invoices(ledger: Ledger, prebills: pd.DataFrame, month: str, *,
                      invoice_date: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The invoices that finalizing ``prebills`` (prebill_pk, matter_id; any status) for
@@ -480,10 +509,13 @@ def preview_invoices(ledger: Ledger, prebills: pd.DataFrame, month: str, *,
         all_lines = store.read_prebill_entries(ledger, conn,
                                                ready["prebill_pk"].astype(int).tolist())
         units, parts = _prebill_parts(conn, ready, all_lines, reference, period, on)
-    if not parts:
-        return pd.DataFrame(columns=["prebill_pk", "client_id", "payor_percent", *TOTAL_COLUMNS]), \
-            pd.DataFrame(columns=[*LINE_COLUMNS, "invoice"])
-    invoices, lines = _invoices_of(parts, units, reference, on)
+        if not parts:
+            return pd.DataFrame(columns=["prebill_pk", "client_id", "payor_percent",
+                                         *TOTAL_COLUMNS]), \
+                pd.DataFrame(columns=[*LINE_COLUMNS, "invoice"])
+        invoices, lines = _invoices_of(parts, units, reference, on)
+        lines = _with_day_other(ledger, conn, lines, all_lines,
+                                ready["prebill_pk"].astype(int).tolist())
     return pd.DataFrame(invoices), lines
 
 
@@ -521,6 +553,7 @@ def finalize(ledger: Ledger, *, month: str | None = None, matter: str | None = N
                 "period_start": on, "period_end": on, "description": item["description"]}))
         parts.append(_level_lines(scheduled, on))
         invoices, lines = _invoices_of(parts, units, reference, on)
+        lines = _with_day_other(ledger, conn, lines, all_lines, prebill_pks)
         checked = invoice_check.check_invoices(reference, pd.DataFrame(invoices), lines,
                                                period=period)
         problems = invoice_check.with_line_details(checked.problems, lines)

@@ -64,7 +64,10 @@ _TEXT = ("entry_id", "timekeeper_id", "matter_id", "client_id", "currency", "nar
          "task_code", "activity_code", "expense_code", "receipt_ref")
 _CODES = ("task_code", "activity_code", "expense_code")
 _DATES = ("work_date", "entered_on")
-_INTS = ("hours_milli", "rate_minor", "amount_minor", "quantity_milli", "unit_cost_minor")
+#: ``day_other_milli`` (time, optional): the hours the timekeeper has that day outside these
+#: entries (other matters' time, checked another time), which DAILY_MAX adds to the day
+_INTS = ("hours_milli", "rate_minor", "amount_minor", "quantity_milli", "unit_cost_minor",
+         "day_other_milli")
 
 
 # =================================================================================== results

@@ -51,10 +51,14 @@ def increment(b: Batch):
 
 @rule("DAILY_MAX", severity="warning",
       description="A timekeeper's hours on one day are over the daily limit (default 10); "
-                  "over 24 is always an error. Every entry of that day is flagged.")
+                  "over 24 is always an error. Every entry of that day is flagged. The day "
+                  "counts the entries checked and, where given (``day_other_milli``), the "
+                  "timekeeper's other time that day.")
 def daily_max(b: Batch):
     day_key = group_codes(b.frame["timekeeper_id"], b.day)
     total = group_sum(day_key, b.hours)
+    if b.has("day_other_milli"):  # the timekeeper's time that day outside these entries
+        total = total + b.frame["day_other_milli"].fillna(0).to_numpy(dtype=np.int64)
     limit = b.setting("daily_max_milli").astype(np.int64)
     over = b.frame["work_date"].notna().to_numpy() & (total > limit)
     if not over.any():

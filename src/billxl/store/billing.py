@@ -25,6 +25,7 @@ __all__ = [
     "lock_approved_prebills",
     "read_prebill_entries",
     "lock_due_schedule_items",
+    "time_outside",
     "fixed_fees_billed",
     "fees_billed_since",
     "write_invoices",
@@ -95,7 +96,8 @@ def read_prebill_entries(ledger: Ledger, conn: sa.Connection,
         .where(pl.c.prebill_pk.in_(prebill_pks)), conn)
     time = ledger.read_frame(
         sa.select(te.c.entry_pk, te.c.work_date, te.c.timekeeper_id, te.c.narrative,
-                  te.c.task_code, te.c.activity_code, te.c.status)
+                  te.c.task_code, te.c.activity_code, te.c.status,
+                  te.c.hours_milli.label("recorded_milli"))
         .where(te.c.entry_pk.in_(
             sa.select(pl.c.entry_pk).where(pl.c.prebill_pk.in_(prebill_pks),
                                            pl.c.entry_kind == "time"))), conn, dates=["work_date"])
@@ -109,6 +111,27 @@ def read_prebill_entries(ledger: Ledger, conn: sa.Connection,
     details = pd.concat([time.assign(entry_kind="time"), cost.assign(entry_kind="expense")],
                         ignore_index=True)
     return lines.merge(details, on=["entry_kind", "entry_pk"], how="left")
+
+
+def time_outside(ledger: Ledger, conn: sa.Connection, timekeepers: Iterable[str], first: date,
+                 last: date, prebill_pks: list[int]) -> pd.DataFrame:
+    """The recorded hours of the ``timekeepers``' time entries dated ``first`` to ``last`` that
+    are on none of the pre-bills ``prebill_pks`` (other matters' time, or time not yet on a
+    pre-bill), summed per timekeeper and day: timekeeper_id, work_date, hours_milli."""
+    te, pl = t.time_entries, t.prebill_lines
+    outside = sa.select(pl.c.entry_pk).where(pl.c.entry_kind == "time",
+                                             pl.c.prebill_pk.in_(prebill_pks))
+    parts = [ledger.read_frame(
+        sa.select(te.c.timekeeper_id, te.c.work_date,
+                  sa.func.sum(te.c.hours_milli).label("hours_milli"))
+        .where(te.c.timekeeper_id.in_(chunk), te.c.work_date.between(first, last),
+               te.c.entry_pk.not_in(outside))
+        .group_by(te.c.timekeeper_id, te.c.work_date), conn, dates=["work_date"])
+        for chunk in in_chunks(sorted(set(timekeepers)))]
+    found = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {"timekeeper_id": pd.Series(dtype=object), "work_date": pd.Series(dtype="datetime64[ns]"),
+         "hours_milli": pd.Series(dtype=np.int64)})
+    return found.astype({"hours_milli": np.int64})
 
 
 def lock_due_schedule_items(ledger: Ledger, conn: sa.Connection, on: date,
