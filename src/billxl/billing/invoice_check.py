@@ -311,7 +311,7 @@ def _portal_problems(reference: Reference, heads: pd.DataFrame, lines: pd.DataFr
             errors = pd.DataFrame({"line": [0] * len(exported.reasons), "field": "",
                                    "rule": "LEDES_EXPORT", "message": exported.reasons,
                                    "suggestion": ""})
-        line_no = _line_numbers(exported.data, errors["line"].to_numpy(dtype=np.int64))
+        line_no = _line_numbers(exported, errors["line"].to_numpy(dtype=np.int64))
         # a field of the whole invoice (a client matter id) is the invoice's problem, not a
         # line's: it is fixed on the matter, once
         whole = ((errors["rule"] == "PORTAL_REQUIRED")
@@ -339,13 +339,15 @@ def _portal_problems(reference: Reference, heads: pd.DataFrame, lines: pd.DataFr
     return pd.concat(out, ignore_index=True) if out else _no_problems()
 
 
-def _line_numbers(data: bytes, file_lines: np.ndarray) -> list[int | None]:
-    """The invoice line number (LINE_ITEM_NUMBER) of each line of a LEDES file; None for the
-    file's own lines (header, field names) and lines it cannot name."""
-    if not data or not len(file_lines):
+def _line_numbers(exported, file_lines: np.ndarray) -> list[int | None]:
+    """The invoice line number (LINE_ITEM_NUMBER) of each line of an exported LEDES file; None
+    for the file's own lines (header, field names) and lines it cannot name."""
+    if not exported.data or not len(file_lines):
         return [None] * len(file_lines)
-    parsed = parse(data).lines
-    number = dict(zip(parsed["line"].astype(int), parsed["line_item_number"], strict=True))
+    number = exported.line_items
+    if number is None:  # not read by the check: read it now
+        parsed = parse(exported.data).lines
+        number = dict(zip(parsed["line"].astype(int), parsed["line_item_number"], strict=True))
     out = []
     for line in file_lines.tolist():
         text = str(number.get(int(line), "")).strip()

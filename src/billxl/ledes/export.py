@@ -45,6 +45,8 @@ class ExportedFile:
     reasons: list[str] = field(default_factory=list)  # why it was refused, in words
     notes: list[str] = field(default_factory=list)
     data: bytes = b""
+    #: the LINE_ITEM_NUMBER on each of the file's lines, by line number, as the check read it
+    line_items: dict[int, str] | None = None
 
     @property
     def refused(self) -> bool:
@@ -210,8 +212,10 @@ def _group(numbers: list[str], planned: dict, lines: pd.DataFrame, *, force: boo
                         profile, fmt, planned[n][3], force=force, transliterate=transliterate,
                         encoding=encoding, guidelines=guidelines, write=write)
                 for n in numbers}
-    checked = check_lines(parse(rendered.data), portal=profile, within_invoices=True,
+    parsed = parse(rendered.data)
+    checked = check_lines(parsed, portal=profile, within_invoices=True,
                           guidelines_of_client=guidelines)
+    items = _line_items(parsed)
     rows = rendered.data.split(b"\r\n")
     header, body = rows[:2], rows[2:]
     invoice_of_row = mine["invoice_number"].to_numpy(dtype=object)
@@ -225,8 +229,19 @@ def _group(numbers: list[str], planned: dict, lines: pd.DataFrame, *, force: boo
         own = findings[(findings["invoice"] == number) | file_level].copy()
         own.loc[own["line"] > 2, "line"] -= offset
         out[number] = _finish(planned[number][0], profile, fmt, planned[number][3], data,
-                              own.reset_index(drop=True), [], force=force, write=write)
+                              own.reset_index(drop=True), [], force=force, write=write,
+                              line_items={k - offset: items[k] for k in
+                                          range(at[0] + 3, at[-1] + 4) if k in items})
     return out
+
+
+def _line_items(parsed) -> dict[int, str]:
+    """The LINE_ITEM_NUMBER of each line of a parsed file, by its line number."""
+    lines = parsed.lines
+    if "line" not in lines or "line_item_number" not in lines:
+        return {}
+    return dict(zip(lines["line"].astype(int).tolist(),
+                    lines["line_item_number"].astype(str).tolist(), strict=True))
 
 
 def _encoding_for(profile: PortalProfile) -> str:
@@ -244,18 +259,19 @@ def _one(row, lines: pd.DataFrame, profile: PortalProfile, fmt: str, path: Path,
         reasons = [error.summary] + [str(p) for p in error.problems]
         return ExportedFile(row.number, row.client_id, profile.name, fmt, None, no_findings(),
                             reasons=reasons)
-    checked = check_lines(parse(rendered.data, name=path.name), portal=profile,
-                          guidelines_of_client=guidelines)
+    parsed = parse(rendered.data, name=path.name)
+    checked = check_lines(parsed, portal=profile, guidelines_of_client=guidelines)
     return _finish(row, profile, fmt, path, rendered.data, checked.findings, rendered.notes,
-                   force=force, write=write)
+                   force=force, write=write, line_items=_line_items(parsed))
 
 
 def _finish(row, profile: PortalProfile, fmt: str, path: Path, data: bytes,
             findings: pd.DataFrame, notes: list[str], *, force: bool,
-            write: bool = True) -> ExportedFile:
+            write: bool = True, line_items: dict[int, str] | None = None) -> ExportedFile:
     """Refuse the file if the portal would, else write it (atomically; not when ``write`` is
     False, a check only)."""
-    base = dict(invoice=row.number, client_id=row.client_id, portal=profile.name, format=fmt)
+    base = dict(invoice=row.number, client_id=row.client_id, portal=profile.name, format=fmt,
+                line_items=line_items)
     errors = findings[findings["severity"] == "error"]
     if len(errors) and not force:
         reasons = [f"line {r.line}: {r.rule}: {r.message}" for r in errors.itertuples()]

@@ -134,7 +134,7 @@ def ledes_lines(data: LedgerInvoices, flat_fee_as: str | dict[str, str] = "unit_
     # timekeepers: "Last, First" from the line, the parts from the timekeepers table
     people = data.timekeepers.set_index("timekeeper_id")
     tk = _text(lines["timekeeper_id"])
-    known = np.isin(tk, people.index.to_numpy(dtype=object))
+    known = pd.Index(people.index).get_indexer(tk) >= 0  # hashed: np.isin on text is O(n*m)
     last = np.where(known, people["last_name"].reindex(tk).to_numpy(dtype=object), "")
     first = np.where(known, people["first_name"].reindex(tk).to_numpy(dtype=object), "")
     name = _text(lines["timekeeper_name"])
