@@ -25,7 +25,8 @@ __all__ = ["SCORE_COLUMNS", "score", "split_halves", "labelled_entries", "score_
            "narrative_scores", "read_labelled", "labelled_parts", "LABELLED_SETS",
            "HELD_OUT_HALVES", "MAIN_NARRATIVE_RULES", "DEVELOPMENT", "DEVELOPMENT_2",
            "DEVELOPMENT_3", "DEVELOPMENT_4", "DEVELOPMENT_5", "DEVELOPMENT_6", "HELD_OUT",
-           "HELD_OUT_2", "HELD_OUT_3", "NARRATIVE_PRECISION_GOAL", "NARRATIVE_RECALL_GOAL"]
+           "HELD_OUT_2", "HELD_OUT_3", "DEVELOPMENT_7", "HELD_OUT_4", "NARRATIVE_PRECISION_GOAL",
+           "NARRATIVE_RECALL_GOAL"]
 
 SCORE_COLUMNS = ["rule", "planted", "flagged", "right", "recall", "precision"]
 _COPY_OF = r"copy of (\S+)"
@@ -86,6 +87,10 @@ DEVELOPMENT_5 = "development-5"
 #: a third held-out set (narratives_heldout3.csv), written blind after the rules' fifth round,
 #: measured once whole, then split the same way: its development half and its held-out half
 DEVELOPMENT_6, HELD_OUT_3 = "development-6", "held-out-3"
+#: a fourth held-out set (narratives_heldout4.csv), written blind in further voices (family,
+#: immigration, probate, construction, shipping, arbitration, South African, Singapore and
+#: Indian practice, legal aid), measured once whole, then split as the others
+DEVELOPMENT_7, HELD_OUT_4 = "development-7", "held-out-4"
 #: The labelled narrative sets (tests/data/narratives_eval), in the order they were written: the
 #: file and the halves it is scored as. A batch written for tuning is development data as a
 #: whole; a set written as held-out data is split by :func:`split_halves` after its one blind
@@ -97,6 +102,7 @@ LABELLED_SETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("narratives_dev4.csv", (DEVELOPMENT_4,)),
     ("narratives_heldout2.csv", (DEVELOPMENT_5, HELD_OUT_2)),
     ("narratives_heldout3.csv", (DEVELOPMENT_6, HELD_OUT_3)),
+    ("narratives_heldout4.csv", (DEVELOPMENT_7, HELD_OUT_4)),
 )
 #: the halves never read while the rules are tuned
 HELD_OUT_HALVES = tuple(halves[1] for _, halves in LABELLED_SETS if len(halves) == 2)
