@@ -192,7 +192,34 @@ CASES = [
     ("Follow up on pending items with client", "ASSOC", "", {V}),
     ("Coverage issues", "ASSOC", "", {V}),
     ("Review and comment on lender's draft guaranty", "ASSOC", "", set()),
-    ("Meeting with partner re strategy", "ASSOC", "", {IC}),
+    # a bare "re strategy" names no subject (fourth held-out set's development half)
+    ("Meeting with partner re strategy", "ASSOC", "", {IC, V}),
+    ("Meeting with partner re strategy for the Daubert motion", "ASSOC", "", {IC}),
+    # ---- (fourth held-out set's development half) clerical steps in other words, times of
+    # day, the whole matter as a subject, work on the train, a colleague further along
+    ("Check conflicts on prospective client Harlow Foods", "ASSOC", "", {A}),
+    ("Set up 9:30 call with client's marketing director for Thursday", "ASSOC", "", {A}),
+    ("Sched. expert eval appt w/ Dr. Moss's office", "LGLAST", "", {A}),
+    ("Obtain sealed copy of the order from the registry", "ASSOC", "", {A}),
+    ("Place statutory notices in the London Gazette", "ASSOC", "", {A}),
+    ("Place two print ads for the PERM recruitment", "PARLGL", "", {A}),
+    ("Enter caveat at the probate registry", "ASSOC", "", {A}),
+    ("Registration of charge over the vessel at the flag registry", "ASSOC", "", {A}),
+    ("Review and approve our interim invoice to the trustees", "PARTNR", "", {A}),
+    ("Trustees' queries re our fees", "ASSOC", "", {A}),
+    ("Instruct the sheriff to serve the summons", "OTHER", "", {A}),
+    ("Attendance at the Master's office to lodge the bond", "ASSOC", "", {A}),
+    ("Pay visa application fee and health surcharge online", "ASSOC", "", {A}),
+    ("Send bank statements to translator", "PARLGL", "", {A}),
+    ("Calls re arbitration", "ASSOC", "", {V}),
+    ("Email client re the proceedings", "ASSOC", "", {V}),
+    ("4 pm tax team check-in", "ASSOC", "", {IC, V}),
+    ("Spoke with associate about the Harlow file", "PARTNR", "", {IC, V}),
+    ("Drafting defence; attendance on client telephonically", "ASSOC", "", {B, V}),
+    ("Travel to Leeds for hearing; read Counsel's skeleton on the train", "ASSOC", "", {B}),
+    ("Check with partner re disclosure timetable", "ASSOC", "", {IC}),
+    ("Check compliance with the partnership agreement", "ASSOC", "", set()),
+    ("Attend case conference before the Registrar re directions", "ASSOC", "", set()),
     ("Open new matter", "PARTNR", "", {A}),
     ("Mail letter to client", "LGLAST", "", {A}),
     ("Matter admin", "ASSOC", "B110", {V}),
@@ -507,25 +534,32 @@ HELD_OUT_FLOORS = {
     #: INTERNAL_CONFERENCE 0.983/0.983, BLOCK_BILLING 0.898/0.981. After the round on the second
     #: set's development half (4 December): VAGUE 0.967/0.892, ADMIN_TASK 0.950/0.934 (the goal
     #: met), BLOCK_BILLING 0.898/0.981, INTERNAL_CONFERENCE 0.983/0.983.
-    HELD_OUT: {"VAGUE": (0.96, 0.89), "ADMIN_TASK": (NARRATIVE_PRECISION_GOAL, 0.93),
+    #: After the round on the fourth set's development half (7 December): VAGUE 0.967/0.908,
+    #: ADMIN_TASK 0.952/0.967, BLOCK_BILLING 0.898/0.981, INTERNAL_CONFERENCE 0.983/0.983.
+    HELD_OUT: {"VAGUE": (0.96, 0.90), "ADMIN_TASK": (NARRATIVE_PRECISION_GOAL, 0.96),
                "BLOCK_BILLING": (0.89, 0.98), "INTERNAL_CONFERENCE": (0.98, 0.98)},
     #: the second set's held-out half (written blind in other voices, see its README): measured
     #: whole once before any tuning, then on this half after the round on the other: VAGUE
     #: 0.848/0.609, ADMIN_TASK 0.959/0.783, BLOCK_BILLING 0.647/0.846, INTERNAL_CONFERENCE
-    #: 1.000/1.000; after the fifth round's research and follow-up rule, VAGUE 0.853/0.630.
-    HELD_OUT_2: {"VAGUE": (0.85, 0.63), "ADMIN_TASK": (NARRATIVE_PRECISION_GOAL, 0.78),
-                 "BLOCK_BILLING": (0.64, 0.84),
+    #: 1.000/1.000; after the fifth round's research and follow-up rule, VAGUE 0.853/0.630;
+    #: after the round on the fourth set's development half, VAGUE 0.861/0.674, BLOCK_BILLING
+    #: 0.680/0.872.
+    HELD_OUT_2: {"VAGUE": (0.86, 0.67), "ADMIN_TASK": (NARRATIVE_PRECISION_GOAL, 0.78),
+                 "BLOCK_BILLING": (0.68, 0.87),
                  "INTERNAL_CONFERENCE": (NARRATIVE_PRECISION_GOAL, NARRATIVE_RECALL_GOAL)},
     #: the third set's held-out half (written blind, see its README): on this half when the set
     #: was measured once whole, before any tuning: VAGUE 0.833/0.588, ADMIN_TASK 0.933/0.677,
-    #: BLOCK_BILLING 0.750/0.714, INTERNAL_CONFERENCE 0.972/0.761.
-    HELD_OUT_3: {"VAGUE": (0.83, 0.58), "ADMIN_TASK": (0.93, 0.67),
-                 "BLOCK_BILLING": (0.75, 0.71), "INTERNAL_CONFERENCE": (0.97, 0.76)},
+    #: BLOCK_BILLING 0.750/0.714, INTERNAL_CONFERENCE 0.972/0.761; after the round on the fourth
+    #: set's development half: VAGUE 0.861/0.608, ADMIN_TASK 0.936/0.710, BLOCK_BILLING
+    #: 0.767/0.786, INTERNAL_CONFERENCE 0.972/0.761.
+    HELD_OUT_3: {"VAGUE": (0.86, 0.60), "ADMIN_TASK": (0.93, 0.70),
+                 "BLOCK_BILLING": (0.76, 0.78), "INTERNAL_CONFERENCE": (0.97, 0.76)},
     #: the fourth set's held-out half (written blind, see its README): on this half when the set
     #: was measured once whole (7 December, commit 47c0898's rules), before any tuning: VAGUE
     #: 0.875/0.660, ADMIN_TASK 0.938/0.703, BLOCK_BILLING 0.833/0.784, INTERNAL_CONFERENCE
-    #: 0.907/0.780.
-    HELD_OUT_4: {"VAGUE": (0.87, 0.66), "ADMIN_TASK": (0.93, 0.70),
+    #: 0.907/0.780; after the round on its development half: VAGUE 0.878/0.679, ADMIN_TASK
+    #: 0.940/0.734 (BLOCK_BILLING and INTERNAL_CONFERENCE unchanged).
+    HELD_OUT_4: {"VAGUE": (0.87, 0.67), "ADMIN_TASK": (0.94, 0.73),
                  "BLOCK_BILLING": (0.83, 0.78), "INTERNAL_CONFERENCE": (0.90, 0.78)},
 }
 

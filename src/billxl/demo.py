@@ -338,7 +338,7 @@ _ADMIN = ("File notice of appearance with the court clerk",
           "Book meeting room and catering for client meeting",
           "Format and proofread final version of the agreement",
           "Process vendor invoice for court reporter services")
-_INTERNAL = ("Office conference with associate re strategy",
+_INTERNAL = ("Office conference with associate re strategy for motion to dismiss",
              "Office conference with {associate} regarding discovery plan",
              "Confer with partner regarding motion strategy and next steps",
              "Internal team meeting to discuss deal timeline and open items",

@@ -421,13 +421,20 @@ _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "se
                     "phone", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
                     "long", "initial", "another", "misc", "miscellaneous", "client", "strategy",
                     "status", "update", "progress", "case team",
+                    # a time of day ("4 pm tax team check-in", "9:30 call with client")
+                    "\\d{1,2}(?: \\d{2})? ?(?:am|pm)", "\\d{1,2} \\d{2}",
+                    # the case's own call or meeting (a court's "case conference" is an event)
+                    "case(?= (?:call|calls|meeting|meetings|mtg|catch up|check in|huddle|sync)\\b)",
                     # whose call or meeting it is, by practice or group ("Weekly restructuring
                     # team call", "Litigation team meeting", "Patent committee meeting")
                     *(f"{practice} (?:team|group|committee|department|dept)"
                       for practice in ("legal", "litigation", "lit", "trial", "deal", "corporate",
                                        "tax", "restructuring", "regulatory", "compliance",
                                        "employment", "ip", "patent", "trademark", "real estate",
-                                       "finance", "banking", "internal")),
+                                       "finance", "banking", "internal", "insolvency",
+                                       "liquidation", "arbitration", "disputes", "construction",
+                                       "shipping", "immigration", "family", "probate",
+                                       "conveyancing", "property", "commercial", "projects")),
                     "practice group", "working group", "email", "e mail",
                     # attending one: "Attended client meeting", "Attend weekly call" (a
                     # status conference attended is the court's: it names the event)
@@ -441,8 +448,13 @@ GENERIC_SUBJECTS = (
     "next steps", "deal", "the deal", "closing", "structure", "developments", "progress",
     "questions", "transaction", "the transaction", "same matter", "case developments",
     "general matters", "things", "items", "stuff", "approach", "the approach", "way forward",
+    # the whole matter by its kind ("Calls re arbitration", "Email client re the proceedings")
+    "arbitration", "the arbitration", "litigation", "the litigation", "proceedings",
+    "the proceedings", "dispute", "the dispute", "strategy", "case strategy",
     "(?:deal|file|project|transaction|closing|litigation|overall|general) status",
     "(?:follow up|f u|open|outstanding|action) items",
+    # the whole matter by its name ("Spoke with associate about the Ortiz file")
+    "the [a-z]+ (?:file|matter)",
 )
 _GENERIC_SUBJECT = ("(?:" + _tree(GENERIC_SUBJECTS) + ")"
                     + _gapped("(?: of (?:the )?(?:matter|case|file|deal|transaction))?"))
@@ -474,6 +486,7 @@ _SUBJECTLESS_COMM = (
 _ATTENDING = (_gapped("(?:(?:telephone|tel|phone) )?(?:attend(?:ing|ance on|ance upon|ed)|att) (?:on |upon )?(?:the )?"
                       "(?:client|clients|counsel|other side|supervisor|partner|colleague|colleagues|"
                       "associate|trainee|fee earner|opponent|opponents)")
+              + _gapped("(?: telephonically| by (?:tele)?phone| by zoom| by video| by teams)?")
               + rf"(?:{_GAP}(?:re|regarding|about|on|concerning){_GAP}{_GENERIC_SUBJECT})?"
               + CLAUSE_END)
 #: "Left vm for client", "Leave message w/ OC re status": word left, of nothing.
@@ -569,8 +582,9 @@ _SHORT_CLAUSE = r"(?=[^;,:.\n\x02]{0,64}+(?:[;,:.\n\x02]|\Z))"
 #: re motion", "Follow up on outstanding items", "Oversight of matter") does not say what was
 #: done, however they are combined. One word outside them names something ("Review complaint",
 #: "Revise SPA", "Call with client re escrow") and the narrative is judged by the other tests.
-#: "Strategy" is a subject here ("conference with associate re strategy" is judged as a
-#: conference), "same" refers to the entry before and "brief" and "docket" are often the one.
+#: "Strategy" is judged elsewhere (a bare "re strategy" is a generic subject, see
+#: :data:`GENERIC_SUBJECTS`; "strategy for the motion" names one), "same" refers to the entry
+#: before and "brief" and "docket" are often the one.
 GENERIC_WORDS = (
     # the work
     "review", "reviewed", "reviewing", "revise", "revised", "revising", "revision", "revisions",
@@ -757,7 +771,7 @@ ADMIN_PATTERNS = (
     *(SCHEDULING := (
         "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?(?:call|calls|meeting|meetings|"
         "conference call|deposition|depositions|depo|hearing|interview|session|time|zoom|"
-        "mediation)\\b",
+        "mediation|appt|appointment)\\b",
         # invites sent, not calendar invites produced in discovery
         *_governed(("calendar invite", "calendar invites", "meeting invite", "meeting invites"),
                    ("send", "sent", "sending", "circulate", "circulated", "circulating", "issue",
@@ -772,7 +786,10 @@ ADMIN_PATTERNS = (
           for verb in ("confirm", "check", "obtain", "poll")),
         *(f"{verb}(?:e|ed|ing) (?:the )?(?:[a-z]+ )?logistics"
           for verb in ("coordinat", "arrang", "handl", "organi[sz]")),
-        *_governed(("logistics",), ("re", "regarding"), ("", "the ")))),
+        *_governed(("logistics",), ("re", "regarding"), ("", "the ")),
+        # a call set up for a time of day ("Set up 9:30 call with ...")
+        "set(?:ting)? up (?:a |the )?(?:\\d+ ){1,2}(?:am |pm )?(?:call|meeting|zoom|conference "
+        "call|t c|tc)\\b")),
     # the mechanics of signing and funding: wires, signatures, access to a data room
     *_governed(("wire", "wires", "wire transfer", "wire transfers", "wire release", "signatures",
                 "e signatures"),
@@ -838,7 +855,7 @@ ADMIN_PATTERNS = (
     "assembl(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:binders?|sets?|bundles?|exhibits|documents|"
     "copies|packages?)",
     "compil(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,2}(?:signature pages|sig pages|exhibits|binders?|"
-    "sets?)",
+    "sets?|paper books?)",
     "collat(?:e|ed|ing)",
     *(f"{verb}(?:e|ed|ing) (?:[a-z0-9]+ ){{0,5}}?into (?:a |the )?(?:[a-z]+ )?(?:sets?|binders?|"
       "bundles?|volumes?|packages?)" for verb in ("compil", "assembl")),
@@ -860,8 +877,19 @@ ADMIN_PATTERNS = (
       for verb in ("logg(?:ed|ing)", "log")),
     # sent by courier, taken to the recorder or the registry by hand
     *(f"{verb} (?:[a-z0-9]+ ){{0,4}}to (?:the )?(?:courier|messenger|recorder|recorder s office|"
-      "registry|post office|clerk s office)\\b"
+      "registry|post office|clerk s office|translators?|printers?)\\b"
       for verb in ("sent", "send", "sending", "took", "take", "taking", "gave", "handed")),
+    # the sheriff or a process server told to serve, a registry attended to lodge or issue
+    "instruct(?:ed|ing)? (?:the )?(?:[a-z]+ ){0,2}(?:sheriff|process server|bailiff)\\b",
+    *(f"{attend} (?:at |upon )?(?:the )?(?:[a-z]+ ){{0,3}}(?:registry|office|court) to "
+      "(?:lodge|issue|file|record|register)\\b"
+      for attend in ("attend(?:ed|ing)?", "attendance")),
+    # copies obtained, notices and advertisements placed, caveats entered, charges registered
+    "obtain(?:ed|ing)? (?:a |the )?(?:certified|sealed|office) cop(?:y|ies)\\b",
+    "plac(?:e|ed|ing) (?:the )?(?:[a-z0-9]+ ){0,3}(?:ads|advertisements?|adverts)\\b",
+    "plac(?:e|ed|ing) (?:the )?(?:[a-z0-9]+ ){0,4}notices? in (?:the )?(?:[a-z]+ )?gazette\\b",
+    "enter(?:ed|ing)? (?:a |the )?caveat\\b",
+    "registration of (?:the )?(?:[a-z]+ ){0,2}(?:mortgage|charge|deed|transfer|lien|caveat)\\b",
     # the paper sent to an office that registers it (rule 3)
     "send(?:ing)?(?: of)? (?:the )?(?:documents|papers|forms?) to (?:the )?(?:patent office|uspto|"
     "epo|ipo|trade mark office|trademark office|land registry|companies house|registry|court)",
@@ -904,7 +932,10 @@ ADMIN_PATTERNS = (
       "members|shareholders|employees|tenants|noteholders|bondholders)\\b"
       for verb in _SENDING),
     "explain(?:ed|ing)? (?:the |our |my )?(?:charges|bill|invoice|fees (?:to|for))\\b",
-    "month s (?:invoice|bill)", "our (?:invoice|bill)s?",
+    "month s (?:invoice|bill)",
+    "our (?:interim |final |monthly |next |latest |last |first |second )?(?:invoice|bill)s?",
+    *(f"{asked} (?:about|on|re|regarding|concerning) our (?:fees|costs|charges)\\b"
+      for asked in ("questions?", "quer(?:y|ies)", "inquir(?:y|ies)")),
     "firm s (?:invoice|bill)s?", *(f"{month} (?:invoice|bill)\\b" for month in _MONTHS),
     f"bill for (?:{'|'.join(_MONTHS)}|the month)",
     "monthly (?:invoice|bill|fee statement) to (?:the )?(?:client|committee)",
@@ -937,6 +968,7 @@ ADMIN_PATTERNS = (
     "new client|us|firm)\\b)| for (?!(?:the |this |a |our )?(?:new )?(?:client|clients|us|firm|"
     "matter|matters|case|engagement)\\b))", "client care letter", "terms of business", "retainer letter",
     "letter of engagement", "run(?:ning)? (?:a |the )?(?:new )?conflicts?", "conflicts? (?:check|checks|search|searches|database|clearance|report|reports)",
+    "check(?:ed|ing)? (?:for )?conflicts?\\b",
     "through conflicts",
     # errands and self-described
     "fax(?:ed|ing|es)?", "mail(?:ed|ing)? (?:out )?(?:documents|letters?|package|packages)",
@@ -961,13 +993,14 @@ ADMIN_VERBS = (
     # records asked of a provider, payoff letters obtained, a fee or duty paid
     "request(?:ed|ing)?(?= (?:copies of )?(?:the )?(?:[a-z]+ ){0,2}records from\\b)",
     "obtain(?:ed|ing)?(?= (?:the )?(?:[a-z]+ )?payoff letters?\\b)",
-    "pa(?:y|id|ying)(?= (?:the )?(?:[a-z0-9']+ ){0,3}(?:fees?|duty|duties)\\b)",
+    "pa(?:y|id|ying)(?= (?:the )?(?:[a-z0-9']+ ){0,4}(?:fees?|duty|duties|surcharges?)\\b)",
     "schedul(?:e|ed|ing)(?! (?:of|to|[a-z]|\\d+)\\b)", "calendar(?:ed|ing|ize|ized)?(?! year)",
     *(RESCHEDULING := ("reschedul(?:e|ed|ing)\\b",
                        # the clipped forms, where what is scheduled follows: "Sched. t/c w/ OC",
                        # "Cal. hrg date"
-                       "sched(?= (?:a |an |the )?(?:[a-z]+ )?(?:call|t c|tc|meeting|mtg|depo|"
-                       "deposition|hearing|hrg|mediation|conference|conf|interview|zoom)\\b)")),
+                       "sched(?= (?:a |an |the )?(?:[a-z]+ ){0,2}(?:call|t c|tc|meeting|mtg|"
+                       "depo|deposition|hearing|hrg|mediation|conference|conf|interview|zoom|"
+                       "appt|appointment)\\b)")),
     "cal(?= (?:[a-z]+ ){0,2}(?:dates?|deadlines?)\\b)",
     "diari[sz](?:e|ed|ing)", "docket(?:ed|ing)?(?! (?:for|entries|entry|sheet|report|review|"
     "search|number|no)\\b)",
@@ -1116,7 +1149,8 @@ _TALK = ("conference", "conferences", "conf", "confer", "conferred", "conferring
          "catch up", "caught up", "email", "emails", "e mail", "e mails", "emailed",
          "correspondence", "touch base", "touched base", "sync", "huddle", "speak", "spoke",
          "talk", "talked", "check in", "follow up", "stand up", "standup", "stand ups",
-         "standups", "session", "sessions")
+         "standups", "session", "sessions", "check", "checked", "checking", "consult",
+         "consulted", "consulting")
 _TALK_TO = (*_TALK, "message", "report", "reported", "reporting")
 _IN_FIRM = ("internal", "intraoffice", "intra office", "interoffice", "inter office", "team",
             "firm", "office")
@@ -1263,6 +1297,8 @@ TASK_VERBS = (
     "summarised", "prep", "send", "sent", "schedule(?! (?:[b-z]|\\d+)\\b)", "arrange", "liaise",
     "liaising", "meet and confer", "lodge", "complete",
     "completed", "completing", "travelling", "traveling",
+    # reading and working on something (on the train, en route: rule 12's work while travelling)
+    "read", "reading", "work on", "worked on", "working on",
     # the other forms of work seen in narratives written elsewhere
     "updating", "calendaring", "calendared", "docketing", "docketed", "ran", "opened",
     "attendance (?:upon|on|at)", "rvw", "tel (?:with|w|to)", "ltr to", "ltrs to",
