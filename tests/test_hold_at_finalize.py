@@ -391,7 +391,6 @@ def _first_time_entry(ledger, matter_id: str) -> int:
         .order_by(pl.c.entry_pk)).iloc[0, 0])
 
 
-@pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("scope", ["month", "matter"])
 def test_an_impossible_day_holds_the_invoice_whatever_else_is_finalized_with_it(ledger, scope):
     # M1's first entry's timekeeper also has 23.5 hours on M2 that day: over 24 in all. The
@@ -407,7 +406,6 @@ def test_an_impossible_day_holds_the_invoice_whatever_else_is_finalized_with_it(
     assert "M1" not in invoiced_matters(ledger)
 
 
-@pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)
 def test_time_not_yet_on_a_prebill_counts_in_the_day(ledger):
     # a late entry for the same timekeeper and day, on no pre-bill: still the timekeeper's day
     m1 = _first_time_entry(ledger, "M1")
