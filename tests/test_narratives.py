@@ -218,6 +218,10 @@ CASES = [
     ("Drafting defence; attendance on client telephonically", "ASSOC", "", {B, V}),
     ("Travel to Leeds for hearing; read Counsel's skeleton on the train", "ASSOC", "", {B}),
     ("Check with partner re disclosure timetable", "ASSOC", "", {IC}),
+    # what a clerical step made, sent on, is the same clerical task; after legal work, another
+    ("Scanned closing docs and emailed them to lender", "LGLAST", "", {A}),
+    ("Scan executed signature pages and forward same to buyer's counsel", "PARLGL", "", {A}),
+    ("Draft motion to stay and email it to client", "ASSOC", "", {B}),
     ("Check compliance with the partnership agreement", "ASSOC", "", set()),
     ("Attend case conference before the Registrar re directions", "ASSOC", "", set()),
     ("Open new matter", "PARTNR", "", {A}),

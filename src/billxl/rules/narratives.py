@@ -1470,11 +1470,14 @@ _WRITTEN_UP += (r"|" + _AND_THEN + r"(?:memo|memorandum|file note|note)(?:[^\w\x
 _GOES_ON = re.compile(f"(?P<no_object>{_NO_OBJECT})|(?P<result>{_REVIEW_RESULT})|(?P<served>{_SERVED})"
                       f"|(?P<written>{_WRITTEN_UP})")
 #: Sending word of a clerical step just taken ("Calendar deadline; send reminder to client",
-#: "Book mediation date and send confirmation to all counsel"): the same clerical task.
-_NOTICE_SENT = re.compile(_AND_THEN + r"(?:send|sent|sending|email|emailed|emailing)[^\w\x02]+"
+#: "Book mediation date and send confirmation to all counsel"), or sending on what it made
+#: ("Scan closing docs and email them to lender"): the same clerical task.
+_NOTICE_SENT = re.compile(_AND_THEN + r"(?:send|sent|sending|email|emailed|emailing|forward|"
+                          r"forwarded|forwarding)[^\w\x02]+"
+                          r"(?:(?:them|it|same|the same|these|copies)\b|"
                           r"(?:(?:a|an|the)[^\w\x02]+)?(?:[a-z]+[^\w\x02]+){0,2}?(?:"
                           r"reminders?|confirmations?|invites?|invitations?|"
-                          r"(?:cover|closing|confirmation|reminder) (?:letters?|emails?))\b")
+                          r"(?:cover|closing|confirmation|reminder) (?:letters?|emails?))\b)")
 _ATTEND_OR_TRAVEL = re.compile(_AND_THEN + r"(?:attend(?:s|ed|ing|ance)?\b(?![^\w\x02]+to\b)|"
                                r"appear|travel)")
 
