@@ -28,7 +28,6 @@ import pandas as pd
 
 from billxl import money, rules
 from billxl.ledes.export import check_portal_files, clients_guidelines
-from billxl.ledes.parser import parse
 from billxl.ledes.portals import load_portal
 from billxl.ledes.writer import LedgerInvoices
 from billxl.reference import Reference
@@ -344,10 +343,7 @@ def _line_numbers(exported, file_lines: np.ndarray) -> list[int | None]:
     for the file's own lines (header, field names) and lines it cannot name."""
     if not exported.data or not len(file_lines):
         return [None] * len(file_lines)
-    number = exported.line_items
-    if number is None:  # not read by the check: read it now
-        parsed = parse(exported.data).lines
-        number = dict(zip(parsed["line"].astype(int), parsed["line_item_number"], strict=True))
+    number = exported.line_items or {}  # as the check read them (every rendered file has them)
     out = []
     for line in file_lines.tolist():
         text = str(number.get(int(line), "")).strip()
