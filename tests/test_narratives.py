@@ -475,6 +475,10 @@ CASES = [
     ("Research QSBS holding period after F reorg; memo to file", "ASSOC", "", set()),
     ("rvw rog answers; memo to file re: mitigation evidence", "ASSOC", "", set()),
     ("Draft motion to compel; memo to partner re discovery strategy", "ASSOC", "", {B}),
+    # work while travelling, where it was done told first (rule 12)
+    ("Travel to Hull for arrest of the vessel; on the train back reviewed draft affidavit of "
+     "arrest", "ASSOC", "", {B}),
+    ("Reviewed draft affidavit of arrest on the train", "ASSOC", "", set()),
 ]
 
 

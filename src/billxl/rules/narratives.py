@@ -1346,6 +1346,9 @@ _MESSAGES = ("calls", "call", "emails", "email", "meetings", "meeting", "letters
 #: A task verb, with the 'and', 'then' or 'also' that may stand before it.
 _TASK_VERB = (r"(?:(?:and|then|also)[^\w\x02]+)?(?:(?:begin|began|start|started|continue|"
               r"continued|commence|commenced)[^\w\x02]+)?"
+              # work while travelling, told where first: "; on ferry review draft affidavit"
+              r"(?:(?:on|in|during) (?:the )?(?:ferry|plane|train|flight|journey|transit)"
+              r"(?: back| home| out| there)?[^\w\x02]+)?"
               # a call after an event: "post-mediation call w/ client"
               r"(?:(?:post|pre)[^\w\x02]+[a-z]+[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b")
 #: After 'and' and a first verb's object, the work that is a second task: a review, a
