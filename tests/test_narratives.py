@@ -479,6 +479,14 @@ CASES = [
     ("Travel to Hull for arrest of the vessel; on the train back reviewed draft affidavit of "
      "arrest", "ASSOC", "", {B}),
     ("Reviewed draft affidavit of arrest on the train", "ASSOC", "", set()),
+    # clerical steps in other words: signature packets, contact details, a ledger posted, the
+    # list of those served, the firm's engagement letter for a matter it names
+    ("prep & circulate sig pkts", "ASSOC", "", {A}),
+    ("Update client's contact details on case system", "PARLGL", "", {A}),
+    ("Update estate ledger w/ receipts from the two banks", "ASSOC", "", {A}),
+    ("Update list of garnishees served", "ASSOC", "", {A}),
+    ("Engagement letter for Harbour Foods sponsor licence matter", "PARTNR", "", {A}),
+    ("Review engagement letter for the financial adviser on this matter", "ASSOC", "", set()),
 ]
 
 

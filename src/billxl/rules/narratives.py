@@ -749,7 +749,8 @@ ADMIN_PATTERNS = (
     "printer", "print shop", "copy cent(?:er|re)", "copy room", "reprographics",
     "notari[sz](?:e|ed|ing|ation)", "request(?:ed|ing)? (?:[a-z]+ ){0,2}(?:transcripts?|certified "
     "copies)",
-    *_governed(("signature pages", "signature page", "sig pages", "sig page"), (
+    *_governed(("signature pages", "signature page", "sig pages", "sig page", "signature packets",
+                "signature packet", "sig packets", "sig packet", "sig pkts", "sig pkt"), (
         "collect", "collected", "collecting", "compile", "compiled", "compiling", "assemble",
         "assembled", "assembling", "circulate", "circulated", "circulating", "chase", "chased",
         "chasing", "obtain", "obtained", "obtaining", "prepare", "prepared", "preparing",
@@ -902,9 +903,12 @@ ADMIN_PATTERNS = (
     "updat(?:e|ed|ing) (?:the )?(?:(?:[a-z]+ ){0,2}(?:calendar|docket|spreadsheet|"
     "chart(?<!claim.chart)(?<!infringement.chart)(?<!invalidity.chart)|database|"
     "index|minute book|file|files|binders?|folders?|statutory registers?|share register|"
+    "contact details|contact information|contact info|ledger|"
     "register of (?:members|directors|charges|shareholders|secretaries))|billing records)",
     *(f"{what} lists?" for what in ("working group", "distribution", "service", "contact",
                                     "contacts", "mailing")),
+    # the service list in other words: "Update list of garnishees served"
+    "updat(?:e|ed|ing) (?:the )?list of (?:[a-z]+ ){1,3}served\\b",
     # the firm's own bill and matter opening
     "pre bill(?:s|ing)?", "prebill(?:s|ing)?", "proforma", "pro forma (?:bill|invoice)s?",
     "billing (?:question|questions|inquiry|inquiries|query|queries)",
@@ -966,7 +970,8 @@ ADMIN_PATTERNS = (
     "engagement(?:(?<!'s.engagement)(?<!\u2019s.engagement)|(?<=firm's.engagement)"
     "|(?<=firm\u2019s.engagement)) letter(?! (?:of|with|from) (?!(?:the |our )?(?:client|clients|"
     "new client|us|firm)\\b)| for (?!(?:the |this |a |our )?(?:new )?(?:client|clients|us|firm|"
-    "matter|matters|case|engagement)\\b))", "client care letter", "terms of business", "retainer letter",
+    "matter|matters|case|engagement)\\b|(?:(?!(?:on|in|of|for|re|to|with|by)\\b)[a-z]+ ){1,5}"
+    "matter\\b))", "client care letter", "terms of business", "retainer letter",
     "letter of engagement", "run(?:ning)? (?:a |the )?(?:new )?conflicts?", "conflicts? (?:check|checks|search|searches|database|clearance|report|reports)",
     "check(?:ed|ing)? (?:for )?conflicts?\\b",
     "through conflicts",
