@@ -487,6 +487,14 @@ CASES = [
     ("Update list of garnishees served", "ASSOC", "", {A}),
     ("Engagement letter for Harbour Foods sponsor licence matter", "PARTNR", "", {A}),
     ("Review engagement letter for the financial adviser on this matter", "ASSOC", "", set()),
+    # a colleague named with a title ("Ms Lim (of counsel)"), or after a longer subject
+    ("Catch up w/ Ms Lim (of counsel) re MAS feedback", "ASSOC", "", {IC}),
+    ("Discuss client's instructions on threshold with supervisor", "ASSOC", "", {IC}),
+    ("Discuss missing right of way over access road w/ conveyancing partner + trainee", "ASSOC",
+     "", {IC}),
+    ("Discuss settlement offer in the draft agreement with opposing counsel's associate", "ASSOC",
+     "", set()),
+    ("Discuss draft lease with client; revise with partner's comments", "ASSOC", "", {B}),
 ]
 
 

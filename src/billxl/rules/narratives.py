@@ -1167,7 +1167,7 @@ _GATHERING = ("(?:(?:strategy|weekly|daily|status|planning|case|trial|prep|prepa
 _BARE_COLLEAGUES = ("staff", "firm staff", "our staff")
 _PRACTICE_TEAM = (f"(?:the |our |firm s )?(?:{_words(_PRACTICES)}) (?:(?:{_words(_PRACTICES)}) )?"
                   "(?:department|group|practice|team|colleagues?|lawyers?|partners?|associates?)")
-_TEAM_OF = (f"(?:the |our |other |firm |firm s |my |both )?(?:{_QUALIFIER}(?:{_words(_COLLEAGUES)})"
+_TEAM_OF = (f"(?:the |our |other |firm |firm s |my |both |mr |ms |mrs |dr )?(?:{_QUALIFIER}(?:{_words(_COLLEAGUES)})"
             f"|(?:{_words(_BARE_COLLEAGUES)}))")
 #: Short words that follow "call with" and are not initials (in capitals they are checked again).
 _SHORT_WORDS = ("the", "our", "his", "her", "him", "its", "all", "any", "one", "two", "six", "ten",
@@ -1212,6 +1212,11 @@ INTERNAL_PATTERNS = (
       f"|{_PRACTICE_TEAM}(?!(?: [a-z]+)? (?:lunch|training|seminar|cle|presentation|webinar|"
       "retreat|offsite|away day|social)))"
       for verb in ("att(?:end(?:ing|ed|ance)?)?",)),
+    # a discussion of a longer subject, the colleague named after it ("Discuss client's
+    # instructions on threshold with supervisor"), within the clause
+    *(f"{verb}(?:[^\\w\\x02;\\n]+[a-z0-9]+){{4,8}}?[^\\w\\x02;\\n]+(?:with|w) {_COLLEAGUE_PARTY}"
+      for verb in by_initial(("discuss", "discussed", "discussing", "consult", "consulted",
+                              "consulting"))),
     # last: each is tried as one with its checked twin, which CHECKED_PARTY_PATTERNS puts next
     *(f"{talk}{_TALK_WITH}{_COLLEAGUE_PARTY}" for talk in _TALKS),
 )
