@@ -495,6 +495,15 @@ CASES = [
     ("Discuss settlement offer in the draft agreement with opposing counsel's associate", "ASSOC",
      "", set()),
     ("Discuss draft lease with client; revise with partner's comments", "ASSOC", "", {B}),
+    # the advice or report on what was just reviewed is the same task (rule 6); a call, or a
+    # report on work of another kind, is not
+    ("Review tribunal's procedural order no. 3 and report to client", "ASSOC", "", set()),
+    ("Perusing contract for sale; advising purchaser on special conditions 32-41", "ASSOC", "",
+     set()),
+    ("Review collateral warranty and send comments to funder's solicitors", "ASSOC", "", set()),
+    ("Draft motion to stay; report to client", "ASSOC", "", {B}),
+    ("Review investigation report and advise client re termination; revise separation "
+     "agreement", "ASSOC", "", {B}),
 ]
 
 

@@ -1467,7 +1467,9 @@ _CLAUSE_STOP = re.compile(r"[;\n]")
 _FILED = re.compile(_AND_THEN + r"(?:e[^\w\x02]*)?fil(?:e|ed|ing)\b")
 #: The verbs those tests start with (a task start ending in another goes on with nothing).
 _GOING_ON_VERBS = frozenset((*_NO_OBJECT_VERBS, *_RESULT_VERBS, "serve", "served", "serving",
-                             "memo", "memorandum", "note"))
+                             "memo", "memorandum", "note", "advise", "advised", "advising",
+                             "report", "reported", "reporting", "letter", "send", "sending",
+                             "sent"))
 #: The tests above on a clause, as one regex: the group that matched says which.
 #: ... or the write-up of what was just researched, analysed or reviewed, whatever it is for
 #: ("Research whether releases survive; draft insert for confirmation brief", "Analyze search
@@ -1480,8 +1482,14 @@ _WRITTEN_UP = (_AND_THEN + "(?:" + _tree(("draft", "drafted", "drafting", "prepa
                         "note")) + r")\b")
 _WRITTEN_UP += (r"|" + _AND_THEN + r"(?:memo|memorandum|file note|note)(?:[^\w\x02]+to[^\w\x02]+"
                 r"(?:the[^\w\x02]+)?(?:file|client|partner|team))?\b")  # "...; memo to file"
+#: ... or the advice or report on what was just reviewed, whoever it goes to ("Review tribunal's
+#: procedural order and report to client", "Perusing contract for sale; advising purchaser on
+#: special conditions", "Review warranty and send comments to funder's solicitors": rule 6's
+#: "Review OC's letter and draft response"; a call about it is a task of its own),
+_ADVISED = (_AND_THEN + r"(?:advis(?:e|ed|ing)|report(?:ed|ing)?[^\w\x02]+to|(?:a[^\w\x02]+)?"
+            r"letter[^\w\x02]+to|note[^\w\x02]+to|(?:send|sending|sent)[^\w\x02]+comments)\b")
 _GOES_ON = re.compile(f"(?P<no_object>{_NO_OBJECT})|(?P<result>{_REVIEW_RESULT})|(?P<served>{_SERVED})"
-                      f"|(?P<written>{_WRITTEN_UP})")
+                      f"|(?P<written>{_WRITTEN_UP})|(?P<advised>{_ADVISED})")
 #: Sending word of a clerical step just taken ("Calendar deadline; send reminder to client",
 #: "Book mediation date and send confirmation to all counsel"), or sending on what it made
 #: ("Scan closing docs and email them to lender"): the same clerical task.
@@ -1533,13 +1541,13 @@ def _goes_on(texts: Corpus, rows: np.ndarray, found_: list[re.Match]) -> np.ndar
         stop = stop_at(text, a + 1, z)
         stop = z if stop is None else stop.start()
         words = found_[i].group().split()  # "and update", "memo to"
-        if (words[-1] in _GOING_ON_VERBS or words[0] in _GOING_ON_VERBS
+        if (any(w in _GOING_ON_VERBS for w in words)
                 or text.find("accordingly", a, stop) >= 0):
             goes = _GOES_ON.match(text, a, stop)
             if goes is not None:
                 kind = goes.lastgroup
                 out[i] = (kind == "no_object"
-                          or (kind in ("result", "written")
+                          or (kind in ("result", "written", "advised")
                               and _REVIEW_VERBS.match(text, b, a) is not None)
                           or (kind == "served" and _FILED.match(text, b, a) is not None))
         if not out[i] and text.find(":", o, a) >= 0:
