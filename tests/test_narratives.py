@@ -504,6 +504,7 @@ CASES = [
     ("Draft motion to stay; report to client", "ASSOC", "", {B}),
     ("Review investigation report and advise client re termination; revise separation "
      "agreement", "ASSOC", "", {B}),
+    ("Unfair dismissal claim: review ET1 draft; advise on time limits", "ASSOC", "", set()),
 ]
 
 

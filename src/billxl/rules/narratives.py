@@ -1437,7 +1437,7 @@ _NO_OBJECT = (
 #: ... or what a review yields ("Review title commitment; prepare title objection letter",
 #: "Mark up credit agreement; prepare issues list", "Review OC's letter and draft response":
 #: the result's name ends the clause; not a summary, which may be of anything),
-_REVIEW_VERBS = re.compile(r"[^\w\x02]*(?:" + _tree((
+_REVIEW_VERBS = re.compile(r"[^\w\x02]*(?:[^:;\n\x02]{1,60}:[^\w\x02]*)?(?:" + _tree((
     "review", "reviewed", "reviewing", "analyze", "analyzed", "analyzing", "analyse", "analysed",
     "analysing", "research", "researched", "researching", "mark up", "marked up", "marking up",
     "consider", "considered", "considering", "peruse", "perused", "perusing", "read",
