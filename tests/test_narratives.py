@@ -505,6 +505,9 @@ CASES = [
     ("Review investigation report and advise client re termination; revise separation "
      "agreement", "ASSOC", "", {B}),
     ("Unfair dismissal claim: review ET1 draft; advise on time limits", "ASSOC", "", set()),
+    # one of the many decisions of a matter, however it came in (rule 9)
+    ("Review decision rec'd", "ASSOC", "", {V}),
+    ("Review decision on the motion to compel", "ASSOC", "", set()),
 ]
 
 

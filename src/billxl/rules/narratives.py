@@ -543,7 +543,7 @@ MANY_OF_A_KIND = ("order", "orders", "lease", "leases", "contract", "contracts",
                   "patents", "memo", "memos", "transcript", "transcripts", "bundle", "bundles",
                   "report", "reports", "agreement", "agreements", "statement", "statements",
                   "deed", "deeds", "letter", "notice", "notices", "policy", "application",
-                  "applications")
+                  "applications", "decision", "decisions", "ruling", "rulings")
 _READ_VERBS = ("review", "reviewed", "reviewing", "revise", "revised", "draft", "drafted",
                "prepare", "prepared", "analyze", "analyse", "analyzed", "analysed", "analysis of",
                "consider", "considered", "considering", "peruse", "perused", "perusing",
@@ -565,7 +565,9 @@ _GENERIC_READ = (
     + _gapped("(?: (?:filed|received|raised|arising|identified|in (?:the )?data room|on file"
               "|on (?:the )?docket|re (?:the )?(?:matter|case|file)|of (?:the )?(?:matter|case|file)"
               "|and strategi[sz]e))?") + CLAUSE_END)
-_ONE_OF_MANY = _READ_HEAD + _GAP + "(?:" + _tree(MANY_OF_A_KIND) + r")\b"
+_ONE_OF_MANY = (_READ_HEAD + _GAP + "(?:" + _tree(MANY_OF_A_KIND) + r")\b"
+                # ... however it came in ("Review decision rec'd")
+                + _gapped("(?: (?:rec d|recd|received|filed|served|issued))?"))
 #: A whole narrative that reads papers of a kind, one word saying which kind or from whom, and
 #: no more: "Review title materials", "Review docs from title co." (inside a longer entry the
 #: clauses around say which: "Closing day: review final documents, ...").
