@@ -508,6 +508,9 @@ CASES = [
     # one of the many decisions of a matter, however it came in (rule 9)
     ("Review decision rec'd", "ASSOC", "", {V}),
     ("Review decision on the motion to compel", "ASSOC", "", set()),
+    # a call written short ("ph call", "tel call") with its length and no subject
+    ("Ph call client (Ms Adeyemi) 10 min", "ASSOC", "", {V}),
+    ("Tel call with client re lease renewal", "ASSOC", "", set()),
 ]
 
 

@@ -418,7 +418,7 @@ COMMUNICATIONS = (
 #: Words that may stand before a communication without giving it a subject.
 _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "several",
                     "multiple", "further", "additional", "internal", "team", "telephone",
-                    "phone", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
+                    "phone", "ph", "tel", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
                     "long", "initial", "another", "misc", "miscellaneous", "client", "strategy",
                     "status", "update", "progress", "case team",
                     # a time of day ("4 pm tax team check-in", "9:30 call with client")
