@@ -511,6 +511,8 @@ CASES = [
     # a call written short ("ph call", "tel call") with its length and no subject
     ("Ph call client (Ms Adeyemi) 10 min", "ASSOC", "", {V}),
     ("Tel call with client re lease renewal", "ASSOC", "", set()),
+    ("Attendances re matter", "ASSOC", "", {V}),
+    ("Attendance at court for hearing of the strike-out application", "ASSOC", "", set()),
 ]
 
 

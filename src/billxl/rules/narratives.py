@@ -414,6 +414,8 @@ COMMUNICATIONS = (
     "stand up", "standup", "stand ups", "standups", "ltr", "ltrs",
     # "Telephone with the client", "tel w/ OC" (the noun for a call, as some write it)
     "telephone(?= (?:with|w|to)\\b)", "tel(?= (?:with|w|to)\\b)",
+    # "Attendance on client", "Attendances re matter" (English usage: a meeting or call)
+    "attendances?(?= (?:on|upon|re)\\b)",
 )
 #: Words that may stand before a communication without giving it a subject.
 _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "several",
