@@ -513,6 +513,9 @@ CASES = [
     ("Tel call with client re lease renewal", "ASSOC", "", set()),
     ("Attendances re matter", "ASSOC", "", {V}),
     ("Attendance at court for hearing of the strike-out application", "ASSOC", "", set()),
+    # supervising a junior of the firm, or the junior's work, is a conference in the firm
+    ("Supervise trainee's preparation of mother's response to threshold", "PARTNR", "", {IC}),
+    ("Supervise client's paralegal on the data-room upload protocol", "ASSOC", "", set()),
 ]
 
 

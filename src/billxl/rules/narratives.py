@@ -1186,6 +1186,10 @@ _TALKS = by_initial(_TALK_TO)
 #: A call, meeting or message ``with`` or ``to`` someone (up to three words between).
 _TALK_WITH = "(?: [a-z]+){0,3} (?:with|w|to|from) "
 _COLLEAGUE_PARTY = f"(?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
+#: The firm's juniors, whom a senior supervises.
+_JUNIORS = ("trainee", "trainees", "associate", "associates", "paralegal", "paralegals", "junior",
+            "juniors", "law clerk", "law clerks", "summer associate", "summer associates",
+            "candidate attorney", "practice trainee", "review team", "contract attorneys")
 INTERNAL_PATTERNS = (
     # a call or e-mail whose object is the colleague: "call associate", "email partner re ..."
     # (the colleague word right after the verb: a qualifier is looked for only after "with").
@@ -1208,6 +1212,11 @@ INTERNAL_PATTERNS = (
       for verb in by_initial(("instruct", "instructed", "instructing", "brief", "briefed",
                               "briefing", "update", "updated", "updating", "debrief",
                               "debriefed", "debriefing", "instructions to", "briefing to"))),
+    # supervising a junior of the firm, or the junior's work ("Supervise trainee's preparation of
+    # response", "Supervise paralegals re privilege review protocol")
+    *(f"{verb} (?:the |our |a |my )?(?:new |junior )?(?:{_words(_JUNIORS)})"
+      r"\b(?![^\w\x02]+(?:at|of|from|for|general counsel|gc)\b)"
+      for verb in by_initial(("supervise", "supervised", "supervising", "supervision of"))),
     *(f"{verb} (?:the |our |a )?(?:new )?{_QUALIFIER}(?:{_words(_COLLEAGUES)}) up to speed"
       for verb in by_initial(("bring", "brought", "bringing", "get", "getting"))),
     *(f"{verb} (?:on )?(?:the |my |a )?(?:{_QUALIFIER}(?:partner|supervisor|supervising partner|"
