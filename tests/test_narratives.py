@@ -516,6 +516,9 @@ CASES = [
     # supervising a junior of the firm, or the junior's work, is a conference in the firm
     ("Supervise trainee's preparation of mother's response to threshold", "PARTNR", "", {IC}),
     ("Supervise client's paralegal on the data-room upload protocol", "ASSOC", "", set()),
+    # a clerical step after a dash, or a court attended to issue papers (rule 3)
+    ("Trainee - copy site diaries and label by week for expert", "OTHER", "", {A}),
+    ("Attendance at Four Courts to issue Notice of Motion in Central Office", "ASSOC", "", {A}),
 ]
 
 

@@ -886,7 +886,8 @@ ADMIN_PATTERNS = (
       for verb in ("sent", "send", "sending", "took", "take", "taking", "gave", "handed")),
     # the sheriff or a process server told to serve, a registry attended to lodge or issue
     "instruct(?:ed|ing)? (?:the )?(?:[a-z]+ ){0,2}(?:sheriff|process server|bailiff)\\b",
-    *(f"{attend} (?:at |upon )?(?:the )?(?:[a-z]+ ){{0,3}}(?:registry|office|court) to "
+    *(f"{attend} (?:at |upon )?(?:the )?(?:[a-z]+ ){{0,3}}(?:registry|office|court|courts|"
+      "courthouse|court house|registrar|counter) to "
       "(?:lodge|issue|file|record|register)\\b"
       for attend in ("attend(?:ed|ing)?", "attendance")),
     # copies obtained, notices and advertisements placed, caveats entered, charges registered
@@ -1045,7 +1046,7 @@ def _clerical_regex(verbs, patterns) -> re.Pattern:
     gap = "[^\\w\\x02]+"
     # the clause start, its first letter read; not after 're:' (a clipped word before a '.'
     # heads no clerical verb: only the subject after 're:' need be told apart)
-    clause = f"(?<=[{_SEPARATORS}]\\x20{{0}})(?<!re:\\x20{{0}})"
+    clause = f"(?<=[{_SEPARATORS}\\-\u2013\u2014]\\x20{{0}})(?<!re:\\x20{{0}})"
     branches = []
     for letter in dict.fromkeys([*verb_tree, *pattern_tree, "a", "t"]):
         at_start, tails = [], []
