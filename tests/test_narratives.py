@@ -519,6 +519,10 @@ CASES = [
     # a clerical step after a dash, or a court attended to issue papers (rule 3)
     ("Trainee - copy site diaries and label by week for expert", "OTHER", "", {A}),
     ("Attendance at Four Courts to issue Notice of Motion in Central Office", "ASSOC", "", {A}),
+    # issuing after drafting, and diarising what was reviewed, are tasks of their own (rules 3, 4)
+    ("draft and issue part 8 claim form", "ASSOC", "", {A, B}),
+    ("Review of notice of continuance and calendaring of new hearing date", "ASSOC", "", {A, B}),
+    ("Research and issue analysis re indemnity cap", "ASSOC", "", set()),
 ]
 
 

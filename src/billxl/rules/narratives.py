@@ -1029,7 +1029,8 @@ ADMIN_VERBS = (
     "download(?:ed|ing|s)?", "bates", "assembl(?:e|ed|ing)", "collat(?:e|ed|ing)",
     "index(?:ed|ing)?(?! of)", "organi[sz](?:e|ed|ing)",
     "book(?:ed|ing)?(?! (?:of|value|and page)\\b)",
-    "issu(?:e|ed|ing)(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with)\\b)",
+    "issu(?:e|ed|ing)(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with|for|raised|"
+    "identified|analysis)\\b)",
     "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|payoff letters?|"
     "good standing|title commitments?|title reports?|surveys?|survey updates?)\\b",
 )
@@ -1350,7 +1351,10 @@ _ABBREVIATIONS = ("co", "inc", "corp", "ltd", "llc", "no", "nos", "vol", "dr", "
                   "ex", "exh", "p", "pp", "para", "sec", "art", "cl", "fig",
                   *_CLIPPED)
 _FILING = ("file", "e file", "efile", "serve", "submit", "submitting", "lodge", "lodging",
-           "filing", "serving", "fax", "faxed", "faxing", "issuing")
+           "filing", "serving", "fax", "faxed", "faxing", "issuing",
+           # "Draft and issue claim form" (not "and issue list", "and issues raised")
+           "issue(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with|for|raised|"
+           "identified|analysis)\\b)")
 _TALK_VERB = ("meet", "met", "call", "called", "calls", "confer", "conference", "discuss",
               "discussed", "discussing", "email", "emails", "emailed", "e mail", "t c", "tc",
               "telephone", "speak", "spoke", "talk", "talked", "conferring", "meeting")
@@ -1382,6 +1386,9 @@ _SECOND_TASKS = ("review", "reviewed", "reviewing", "prepare for", "prepared for
                  # sending, recording or circulating for signature what the first verb made
                  "send", "sent", "record", "recorded",
                  "circulat(?:e|ed|ing) (?:the )?(?:execution|signature|executed|final)",
+                 # putting the dates of what was reviewed in the diary (rule 4)
+                 "calendar", "calendared", "calendaring", "docket", "docketed", "docketing",
+                 "diaris(?:e|ed|ing)", "diariz(?:e|ed|ing)",
                  "schedul(?:e|ed|ing) (?:a |an |the )?(?:[a-z]+ )?"
                  "(?:call|calls|meeting|meetings|deposition|depositions|depo|hearing|conference|"
                  "interview|mediation|zoom)")
