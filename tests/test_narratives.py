@@ -523,6 +523,8 @@ CASES = [
     ("draft and issue part 8 claim form", "ASSOC", "", {A, B}),
     ("Review of notice of continuance and calendaring of new hearing date", "ASSOC", "", {A, B}),
     ("Research and issue analysis re indemnity cap", "ASSOC", "", set()),
+    ("f/u w/ client re: signed docs", "ASSOC", "", {A}),
+    ("Review signed documents for defects in execution", "ASSOC", "", set()),
 ]
 
 

@@ -912,6 +912,10 @@ ADMIN_PATTERNS = (
     "register of (?:members|directors|charges|shareholders|secretaries))|billing records)",
     *(f"{what} lists?" for what in ("working group", "distribution", "service", "contact",
                                     "contacts", "mailing")),
+    # chasing what was signed ("f/u w/ client re: signed docs"; rule 10)
+    *(f"{verb}(?: (?:with|w) (?:the )?[a-z]+)?(?: (?:re|for|on))? (?:the )?(?:signed|executed) "
+      "(?:docs|documents|copies|pages|counterparts)\\b"
+      for verb in ("f u", "follow(?:ed|ing)? up", "chas(?:e|ed|ing)", "collect(?:ed|ing)?")),
     # the service list in other words: "Update list of garnishees served"
     "updat(?:e|ed|ing) (?:the )?list of (?:[a-z]+ ){1,3}served\\b",
     # the firm's own bill and matter opening
