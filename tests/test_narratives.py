@@ -605,16 +605,20 @@ HELD_OUT_FLOORS = {
     #: was measured once whole, before any tuning: VAGUE 0.833/0.588, ADMIN_TASK 0.933/0.677,
     #: BLOCK_BILLING 0.750/0.714, INTERNAL_CONFERENCE 0.972/0.761; after the round on the fourth
     #: set's development half: VAGUE 0.861/0.608, ADMIN_TASK 0.936/0.710, BLOCK_BILLING
-    #: 0.767/0.786, INTERNAL_CONFERENCE 0.972/0.761.
+    #: 0.767/0.786, INTERNAL_CONFERENCE 0.972/0.761; after the second round on the fifth to
+    #: seventh development parts (7 December, commit 0a85e91): BLOCK_BILLING 0.786/0.786, the
+    #: others unchanged.
     HELD_OUT_3: {"VAGUE": (0.86, 0.60), "ADMIN_TASK": (0.93, 0.70),
-                 "BLOCK_BILLING": (0.76, 0.78), "INTERNAL_CONFERENCE": (0.97, 0.76)},
+                 "BLOCK_BILLING": (0.78, 0.78), "INTERNAL_CONFERENCE": (0.97, 0.76)},
     #: the fourth set's held-out half (written blind, see its README): on this half when the set
     #: was measured once whole (7 December, commit 47c0898's rules), before any tuning: VAGUE
     #: 0.875/0.660, ADMIN_TASK 0.938/0.703, BLOCK_BILLING 0.833/0.784, INTERNAL_CONFERENCE
     #: 0.907/0.780; after the round on its development half: VAGUE 0.878/0.679, ADMIN_TASK
-    #: 0.940/0.734 (BLOCK_BILLING and INTERNAL_CONFERENCE unchanged).
+    #: 0.940/0.734 (BLOCK_BILLING and INTERNAL_CONFERENCE unchanged); after the second round on
+    #: the fifth to seventh development parts (commit 0a85e91): BLOCK_BILLING 0.851/0.784, the
+    #: others unchanged.
     HELD_OUT_4: {"VAGUE": (0.87, 0.67), "ADMIN_TASK": (0.94, 0.73),
-                 "BLOCK_BILLING": (0.83, 0.78), "INTERNAL_CONFERENCE": (0.90, 0.78)},
+                 "BLOCK_BILLING": (0.85, 0.78), "INTERNAL_CONFERENCE": (0.90, 0.78)},
 }
 
 
