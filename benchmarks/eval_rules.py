@@ -19,10 +19,10 @@ labelled sets of real-style narratives.
      errors were read while the rules were tuned, and a HELD-OUT half, never read;
    * the development batches ``narratives_dev2.csv`` to ``narratives_dev4.csv``, written for
      tuning: DEVELOPMENT-2 to DEVELOPMENT-4;
-   * ``narratives_heldout2.csv`` and ``narratives_heldout3.csv``, each written blind by another
+   * ``narratives_heldout2.csv`` to ``narratives_heldout5.csv``, each written blind by another
      author after a round of tuning and measured once whole before anyone read it (its README
      gives those figures), then split as the first set is: DEVELOPMENT-5 and HELD-OUT-2,
-     DEVELOPMENT-6 and HELD-OUT-3.
+     DEVELOPMENT-6 and HELD-OUT-3, DEVELOPMENT-7 and HELD-OUT-4, DEVELOPMENT-8 and HELD-OUT-5.
 
    Printed per rule and part: labelled, flagged, true and false positives, false negatives,
    precision and recall. A rule nobody labelled is scored for its false positives; a label

@@ -22,6 +22,7 @@ from billxl.rules.evaluation import (
     HELD_OUT_2,
     HELD_OUT_3,
     HELD_OUT_4,
+    HELD_OUT_5,
     HELD_OUT_HALVES,
     MAIN_NARRATIVE_RULES,
     NARRATIVE_PRECISION_GOAL,
@@ -619,6 +620,13 @@ HELD_OUT_FLOORS = {
     #: others unchanged.
     HELD_OUT_4: {"VAGUE": (0.87, 0.67), "ADMIN_TASK": (0.94, 0.73),
                  "BLOCK_BILLING": (0.85, 0.78), "INTERNAL_CONFERENCE": (0.90, 0.78)},
+    #: the fifth set's held-out half (written blind, see its README): on this half when the set
+    #: was measured once whole (7 December, commit 0a85e91's rules), before any tuning: VAGUE
+    #: 0.923/0.621, ADMIN_TASK 0.976/0.732, BLOCK_BILLING 0.882/0.789, INTERNAL_CONFERENCE
+    #: 0.951/0.672.
+    HELD_OUT_5: {"VAGUE": (0.92, 0.62), "ADMIN_TASK": (0.97, 0.73),
+                 "BLOCK_BILLING": (0.88, 0.78),
+                 "INTERNAL_CONFERENCE": (NARRATIVE_PRECISION_GOAL, 0.67)},
 }
 
 
@@ -646,7 +654,8 @@ def test_the_parts_are_the_sets_halves_and_batches():
     assert {name: len(rows) for name, rows in parts.items()} == {
         "held-out": 440, "development": 440, "development-2": 483, "development-3": 475,
         "development-4": 478, "held-out-2": 285, "development-5": 286, "held-out-3": 316,
-        "development-6": 317, "held-out-4": 325, "development-7": 325}
+        "development-6": 317, "held-out-4": 325, "development-7": 325, "held-out-5": 325,
+        "development-8": 325}
     ids = pd.concat(list(parts.values()))["id"]
     assert ids.is_unique
     tuning = labelled_parts(EVAL_SET.parent, held_out=False)

@@ -1,11 +1,11 @@
 """Integrity of the independent narrative evaluation set, its second, third and fourth
-development batches and the second, third and fourth held-out sets
+development batches and the second to fifth held-out sets
 (tests/data/narratives_eval/).
 
 The sets are labelled by hand, apart from billxl's rules, to measure them on phrasing they were not
 tuned on. These tests check only that the files are well formed and large enough to measure with;
-they say nothing about how the rules score on them. The second, third and fourth held-out
-sets (narratives_heldout2.csv, narratives_heldout3.csv, narratives_heldout4.csv) are held-out data:
+they say nothing about how the rules score on them. The second to fifth held-out sets
+(narratives_heldout2.csv to narratives_heldout5.csv) are held-out data:
 each must repeat no narrative of the files before it.
 """
 
@@ -27,7 +27,8 @@ SETS = {"narratives.csv": (r"N\d{4}", 600, 80, 250),
         "narratives_dev4.csv": (r"F\d{4}", 400, 45, 150),
         "narratives_heldout2.csv": (r"H\d{4}", 400, 55, 150),
         "narratives_heldout3.csv": (r"J\d{4}", 600, 80, 250),
-        "narratives_heldout4.csv": (r"K\d{4}", 600, 80, 250)}
+        "narratives_heldout4.csv": (r"K\d{4}", 600, 80, 250),
+        "narratives_heldout5.csv": (r"L\d{4}", 600, 80, 250)}
 COLUMNS = ["id", "practice_area", "timekeeper_class", "hours", "task_code", "activity_code",
            "narrative", "labels", "why"]
 MAIN_RULES = ("VAGUE", "ADMIN_TASK", "BLOCK_BILLING", "INTERNAL_CONFERENCE")
@@ -135,7 +136,10 @@ def test_every_label_has_its_reason(rows):
                                  "narratives_dev4.csv", "narratives_heldout2.csv")),
     ("narratives_heldout4.csv", ("narratives.csv", "narratives_dev2.csv", "narratives_dev3.csv",
                                  "narratives_dev4.csv", "narratives_heldout2.csv",
-                                 "narratives_heldout3.csv"))])
+                                 "narratives_heldout3.csv")),
+    ("narratives_heldout5.csv", ("narratives.csv", "narratives_dev2.csv", "narratives_dev3.csv",
+                                 "narratives_dev4.csv", "narratives_heldout2.csv",
+                                 "narratives_heldout3.csv", "narratives_heldout4.csv"))])
 def test_a_development_batch_repeats_no_narrative_of_the_earlier_sets(batch, earlier):
     """A development batch is development data through and through: a row of narratives.csv
     repeated in it could be one of the held-out half's (and a later batch adds new texts only).
