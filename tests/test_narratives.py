@@ -526,6 +526,14 @@ CASES = [
     ("Research and issue analysis re indemnity cap", "ASSOC", "", set()),
     ("f/u w/ client re: signed docs", "ASSOC", "", {A}),
     ("Review signed documents for defects in execution", "ASSOC", "", set()),
+    # a practice group's or the firm's people's own meeting, named first in its clause; a
+    # practice alone names nobody, and another firm's partner is not the firm's
+    ("Tax partner mtg re VAT grouping", "ASSOC", "", {IC}),
+    ("Capital markets group meeting re Halberd follow-on pricing timetable", "ASSOC", "", {IC}),
+    ("Meeting: Summer associate check-in re research assignment", "PARTNR", "", {IC}),
+    ("Conf. w/ public finance partner re TEFRA hearing notice", "ASSOC", "", {IC}),
+    ("Public finance call re TEFRA hearing notice", "ASSOC", "", set()),
+    ("Call with KPMG tax partner re transfer pricing", "ASSOC", "", set()),
 ]
 
 

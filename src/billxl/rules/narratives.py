@@ -1144,7 +1144,10 @@ _PRACTICES = ("tax", "ip", "corporate", "litigation", "employment", "labor", "la
               "patent", "immigration", "white collar", "compliance", "investigations", "m a",
               "transactional", "appellate", "bankruptcy", "healthcare", "health care", "energy",
               "state and local tax", "salt", "transfer pricing", "trade mark", "private client",
-              "insurance", "planning", "technology", "outsourcing", "projects", "vat")
+              "insurance", "planning", "technology", "outsourcing", "projects", "vat",
+              "public finance", "exec comp", "executive compensation", "project finance",
+              "structured finance", "leveraged finance", "investment management",
+              "government contracts", "life sciences", "sanctions", "cybersecurity")
 #: Words before a colleague word that put the person outside the firm ("client's team",
 #: "opposing counsel's associate", "foreign associate", "HR business partner").
 _OUTSIDE = ("client", "clients", "opposing", "oc", "opc", "their", "his", "her", "its", "buyer",
@@ -1192,6 +1195,11 @@ _TALKS = by_initial(_TALK_TO)
 #: A call, meeting or message ``with`` or ``to`` someone (up to three words between).
 _TALK_WITH = "(?: [a-z]+){0,3} (?:with|w|to|from) "
 _COLLEAGUE_PARTY = f"(?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
+def _spaced_literal(words: str) -> str:
+    """Words for a look-behind: each space a space or a hyphen."""
+    return words.replace(" ", "[\\x20-]")
+
+
 #: The firm's juniors, whom a senior supervises.
 _JUNIORS = ("trainee", "trainees", "associate", "associates", "paralegal", "paralegals", "junior",
             "juniors", "law clerk", "law clerks", "summer associate", "summer associates",
@@ -1211,6 +1219,19 @@ INTERNAL_PATTERNS = (
       " (?:emails?|e mails?|correspondence|messages?)\\b"  # "Internal email re status"
       for where in _IN_FIRM if where not in ("team", "office")),
     f"team(?<!client.team)(?<!clients.team)(?<!client.s.team) {_GATHERING}",
+    # a practice group's or the firm's people's own meeting, named first in its clause ("Tax
+    # partner mtg", "Capital markets group meeting re ...", "Patent team weekly", "Summer
+    # associate check-in"); not in mid-clause, where another firm may own it ("KPMG tax partner")
+    # (a practice's own people named: "Public finance call" may be anyone's)
+    *(f"{who}(?<=[{_SEPARATORS}]\\x20{_spaced_literal(who)}) "
+      "(?:department|dept|group|practice|team|partners?|associates?|colleagues?|lawyers?) "
+      f"(?:{_GATHERING}|weekly|monthly)\\b"
+      for who in _PRACTICES if who not in ("m a", "property", "commercial", "planning",
+                                           "compliance", "finance", "insurance")),
+    *(f"{who}(?<=[{_SEPARATORS}]\\x20{_spaced_literal(who)}) (?:{_GATHERING}|weekly|monthly)\\b"
+      for who in ("partner", "partners", "associate", "associates", "summer associate",
+                  "summer associates", "paralegal", "paralegals", "trainee", "trainees",
+                  "fee earner", "fee earners", "practice group")),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
                               "delegating"))),
