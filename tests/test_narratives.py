@@ -534,6 +534,11 @@ CASES = [
     ("Conf. w/ public finance partner re TEFRA hearing notice", "ASSOC", "", {IC}),
     ("Public finance call re TEFRA hearing notice", "ASSOC", "", set()),
     ("Call with KPMG tax partner re transfer pricing", "ASSOC", "", set()),
+    # a title time-capture software took, and nothing added
+    ("Email: RE: FW: RE: Falcon", "ASSOC", "", {V}),
+    ("Email: RE: RE: (no subject)", "ASSOC", "", {V}),
+    ("Document: Falcon_APA_v9.docx", "ASSOC", "", {V}),
+    ("Email: RE: Draft SPA comments on the escrow release", "ASSOC", "", set()),
 ]
 
 

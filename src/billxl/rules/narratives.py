@@ -653,6 +653,15 @@ _ALL_GENERIC = (r"[^\w\x02]*(?:(?:" + _FIELD_GENERIC + "|(?:" + _tree(GENERIC_WO
 #: same"): the whole narrative, so same is nothing.
 _SAME_ALONE = (_COMM + rf"(?:{_GAP}(?:{_PARTY_WORD}{_GAP})?{_party(5)})?"
                + rf"{_GAP}(?:re|regarding|about|on|concerning){_GAP}(?:the{_GAP})?same")
+#: A title that time-capture software took from a calendar, an e-mail or a file, and nothing
+#: added: a word after it ("Email: RE: FW: RE: Falcon", "Document: Falcon_APA_v9.docx"), no
+#: subject at all ("Email: RE: (no subject)") or a greeting ("Email: RE: quick q").
+_CAPTURED_TITLE = (
+    r"[^\w\x02]*(?:e ?mails?|e-mails?|meeting|mtg|call|teams (?:call|meeting)|zoom(?: call)?|"
+    r"calendar|document|doc)[^\w\x02]*:(?:[^\w\x02]*(?:re|fw|fwd)[^\w\x02]*:)*[^\w\x02]*"
+    r"(?:[\w.-]+|\(?no subject\)?|(?:quick|q|question|questions|follow up|follow-up|update|hi|"
+    r"hello|checking in|catch up|catch-up|thanks|fyi|status|chat)(?:[^\w\x02]+(?:q|question|"
+    r"questions|up|in|call|chat|update))?)")
 #: Research or a follow-up on a topic of a word or two, and no question or party: "Research re
 #: non-compete", "Legal research re: contract issue", "Follow up re payoff letter" (what was
 #: asked, or of whom, is not said).
@@ -663,6 +672,7 @@ _RESEARCH_ON_A_TOPIC = _gapped("(?:(?:(?:legal|further|additional|follow up|cont
 VAGUE_WHOLE = re.compile("\x02(?=[^\x02]{0,64}+(?:\x02|\\Z))(?:" + _WHOLE_VAGUE[1:-1] + "|"
                          + _ALL_GENERIC + "|[^\\w\x02]*" + _KIND_OF_PAPERS
                          + "[^\\w\x02]*|[^\\w\x02]*" + _SAME_ALONE
+                         + "[^\\w\x02]*|" + _CAPTURED_TITLE
                          + "[^\\w\x02]*|[^\\w\x02]*" + _RESEARCH_ON_A_TOPIC
                          + "[^\\w\x02]*|[^\\w\x02]*" + _ONE_OF_MANY
                          + "[^\\w\x02]*)(?=\x02|\\Z)")
