@@ -539,6 +539,18 @@ CASES = [
     ("Email: RE: RE: (no subject)", "ASSOC", "", {V}),
     ("Document: Falcon_APA_v9.docx", "ASSOC", "", {V}),
     ("Email: RE: Draft SPA comments on the escrow release", "ASSOC", "", set()),
+    # filing, publishing and paying in other words (rule 3), the firm's last invoice (rule 5);
+    # not the law or the advice about them
+    ("Filing and service of motion on notice at the registry", "ASSOC", "", {A}),
+    ("EDGAR-file Q3 10-Q and confirm acceptance message", "PARLGL", "", {A}),
+    ("Advertising winding-up petition in Gazette and newspapers", "OTHER", "", {A}),
+    ("Coordinate mailing of notification letters with mail vendor", "PARLGL", "", {A}),
+    ("Registration of standard security in Land Register via digital submission", "ASSOC", "",
+     {A}),
+    ("Respond to client's question re entry on last invoice", "ASSOC", "", {A}),
+    ("Advise client on registration of the trade mark in the register of the EUIPO", "ASSOC", "",
+     set()),
+    ("Research law on service and filing deadlines under the local rules", "ASSOC", "", set()),
 ]
 
 

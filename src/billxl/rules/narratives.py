@@ -900,6 +900,24 @@ ADMIN_PATTERNS = (
       "courthouse|court house|registrar|counter) to "
       "(?:lodge|issue|file|record|register)\\b"
       for attend in ("attend(?:ed|ing)?", "attendance")),
+    # filing and publishing in other words: "Filing and service of motion", "EDGAR-file Q3
+    # 10-Q", "Advertising winding-up petition in Gazette", "Arrange publication of TEFRA
+    # notice", "Coordinate mailing of notification letters", "Registration of standard security
+    # in Land Register", "Wire HSR filing fee"; and a question on the firm's last invoice
+    *(f"{first}(?<!on.{first})(?<!re.{first})(?<!of.{first})(?<!about.{first}) and {then}\\b"
+      "(?! (?:deadlines?|requirements?|rules?|dates?|obligations?|periods?)\\b)"
+      for first, then in (("filing", "service"), ("service", "filing"))),
+    "edgar (?:fil(?:e|ed|ing)|submission)\\b",
+    "advertis(?:e|ed|ing) (?:the )?(?:[a-z0-9]+ ){0,4}in (?:the )?(?:[a-z]+ )?(?:gazette|"
+    "newspapers?|press)\\b",
+    *(f"{verb} (?:the )?(?:publication|mailing|printing|courier|delivery) of\\b"
+      for verb in ("arrang(?:e|ed|ing)", "coordinat(?:e|ed|ing)")),
+    "registration(?<!on.registration)(?<!re.registration)(?<!about.registration)"
+    "(?<!regarding.registration)(?<!for.registration) of (?:the )?(?:[a-z0-9]+ ){0,4}(?:in|at|with) (?:the )?(?:land register|land "
+    "registry|registers of scotland|companies house|registry|register|deeds office)\\b",
+    "wir(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,3}(?:filing |application |court |registration )fees?\\b",
+    "entr(?:y|ies) on (?:the |our |its |their )?(?:last |latest |previous |prior |recent )?"
+    "(?:invoice|bill)\\b",
     # copies obtained, notices and advertisements placed, caveats entered, charges registered
     "obtain(?:ed|ing)? (?:a |the )?(?:certified|sealed|office) cop(?:y|ies)\\b",
     "plac(?:e|ed|ing) (?:the )?(?:[a-z0-9]+ ){0,3}(?:ads|advertisements?|adverts)\\b",
@@ -1030,7 +1048,7 @@ ADMIN_VERBS = (
     "search|number|no)\\b)",
     "e fil(?:e|ed|ing)", "efil(?:e|ed|ing)",
     "fil(?:e|ed|ing)(?! (?:review|history|histories|wrapper|wrappers|notes?|memo|and|"
-    "deadline|date|requirement|requirements|strategy|analysis|amounts?|claims?|by|in|on|"
+    "deadlines?|dates|date|requirement|requirements|rules|obligations|strategy|analysis|amounts?|claims?|by|in|on|"
     "against|under|to date)\\b| at\\b(?! (?:the )?(?:court|tribunal|registry|companies house|land "
     "registry|hm land registry|clerk)))",
     "submi(?:t|ts|tted|tting)", "lodg(?:e|ed|ing)",
@@ -1448,7 +1466,8 @@ TASK_START = re.compile(
     + "|(?<!and.)(?<!&.)then (?:" + _tree(TASK_VERBS) + r")\b"
     + "|(?:and|&) (?<!meet.and.)(?<!meet.&.)(?:then )?(?:" + "|".join([
         # ("and file history", "and file wrapper": the patent's record, a noun)
-        "(?:" + _tree(_FILING) + r")\b(?![^\w\x02]+(?:history|histories|wrappers?)\b)",
+        "(?:" + _tree(_FILING) + r")\b(?![^\w\x02]+(?:history|histories|wrappers?|deadlines?|"
+        r"dates?|requirements?|rules|obligations)\b)",
         "(?:" + _tree(_TALK_VERB) + rf")(?:{_GAP}[a-z]+){{0,2}}{_GAP}(?:with|w|to)\b",
         "(?:" + _tree(("call", "called", "email", "emailed", "e mail", "meet", "met", "t c", "tc"))
         + _gapped(r") (?:the )?" + _OTHER_END),
