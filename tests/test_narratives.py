@@ -551,6 +551,15 @@ CASES = [
     ("Advise client on registration of the trade mark in the register of the EUIPO", "ASSOC", "",
      set()),
     ("Research law on service and filing deadlines under the local rules", "ASSOC", "", set()),
+    # a task after a clock time, a follow-up call, what is presented after preparing; a clause
+    # timed on its own is not blocked with the others (each part has its own figure)
+    ("Prepare for and present oral argument before Fourth Circuit panel", "PARTNR", "", {B}),
+    ("Conference with audit committee chair re scope of internal investigation; follow-up call "
+     "with opposing counsel re same", "PARTNR", "", {B}),
+    ("2:15 t/c w/ state AG's office re breach notice content; 2:45 revised notice", "ASSOC", "",
+     {B}),
+    ("(0.4) t/c w/ state AG's office re breach notice content; (0.5) revised notice", "ASSOC", "",
+     set()),
 ]
 
 

@@ -1430,8 +1430,11 @@ _TASK_VERB = (r"(?:(?:and|then|also)[^\w\x02]+)?(?:(?:begin|began|start|started|
               # work while travelling, told where first: "; on ferry review draft affidavit"
               r"(?:(?:on|in|during) (?:the )?(?:ferry|plane|train|flight|journey|transit)"
               r"(?: back| home| out| there)?[^\w\x02]+)?"
-              # a call after an event: "post-mediation call w/ client"
-              r"(?:(?:post|pre)[^\w\x02]+[a-z]+[^\w\x02]+)?(?:" + _tree(TASK_VERBS) + r")\b")
+              # a call after an event: "post-mediation call w/ client"; a follow-up one
+              r"(?:(?:post|pre)[^\w\x02]+[a-z]+[^\w\x02]+|follow[^\w\x02]*up[^\w\x02]+)?"
+              # the clock time it started ("; 2:45 revised notice": a time is no duration)
+              r"(?:\d{1,2}[:.]\d{2}(?:[^\w\x02]*[ap]m)?[^\w\x02]+)?"
+              r"(?:" + _tree(TASK_VERBS) + r")\b")
 #: After 'and' and a first verb's object, the work that is a second task: a review, a
 #: preparation for an event, the scheduling of one.
 _SECOND_TASKS = ("review", "reviewed", "reviewing", "prepare for", "prepared for",
@@ -1479,7 +1482,7 @@ TASK_START = re.compile(
                 r"appear(?:ed|ing)? (?:at|in|before|for)|travel(?:led|ed|ling|ing)? (?:to|from|back))\b"),
         # "Prepare for and argue motion", "prep for and defend deposition": whatever follows
         # the preparation is the event prepared for
-        "(?<=for.and.)" + _TASK_VERB,
+        "(?<=for.and.)(?:" + _TASK_VERB + r"|present(?:ed|ing)?\b)",
         # "Revise loan agreement and review title commitment", "Draft settlement agreement and
         # prepare for deposition", "Revise NDA and schedule call": after a verb that had its
         # object (not a bare verb: "Research and review"), a review, a preparation for an event
