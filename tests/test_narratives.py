@@ -645,7 +645,7 @@ HELD_OUT_FLOORS = {
     #: others unchanged; after the round on the fifth set's development half (commit 14a307e):
     #: BLOCK_BILLING 0.791/0.810.
     HELD_OUT_3: {"VAGUE": (0.86, 0.60), "ADMIN_TASK": (0.93, 0.70),
-                 "BLOCK_BILLING": (0.79, 0.81), "INTERNAL_CONFERENCE": (0.97, 0.76)},
+                 "BLOCK_BILLING": (0.79, 0.80), "INTERNAL_CONFERENCE": (0.97, 0.76)},
     #: the fourth set's held-out half (written blind, see its README): on this half when the set
     #: was measured once whole (7 December, commit 47c0898's rules), before any tuning: VAGUE
     #: 0.875/0.660, ADMIN_TASK 0.938/0.703, BLOCK_BILLING 0.833/0.784, INTERNAL_CONFERENCE
