@@ -321,6 +321,11 @@ def _after(chars: str) -> str:
     return f"(?<=[{chars}] )"
 
 
+def _spaced_literal(words: str) -> str:
+    """Words for a look-behind: each space a space or a hyphen."""
+    return words.replace(" ", "[\\x20-]")
+
+
 _SEPARATORS = "\\x02;,:./\\n"
 #: Clipped words whose '.' ends no clause and starts no task ("Sched. t/c w/ OC", "Tel. att.
 #: client", "Office conf. w/ SLP").
@@ -420,8 +425,8 @@ COMMUNICATIONS = (
 #: Words that may stand before a communication without giving it a subject.
 _COMM_ADJECTIVES = ("quick", "brief", "short", "weekly", "daily", "various", "several",
                     "multiple", "further", "additional", "internal", "team", "telephone",
-                    "phone", "ph", "tel", "zoom", "video", "follow up", "numerous", "routine", "lengthy",
-                    "long", "initial", "another", "misc", "miscellaneous", "client", "strategy",
+                    "phone", "ph", "tel", "zoom", "video", "follow up", "numerous", "routine",
+                    "lengthy", "long", "initial", "another", "misc", "miscellaneous", "client", "strategy",
                     "status", "update", "progress", "case team",
                     # a time of day ("4 pm tax team check-in", "9:30 call with client")
                     "\\d{1,2}(?: \\d{2})? ?(?:am|pm)", "\\d{1,2} \\d{2}",
@@ -913,8 +918,9 @@ ADMIN_PATTERNS = (
     *(f"{verb} (?:the )?(?:publication|mailing|printing|courier|delivery) of\\b"
       for verb in ("arrang(?:e|ed|ing)", "coordinat(?:e|ed|ing)")),
     "registration(?<!on.registration)(?<!re.registration)(?<!about.registration)"
-    "(?<!regarding.registration)(?<!for.registration) of (?:the )?(?:[a-z0-9]+ ){0,4}(?:in|at|with) (?:the )?(?:land register|land "
-    "registry|registers of scotland|companies house|registry|register|deeds office)\\b",
+    "(?<!regarding.registration)(?<!for.registration) of (?:the )?(?:[a-z0-9]+ ){0,4}"
+    "(?:in|at|with) (?:the )?(?:land register|land registry|registers of scotland|"
+    "companies house|registry|register|deeds office)\\b",
     "wir(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,3}(?:filing |application |court |registration )fees?\\b",
     "entr(?:y|ies) on (?:the |our |its |their )?(?:last |latest |previous |prior |recent )?"
     "(?:invoice|bill)\\b",
@@ -1208,7 +1214,8 @@ _GATHERING = ("(?:(?:strategy|weekly|daily|status|planning|case|trial|prep|prepa
 _BARE_COLLEAGUES = ("staff", "firm staff", "our staff")
 _PRACTICE_TEAM = (f"(?:the |our |firm s )?(?:{_words(_PRACTICES)}) (?:(?:{_words(_PRACTICES)}) )?"
                   "(?:department|group|practice|team|colleagues?|lawyers?|partners?|associates?)")
-_TEAM_OF = (f"(?:the |our |other |firm |firm s |my |both |mr |ms |mrs |dr )?(?:{_QUALIFIER}(?:{_words(_COLLEAGUES)})"
+_TEAM_OF = (f"(?:the |our |other |firm |firm s |my |both |mr |ms |mrs |dr )?"
+            f"(?:{_QUALIFIER}(?:{_words(_COLLEAGUES)})"
             f"|(?:{_words(_BARE_COLLEAGUES)}))")
 #: Short words that follow "call with" and are not initials (in capitals they are checked again).
 _SHORT_WORDS = ("the", "our", "his", "her", "him", "its", "all", "any", "one", "two", "six", "ten",
@@ -1223,11 +1230,6 @@ _TALKS = by_initial(_TALK_TO)
 #: A call, meeting or message ``with`` or ``to`` someone (up to three words between).
 _TALK_WITH = "(?: [a-z]+){0,3} (?:with|w|to|from) "
 _COLLEAGUE_PARTY = f"(?:{_TEAM_OF}{_ELSEWHERE}|{_PRACTICE_TEAM})"
-def _spaced_literal(words: str) -> str:
-    """Words for a look-behind: each space a space or a hyphen."""
-    return words.replace(" ", "[\\x20-]")
-
-
 #: The firm's juniors, whom a senior supervises.
 _JUNIORS = ("trainee", "trainees", "associate", "associates", "paralegal", "paralegals", "junior",
             "juniors", "law clerk", "law clerks", "summer associate", "summer associates",
@@ -1243,7 +1245,7 @@ INTERNAL_PATTERNS = (
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("escalate", "escalated", "escalating"))),
     *(f"{where} {_GATHERING}" for where in _IN_FIRM if where != "team"),
-    *(where + f"(?<=[{_SEPARATORS}]\\x20" + where.replace(" ", "[\\x20-]") + ")"
+    *(where + f"(?<=[{_SEPARATORS}]\\x20{_spaced_literal(where)})"
       " (?:emails?|e mails?|correspondence|messages?)\\b"  # "Internal email re status"
       for where in _IN_FIRM if where not in ("team", "office")),
     f"team(?<!client.team)(?<!clients.team)(?<!client.s.team) {_GATHERING}",
@@ -1251,15 +1253,17 @@ INTERNAL_PATTERNS = (
     # partner mtg", "Capital markets group meeting re ...", "Patent team weekly", "Summer
     # associate check-in"); not in mid-clause, where another firm may own it ("KPMG tax partner")
     # (a practice's own people named: "Public finance call" may be anyone's)
-    *(f"{who}(?<=[{_SEPARATORS}]\\x20{_spaced_literal(who)}) "
-      "(?:department|dept|group|practice|team|partners?|associates?|colleagues?|lawyers?) "
+    *(f"{who}(?<=[{_SEPARATORS}]\\x20{_spaced_literal(who)}) {people}"
       f"(?:{_GATHERING}|weekly|monthly)\\b"
-      for who in _PRACTICES if who not in ("m a", "property", "commercial", "planning",
-                                           "compliance", "finance", "insurance")),
-    *(f"{who}(?<=[{_SEPARATORS}]\\x20{_spaced_literal(who)}) (?:{_GATHERING}|weekly|monthly)\\b"
-      for who in ("partner", "partners", "associate", "associates", "summer associate",
-                  "summer associates", "paralegal", "paralegals", "trainee", "trainees",
-                  "fee earner", "fee earners", "practice group")),
+      for who, people in (
+          *((p, "(?:department|dept|group|practice|team|partners?|associates?|colleagues?|"
+                "lawyers?) ")
+            for p in _PRACTICES if p not in ("m a", "property", "commercial", "planning",
+                                             "compliance", "finance", "insurance")),
+          *((c, "") for c in ("partner", "partners", "associate", "associates",
+                              "summer associate", "summer associates", "paralegal",
+                              "paralegals", "trainee", "trainees", "fee earner", "fee earners",
+                              "practice group")))),
     *(f"{verb}(?: [a-z]+){{0,6}} to (?:an? )?{_TEAM_OF}{_ELSEWHERE}"
       for verb in by_initial(("assign", "assigned", "assigning", "delegate", "delegated",
                               "delegating"))),
