@@ -1456,7 +1456,7 @@ _SECOND_TASKS = ("review", "reviewed", "reviewing", "prepare for", "prepared for
 #: draft memo" are one task ("and" joins steps of it, not a second task).
 _BARE_BEFORE_AND = sorted({v for v in (*TASK_VERBS, *_SERIES_VERBS, "identify", "annotate",
                                        "summarise", "outline", "chart", "comment", "proof")
-                           if re.fullmatch(r"[a-z ]+", v)}, key=len, reverse=True)
+                           if re.fullmatch(r"[a-z ]+", v)}, key=lambda v: (-len(v), v))
 TASK_START = re.compile(
     # the verb is looked for first (most words after a separator are none), then the many
     # look-behinds that tell whether the separator starts a task
