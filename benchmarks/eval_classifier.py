@@ -13,11 +13,12 @@ rule (C = 10, not tuned).
 
 Trained on **development data only**: every development part of the labelled sets
 (:data:`billxl.rules.evaluation.LABELLED_SETS`: the development half of ``narratives.csv``, the
-development batches 2 to 4, and the development halves of the later held-out sets). Scored on
-each held-out half, which no rule and no model was fitted to: ``held-out`` (``narratives.csv``,
-the first author's voice, which the development batches share), ``held-out-2`` and
-``held-out-3`` (``narratives_heldout2.csv`` and ``narratives_heldout3.csv``, each written blind
-by another author; the patterns scored far lower on them when each was measured once whole).
+development batches 2 to 4, and the development halves of the later sets). Scored on each
+held-out half (:data:`~billxl.rules.evaluation.HELD_OUT_HALVES`), which no rule and no model was
+fitted to: ``held-out`` (``narratives.csv``, the first author's voice, which the development
+batches share) and ``held-out-2`` to ``held-out-5``, each from a set written blind by another
+author (the patterns scored far lower on each when it was measured once whole).
+``eval_embeddings.py`` does the same with a pretrained sentence model.
 
 For each of VAGUE, ADMIN_TASK, BLOCK_BILLING and INTERNAL_CONFERENCE it prints precision and
 recall of the patterns (billxl's rules, as ``check_entries`` runs them), of the classifier, and
