@@ -326,6 +326,17 @@ def _spaced_literal(words: str) -> str:
     return words.replace(" ", "[\\x20-]")
 
 
+def _not_after(word: str, before: tuple[str, ...]) -> str:
+    """``word`` (literal), not right after one of the words ``before``: "courtesy" but not "on
+    courtesy" (copies as a rule's subject, not copies made)."""
+    return word + "".join(f"(?<!{b}.{word})" for b in before)
+
+
+#: After "issue": the noun, not the act of issuing ("issues list", "issue of", "issues raised")
+_NOT_ISSUING = ("(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with|for|raised|"
+                "identified|analysis)\\b)")
+
+
 _SEPARATORS = "\\x02;,:./\\n"
 #: Clipped words whose '.' ends no clause and starts no task ("Sched. t/c w/ OC", "Tel. att.
 #: client", "Office conf. w/ SLP").
@@ -751,8 +762,7 @@ ADMIN_PATTERNS = (
     # photocopying done, not photocopies as evidence ("admissibility of photocopies")
     "photocop(?<!of.photocop)[a-z]*", "make copies", "copy sets?",
     # courtesy copies made, not the subject of a rule ("standing order on courtesy copies")
-    "courtesy(?<!on.courtesy)(?<!re.courtesy)(?<!regarding.courtesy)(?<!about.courtesy) "
-    "cop(?:y|ies)",
+    _not_after("courtesy", ("on", "re", "regarding", "about")) + " cop(?:y|ies)",
     "copying (?:of )?(?:documents|exhibits|files|pleadings|binders|papers)",
     "cop(?:y|ied) (?:and (?:organi[sz]e|collate|assemble) )?(?:documents|files|exhibits|pleadings)",
     "copy and (?:organi[sz]e|collate|assemble)",
@@ -909,7 +919,7 @@ ADMIN_PATTERNS = (
     # 10-Q", "Advertising winding-up petition in Gazette", "Arrange publication of TEFRA
     # notice", "Coordinate mailing of notification letters", "Registration of standard security
     # in Land Register", "Wire HSR filing fee"; and a question on the firm's last invoice
-    *(f"{first}(?<!on.{first})(?<!re.{first})(?<!of.{first})(?<!about.{first}) and {then}\\b"
+    *(f"{_not_after(first, ('on', 're', 'of', 'about'))} and {then}\\b"
       "(?! (?:deadlines?|requirements?|rules?|dates?|obligations?|periods?)\\b)"
       for first, then in (("filing", "service"), ("service", "filing"))),
     "edgar (?:fil(?:e|ed|ing)|submission)\\b",
@@ -917,8 +927,8 @@ ADMIN_PATTERNS = (
     "newspapers?|press)\\b",
     *(f"{verb} (?:the )?(?:publication|mailing|printing|courier|delivery) of\\b"
       for verb in ("arrang(?:e|ed|ing)", "coordinat(?:e|ed|ing)")),
-    "registration(?<!on.registration)(?<!re.registration)(?<!about.registration)"
-    "(?<!regarding.registration)(?<!for.registration) of (?:the )?(?:[a-z0-9]+ ){0,4}"
+    _not_after("registration", ("on", "re", "about", "regarding", "for"))
+    + " of (?:the )?(?:[a-z0-9]+ ){0,4}"
     "(?:in|at|with) (?:the )?(?:land register|land registry|registers of scotland|"
     "companies house|registry|register|deeds office)\\b",
     "wir(?:e|ed|ing) (?:the )?(?:[a-z]+ ){0,3}(?:filing |application |court |registration )fees?\\b",
@@ -1067,8 +1077,7 @@ ADMIN_VERBS = (
     "download(?:ed|ing|s)?", "bates", "assembl(?:e|ed|ing)", "collat(?:e|ed|ing)",
     "index(?:ed|ing)?(?! of)", "organi[sz](?:e|ed|ing)",
     "book(?:ed|ing)?(?! (?:of|value|and page)\\b)",
-    "issu(?:e|ed|ing)(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with|for|raised|"
-    "identified|analysis)\\b)",
+    "issu(?:e|ed|ing)" + _NOT_ISSUING,
     "order(?:ed|ing)? (?:[a-z]+ ){0,5}(?:searches|search|certified copies|copies|transcripts?|payoff letters?|"
     "good standing|title commitments?|title reports?|surveys?|survey updates?)\\b",
 )
@@ -1410,8 +1419,7 @@ _ABBREVIATIONS = ("co", "inc", "corp", "ltd", "llc", "no", "nos", "vol", "dr", "
 _FILING = ("file", "e file", "efile", "serve", "submit", "submitting", "lodge", "lodging",
            "filing", "serving", "fax", "faxed", "faxing", "issuing",
            # "Draft and issue claim form" (not "and issue list", "and issues raised")
-           "issue(?! (?:list|lists|spotting|of|re|regarding|and|on|in|with|for|raised|"
-           "identified|analysis)\\b)")
+           "issue" + _NOT_ISSUING)
 _TALK_VERB = ("meet", "met", "call", "called", "calls", "confer", "conference", "discuss",
               "discussed", "discussing", "email", "emails", "emailed", "e mail", "t c", "tc",
               "telephone", "speak", "spoke", "talk", "talked", "conferring", "meeting")
