@@ -100,8 +100,8 @@ class Features:
                           sp.csr_matrix(meta.to_numpy())]).tocsr()
 
 
-def model() -> LogisticRegression:
-    return LogisticRegression(C=10, max_iter=5000, class_weight="balanced")
+def model(c: float = 10.0) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
 
 
 def scores(rows: pd.DataFrame, rule: str, flagged: np.ndarray) -> tuple[float, float]:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_classifier import Features, labels, patterns, scores, sets  # noqa: E402
+from eval_classifier import Features, labels, model, patterns, scores, sets  # noqa: E402
 
 try:
     import scipy.sparse as sp
@@ -51,10 +51,6 @@ from billxl.rules.evaluation import (  # noqa: E402
 )
 
 CS = (1.0, 10.0, 100.0)
-
-
-def model(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
 
 
 def f1(precision: float, recall: float) -> float:
